@@ -1,0 +1,1 @@
+"""Reading Python source with tree-sitter: documents, symbols, and (later) specs."""

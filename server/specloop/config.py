@@ -1,0 +1,147 @@
+"""The one Settings model: what a user can configure, with defaults everywhere.
+
+Editors send settings as camelCase JSON (``initializationOptions`` and the
+``specloop`` section of ``workspace/configuration``). ``load_settings`` never
+fails: a bad or unknown key is reported by its dotted name and dropped, so the
+rest of the user's settings and the defaults for the bad keys still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+SETTINGS_SECTION = "specloop"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+    HINT = "hint"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class DiagnosticsSettings(_Model):
+    enabled: bool = True
+    severity: Severity = Severity.INFORMATION
+    markers: tuple[str, ...] = ("TODO", "FIXME", "XXX", "HACK")
+    exclude: tuple[str, ...] = ()
+
+
+class StageModels(_Model):
+    clarify: str | None = None
+    plan: str | None = None
+    generate: str | None = None
+
+
+class Settings(_Model):
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None,
+        description="Name of the environment variable that holds the API key, never the key.",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+    )
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    stage_models: StageModels = StageModels()
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    server_command: tuple[str, ...] = Field(
+        default=(), description="Read by editor clients to start the server; unused by the server."
+    )
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    """One rejected setting: its dotted key (``specloop.diagnostics.severity``) and why."""
+
+    key: str
+    reason: str
+
+    def sentence(self) -> str:
+        return f"{self.key}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    problems: tuple[SettingsProblem, ...]
+
+
+def load_settings(raw: object) -> LoadedSettings:
+    """Validate raw client settings; drop what is invalid and say which keys were dropped."""
+    if raw is None:
+        return LoadedSettings(Settings(), ())
+    if not isinstance(raw, Mapping):
+        problem = SettingsProblem(SETTINGS_SECTION, f"expected an object, got {_kind(raw)}")
+        return LoadedSettings(Settings(), (problem,))
+
+    data: dict[str, Any] = _deep_copy(raw)
+    problems: list[SettingsProblem] = []
+    # Each pass removes every key pydantic rejected; nested objects can surface
+    # new errors only once their bad children are gone, so a few passes suffice.
+    for _ in range(8):
+        try:
+            return LoadedSettings(Settings.model_validate(data), tuple(problems))
+        except ValidationError as error:
+            for detail in error.errors():
+                location = tuple(str(part) for part in detail["loc"])
+                problems.append(SettingsProblem(_dotted(location), _reason(detail)))
+                _remove(data, location)
+    return LoadedSettings(Settings(), tuple(problems))
+
+
+def format_problems(problems: tuple[SettingsProblem, ...]) -> str:
+    """One message for the user naming every rejected key."""
+    listed = "; ".join(problem.sentence() for problem in problems)
+    return f"specloop ignored invalid settings and used the defaults for them: {listed}."
+
+
+def _reason(detail: Mapping[str, Any]) -> str:
+    if detail["type"] == "extra_forbidden":
+        return "unknown setting"
+    message = str(detail["msg"])
+    return message[0].lower() + message[1:]
+
+
+def _dotted(location: tuple[str, ...]) -> str:
+    # Indices of list items stay in the key ("markers.2") so a user can find the entry.
+    return ".".join((SETTINGS_SECTION, *location))
+
+
+def _remove(data: dict[str, Any], location: tuple[str, ...]) -> None:
+    """Delete the value at ``location``; a bad list item removes its whole list."""
+    node: Any = data
+    for depth, part in enumerate(location):
+        if isinstance(node, dict) and part in node:
+            if depth == len(location) - 1 or not isinstance(node[part], dict):
+                del node[part]
+                return
+            node = node[part]
+        else:
+            return
+
+
+def _deep_copy(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        str(key): _deep_copy(item) if isinstance(item, Mapping) else item
+        for key, item in value.items()
+    }
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__

@@ -1,0 +1,1 @@
+"""pygls glue: the only package that imports pygls or lsprotocol."""

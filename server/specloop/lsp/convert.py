@@ -1,0 +1,86 @@
+"""Converters between specloop's domain values and lsprotocol types (the `lsp_*` edge)."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from specloop.analysis.documents import ContentChange, Document
+from specloop.analysis.symbols import Symbol, SymbolKind
+from specloop.analysis.text import ColumnUnit, TextPoint
+
+_UNITS = {
+    types.PositionEncodingKind.Utf8: ColumnUnit.UTF8,
+    types.PositionEncodingKind.Utf16: ColumnUnit.UTF16,
+    types.PositionEncodingKind.Utf32: ColumnUnit.UTF32,
+}
+_SYMBOL_KINDS = {
+    SymbolKind.CLASS: types.SymbolKind.Class,
+    SymbolKind.FUNCTION: types.SymbolKind.Function,
+    SymbolKind.METHOD: types.SymbolKind.Method,
+}
+
+
+def column_unit(encoding: types.PositionEncodingKind | str | None) -> ColumnUnit:
+    """The negotiated position encoding as a column unit (UTF-16 when unsure, as LSP says)."""
+    for kind, unit in _UNITS.items():
+        if encoding == kind or encoding == kind.value:
+            return unit
+    return ColumnUnit.UTF16
+
+
+def content_change(change: types.TextDocumentContentChangeEvent) -> ContentChange:
+    if isinstance(change, types.TextDocumentContentChangePartial):
+        return ContentChange(
+            change.text,
+            TextPoint(change.range.start.line, change.range.start.character),
+            TextPoint(change.range.end.line, change.range.end.character),
+        )
+    return ContentChange(change.text)
+
+
+def lsp_position(document: Document, offset: int, unit: ColumnUnit) -> types.Position:
+    point = document.lines.point_of(document.source, offset, unit)
+    return types.Position(line=point.line, character=point.column)
+
+
+def lsp_range(document: Document, start: int, end: int, unit: ColumnUnit) -> types.Range:
+    return types.Range(
+        start=lsp_position(document, start, unit), end=lsp_position(document, end, unit)
+    )
+
+
+def lsp_document_symbols(
+    document: Document, symbols: list[Symbol], unit: ColumnUnit
+) -> list[types.DocumentSymbol]:
+    return [
+        types.DocumentSymbol(
+            name=symbol.name,
+            kind=_SYMBOL_KINDS[symbol.kind],
+            detail=symbol.detail or None,
+            range=lsp_range(document, symbol.start, symbol.end, unit),
+            selection_range=lsp_range(document, symbol.name_start, symbol.name_end, unit),
+            children=lsp_document_symbols(document, symbol.children, unit),
+        )
+        for symbol in symbols
+    ]
+
+
+def lsp_symbol_information(
+    document: Document, symbols: list[Symbol], unit: ColumnUnit, container: str | None = None
+) -> list[types.SymbolInformation]:
+    """The flat form, for clients without hierarchical document symbol support."""
+    flat: list[types.SymbolInformation] = []
+    for symbol in symbols:
+        location = types.Location(
+            uri=document.uri, range=lsp_range(document, symbol.start, symbol.end, unit)
+        )
+        flat.append(
+            types.SymbolInformation(
+                name=symbol.name,
+                kind=_SYMBOL_KINDS[symbol.kind],
+                location=location,
+                container_name=container,
+            )
+        )
+        flat.extend(lsp_symbol_information(document, symbol.children, unit, symbol.name))
+    return flat

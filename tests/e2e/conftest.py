@@ -1,0 +1,45 @@
+"""pytest-lsp fixtures: the real server over stdio, with recorded VS Code and Neovim profiles."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+# The recorded capabilities of real editors, as pytest-lsp ships them.
+CLIENT_PROFILES = ["visual-studio-code", "neovim@v0.7.0", "neovim"]
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "specloop", "serve"])
+
+
+async def start_session(
+    client: LanguageClient,
+    profile: str,
+    initialization_options: Any = None,
+) -> types.InitializeResult:
+    params = types.InitializeParams(
+        capabilities=client_capabilities(profile),
+        initialization_options=initialization_options,
+        root_uri="file:///tmp/specloop-e2e",
+    )
+    return await client.initialize_session(params)
+
+
+@pytest_lsp.fixture(config=SERVER, params=CLIENT_PROFILES)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    """A server initialised with one editor's recorded capabilities."""
+    lsp_client.profile = request.param  # type: ignore[attr-defined]
+    await start_session(lsp_client, request.param)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def bare_client(lsp_client: LanguageClient):
+    """A server not yet initialised, for tests that choose their own initialize params."""
+    yield
+    await lsp_client.shutdown_session()

@@ -1,0 +1,136 @@
+"""End to end over stdio: initialize, open/change documents, documentSymbol."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import start_session
+
+URI = "file:///tmp/specloop-e2e/billing.py"
+SOURCE = """\
+MARK = "😀"; import math
+
+
+class Account:
+    def charge(self, amount):
+        def rounded():
+            return math.ceil(amount)
+        return rounded()
+
+
+async def refund(amount): ...
+"""
+
+
+def utf16_column(line: str, text: str) -> int:
+    return len(line[: line.index(text)].encode("utf-16-le")) // 2
+
+
+def open_document(client: LanguageClient, text: str = SOURCE, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=URI, language_id="python", version=version, text=text
+            )
+        )
+    )
+
+
+async def symbols(client: LanguageClient):
+    return await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=URI))
+    )
+
+
+def names(found) -> list:
+    return [(s.name, s.kind, names(s.children or [])) for s in found]
+
+
+async def test_initialize_advertises_incremental_sync_and_document_symbols(
+    bare_client: LanguageClient,
+):
+    result = await start_session(bare_client, "visual-studio-code")
+    capabilities = result.capabilities
+    assert capabilities.document_symbol_provider
+    sync = capabilities.text_document_sync
+    assert isinstance(sync, types.TextDocumentSyncOptions)
+    assert sync.change == types.TextDocumentSyncKind.Incremental
+    assert sync.open_close
+    assert capabilities.position_encoding == types.PositionEncodingKind.Utf16
+    assert result.server_info is not None and result.server_info.name == "specloop"
+
+
+async def test_document_symbols_are_nested_with_utf16_positions(client: LanguageClient):
+    open_document(client)
+    found = await symbols(client)
+    assert names(found) == [
+        (
+            "Account",
+            types.SymbolKind.Class,
+            [("charge", types.SymbolKind.Method, [("rounded", types.SymbolKind.Function, [])])],
+        ),
+        ("refund", types.SymbolKind.Function, []),
+    ]
+    account = found[0]
+    assert account.selection_range.start == types.Position(line=3, character=6)
+    assert account.range.end == types.Position(line=7, character=24)
+
+
+async def test_incremental_changes_are_reflected_in_symbols(client: LanguageClient):
+    open_document(client)
+    first_line = SOURCE.splitlines()[0]
+    # Replace "import math" (after the emoji, so UTF-16 columns matter) with a function.
+    start = utf16_column(first_line, "import")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=start),
+                        end=types.Position(line=0, character=start + len("import math")),
+                    ),
+                    text="pass\ndef added(x):\n    return x\n",
+                )
+            ],
+        )
+    )
+    found = await symbols(client)
+    assert [s.name for s in found] == ["added", "Account", "refund"]
+    assert found[0].selection_range.start == types.Position(line=1, character=4)
+
+
+async def test_a_whole_document_change_replaces_the_text(client: LanguageClient):
+    open_document(client)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(text="def only(): ...\n")
+            ],
+        )
+    )
+    assert [s.name for s in await symbols(client)] == ["only"]
+
+
+async def test_symbols_of_a_document_that_is_not_open_are_null(client: LanguageClient):
+    assert await symbols(client) is None
+    open_document(client)
+    assert len(await symbols(client)) == 2
+
+
+async def test_clients_without_hierarchy_get_flat_symbols_with_containers(
+    bare_client: LanguageClient,
+):
+    await bare_client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities())
+    )
+    open_document(bare_client)
+    found = await symbols(bare_client)
+    assert [(s.name, s.container_name) for s in found] == [
+        ("Account", None),
+        ("charge", "Account"),
+        ("rounded", "charge"),
+        ("refund", None),
+    ]
