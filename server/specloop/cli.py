@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from specloop import __version__
+from specloop.analysis.specs import DEFAULT_MARKERS
+from specloop.config import Severity
 
 EXIT_USAGE = 2
 
@@ -43,8 +47,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
 
-    check = commands.add_parser("check", help="report ambiguous TODO specs under PATHs")
-    check.add_argument("paths", nargs="*", metavar="PATH")
+    check = commands.add_parser(
+        "check",
+        help="report ambiguous TODO specs under PATHs",
+        description="Report ambiguous TODO/FIXME/XXX/HACK comments and stub docstrings. "
+        "Exit status: 0 nothing flagged, 1 something flagged, 2 usage error.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    check.add_argument(
+        "--format", choices=["text", "json", "sarif"], default="text", help="output format"
+    )
+    check.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="gitignore-style pattern to skip (repeatable); .gitignore files are respected",
+    )
+    check.add_argument(
+        "--markers",
+        default=",".join(DEFAULT_MARKERS),
+        help="comma-separated comment markers (default: %(default)s)",
+    )
+    check.add_argument(
+        "--severity",
+        choices=[severity.value for severity in Severity],
+        default=Severity.INFORMATION.value,
+        help="severity written into the report (default: %(default)s)",
+    )
+    check.add_argument(
+        "--all-labels",
+        action="store_true",
+        help="also print clear and note specs with their labels (for evaluation)",
+    )
 
     implement = commands.add_parser("implement", help="run the loop on the spec at FILE:LINE")
     implement.add_argument("target", nargs="?", metavar="FILE:LINE")
@@ -65,6 +100,41 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from specloop.check import CheckOptions, Record, Skipped, check
+    from specloop.reporting import json_report, sarif_report, text_report
+
+    paths = [Path(path) for path in args.paths]
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        print(f"specloop check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    markers = tuple(marker.strip() for marker in args.markers.split(",") if marker.strip())
+    options = CheckOptions(markers, Severity(args.severity), args.all_labels)
+    started = time.perf_counter()
+    records: list[Record] = []
+    skipped: list[Skipped] = []
+    for item in check(paths, options, args.exclude):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            print(f"specloop check: {item.path} {item.reason}", file=sys.stderr)
+        else:
+            records.append(item)
+    if args.format == "json":
+        sys.stdout.write(json_report(records))
+    elif args.format == "sarif":
+        sys.stdout.write(sarif_report(records, skipped))
+    else:
+        sys.stdout.write(text_report(records))
+    flagged = sum(1 for record in records if record.label == "ambiguous")
+    elapsed = time.perf_counter() - started
+    print(
+        f"specloop check: {flagged} ambiguous spec(s) flagged in {elapsed:.2f} s",
+        file=sys.stderr,
+    )
+    return 1 if flagged else 0
+
+
 def _not_available(args: argparse.Namespace) -> int:
     print(
         f"specloop {args.command}: not available yet in specloop {__version__}.",
@@ -83,7 +153,7 @@ def _configure_logging(level: str, log_file: str | None) -> None:
 
 _COMMANDS = {
     "serve": _serve,
-    "check": _not_available,
+    "check": _check,
     "implement": _not_available,
     "runs": _not_available,
 }

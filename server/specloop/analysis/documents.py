@@ -79,6 +79,9 @@ class DocumentStore:
     def get(self, uri: str) -> Document | None:
         return self._documents.get(uri)
 
+    def uris(self) -> list[str]:
+        return list(self._documents)
+
     def __contains__(self, uri: object) -> bool:
         return uri in self._documents
 

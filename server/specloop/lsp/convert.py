@@ -5,13 +5,21 @@ from __future__ import annotations
 from lsprotocol import types
 
 from specloop.analysis.documents import ContentChange, Document
+from specloop.analysis.findings import CODE, SOURCE, Finding, documentation_uri
 from specloop.analysis.symbols import Symbol, SymbolKind
 from specloop.analysis.text import ColumnUnit, TextPoint
+from specloop.config import Severity
 
 _UNITS = {
     types.PositionEncodingKind.Utf8: ColumnUnit.UTF8,
     types.PositionEncodingKind.Utf16: ColumnUnit.UTF16,
     types.PositionEncodingKind.Utf32: ColumnUnit.UTF32,
+}
+_SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFORMATION: types.DiagnosticSeverity.Information,
+    Severity.HINT: types.DiagnosticSeverity.Hint,
 }
 _SYMBOL_KINDS = {
     SymbolKind.CLASS: types.SymbolKind.Class,
@@ -84,3 +92,18 @@ def lsp_symbol_information(
         )
         flat.extend(lsp_symbol_information(document, symbol.children, unit, symbol.name))
     return flat
+
+
+def lsp_diagnostic(
+    document: Document, finding: Finding, severity: Severity, unit: ColumnUnit
+) -> types.Diagnostic:
+    spec = finding.spec
+    return types.Diagnostic(
+        range=lsp_range(document, spec.start, spec.end, unit),
+        message=finding.message,
+        severity=_SEVERITIES[severity],
+        code=CODE,
+        code_description=types.CodeDescription(href=documentation_uri()),
+        source=SOURCE,
+        data={"label": finding.label.value, "facets": finding.facets_data()},
+    )

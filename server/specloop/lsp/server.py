@@ -5,19 +5,27 @@ Each handler reads: get the document -> call the domain -> convert -> return.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from specloop import __version__
 from specloop.analysis.documents import Document, DocumentStore, UnknownDocumentError
+from specloop.analysis.findings import SOURCE, ambiguous, find_specs
+from specloop.analysis.paths import ExcludeRules
 from specloop.analysis.symbols import module_symbols
 from specloop.config import SETTINGS_SECTION, Settings, format_problems, load_settings
 from specloop.lsp import convert
 
 log = logging.getLogger(__name__)
+
+# Long enough to fold a burst of keystrokes into one analysis, short enough to feel instant.
+DIAGNOSTICS_DEBOUNCE_SECONDS = 0.01
 
 
 class SpecloopServer(LanguageServer):
@@ -31,6 +39,7 @@ class SpecloopServer(LanguageServer):
         )
         self.documents = DocumentStore()
         self.settings = Settings()
+        self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
 
     def apply_settings(self, raw: object) -> None:
         """Validate and take new settings; tell the user which keys were ignored."""
@@ -51,6 +60,81 @@ class SpecloopServer(LanguageServer):
             if value is None:
                 return False
         return bool(value)
+
+    @property
+    def pulls_diagnostics(self) -> bool:
+        """Clients that pull diagnostics would show pushed ones twice, so they only pull."""
+        return self.client_supports("text_document.diagnostic")
+
+    def diagnostics_for(self, document: Document) -> list[types.Diagnostic]:
+        options = self.settings.diagnostics
+        if not options.enabled or self._is_excluded(document.uri):
+            return []
+        findings = ambiguous(
+            find_specs(document.source, document.tree, document.lines, options.markers)
+        )
+        unit = self.documents.unit
+        return [
+            convert.lsp_diagnostic(document, finding, options.severity, unit)
+            for finding in findings
+        ]
+
+    def schedule_diagnostics(self, uri: str, delay: float) -> None:
+        """Publish diagnostics for ``uri`` after ``delay``, replacing any pending run."""
+        if self.pulls_diagnostics:
+            return
+        pending = self._pending_diagnostics.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        task = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
+        self._pending_diagnostics[uri] = task
+        task.add_done_callback(lambda done: self._forget_task(uri, done))
+
+    def refresh_all_diagnostics(self) -> None:
+        if self.pulls_diagnostics:
+            if self.client_supports("workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in self.documents.uris():
+            self.schedule_diagnostics(uri, 0)
+
+    def clear_diagnostics(self, uri: str) -> None:
+        pending = self._pending_diagnostics.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        if not self.pulls_diagnostics:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    async def _publish_later(self, uri: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        document = self.documents.get(uri)
+        if document is None:
+            return
+        diagnostics = await asyncio.to_thread(self.diagnostics_for, document)
+        latest = self.documents.get(uri)
+        if latest is None or latest.version != document.version:
+            return  # A newer version is on its way; never publish results for an old one.
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diagnostics, version=document.version
+            )
+        )
+
+    def _forget_task(self, uri: str, task: asyncio.Task[None]) -> None:
+        if self._pending_diagnostics.get(uri) is task:
+            del self._pending_diagnostics[uri]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Diagnostics for %s failed", uri, exc_info=task.exception())
+
+    def _is_excluded(self, uri: str) -> bool:
+        patterns = self.settings.diagnostics.exclude
+        path = to_fs_path(uri)
+        root = self.workspace.root_path
+        if not patterns or path is None or root is None:
+            return False
+        return ExcludeRules(Path(root), patterns).excludes(Path(path))
 
     def document(self, uri: str) -> Document | None:
         document = self.documents.get(uri)
@@ -80,12 +164,14 @@ async def did_change_configuration(
         ls.apply_settings(values[0] if values else None)
     else:
         ls.apply_settings(params.settings)
+    ls.refresh_all_diagnostics()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
     ls.documents.open(item.uri, item.text, item.version)
+    ls.schedule_diagnostics(item.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -97,11 +183,13 @@ def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) ->
     except UnknownDocumentError:
         log.warning("didChange for %s, which was never opened; re-reading it.", uri)
         _resynchronise(ls, uri, version)
+    ls.schedule_diagnostics(uri, DIAGNOSTICS_DEBOUNCE_SECONDS)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.documents.close(params.text_document.uri)
+    ls.clear_diagnostics(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
@@ -117,6 +205,22 @@ def document_symbol(
     if ls.client_supports(hierarchical):
         return convert.lsp_document_symbols(document, symbols, unit)
     return convert.lsp_symbol_information(document, symbols, unit)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_DIAGNOSTIC,
+    types.DiagnosticOptions(
+        identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False
+    ),
+)
+async def pull_diagnostics(
+    ls: SpecloopServer, params: types.DocumentDiagnosticParams
+) -> types.DocumentDiagnosticReport:
+    document = ls.document(params.text_document.uri)
+    if document is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    diagnostics = await asyncio.to_thread(ls.diagnostics_for, document)
+    return types.RelatedFullDocumentDiagnosticReport(items=diagnostics)
 
 
 def _resynchronise(ls: SpecloopServer, uri: str, version: int | None) -> None:

@@ -1,0 +1,63 @@
+"""Specs with their assessment: the one pipeline behind diagnostics and `specloop check`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tree_sitter import Tree
+
+from specloop.analysis.ambiguity import Assessment, Label, assess, describe
+from specloop.analysis.specs import DEFAULT_MARKERS, Spec, extract_specs
+from specloop.analysis.text import LineIndex
+
+SOURCE = "specloop"
+CODE = "ambiguous-todo"
+README_ANCHOR = "ambiguous-todo-diagnostics"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    spec: Spec
+    assessment: Assessment
+    message: str
+
+    @property
+    def label(self) -> Label:
+        return self.assessment.label
+
+    def facets_data(self) -> list[dict[str, str]]:
+        return [
+            {"kind": facet.kind.value, "trigger": facet.trigger, "question": facet.question}
+            for facet in self.assessment.facets
+        ]
+
+
+def find_specs(
+    source: bytes,
+    tree: Tree,
+    lines: LineIndex,
+    markers: Iterable[str] = DEFAULT_MARKERS,
+) -> list[Finding]:
+    """Every spec of a module with its label; callers keep what they report."""
+    findings = []
+    for spec in extract_specs(source, tree, lines, markers):
+        assessment = assess(spec)
+        findings.append(Finding(spec, assessment, describe(assessment, spec)))
+    return findings
+
+
+def ambiguous(findings: Iterable[Finding]) -> list[Finding]:
+    return [finding for finding in findings if finding.label is Label.AMBIGUOUS]
+
+
+@cache
+def documentation_uri() -> str:
+    """Where the rule is explained: the README section, wherever specloop is installed."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "README.md", package.parent.parent / "README.md"):
+        if candidate.is_file():
+            return f"{candidate.as_uri()}#{README_ANCHOR}"
+    return f"https://pypi.org/project/specloop/#{README_ANCHOR}"

@@ -1,0 +1,126 @@
+"""Which files to analyse: gitignore-style excludes, .gitignore files, and safe defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+# Directories nobody wants linted; the same spirit as ruff's default excludes.
+DEFAULT_EXCLUDES = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".bzr/",
+    ".tox/",
+    ".nox/",
+    ".venv/",
+    "venv/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".pytest_cache/",
+    "__pycache__/",
+    "__pypackages__/",
+    "node_modules/",
+    "site-packages/",
+    "_build/",
+    "buck-out/",
+)
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class ExcludeRules:
+    """User excludes (relative to ``root``) plus every .gitignore met while walking."""
+
+    root: Path
+    patterns: tuple[str, ...] = ()
+    _user: pathspec.GitIgnoreSpec = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._user = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *self.patterns])
+
+    def excludes(self, path: Path, is_dir: bool = False) -> bool:
+        relative = _relative(path, self.root)
+        if relative is None:
+            return False
+        return self._user.match_file(relative + ("/" if is_dir else ""))
+
+
+def python_files(paths: Iterable[Path], rules: ExcludeRules) -> Iterator[Path]:
+    """Python files under ``paths`` in a stable order; files named explicitly are kept."""
+    for path in paths:
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            yield from _walk(path, rules)
+
+
+def _walk(top: Path, rules: ExcludeRules) -> Iterator[Path]:
+    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = list(_ancestor_gitignores(top))
+    for directory, subdirectories, files in os.walk(top):
+        here = Path(directory)
+        # Scopes of .gitignore files that are no longer ancestors of `here` are dropped.
+        ignores = [(base, spec) for base, spec in ignores if _relative(here, base) is not None]
+        own = _read_gitignore(here)
+        if own is not None:
+            ignores.append((here, own))
+        subdirectories[:] = sorted(
+            name for name in subdirectories if not _ignored(here / name, True, rules, ignores)
+        )
+        for name in sorted(files):
+            path = here / name
+            if name.endswith(PYTHON_SUFFIXES) and not _ignored(path, False, rules, ignores):
+                yield path
+
+
+def _ignored(
+    path: Path,
+    is_dir: bool,
+    rules: ExcludeRules,
+    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]],
+) -> bool:
+    if rules.excludes(path, is_dir):
+        return True
+    return any(_matches(spec, path, base, is_dir) for base, spec in ignores)
+
+
+def _matches(spec: pathspec.GitIgnoreSpec, path: Path, base: Path, is_dir: bool) -> bool:
+    relative = _relative(path, base)
+    return relative is not None and spec.match_file(relative + ("/" if is_dir else ""))
+
+
+def _ancestor_gitignores(top: Path) -> Iterator[tuple[Path, pathspec.GitIgnoreSpec]]:
+    """The .gitignore files above ``top`` up to its repository root, outermost first."""
+    resolved = top.resolve()
+    if (resolved / ".git").exists():
+        return
+    found = []
+    for directory in resolved.parents:
+        spec = _read_gitignore(directory)
+        if spec is not None:
+            found.append((directory, spec))
+        if (directory / ".git").exists():
+            # A directory named explicitly is checked even if a .gitignore above hides it.
+            if not any(_matches(spec, resolved, base, True) for base, spec in found):
+                yield from reversed(found)
+            return
+    # Not inside a repository: .gitignore files further up do not apply.
+
+
+def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+    try:
+        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+
+
+def _relative(path: Path, base: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return None

@@ -1,0 +1,324 @@
+"""Spec extraction: TODO-style comments and the docstrings of stub functions.
+
+A spec is what a developer wrote down as a request for code: a TODO / FIXME /
+XXX / HACK comment (with the comment lines that continue it, and the
+``TODO(name):`` form) or the docstring of a function whose body is only
+``...``, ``pass`` or ``raise NotImplementedError``. Each spec carries its range,
+its enclosing function or class, and the code around it, because a spec is
+read together with its code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor, Tree
+
+from specloop.analysis.parsing import python_language
+from specloop.analysis.text import LineIndex, decode
+
+DEFAULT_MARKERS = ("TODO", "FIXME", "XXX", "HACK")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SKIPPED_DECORATORS = {"abstractmethod", "abstractproperty", "overload"}
+_ABSTRACT_BASES = {"Protocol", "ABC"}
+_MAX_SCOPE_BYTES = 20_000
+_CONTEXT_LINES = 3
+
+
+class SpecKind(StrEnum):
+    COMMENT = "comment"
+    DOCSTRING = "docstring"
+
+
+class ScopeKind(StrEnum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The innermost function or class around a spec (or the module)."""
+
+    kind: ScopeKind
+    name: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpecContext:
+    """The code a spec is read with."""
+
+    trailing_code: str
+    """Code before the comment on its first line ("" for a standalone comment)."""
+    next_code: tuple[str, ...]
+    """The next few lines of code after the spec, stripped."""
+    scope_is_stub: bool
+    """The enclosing function's body is only a docstring, pass, ... or NotImplementedError."""
+    scope_identifiers: frozenset[str]
+    """Names used in the enclosing scope, so a spec that names real code can be recognised."""
+    has_doctest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    kind: SpecKind
+    marker: str | None
+    tag: str | None
+    """What stands in ``TODO(tag)``: an owner, an issue or a version."""
+    text: str
+    """The words of the spec, without the marker, ``#`` and quotes, lines joined by spaces."""
+    start: int
+    end: int
+    scope: Scope
+    context: SpecContext
+
+
+@cache
+def _comments_query() -> Query:
+    return Query(python_language(), "(comment) @comment")
+
+
+@cache
+def _functions_query() -> Query:
+    return Query(python_language(), "(function_definition body: (block) @body) @function")
+
+
+@cache
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(marker) for marker in markers)
+    # Upper-case markers anywhere at the start; lower-case ones only with a ':' or '(' after.
+    return re.compile(
+        rf"^#+[ \t]*(?:(?P<upper>{names})\b|(?P<lower>(?i:{names}))(?=[:(]))"
+        r"[ \t]*(?:\((?P<tag>[^)]*)\))?[ \t]*[:\-\u2013\u2014]?[ \t]*(?P<text>.*)$"
+    )
+
+
+def extract_specs(
+    source: bytes,
+    tree: Tree,
+    lines: LineIndex,
+    markers: Iterable[str] = DEFAULT_MARKERS,
+) -> list[Spec]:
+    """Every spec in the module, in document order."""
+    marker_tuple = tuple(markers)
+    specs = list(_comment_specs(source, tree, lines, marker_tuple))
+    specs.extend(_docstring_specs(source, tree, lines))
+    specs.sort(key=lambda spec: spec.start)
+    return specs
+
+
+def _comment_specs(
+    source: bytes, tree: Tree, lines: LineIndex, markers: tuple[str, ...]
+) -> Iterator[Spec]:
+    if not markers:
+        return
+    pattern = _marker_pattern(markers)
+    captures = QueryCursor(_comments_query()).captures(tree.root_node)
+    comments = sorted(captures.get("comment", []), key=lambda node: node.start_byte)
+    consumed: set[int] = set()
+    for index, comment in enumerate(comments):
+        if comment.start_byte in consumed:
+            continue
+        match = pattern.match(_text(comment))
+        if match is None:
+            continue
+        marker = (match.group("upper") or match.group("lower") or "").upper()
+        parts = [match.group("text").strip()]
+        last = comment
+        for following in comments[index + 1 :]:
+            if not _continues(source, lines, comment, last, following, pattern):
+                break
+            parts.append(_text(following).lstrip("#").strip())
+            consumed.add(following.start_byte)
+            last = following
+        trailing = _code_before(source, lines, comment)
+        yield Spec(
+            kind=SpecKind.COMMENT,
+            marker=marker,
+            tag=(match.group("tag") or "").strip() or None,
+            text=" ".join(part for part in parts if part),
+            start=comment.start_byte,
+            end=last.end_byte,
+            scope=_scope_of(comment),
+            context=_context(source, lines, comment, last.end_byte, trailing),
+        )
+
+
+def _continues(
+    source: bytes,
+    lines: LineIndex,
+    first: Node,
+    previous: Node,
+    candidate: Node,
+    pattern: re.Pattern[str],
+) -> bool:
+    """A continuation line sits on the next line, aligned with the first, and alone."""
+    if candidate.start_point.row != previous.end_point.row + 1:
+        return False
+    if candidate.start_point.column != first.start_point.column:
+        return False
+    if _code_before(source, lines, candidate):
+        return False
+    text = _text(candidate)
+    return text.lstrip("#").strip() != "" and pattern.match(text) is None
+
+
+def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Spec]:
+    for _, captures in QueryCursor(_functions_query()).matches(tree.root_node):
+        function, body = captures["function"][0], captures["body"][0]
+        statements = [child for child in body.named_children if child.type != "comment"]
+        if not statements or not _is_docstring(statements[0]):
+            continue
+        if not all(_is_placeholder(statement) for statement in statements[1:]):
+            continue
+        if _is_abstract(function):
+            continue
+        docstring = statements[0]
+        raw = decode(source[docstring.start_byte : docstring.end_byte])
+        yield Spec(
+            kind=SpecKind.DOCSTRING,
+            marker=None,
+            tag=None,
+            text=_docstring_text(raw),
+            start=docstring.start_byte,
+            end=docstring.end_byte,
+            scope=_scope_of(docstring),
+            context=_context(source, lines, docstring, docstring.end_byte, "", raw),
+        )
+
+
+def _is_docstring(statement: Node) -> bool:
+    return (
+        statement.type == "expression_statement"
+        and statement.named_child_count == 1
+        and statement.named_children[0].type in ("string", "concatenated_string")
+    )
+
+
+def _is_placeholder(statement: Node) -> bool:
+    if statement.type == "pass_statement":
+        return True
+    if statement.type == "expression_statement":
+        return [child.type for child in statement.named_children] == ["ellipsis"]
+    if statement.type == "raise_statement":
+        raised = statement.named_children[0] if statement.named_children else None
+        if raised is not None and raised.type == "call":
+            raised = raised.child_by_field_name("function")
+        return raised is not None and _text(raised) == "NotImplementedError"
+    return False
+
+
+def _is_abstract(function: Node) -> bool:
+    """Abstract methods, overloads and Protocol members are contracts, not requests."""
+    outer = function.parent
+    if outer is not None and outer.type == "decorated_definition":
+        for decorator in outer.children_by_field_name("decorator") or [
+            child for child in outer.named_children if child.type == "decorator"
+        ]:
+            name = _text(decorator).lstrip("@").split("(")[0].rsplit(".", 1)[-1].strip()
+            if name in _SKIPPED_DECORATORS:
+                return True
+    owner = _enclosing(function, ("class_definition",))
+    if owner is not None:
+        bases = owner.child_by_field_name("superclasses")
+        if bases is not None:
+            names = {name.rsplit(".", 1)[-1] for name in _IDENTIFIER.findall(_text(bases))}
+            if names & _ABSTRACT_BASES:
+                return True
+    return False
+
+
+def _docstring_text(raw: str) -> str:
+    body = raw
+    for prefix in ("r", "u", "R", "U", "b", "B", "f", "F"):
+        if body.startswith(prefix) and body[1:2] in ('"', "'"):
+            body = body[1:]
+            break
+    body = body.strip('"').strip("'")
+    return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+
+
+def _scope_of(node: Node) -> Scope:
+    owner = _enclosing(node, ("function_definition", "class_definition"))
+    if owner is None:
+        root = node
+        while root.parent is not None:
+            root = root.parent
+        return Scope(ScopeKind.MODULE, None, root.start_byte, root.end_byte)
+    name = owner.child_by_field_name("name")
+    kind = ScopeKind.FUNCTION if owner.type == "function_definition" else ScopeKind.CLASS
+    return Scope(kind, _text(name) if name else None, owner.start_byte, owner.end_byte)
+
+
+def _enclosing(node: Node, types: tuple[str, ...]) -> Node | None:
+    current = node.parent
+    while current is not None:
+        if current.type in types:
+            return current
+        current = current.parent
+    return None
+
+
+def _context(
+    source: bytes,
+    lines: LineIndex,
+    first: Node,
+    end: int,
+    trailing: str,
+    docstring: str = "",
+) -> SpecContext:
+    scope_node = _enclosing(first, ("function_definition", "class_definition"))
+    scope_source = b""
+    stub = False
+    if scope_node is not None:
+        scope_source = source[scope_node.start_byte : scope_node.end_byte][:_MAX_SCOPE_BYTES]
+        if scope_node.type == "function_definition":
+            stub = _is_stub(scope_node)
+    else:
+        line = lines.line_of(first.start_byte)
+        window_start = lines.starts[max(line - 10, 0)]
+        window_end = lines.starts[min(line + 10, lines.line_count - 1)]
+        scope_source = source[window_start:window_end]
+    return SpecContext(
+        trailing_code=trailing,
+        next_code=_next_code(source, lines, end),
+        scope_is_stub=stub,
+        scope_identifiers=frozenset(_IDENTIFIER.findall(decode(scope_source))),
+        has_doctest=">>>" in docstring,
+    )
+
+
+def _is_stub(function: Node) -> bool:
+    body = function.child_by_field_name("body")
+    if body is None:
+        return False
+    statements = [child for child in body.named_children if child.type != "comment"]
+    if statements and _is_docstring(statements[0]):
+        statements = statements[1:]
+    return all(_is_placeholder(statement) for statement in statements)
+
+
+def _next_code(source: bytes, lines: LineIndex, end: int) -> tuple[str, ...]:
+    found: list[str] = []
+    line = lines.line_of(end) + 1
+    while line < lines.line_count and len(found) < _CONTEXT_LINES:
+        text = decode(lines.line_bytes(source, line)).strip()
+        if text and not text.startswith("#"):
+            found.append(text)
+        line += 1
+    return tuple(found)
+
+
+def _code_before(source: bytes, lines: LineIndex, node: Node) -> str:
+    line_start = lines.starts[node.start_point.row]
+    return decode(source[line_start : node.start_byte]).strip()
+
+
+def _text(node: Node) -> str:
+    return decode(node.text or b"")

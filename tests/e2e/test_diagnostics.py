@@ -1,0 +1,158 @@
+"""End to end: ambiguous-TODO diagnostics, pushed or pulled as each editor profile expects."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import start_session
+
+URI = "file:///tmp/specloop-e2e/billing.py"
+AMBIGUOUS = """\
+def charge(amount):
+    # TODO: handle errors
+    return amount
+"""
+CLEAR = AMBIGUOUS.replace("handle errors", "raise ValueError when amount is negative")
+
+
+def pulls(client: LanguageClient) -> bool:
+    capabilities = client.capabilities
+    return bool(
+        capabilities and capabilities.text_document and capabilities.text_document.diagnostic
+    )
+
+
+def open_document(client: LanguageClient, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=URI, language_id="python", version=version, text=text
+            )
+        )
+    )
+
+
+def replace_line(client: LanguageClient, version: int, line: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=line, character=0),
+                        end=types.Position(line=line + 1, character=0),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+async def diagnostics_for_version(client: LanguageClient, version: int) -> list[types.Diagnostic]:
+    """The diagnostics the editor would show for ``version`` (pushed or pulled)."""
+    if pulls(client):
+        report = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=URI))
+        )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+        return list(report.items)
+    for _ in range(100):
+        params = await asyncio.wait_for(
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
+        )
+        if params.uri == URI and params.version == version:
+            return list(params.diagnostics)
+    raise AssertionError(f"no diagnostics published for version {version}")
+
+
+async def test_an_ambiguous_todo_is_flagged_and_the_flag_goes_when_it_is_clarified(
+    client: LanguageClient,
+):
+    open_document(client, AMBIGUOUS)
+    [diagnostic] = await diagnostics_for_version(client, 1)
+    assert diagnostic.source == "specloop"
+    assert diagnostic.code == "ambiguous-todo"
+    assert diagnostic.severity == types.DiagnosticSeverity.Information
+    assert diagnostic.range.start == types.Position(line=1, character=4)
+    assert "handle errors" in diagnostic.message
+    assert diagnostic.message.endswith("?") or "also unclear" in diagnostic.message
+    assert diagnostic.code_description is not None
+    assert diagnostic.code_description.href.endswith("#ambiguous-todo-diagnostics")
+    facets = {facet["kind"] for facet in diagnostic.data["facets"]}
+    assert {"what", "values"} <= facets
+
+    replace_line(client, 2, 1, "    # TODO: raise ValueError when amount is negative\n")
+    assert await diagnostics_for_version(client, 2) == []
+
+
+async def test_only_the_latest_version_is_published_after_a_burst_of_edits(
+    client: LanguageClient,
+):
+    if pulls(client):
+        return  # Pull clients ask for the current version themselves.
+    open_document(client, CLEAR)
+    await diagnostics_for_version(client, 1)
+    for version in range(2, 12):
+        text = "    # TODO: handle errors\n" if version % 2 else "    # TODO: return 0\n"
+        replace_line(client, version, 1, text)
+    seen: list[int | None] = []
+    while not seen or seen[-1] != 11:
+        params = await asyncio.wait_for(
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
+        )
+        seen.append(params.version)
+        if params.version == 11:
+            assert len(params.diagnostics) == 1
+    assert seen == sorted(seen), f"published out of order: {seen}"
+    with pytest.raises(asyncio.TimeoutError):
+        late = await asyncio.wait_for(
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=0.5
+        )
+        raise AssertionError(f"published after the latest version: {late}")
+
+
+async def test_severity_and_enablement_follow_settings(bare_client: LanguageClient):
+    await start_session(bare_client, "visual-studio-code", {"diagnostics": {"severity": "warning"}})
+    open_document(bare_client, AMBIGUOUS)
+    [diagnostic] = await diagnostics_for_version(bare_client, 1)
+    assert diagnostic.severity == types.DiagnosticSeverity.Warning
+
+    bare_client.set_configuration({"diagnostics": {"enabled": False}}, section="specloop")
+    bare_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"specloop": {"diagnostics": {"enabled": False}}}
+        )
+    )
+    assert await diagnostics_for_version(bare_client, 1) == []
+
+
+async def test_excluded_paths_get_no_diagnostics(bare_client: LanguageClient):
+    await start_session(bare_client, "visual-studio-code", {"diagnostics": {"exclude": ["*.py"]}})
+    open_document(bare_client, AMBIGUOUS)
+    assert await diagnostics_for_version(bare_client, 1) == []
+
+
+async def test_closing_a_document_clears_its_diagnostics(bare_client: LanguageClient):
+    await start_session(bare_client, "neovim@v0.7.0")
+    open_document(bare_client, AMBIGUOUS)
+    assert len(await diagnostics_for_version(bare_client, 1)) == 1
+    bare_client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
+    )
+    params = await asyncio.wait_for(
+        bare_client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
+    )
+    assert list(params.diagnostics) == []
+
+
+async def test_broken_code_still_gets_diagnostics_and_the_server_keeps_answering(
+    client: LanguageClient,
+):
+    open_document(client, "def charge(amount:\n    # TODO: fix this\n    return (\n")
+    [diagnostic] = await diagnostics_for_version(client, 1)
+    assert "fix this" in diagnostic.message

@@ -1,0 +1,159 @@
+"""Fixtures that drive a real headless Neovim running the specloop client.
+
+``NeovimSession`` wraps one ``nvim --embed`` process that has loaded
+``editors/neovim/specloop.lua`` (the file users copy) and ``harness.lua`` (test
+helpers). Every wait is bounded, so a silent or hung server fails the test with
+the tail of Neovim's LSP log instead of hanging the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pynvim
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_LUA = REPO / "editors" / "neovim" / "specloop.lua"
+HARNESS_LUA = Path(__file__).with_name("harness.lua")
+SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
+NVIM_ARGV = ["nvim", "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+TIMEOUT = 10.0
+
+
+class NeovimSession:
+    """One headless Neovim with the specloop client set up; the Python side of harness.lua."""
+
+    def __init__(self, nvim: pynvim.Nvim) -> None:
+        self.nvim = nvim
+
+    @classmethod
+    def start(cls, settings: dict[str, Any] | None = None) -> NeovimSession:
+        assert shutil.which("nvim"), "nvim not found: install Debian's neovim package"
+        session = cls(pynvim.attach("child", argv=NVIM_ARGV))
+        try:
+            assert session.lua("return vim.fn.has('nvim-0.7') == 1"), "Neovim 0.7+ is needed"
+            session.nvim.command("filetype on")  # -u NONE leaves filetype detection off
+            session.lua("dofile(...)", str(HARNESS_LUA))
+            options: dict[str, Any] = {"cmd": SERVER_CMD}
+            if settings is not None:
+                options["settings"] = settings
+            session.lua(
+                "local path, opts = ...; dofile(path).setup(opts)", str(CLIENT_LUA), options
+            )
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def lua(self, code: str, *args: Any) -> Any:
+        return self.nvim.exec_lua(code, *args)
+
+    def open(self, path: Path) -> int:
+        """Edit ``path`` and wait until an initialized specloop client is attached; the bufnr."""
+        self.nvim.command("edit " + self.nvim.funcs.fnameescape(str(path)))
+        bufnr: int = self.nvim.current.buffer.number
+        self.wait_for(
+            f"specloop_test.client({bufnr}) ~= nil", what=f"specloop to attach to {path.name}"
+        )
+        self.lua("specloop_test.watch_changes(...)", bufnr)
+        return bufnr
+
+    def client_id(self, bufnr: int) -> int:
+        return self.lua("return specloop_test.client(...).id", bufnr)
+
+    def request(
+        self,
+        bufnr: int,
+        method: str,
+        params: dict[str, Any] | None = None,
+        timeout: float = TIMEOUT,
+    ) -> Any:
+        """Send a request from ``bufnr``'s client; its result. Without params: the buffer's URI."""
+        response = self.lua(
+            "return specloop_test.request(...)", bufnr, method, params, int(timeout * 1000)
+        )
+        assert "failure" not in response, f"{method}: {response['failure']}\n{self.context()}"
+        return response.get("result")
+
+    def document_symbols(self, bufnr: int) -> list[dict[str, Any]]:
+        return self.request(bufnr, "textDocument/documentSymbol") or []
+
+    def wait_for(self, lua_expression: str, timeout: float = TIMEOUT, what: str = "") -> Any:
+        """Poll ``lua_expression`` inside Neovim until it is truthy; its value."""
+        outcome = self.lua(
+            "return specloop_test.wait_for(...)", lua_expression, int(timeout * 1000)
+        )
+        assert outcome["ok"], (
+            f"timed out after {timeout} s waiting for {what or lua_expression}\n{self.context()}"
+        )
+        return outcome.get("value")
+
+    def messages(self) -> list[dict[str, Any]]:
+        """window/showMessage params received so far: ``{"type": int, "message": str}``."""
+        return self.lua("return specloop_test.messages")
+
+    def sent_changes(self) -> list[dict[str, Any]]:
+        """textDocument/didChange params the client has sent so far."""
+        return self.lua("return specloop_test.changes")
+
+    def diagnostics(self, bufnr: int) -> list[dict[str, Any]]:
+        """``vim.diagnostic.get(bufnr)``: 0-based ``lnum``/``col``, ``message``, ``source``, ..."""
+        return self.lua("return vim.diagnostic.get(...)", bufnr)
+
+    def context(self, lines: int = 30) -> str:
+        """Neovim's messages and the end of its LSP log (which holds the server's stderr)."""
+        try:
+            messages = self.nvim.command_output("messages")
+            path = Path(self.lua("return vim.lsp.get_log_path()"))
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+        except (OSError, pynvim.NvimError) as error:
+            return f"(no context: {error})"
+        log = "\n".join(line[:500] for line in tail)
+        return f"Neovim messages:\n{messages}\nLSP log tail:\n{log}"
+
+    def close(self) -> None:
+        # On VimLeavePre Neovim asks the server to shut down, waiting up to 500 ms.
+        with contextlib.suppress(EOFError):  # pynvim 0.6 reports the closed pipe as EOFError
+            self.nvim.quit()
+        self.nvim.close()
+
+
+@pytest.fixture
+def start_neovim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., NeovimSession]]:
+    """Start Neovim sessions (optionally with specloop settings); all quit at teardown."""
+    # Keep Neovim's log, cache and state out of the home directory.
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / "xdg" / variable.lower()))
+    sessions: list[NeovimSession] = []
+
+    def start(settings: dict[str, Any] | None = None) -> NeovimSession:
+        session = NeovimSession.start(settings)
+        sessions.append(session)
+        return session
+
+    yield start
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def neovim(start_neovim: Callable[..., NeovimSession]) -> NeovimSession:
+    """A Neovim session with default settings."""
+    return start_neovim()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project directory (marked by pyproject.toml) to put test files in."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "sample"\n')
+    return root

@@ -1,0 +1,190 @@
+"""The ambiguity detector against hand-written cases for every rule of the rubric (DESIGN §6)."""
+
+import pytest
+
+from specloop.analysis.ambiguity import FacetKind, Label, assess, describe
+from specloop.analysis.documents import DocumentStore
+from specloop.analysis.specs import Spec, extract_specs
+
+
+def specs_of(source: str) -> list[Spec]:
+    document = DocumentStore().open("file:///t.py", source)
+    return extract_specs(document.source, document.tree, document.lines)
+
+
+def only_spec(source: str) -> Spec:
+    found = specs_of(source)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def comment(text: str, code: str = "    return amount\n") -> Spec:
+    return only_spec(f"def charge(amount):\n    # {text}\n{code}")
+
+
+def facet_kinds(spec: Spec) -> set[FacetKind]:
+    return {facet.kind for facet in assess(spec).facets}
+
+
+@pytest.mark.parametrize(
+    ("text", "facet"),
+    [
+        ("TODO: handle errors", FacetKind.WHAT),
+        ("TODO: handle errors", FacetKind.VALUES),
+        ("FIXME: fix this", FacetKind.WHAT),
+        ("TODO: clean up", FacetKind.WHAT),
+        ("TODO: refactor", FacetKind.WHAT),
+        ("TODO: optimize", FacetKind.WHAT),
+        ("TODO: make this faster", FacetKind.DONE),
+        ("TODO: more robust parsing", FacetKind.DONE),
+        ("TODO: do this as discussed", FacetKind.TARGET),
+        ("TODO: maybe cache this?", FacetKind.CHOICE),
+        ("TODO: add a timeout here?", FacetKind.CHOICE),
+        ("TODO: should we retry on failure", FacetKind.CHOICE),
+        ("TODO: support edge cases", FacetKind.VALUES),
+        ("TODO: headers may be a plain dict here", FacetKind.WHAT),
+        ("FIXME: this is slow", FacetKind.WHAT),
+    ],
+)
+def test_ambiguous_specs_name_the_missing_facet(text, facet):
+    spec = comment(text)
+    assert assess(spec).label is Label.AMBIGUOUS
+    assert facet in facet_kinds(spec)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TODO: raise ValueError when amount is negative",
+        "TODO(2.0): remove this alias",
+        "TODO: Remove this shim when Python 3.8 support is dropped",
+        "TODO: use `decimal.Decimal` for amount instead of float",
+        "TODO: return None if amount is 0",
+        "TODO: rename charge_total() to total()",
+        "FIXME: pass timeout=30 to requests.get",
+    ],
+)
+def test_clear_specs_are_not_flagged(text):
+    spec = comment(text)
+    assert assess(spec).label is Label.CLEAR, assess(spec)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "XXX: order matters, see the loop below",
+        "HACK: the C extension needs bytes here",
+        "XXX this mirrors the logic in urllib",
+    ],
+)
+def test_xxx_and_hack_without_a_request_are_notes(text):
+    assert assess(comment(text)).label is Label.NOTE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["XXX: remove this when the upstream bug is fixed", "HACK: should we copy here?"],
+)
+def test_xxx_and_hack_that_ask_for_something_are_not_notes(text):
+    assert assess(comment(text)).label is not Label.NOTE
+
+
+def test_a_bare_todo_as_the_body_of_an_empty_test_asks_for_that_test():
+    spec = only_spec("class TestCharge:\n    def test_refund(self):\n        pass  # TODO\n")
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_a_bare_todo_on_a_value_leaves_the_value_open():
+    spec = only_spec("CONFIG = {\n    'limit': 50,  # TODO\n}\n")
+    assert assess(spec).label is Label.AMBIGUOUS
+    assert facet_kinds(spec) == {FacetKind.VALUES}
+
+
+def test_a_bare_todo_alone_leaves_everything_open():
+    spec = only_spec("def charge():\n    # TODO\n    return 1\n")
+    assert facet_kinds(spec) == {FacetKind.WHAT}
+
+
+def test_continuation_lines_are_read_with_the_marker_line():
+    spec = only_spec(
+        "def charge(amount):\n"
+        "    # TODO: raise ValueError when amount\n"
+        "    # is negative\n"
+        "    return amount\n"
+    )
+    assert spec.text == "raise ValueError when amount is negative"
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_a_stub_docstring_with_doctests_is_clear():
+    spec = only_spec(
+        'def double(x):\n    """Handle x.\n\n    >>> double(2)\n    4\n    """\n    ...\n'
+    )
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_the_same_vague_stub_docstring_without_doctests_is_ambiguous():
+    spec = only_spec('def double(x):\n    """Handle x."""\n    ...\n')
+    assert assess(spec).label is Label.AMBIGUOUS
+    assert FacetKind.WHAT in facet_kinds(spec)
+
+
+def test_a_precise_stub_docstring_is_clear():
+    spec = only_spec(
+        "def parse_amount(text):\n"
+        '    """Return the amount in `text` as a Decimal; raise ValueError if it is empty."""\n'
+        "    raise NotImplementedError\n"
+    )
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_a_subclass_contract_docstring_is_a_note():
+    spec = only_spec(
+        "class Base:\n"
+        "    def run(self):\n"
+        '        """Subclasses must implement this to do the work."""\n'
+        "        raise NotImplementedError\n"
+    )
+    assert assess(spec).label is Label.NOTE
+
+
+def test_abstract_methods_and_overloads_are_not_specs():
+    source = (
+        "import abc, typing\n"
+        "class Base(abc.ABC):\n"
+        "    def run(self):\n"
+        '        """Do it."""\n'
+        "        ...\n"
+        "@typing.overload\n"
+        "def f(x: int) -> int:\n"
+        '    """Int."""\n'
+        "    ...\n"
+        "class Other:\n"
+        "    @abc.abstractmethod\n"
+        "    def go(self):\n"
+        '        """Go."""\n'
+    )
+    assert specs_of(source) == []
+
+
+def test_functions_with_real_bodies_are_not_stub_specs():
+    assert specs_of('def f():\n    """Handle it."""\n    return 1\n') == []
+
+
+def test_the_message_names_the_facet_question_in_one_sentence():
+    spec = comment("TODO: handle errors")
+    message = describe(assess(spec), spec)
+    assert message.startswith('Ambiguous TODO "handle errors": ')
+    assert message.count("\n") == 0
+    assert "?" in message
+
+
+def test_markers_are_configurable():
+    document = DocumentStore().open("file:///t.py", "# TODO: handle errors\n# NOTE2: fix it\n")
+    found = extract_specs(document.source, document.tree, document.lines, ["NOTE2"])
+    assert [spec.marker for spec in found] == ["NOTE2"]
+
+
+def test_lowercase_markers_need_a_colon():
+    found = specs_of("# todo: handle errors\nx = 1\n# nothing todo here\nx = 2\n")
+    assert [spec.text for spec in found] == ["handle errors"]
