@@ -126,6 +126,7 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(sarif_report(records, skipped))
     else:
         sys.stdout.write(text_report(records))
+    sys.stdout.flush()
     flagged = sum(1 for record in records if record.label == "ambiguous")
     elapsed = time.perf_counter() - started
     print(

@@ -84,6 +84,7 @@ class LoadedSettings:
 
 def load_settings(raw: object) -> LoadedSettings:
     """Validate raw client settings; drop what is invalid and say which keys were dropped."""
+    raw = _empty_lists_as_objects(raw, Settings)
     if raw is None:
         return LoadedSettings(Settings(), ())
     if not isinstance(raw, Mapping):
@@ -109,6 +110,22 @@ def format_problems(problems: tuple[SettingsProblem, ...]) -> str:
     """One message for the user naming every rejected key."""
     listed = "; ".join(problem.sentence() for problem in problems)
     return f"specloop ignored invalid settings and used the defaults for them: {listed}."
+
+
+def _empty_lists_as_objects(value: object, model: type[BaseModel]) -> object:
+    """Lua cannot tell {} from []: read an empty list where an object is expected as {}."""
+    if value == []:
+        return {}
+    if not isinstance(value, Mapping):
+        return value
+    fields = {info.alias or name: info.annotation for name, info in model.model_fields.items()}
+    fixed: dict[str, Any] = {}
+    for key, item in value.items():
+        annotation = fields.get(str(key))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            item = _empty_lists_as_objects(item, annotation)
+        fixed[str(key)] = item
+    return fixed
 
 
 def _reason(detail: Mapping[str, Any]) -> str:

@@ -80,7 +80,7 @@ async def test_an_ambiguous_todo_is_flagged_and_the_flag_goes_when_it_is_clarifi
     assert diagnostic.severity == types.DiagnosticSeverity.Information
     assert diagnostic.range.start == types.Position(line=1, character=4)
     assert "handle errors" in diagnostic.message
-    assert diagnostic.message.endswith("?") or "also unclear" in diagnostic.message
+    assert "Which errors" in diagnostic.message and "?" in diagnostic.message
     assert diagnostic.code_description is not None
     assert diagnostic.code_description.href.endswith("#ambiguous-todo-diagnostics")
     facets = {facet["kind"] for facet in diagnostic.data["facets"]}

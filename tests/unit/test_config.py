@@ -61,3 +61,16 @@ def test_settings_that_are_not_an_object_fall_back_to_defaults():
     loaded = load_settings(["not", "an", "object"])
     assert loaded.settings == Settings()
     assert loaded.problems[0].key == "specloop"
+
+
+def test_empty_lists_from_lua_tables_count_as_empty_objects():
+    loaded = load_settings({"diagnostics": [], "stageModels": [], "model": "m"})
+    assert loaded.problems == ()
+    assert loaded.settings.model == "m"
+    assert load_settings([]).problems == ()
+
+
+def test_an_empty_list_where_a_list_is_expected_stays_a_list():
+    loaded = load_settings({"diagnostics": {"markers": []}})
+    assert loaded.problems == ()
+    assert loaded.settings.diagnostics.markers == ()

@@ -63,6 +63,8 @@ class SpecContext:
     scope_identifiers: frozenset[str]
     """Names used in the enclosing scope, so a spec that names real code can be recognised."""
     has_doctest: bool = False
+    interface_stub: bool = False
+    """A stub method of a class that reads as an interface (a base for subclasses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class Spec:
     end: int
     scope: Scope
     context: SpecContext
+
+    def scope_is_method_of_base(self) -> bool:
+        return self.context.interface_stub
 
 
 @cache
@@ -189,7 +194,15 @@ def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Sp
             start=docstring.start_byte,
             end=docstring.end_byte,
             scope=_scope_of(docstring),
-            context=_context(source, lines, docstring, docstring.end_byte, "", raw),
+            context=_context(
+                source,
+                lines,
+                docstring,
+                docstring.end_byte,
+                "",
+                raw,
+                interface_stub=_is_interface_stub(function, statements[1:]),
+            ),
         )
 
 
@@ -212,6 +225,20 @@ def _is_placeholder(statement: Node) -> bool:
             raised = raised.child_by_field_name("function")
         return raised is not None and _text(raised) == "NotImplementedError"
     return False
+
+
+_BASE_CLASS_NAME = re.compile(r"Base|Abstract|Interface|Mixin|Protocol")
+
+
+def _is_interface_stub(function: Node, placeholders: list[Node]) -> bool:
+    """A method stub that defines an interface: raises NotImplementedError or sits in a base."""
+    owner = _enclosing(function, ("class_definition", "function_definition"))
+    if owner is None or owner.type != "class_definition":
+        return False
+    if any(statement.type == "raise_statement" for statement in placeholders):
+        return True
+    name = owner.child_by_field_name("name")
+    return name is not None and bool(_BASE_CLASS_NAME.search(_text(name)))
 
 
 def _is_abstract(function: Node) -> bool:
@@ -272,6 +299,7 @@ def _context(
     end: int,
     trailing: str,
     docstring: str = "",
+    interface_stub: bool = False,
 ) -> SpecContext:
     scope_node = _enclosing(first, ("function_definition", "class_definition"))
     scope_source = b""
@@ -291,6 +319,7 @@ def _context(
         scope_is_stub=stub,
         scope_identifiers=frozenset(_IDENTIFIER.findall(decode(scope_source))),
         has_doctest=">>>" in docstring,
+        interface_stub=interface_stub,
     )
 
 

@@ -1,0 +1,149 @@
+"""Precision, recall and F1 of the `ambiguous` label on the labelled TODO corpus.
+
+The corpus (benchmarks/corpus/todo_labels.jsonl) holds references into pinned
+sdists (project, version, path, line) and the label a person gave each spec by
+the rubric in DESIGN.md §6 — no third-party text. This script fetches and
+extracts the sdists (benchmarks/corpus/fetch.py, cached under
+benchmarks/.cache/), runs specloop's own extractor and detector on every
+referenced file, matches specs by path and line, and prints:
+
+- precision / recall / F1 of `ambiguous` (the only label that produces a
+  diagnostic), overall and per project;
+- the confusion table (true label x predicted label, with `missed` when the
+  extractor found no spec at that line);
+- the same figures on two fixed halves of the corpus: `dev` (whose errors may
+  be read while tuning the rules) and `held-out` (only ever scored), so
+  over-fitting to the corpus shows up as a gap between the two;
+- with --show-errors, every disagreement in the dev half, so the rules can be
+  reviewed (this prints third-party text locally; it is never stored).
+
+Run: .venv/bin/python benchmarks/todo_detector.py [--show-errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "corpus"))
+
+from fetch import ensure_sources  # noqa: E402
+
+from specloop.analysis.findings import Finding, find_specs  # noqa: E402
+from specloop.analysis.parsing import parse  # noqa: E402
+from specloop.analysis.text import LineIndex  # noqa: E402
+
+LABELS_FILE = HERE / "corpus" / "todo_labels.jsonl"
+LABELS = ("ambiguous", "clear", "note")
+MISSED = "missed"
+
+
+def load_labels(path: Path = LABELS_FILE) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def split_of(row: dict[str, object]) -> str:
+    key = f"{row['project']}/{row['path']}:{row['line']}".encode()
+    return "dev" if hashlib.sha1(key).digest()[0] % 2 == 0 else "held-out"
+
+
+def findings_by_line(file: Path) -> dict[int, Finding]:
+    source = file.read_bytes()
+    lines = LineIndex.of(source)
+    return {
+        lines.line_of(finding.spec.start) + 1: finding
+        for finding in find_specs(source, parse(source), lines)
+    }
+
+
+def predict(rows: list[dict[str, object]], roots: dict[str, Path]) -> list[tuple[str, str]]:
+    """(true label, predicted label) for every labelled spec."""
+    cache: dict[Path, dict[int, Finding]] = {}
+    pairs = []
+    for row in rows:
+        file = roots[str(row["project"])] / str(row["path"])
+        if file not in cache:
+            cache[file] = findings_by_line(file)
+        finding = cache[file].get(int(str(row["line"])))
+        pairs.append((str(row["label"]), finding.label.value if finding else MISSED))
+    return pairs
+
+
+def scores(pairs: list[tuple[str, str]]) -> tuple[float, float, float, int]:
+    true_positive = sum(1 for truth, guess in pairs if truth == guess == "ambiguous")
+    predicted = sum(1 for _, guess in pairs if guess == "ambiguous")
+    actual = sum(1 for truth, _ in pairs if truth == "ambiguous")
+    precision = true_positive / predicted if predicted else 0.0
+    recall = true_positive / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, actual
+
+
+def print_report(rows: list[dict[str, object]], pairs: list[tuple[str, str]]) -> None:
+    precision, recall, f1, actual = scores(pairs)
+    print(f"corpus: {len(pairs)} labelled specs ({actual} ambiguous)")
+    print(f"ambiguous: precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
+    print("\nconfusion (rows: true label, columns: predicted)")
+    columns = (*LABELS, MISSED)
+    counts = Counter(pairs)
+    print(f"{'':>10} " + " ".join(f"{column:>9}" for column in columns))
+    for truth in LABELS:
+        print(f"{truth:>10} " + " ".join(f"{counts[(truth, c)]:>9}" for c in columns))
+    print("\nper split")
+    for split in ("dev", "held-out"):
+        chosen = [pair for row, pair in zip(rows, pairs, strict=True) if split_of(row) == split]
+        p, r, f, n = scores(chosen)
+        print(f"  {split:<11} n={len(chosen):<4} ambiguous={n:<4} {_figures(p, r, f)}")
+    print("\nper project")
+    grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row, pair in zip(rows, pairs, strict=True):
+        grouped[str(row["project"])].append(pair)
+    for project, project_pairs in sorted(grouped.items()):
+        p, r, f, n = scores(project_pairs)
+        print(f"  {project:<11} n={len(project_pairs):<4} ambiguous={n:<4} {_figures(p, r, f)}")
+
+
+def _figures(precision: float, recall: float, f1: float) -> str:
+    return f"P {precision:.2f} R {recall:.2f} F1 {f1:.2f}"
+
+
+def print_errors(
+    rows: list[dict[str, object]], pairs: list[tuple[str, str]], roots: dict[str, Path]
+) -> None:
+    print("\ndisagreements in the dev half (true -> predicted)")
+    for row, (truth, guess) in zip(rows, pairs, strict=True):
+        if truth == guess or split_of(row) != "dev":
+            continue
+        file = roots[str(row["project"])] / str(row["path"])
+        finding = findings_by_line(file).get(int(str(row["line"])))
+        text = finding.spec.text if finding else "(no spec extracted)"
+        facets = ",".join(f["kind"] for f in finding.facets_data()) if finding else ""
+        print(f"  {truth:>9} -> {guess:<9} {row['project']}/{row['path']}:{row['line']}")
+        print(f"      {text[:150]!r} [{facets}] true facets={row.get('facets')}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--show-errors", action="store_true", help="print every disagreement")
+    args = parser.parse_args()
+    roots = ensure_sources()
+    rows = load_labels()
+    started = time.perf_counter()
+    pairs = predict(rows, roots)
+    elapsed = time.perf_counter() - started
+    print_report(rows, pairs)
+    print(f"\nanalysed {len({(r['project'], r['path']) for r in rows})} files in {elapsed:.2f} s")
+    if args.show_errors:
+        print_errors(rows, pairs, roots)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,327 @@
+"""Word lists and small predicates the ambiguity detector reads specs with.
+
+Kept apart from the rules so the rules read as the rubric does. All patterns
+are case-insensitive and match whole words.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(*phrases: str) -> re.Pattern[str]:
+    alternatives = "|".join(sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+# Verbs a TODO starts with when it asks for a change (mined from real TODOs).
+_IMPERATIVE_WORDS = """
+    adapt add align allow annotate append apply assert attach audit avoid backport batch
+    benchmark bump cache call cap catch change check clarify clean cleanup collapse colorize
+    combine compare compute confirm consider consolidate convert copy create de-duplicate deal
+    decide decompose dedupe deduplicate define delegate delete deprecate detect determine
+    disable disallow disentangle dispatch display document drop duplicate emit enable encode
+    enforce ensure escape evaluate expand explain expose extend extract factor fetch figure fill
+    filter find fix flag flesh flush force forward generalise generalize get give guard handle
+    hide hoist ignore implement improve include inherit inline insert install integrate
+    investigate isolate keep kill let lift limit link load lock log look lower make mark memoize
+    merge migrate mock modify move narrow need needs normalise normalize open optimise optimize
+    override parameterize parametrize parse pass patch pin populate port prefer prepend preserve
+    prevent print promote propagate protect prove pull push put raise re-enable read rebuild
+    reconsider redo reduce refactor refine register reimplement reject release reload remove
+    rename reorder reorganize replace report require research reset reshape resolve respect
+    restore restructure rethink retry return reuse revert review revisit rework rewrite run save
+    schedule separate set share show silence simplify skip sort specify speed split standardize
+    start stop store strip support suppress switch sync take test throw tidy tighten tolerate
+    track translate treat trigger trim try turn uncomment undo unify unpin unskip update upgrade
+    use validate vendor verify warn wrap write xfail yield
+"""
+IMPERATIVES = frozenset(_IMPERATIVE_WORDS.split())
+# Adverbs a request may open with before its verb: "actually parse ...", "just add ...".
+_OPENING_ADVERBS = frozenset(("actually", "just", "also", "then", "please", "maybe", "first"))
+# Verbs that name an intent but no criterion: "handle", "fix", "improve", ...
+VAGUE_VERBS = _words(
+    r"handle",
+    r"fix(?: up)?",
+    r"improve",
+    r"clean ?up",
+    r"tidy(?: up)?",
+    r"support",
+    r"refactor",
+    r"optimi[sz]e",
+    r"rework",
+    r"revisit",
+    r"rethink",
+    r"reconsider",
+    r"deal with",
+    r"look (?:into|at)",
+    r"investigate",
+    r"figure out",
+    r"sort out",
+    r"enhance",
+    r"adapt",
+    r"adjust",
+    r"tweak",
+    r"tune",
+    r"modify",
+    r"simplify",
+    r"generali[sz]e",
+    r"review",
+    r"validate",
+    r"do (?:this|it|that|something)",
+    r"make (?:this|it) work",
+    r"speed up",
+    r"flesh out",
+)
+# What may stand right before a verb used as a verb (not as a noun).
+_VERB_POSITION = re.compile(
+    r"(?:^|[.;:!]\s+|\s-+\s+|\b(?:should|must|will|would|could|can|to|please|we|let's|"
+    r"need|needs|and|then|also|maybe|probably|eventually|properly|better)\s+)$",
+    re.IGNORECASE,
+)
+# Words that leave the values open: which errors, what limit, what format.
+OPEN_VALUES = _words(
+    r"errors?",
+    r"exceptions?",
+    r"edge cases?",
+    r"corner cases?",
+    r"other cases",
+    r"more cases",
+    r"failures?",
+    r"invalid (?:input|data|values?)",
+    r"bad (?:input|data|values?)",
+    r"appropriate(?:ly)?",
+    r"some \w+",
+    r"certain \w+",
+    r"proper",
+    r"the right",
+    r"sensible",
+    r"reasonable",
+    r"etc\.?",
+    r"and so on",
+    r"whatever",
+    r"somehow",
+    r"something",
+    r"stuff",
+    r"things",
+)
+# Hedged wording that still asks for something, even under XXX or HACK.
+HEDGED_REQUEST = _words(
+    r"maybe",
+    r"perhaps",
+    r"could use",
+    r"would be (?:nice|good|better|great)",
+    r"hmm+",
+    r"should (?:we|i)",
+    r"ideally",
+    r"in the future",
+    r"eventually",
+)
+DONE_CRITERIA = _words(
+    r"faster",
+    r"quicker",
+    r"better",
+    r"nicer",
+    r"cleaner",
+    r"smarter",
+    r"more (?:robust|efficient|general|generic|flexible|readable|pythonic|elegant|reliable)",
+    r"robust(?:ly)?",
+    r"efficient(?:ly)?",
+    r"properly",
+    r"correctly",
+    r"performance",
+    r"perf",
+    r"slow",
+    r"ugly",
+    r"hacky",
+    r"cleanly",
+    r"elegant(?:ly)?",
+    r"makes? sense",
+    r"in a (?:better|nicer|saner|smarter) way",
+)
+OPEN_CHOICE = _words(
+    r"maybe",
+    r"perhaps",
+    r"possibly",
+    r"probably",
+    r"likely",
+    r"potential(?:ly)?",
+    r"should (?:we|i)",
+    r"could (?:we|i)",
+    r"can (?:we|i)",
+    r"would it",
+    r"do we (?:need|want)",
+    r"whether",
+    r"not sure",
+    r"unsure",
+    r"unclear",
+    r"not clear",
+    r"consider(?:ing)?",
+    r"think about",
+    r"decide",
+    r"tbd",
+    r"or not",
+    r"might",
+    r"ideally",
+    r"optionally",
+    r"if (?:possible|needed|necessary|desired)",
+    r"would be (?:nice|good|better|great|worth)",
+    r"it would be",
+    r"could (?:use|be)",
+    r"in the future",
+    r"eventually",
+    r"some ?day",
+    r"one day",
+    r"at some point",
+    r"long[- ]term",
+    r"aim to",
+    r"seems? (?:better|like)",
+    r"i think",
+    r"i guess",
+    r"hmm+",
+)
+DOCSTRING_CHOICE = _words(r"tbd", r"maybe", r"not sure", r"unsure", r"to be decided")
+UNRESOLVED_TARGET = _words(
+    r"as discussed",
+    r"discussed",
+    r"as agreed",
+    r"as mentioned",
+    r"see above",
+    r"the above",
+    r"like before",
+    r"the other (?:one|place|thing)",
+    r"the thing",
+    r"per (?:chat|conversation|meeting|discussion)",
+    r"same as (?:there|before)",
+)
+# A stop-gap says what is true now, not what it should become.
+STOPGAP = _words(
+    r"for now",
+    r"for the time being",
+    r"temporar(?:y|ily)",
+    r"atm",
+    r"at the moment",
+    r"right now",
+    r"currently",
+    r"for the moment",
+)
+# A concrete trigger makes a change clear: a version, a date, "when X is dropped".
+_TRIGGER = re.compile(
+    r"\b(?:when|once|after|until|by|before|if)\b[^.;]*?"
+    r"(?:\d+(?:\.\d+)+|\b(?:19|20)\d\d\b|"
+    r"\b(?:is|are|gets?|has been|have been|can be|becomes?|will be|was)\s+(?:\w+\s+)?"
+    r"(?:dropped|removed|released|merged|fixed|deprecated|available|supported|resolved|"
+    r"landed|gone|implemented|rid|required|the minimum|installed|enabled|done|"
+    r"caught up)\b|chance to catch up|"
+    r"\b(?:drop|dropping|support|release|fixed|fix|minimum)\b)",
+    re.IGNORECASE,
+)
+_VERSION_TAG = re.compile(r"^\s*v?\d+(?:\.\d+)*\s*$|^\s*(?:19|20)\d\d(?:-\d\d){0,2}\s*$")
+MODAL_REQUEST = _words(
+    r"should",
+    r"shouldn't",
+    r"must",
+    r"needs? to",
+    r"needs? \w+ing",
+    r"has to",
+    r"have to",
+    r"ought to",
+    r"we want",
+    r"want to",
+    r"to be (?:done|implemented|fixed|removed|added|replaced)",
+    r"can be (?:removed|dropped|deleted|simplified|replaced|changed)",
+    r"could be (?:removed|dropped|deleted|simplified|replaced|changed)",
+)
+# A TODO that reads as a statement ("headers may be a plain dict here") asks for nothing.
+_STATEMENT = re.compile(
+    r"^(?:(?:the|this|that|these|those|it|its|it's|there|there's|we|we're|they|i|i'm|our|"
+    r"a|an|currently|apparently|unfortunately|note|nb)\b|"
+    r"[\w.()`'\"-]+(?: [\w.()`'\"-]+)? (?:is|are|was|were|may|might|can|could|will|would|"
+    r"does|do|did|doesn't|don't|isn't|aren't|has|have|had|seems?|looks?|appears?|"
+    r"matters?|means?|depends?|works?|fails?|breaks?|happens?|returns?|raises?|uses?|"
+    r"assumes?|expects?|relies|requires?)\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:what|why|how|which|where|who|is|are|does|do|did|can|could|should|would|shall|"
+    r"will|have|has)\b",
+    re.IGNORECASE,
+)
+# Code names, exception types, numbers, literals: concrete anchors.
+CODE_NAME = re.compile(
+    r"`[^`]+`|\b\w+\(\)|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|"
+    r"\b\w+\.\w+\b"
+)
+EXCEPTION = re.compile(r"\b[A-Z][a-zA-Z]*(?:Error|Exception|Warning|Exit|Interrupt)\b")
+LITERAL = re.compile(r"\b\d+(?:\.\d+)?\b|'[^']*'|\"[^\"]*\"|`[^`]*`|\bNone\b|\bTrue\b|\bFalse\b")
+# A criterion says how a vague verb is to be carried out.
+CRITERION = _words(
+    r"by \w+ing",
+    r"instead of",
+    r"so that",
+    r"rather than",
+    r"to return",
+    r"to raise",
+    r"returning",
+    r"raising",
+    r"raise \w+",
+    r"return \w+",
+    r"such that",
+    r"so it",
+    r"to use",
+    r"to match",
+    r"the same way as",
+    r"like \w+\(\)",
+)
+SUBCLASS_CONTRACT = _words(
+    r"subclass(?:es)? (?:must|should|need to|have to|may|can)",
+    r"must be (?:implemented|overridden|overriden) (?:by|in)",
+    r"(?:implemented|overridden|overriden|defined) (?:by|in) (?:a )?subclass(?:es)?",
+    r"override (?:this|in)",
+)
+
+_CODE_SPANS = re.compile(r"`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")
+
+
+def prose(text: str) -> str:
+    """The spec with code spans, literals, parentheticals and URLs blanked out."""
+    return _CODE_SPANS.sub(lambda match: " " * len(match.group(0)), text)
+
+
+def question(prose_text: str) -> str | None:
+    """The question a spec asks, if it asks one."""
+    for sentence in re.split(r"(?<=[.!?])\s+", prose_text.strip()):
+        stripped = sentence.strip()
+        if stripped.endswith("?") or "? " in stripped:
+            return stripped
+    if _QUESTION_START.match(prose_text.strip()) and not _STATEMENT.match(prose_text.strip()):
+        first = prose_text.strip().split(".")[0]
+        return first if len(first.split()) > 1 else None
+    return None
+
+
+def asks_for_change(prose_text: str) -> bool:
+    """Some clause opens with an imperative, or the spec says something should happen."""
+    for clause in re.split(r"[.,;:!]\s+|\s+-+\s+|\s+=>\s+", prose_text):
+        words = re.findall(r"[a-z'-]+", clause.lower())
+        while words and words[0] in _OPENING_ADVERBS:
+            words = words[1:]
+        if words and words[0] in IMPERATIVES:
+            return True
+    return bool(MODAL_REQUEST.search(prose_text))
+
+
+def is_statement(prose_text: str) -> bool:
+    return bool(_STATEMENT.match(prose_text.strip()))
+
+
+def has_trigger(prose_text: str, tag: str | None) -> bool:
+    return bool(_TRIGGER.search(prose_text)) or bool(tag and _VERSION_TAG.match(tag))
+
+
+def vague_verb(prose_text: str) -> str | None:
+    """A vague verb used as a verb (at the start, after a modal, 'to', 'we', ...)."""
+    for match in VAGUE_VERBS.finditer(prose_text):
+        if _VERB_POSITION.search(prose_text[: match.start()]):
+            return match.group(0)
+    return None
