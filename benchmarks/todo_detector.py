@@ -115,11 +115,15 @@ def _figures(precision: float, recall: float, f1: float) -> str:
 
 
 def print_errors(
-    rows: list[dict[str, object]], pairs: list[tuple[str, str]], roots: dict[str, Path]
+    rows: list[dict[str, object]],
+    pairs: list[tuple[str, str]],
+    roots: dict[str, Path],
+    show_all: bool,
 ) -> None:
-    print("\ndisagreements in the dev half (true -> predicted)")
+    half = "whole corpus" if show_all else "dev half"
+    print(f"\ndisagreements in the {half} (true -> predicted)")
     for row, (truth, guess) in zip(rows, pairs, strict=True):
-        if truth == guess or split_of(row) != "dev":
+        if truth == guess or (split_of(row) != "dev" and not show_all):
             continue
         file = roots[str(row["project"])] / str(row["path"])
         finding = findings_by_line(file).get(int(str(row["line"])))
@@ -131,7 +135,12 @@ def print_errors(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--show-errors", action="store_true", help="print every disagreement")
+    parser.add_argument(
+        "--show-errors", action="store_true", help="print the disagreements of the dev half"
+    )
+    parser.add_argument(
+        "--all-halves", action="store_true", help="with --show-errors: of both halves"
+    )
     args = parser.parse_args()
     roots = ensure_sources()
     rows = load_labels()
@@ -141,7 +150,7 @@ def main() -> int:
     print_report(rows, pairs)
     print(f"\nanalysed {len({(r['project'], r['path']) for r in rows})} files in {elapsed:.2f} s")
     if args.show_errors:
-        print_errors(rows, pairs, roots)
+        print_errors(rows, pairs, roots, args.all_halves)
     return 0
 
 

@@ -17,10 +17,8 @@ _SARIF_LEVELS = {"error": "error", "warning": "warning", "information": "note", 
 def text_report(records: Sequence[Record]) -> str:
     lines = []
     for record in records:
-        label = "" if record.label == "ambiguous" else f" [{record.label}]"
-        lines.append(
-            f"{record.path}:{record.line}:{record.column}: {record.code}{label} {record.message}"
-        )
+        code = record.code if record.label == "ambiguous" else f"[{record.label}]"
+        lines.append(f"{record.path}:{record.line}:{record.column}: {code} {record.message}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

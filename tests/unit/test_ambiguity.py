@@ -44,6 +44,15 @@ def facet_kinds(spec: Spec) -> set[FacetKind]:
         ("TODO: support edge cases", FacetKind.VALUES),
         ("TODO: headers may be a plain dict here", FacetKind.WHAT),
         ("FIXME: this is slow", FacetKind.WHAT),
+        ("TODO: placement", FacetKind.WHAT),
+        ("TODO: add more tests", FacetKind.VALUES),
+        ("TODO: move this somewhere else", FacetKind.VALUES),
+        ("TODO: keep the cache in memory for now", FacetKind.WHAT),
+        ("TODO: it would be nice to log the retries", FacetKind.CHOICE),
+        ("TODO: why is this called twice", FacetKind.CHOICE),
+        ("TODO: support for sessions", FacetKind.WHAT),
+        ("TODO: evaluate if this code is needed at all", FacetKind.WHAT),
+        ("TODO: we need this to work, but I can't work out how", FacetKind.CHOICE),
     ],
 )
 def test_ambiguous_specs_name_the_missing_facet(text, facet):
@@ -62,6 +71,11 @@ def test_ambiguous_specs_name_the_missing_facet(text, facet):
         "TODO: return None if amount is 0",
         "TODO: rename charge_total() to total()",
         "FIXME: pass timeout=30 to requests.get",
+        "TODO: can be fixed by flipping the conditionals",
+        "TODO: check whether format='csr' is respected",
+        "TODO: don't fall back to fancy indexing here",
+        "TODO: actually parse the second production",
+        "TODO: once plugins caught up, replace run_build() with run_command('build')",
     ],
 )
 def test_clear_specs_are_not_flagged(text):
@@ -188,3 +202,19 @@ def test_markers_are_configurable():
 def test_lowercase_markers_need_a_colon():
     found = specs_of("# todo: handle errors\nx = 1\n# nothing todo here\nx = 2\n")
     assert [spec.text for spec in found] == ["handle errors"]
+
+
+def test_a_terse_todo_in_an_empty_test_asks_for_that_test():
+    source = 'def test_f2py_flags():\n    """Flag --quiet."""\n    # TODO: populate\n    pass\n'
+    [spec] = [spec for spec in specs_of(source) if spec.marker == "TODO"]
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_the_same_terse_todo_in_real_code_is_ambiguous():
+    spec = only_spec("def build():\n    # TODO: populate\n    return 1\n")
+    assert facet_kinds(spec) == {FacetKind.WHAT}
+
+
+def test_a_question_mark_inside_code_is_not_a_question():
+    spec = comment("TODO: enable once the parser supports check('x ? y : z')")
+    assert FacetKind.CHOICE not in facet_kinds(spec)

@@ -69,7 +69,9 @@ def _assess_comment(spec: Spec) -> Assessment:
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
-    if not asks and not has_trigger and not facets:
+    # In an empty test, the TODO asks for that test (rubric: terse markers read with code).
+    asks_for_the_test = _in_empty_test(spec)
+    if not asks and not has_trigger and not facets and not asks_for_the_test:
         facets.append(
             _facet(
                 FacetKind.WHAT,
@@ -81,13 +83,18 @@ def _assess_comment(spec: Spec) -> Assessment:
         facets.append(
             _facet(FacetKind.WHAT, stopgap.group(0), "What should replace this, and when?")
         )
+    terse = len(text.split()) <= 2 and not lexicon.CODE_NAME.search(text)
+    if terse and not facets and not asks_for_the_test:
+        facets.append(
+            _facet(FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?")
+        )
     facets.extend(_vagueness_facets(prose))
     return _result(facets)
 
 
 def _assess_bare(spec: Spec) -> Assessment:
     """A marker with no words: read it with its code."""
-    if spec.context.scope_is_stub and _TEST_NAME.match(spec.scope.name or ""):
+    if _in_empty_test(spec):
         return Assessment(Label.CLEAR)  # `pass  # TODO` in an empty test asks for that test.
     trailing = spec.context.trailing_code
     if trailing and _VALUE_LINE.search(trailing):
@@ -95,6 +102,10 @@ def _assess_bare(spec: Spec) -> Assessment:
     return _result(
         [_facet(FacetKind.WHAT, spec.marker or "TODO", "This TODO has no words: what is to do?")]
     )
+
+
+def _in_empty_test(spec: Spec) -> bool:
+    return spec.context.scope_is_stub and bool(_TEST_NAME.match(spec.scope.name or ""))
 
 
 def _assess_docstring(spec: Spec) -> Assessment:
@@ -115,7 +126,13 @@ def _assess_docstring(spec: Spec) -> Assessment:
 
 def _choice_facets(prose: str) -> list[Facet]:
     if question := lexicon.question(prose):
-        return [_facet(FacetKind.CHOICE, question, "Should this be done, and if so how exactly?")]
+        return [
+            _facet(
+                FacetKind.CHOICE,
+                question,
+                "Is this decided? Should it be done at all, and if so how exactly?",
+            )
+        ]
     if match := lexicon.OPEN_CHOICE.search(prose):
         return [
             _facet(
@@ -192,13 +209,13 @@ def _result(facets: list[Facet]) -> Assessment:
 
 def describe(assessment: Assessment, spec: Spec) -> str:
     """One sentence: the missing facet and the question that would resolve it."""
-    if not assessment.facets:
-        return f"{assessment.label.value.capitalize()} spec."
-    first = assessment.facets[0]
     quoted = _shorten(spec.text) if spec.text else spec.marker or "TODO"
+    kind = (spec.marker or "TODO") if spec.kind is SpecKind.COMMENT else "docstring"
+    if not assessment.facets:
+        return f'{assessment.label.value.capitalize()} {kind} "{quoted}".'
+    first = assessment.facets[0]
     others = [_FACET_NAMES[facet.kind] for facet in assessment.facets[1:]]
     also = f" Also unclear: {', '.join(others)}." if others else ""
-    kind = "TODO" if spec.kind is SpecKind.COMMENT else "docstring"
     return f'Ambiguous {kind} "{quoted}": {first.question}{also}'
 
 

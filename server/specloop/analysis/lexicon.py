@@ -35,6 +35,7 @@ _IMPERATIVE_WORDS = """
     start stop store strip support suppress switch sync take test throw tidy tighten tolerate
     track translate treat trigger trim try turn uncomment undo unify unpin unskip update upgrade
     use validate vendor verify warn wrap write xfail yield
+    don't never
 """
 IMPERATIVES = frozenset(_IMPERATIVE_WORDS.split())
 # Adverbs a request may open with before its verb: "actually parse ...", "just add ...".
@@ -68,6 +69,11 @@ VAGUE_VERBS = _words(
     r"generali[sz]e",
     r"review",
     r"validate",
+    r"evaluate",
+    r"research",
+    r"explore",
+    r"work out",
+    r"add support",
     r"do (?:this|it|that|something)",
     r"make (?:this|it) work",
     r"speed up",
@@ -104,6 +110,12 @@ OPEN_VALUES = _words(
     r"something",
     r"stuff",
     r"things",
+    r"more \w+s",
+    r"additional \w+s",
+    r"somewhere",
+    r"elsewhere",
+    r"deferred",
+    r"for later",
 )
 # Hedged wording that still asks for something, even under XXX or HACK.
 HEDGED_REQUEST = _words(
@@ -151,7 +163,7 @@ OPEN_CHOICE = _words(
     r"can (?:we|i)",
     r"would it",
     r"do we (?:need|want)",
-    r"whether",
+    r"(?<!check )(?<!test )(?<!verify )(?<!assert )(?<!ensure )whether",
     r"not sure",
     r"unsure",
     r"unclear",
@@ -164,12 +176,12 @@ OPEN_CHOICE = _words(
     r"might",
     r"ideally",
     r"optionally",
-    r"if (?:possible|needed|necessary|desired)",
+    r"(?:if|where|when) (?:possible|needed|necessary|desired|appropriate)",
+    r"(?:can't|cannot|don't know|not sure|no idea) (?:work out |figure out )?how",
     r"would be (?:nice|good|better|great|worth)",
     r"it would be",
     r"could (?:use|be)",
     r"in the future",
-    r"eventually",
     r"some ?day",
     r"one day",
     r"at some point",
@@ -229,8 +241,8 @@ MODAL_REQUEST = _words(
     r"we want",
     r"want to",
     r"to be (?:done|implemented|fixed|removed|added|replaced)",
-    r"can be (?:removed|dropped|deleted|simplified|replaced|changed)",
-    r"could be (?:removed|dropped|deleted|simplified|replaced|changed)",
+    r"(?:can|could) be (?:removed|dropped|deleted|simplified|replaced|changed|fixed|moved|"
+    r"renamed|converted|turned|made|merged|inlined|reused)",
 )
 # A TODO that reads as a statement ("headers may be a plain dict here") asks for nothing.
 _STATEMENT = re.compile(
@@ -243,8 +255,8 @@ _STATEMENT = re.compile(
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(
-    r"^(?:what|why|how|which|where|who|is|are|does|do|did|can|could|should|would|shall|"
-    r"will|have|has)\b",
+    r"^(?:(?:what|why|how|which|where|who)\b|(?:is|are|does|do|did|can|could|should|would|"
+    r"shall|will|have|has)\s+(?:we|i|you|this|that|it|there|the|these|those|they)\b)",
     re.IGNORECASE,
 )
 # Code names, exception types, numbers, literals: concrete anchors.
@@ -294,7 +306,7 @@ def question(prose_text: str) -> str | None:
         stripped = sentence.strip()
         if stripped.endswith("?") or "? " in stripped:
             return stripped
-    if _QUESTION_START.match(prose_text.strip()) and not _STATEMENT.match(prose_text.strip()):
+    if _QUESTION_START.match(prose_text.strip()):
         first = prose_text.strip().split(".")[0]
         return first if len(first.split()) > 1 else None
     return None
