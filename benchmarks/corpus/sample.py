@@ -1,0 +1,178 @@
+"""Draw, review and write the labelled TODO-spec sample (corpus building only).
+
+Subcommands (run from anywhere; the sdists are fetched on demand):
+
+- ``sample [OUT]`` -- extract every spec from the pinned sdists, draw the
+  deterministic stratified sample and write a review worklist (spec text with
+  +-10 lines of code around it) to ``OUT`` (default: the gitignored cache). The
+  worklist holds third-party text: it is for the labeller and is never committed.
+- ``write LABELS`` -- read the labeller's decisions (TSV: sample id, label,
+  comma-separated facets, then optional columns that are ignored, e.g. a reason)
+  and write ``todo_labels.jsonl`` (references only).
+- ``verify`` -- check that every row of ``todo_labels.jsonl`` still points at a
+  spec with the same fingerprint in the extracted sdists.
+
+Sampling: 80% comments, 20% stub docstrings. Each part is split evenly across
+projects (a project with fewer specs gives its share to the others), and a
+project's comment share is split across markers in proportion to the square root
+of their counts, so rare markers (XXX, HACK, FIXME) are represented. Each stratum
+(project x marker) is drawn with its own fixed seed over its sorted candidates,
+so the sample is reproducible and a change in one stratum leaves the others alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from extract import specs_in_tree
+from fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
+
+SEED = 20240611
+TOTAL = 350
+COMMENT_SHARE = 0.8
+CONTEXT = 10
+LABELS_FILE = HERE / "todo_labels.jsonl"
+DEFAULT_WORKLIST = DEFAULT_CACHE_DIR.parent / "worklist.txt"
+LABELS = {"ambiguous", "clear", "note"}
+FACETS = ("what", "target", "values", "done", "choice")
+MARKERS = ("TODO", "FIXME", "XXX", "HACK")
+
+
+def allocate(total: int, weights: dict[str, float], caps: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` by ``weights`` (largest remainder) without exceeding ``caps``."""
+    alloc = dict.fromkeys(weights, 0)
+    remaining = min(total, sum(caps.values()))
+    while remaining > 0:
+        open_keys = [k for k in weights if alloc[k] < caps[k] and weights[k] > 0]
+        wsum = sum(weights[k] for k in open_keys)
+        exact = {k: remaining * weights[k] / wsum for k in open_keys}
+        share = {k: min(math.floor(exact[k]), caps[k] - alloc[k]) for k in open_keys}
+        if sum(share.values()) == 0:
+            best = max(open_keys, key=lambda k: (exact[k] - math.floor(exact[k]), k))
+            share[best] = 1
+        for k, n in share.items():
+            alloc[k] += n
+        remaining -= sum(share.values())
+    return alloc
+
+
+def all_specs(roots: dict[str, Path]) -> list[dict[str, Any]]:
+    """Every spec of every pinned sdist, tagged with project and version."""
+    versions = {s["project"]: s["version"] for s in load_sources()}
+    specs = []
+    for project, root in roots.items():
+        for spec in specs_in_tree(root):
+            spec["project"], spec["version"] = project, versions[project]
+            specs.append(spec)
+    return specs
+
+
+def draw(specs: list[dict[str, Any]], seed: int = SEED) -> list[dict[str, Any]]:
+    """Return the stratified, deterministic sample (see the module docstring)."""
+    strata: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for spec in specs:
+        strata[(spec["project"], spec["marker"] or "docstring")].append(spec)
+    projects = sorted({s["project"] for s in specs})
+    n_comments = round(TOTAL * COMMENT_SHARE)
+    chosen: list[dict[str, Any]] = []
+    for kinds, total in ((MARKERS, n_comments), (("docstring",), TOTAL - n_comments)):
+        caps = {p: sum(len(strata[(p, k)]) for k in kinds) for p in projects}
+        per_project = allocate(total, dict.fromkeys(projects, 1.0), caps)
+        for project in projects:
+            counts = {k: len(strata[(project, k)]) for k in kinds}
+            weights = {k: math.sqrt(n) for k, n in counts.items()}
+            for kind, n in allocate(per_project[project], weights, counts).items():
+                pool = sorted(strata[(project, kind)], key=lambda s: (s["path"], s["line"]))
+                rng = random.Random(f"{seed}:{project}:{kind}")
+                chosen.extend(rng.sample(pool, n))
+    order = {p: i for i, p in enumerate(s["project"] for s in load_sources())}
+    chosen.sort(key=lambda s: (order[s["project"]], s["path"], s["line"]))
+    for i, spec in enumerate(chosen, 1):
+        spec["id"] = i
+    return chosen
+
+
+def write_worklist(sample: list[dict[str, Any]], roots: dict[str, Path], out: Path) -> None:
+    """Write each sampled spec with +-CONTEXT lines of its code, for the labeller."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for spec in sample:
+            lines = (roots[spec["project"]] / spec["path"]).read_text("utf-8").splitlines()
+            lo, hi = max(1, spec["line"] - CONTEXT), min(len(lines), spec["end_line"] + CONTEXT)
+            head = f"{spec['project']} {spec['path']}:{spec['line']} {spec['marker'] or 'DOC'}"
+            fh.write(f"=== #{spec['id']} {head}\n")
+            for n in range(lo, hi + 1):
+                mark = ">" if spec["line"] <= n <= spec["end_line"] else " "
+                fh.write(f"{mark}{n:5d} {lines[n - 1]}\n")
+    with out.with_suffix(".jsonl").open("w", encoding="utf-8") as fh:
+        for spec in sample:
+            fh.write(json.dumps(spec) + "\n")
+
+
+def write_labels(decisions: Path, worklist: Path = DEFAULT_WORKLIST) -> int:
+    """Join the labeller's TSV decisions with the sample into ``todo_labels.jsonl``."""
+    sample = {}
+    for line in worklist.with_suffix(".jsonl").read_text("utf-8").splitlines():
+        spec = json.loads(line)
+        sample[spec["id"]] = spec
+    rows = {}
+    for raw in decisions.read_text("utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        sid, label, *rest = raw.split("\t")
+        facets = [f for f in (rest[0] if rest else "").split(",") if f]
+        if label not in LABELS or any(f not in FACETS for f in facets):
+            raise ValueError(f"bad decision line: {raw!r}")
+        if (label == "ambiguous") != bool(facets):
+            raise ValueError(f"ambiguous needs facets, others none: {raw!r}")
+        rows[int(sid)] = (label, sorted(facets, key=FACETS.index))
+    missing = sorted(set(sample) - set(rows))
+    if missing:
+        raise ValueError(f"no decision for sample ids {missing[:20]}")
+    with LABELS_FILE.open("w", encoding="utf-8") as fh:
+        for sid, spec in sorted(sample.items()):
+            label, facets = rows[sid]
+            row = {k: spec[k] for k in ("project", "version", "path", "line", "kind", "marker")}
+            row.update(sha1=spec["sha1"], label=label, facets=facets)
+            fh.write(json.dumps(row) + "\n")
+    return len(sample)
+
+
+def verify(roots: dict[str, Path]) -> int:
+    """Count label rows whose (project, path, line, sha1) no longer match a spec."""
+    found = {(s["project"], s["path"], s["line"]): s["sha1"] for s in all_specs(roots)}
+    bad = 0
+    for line in LABELS_FILE.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        if found.get((row["project"], row["path"], row["line"])) != row["sha1"]:
+            print(f"stale: {row['project']} {row['path']}:{row['line']}")
+            bad += 1
+    return bad
+
+
+def main(argv: list[str]) -> int:
+    """Command-line entry point (see the module docstring)."""
+    cmd = argv[0] if argv else "sample"
+    if cmd == "write":
+        print(f"wrote {write_labels(Path(argv[1]))} rows to {LABELS_FILE}")
+        return 0
+    roots = ensure_sources(DEFAULT_CACHE_DIR)
+    if cmd == "verify":
+        bad = verify(roots)
+        print("all rows match" if not bad else f"{bad} stale rows")
+        return 1 if bad else 0
+    out = Path(argv[1]) if len(argv) > 1 else DEFAULT_WORKLIST
+    sample = draw(all_specs(roots))
+    write_worklist(sample, roots, out)
+    print(f"{len(sample)} specs sampled; worklist at {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
