@@ -33,19 +33,25 @@ class NeovimSession:
         self.nvim = nvim
 
     @classmethod
-    def start(cls, settings: dict[str, Any] | None = None) -> NeovimSession:
+    def start(
+        cls, settings: dict[str, Any] | None = None, lua_setup: str | None = None
+    ) -> NeovimSession:
+        """Neovim with specloop set up by ``lua_setup`` (Lua code) or by specloop.lua's setup."""
         assert shutil.which("nvim"), "nvim not found: install Debian's neovim package"
         session = cls(pynvim.attach("child", argv=NVIM_ARGV))
         try:
             assert session.lua("return vim.fn.has('nvim-0.7') == 1"), "Neovim 0.7+ is needed"
             session.nvim.command("filetype on")  # -u NONE leaves filetype detection off
             session.lua("dofile(...)", str(HARNESS_LUA))
-            options: dict[str, Any] = {"cmd": SERVER_CMD}
-            if settings is not None:
-                options["settings"] = settings
-            session.lua(
-                "local path, opts = ...; dofile(path).setup(opts)", str(CLIENT_LUA), options
-            )
+            if lua_setup is not None:
+                session.lua(lua_setup)
+            else:
+                options: dict[str, Any] = {"cmd": SERVER_CMD}
+                if settings is not None:
+                    options["settings"] = settings
+                session.lua(
+                    "local path, opts = ...; dofile(path).setup(opts)", str(CLIENT_LUA), options
+                )
         except BaseException:
             session.close()
             raise
@@ -134,8 +140,10 @@ def start_neovim(
         monkeypatch.setenv(variable, str(tmp_path / "xdg" / variable.lower()))
     sessions: list[NeovimSession] = []
 
-    def start(settings: dict[str, Any] | None = None) -> NeovimSession:
-        session = NeovimSession.start(settings)
+    def start(
+        settings: dict[str, Any] | None = None, lua_setup: str | None = None
+    ) -> NeovimSession:
+        session = NeovimSession.start(settings, lua_setup)
         sessions.append(session)
         return session
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from .conftest import NeovimSession
 
 pytestmark = pytest.mark.neovim
+HINT = 4  # vim.diagnostic.severity.HINT
 
 SOURCE = '''\
 def charge(amount):
@@ -45,3 +47,21 @@ def test_an_ambiguous_todo_shows_and_clears_after_it_is_clarified(
         f"#vim.diagnostic.get({bufnr}) == 0", what="the diagnostic to go after the edit"
     )
     assert specloop_diagnostics(neovim, bufnr) == []
+
+
+def test_the_readme_lua_snippet_works_as_written(start_neovim, project: Path) -> None:
+    """The Lua block in README.md, with only the repository path filled in."""
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```lua\n(.*?)```", readme, re.DOTALL)
+    assert snippet, "README.md has no ```lua block"
+    assert (repo / ".venv" / "bin" / "specloop").exists(), "run `uv sync` first"
+    lua = snippet.group(1).replace("/absolute/path/to/specloop", str(repo))
+    neovim = start_neovim(lua_setup=lua)
+
+    path = project / "billing.py"
+    path.write_text(SOURCE, encoding="utf-8")
+    bufnr = neovim.open(path)
+    neovim.wait_for(f"#vim.diagnostic.get({bufnr}) > 0", what="diagnostics via the README setup")
+    [diagnostic] = specloop_diagnostics(neovim, bufnr)
+    assert diagnostic["severity"] == HINT, "the snippet's settings reached the server"
