@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor, Tree
+from tree_sitter import Node, Tree
 
-from specloop.analysis.parsing import python_language
 from specloop.analysis.text import LineIndex, decode
 
 DEFAULT_MARKERS = ("TODO", "FIXME", "XXX", "HACK")
@@ -85,16 +84,6 @@ class Spec:
 
 
 @cache
-def _comments_query() -> Query:
-    return Query(python_language(), "(comment) @comment")
-
-
-@cache
-def _functions_query() -> Query:
-    return Query(python_language(), "(function_definition body: (block) @body) @function")
-
-
-@cache
 def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(re.escape(marker) for marker in markers)
     # Upper-case markers anywhere at the start; lower-case ones only with a ':' or '(' after.
@@ -118,41 +107,119 @@ def extract_specs(
     return specs
 
 
+def may_contain_specs(source: bytes, markers: Iterable[str] = DEFAULT_MARKERS) -> bool:
+    """False only when ``source`` certainly holds no spec; needs no parse tree.
+
+    A spec needs a comment that opens with a marker, or a placeholder statement
+    (``pass``, ``...``, ``raise NotImplementedError``) right after a string. This
+    check is conservative: whatever it cannot rule out, it reports as possible.
+    """
+    if _marker_comment_starts(source, tuple(markers)):
+        return True
+    return any(_may_follow_a_string(source, offset) for offset in _placeholder_offsets(source))
+
+
+def _may_follow_a_string(source: bytes, offset: int) -> bool:
+    if source.startswith(b"NotImplementedError", offset):
+        before = source[max(0, offset - 80) : offset].rstrip(b" \t")
+        if not before.endswith(b"raise"):
+            return False  # Not `raise NotImplementedError`: never a placeholder.
+        offset -= len(source[max(0, offset - 80) : offset]) - len(before) + len(b"raise")
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    same_line = source[line_start:offset].rstrip(b" \t;")
+    if same_line.strip():
+        return same_line.endswith((b'"', b"'"))
+    end = line_start - 1
+    while end > 0:
+        start = source.rfind(b"\n", 0, end) + 1
+        line = source[start:end].strip()
+        end = start - 1
+        if not line or line.startswith(b"#"):
+            continue
+        if b"#" in line or line.endswith(b"\\"):
+            return True  # A trailing comment or a continuation: too subtle to rule out here.
+        return line.rstrip(b";").rstrip().endswith((b'"', b"'"))
+    return False
+
+
 def _comment_specs(
     source: bytes, tree: Tree, lines: LineIndex, markers: tuple[str, ...]
 ) -> Iterator[Spec]:
     if not markers:
         return
     pattern = _marker_pattern(markers)
-    captures = QueryCursor(_comments_query()).captures(tree.root_node)
-    comments = sorted(captures.get("comment", []), key=lambda node: node.start_byte)
-    consumed: set[int] = set()
-    for index, comment in enumerate(comments):
-        if comment.start_byte in consumed:
+    root = tree.root_node
+    continued_up_to = -1
+    # Only comments that can start a spec are looked at: a byte scan finds them.
+    for start in _marker_comment_starts(source, markers):
+        if start <= continued_up_to:
             continue
+        comment = root.descendant_for_byte_range(start, start + 1)
+        if comment is None or comment.type != "comment" or comment.start_byte != start:
+            continue  # A '#' inside a string, or not at the comment's start.
         match = pattern.match(_text(comment))
         if match is None:
             continue
-        marker = (match.group("upper") or match.group("lower") or "").upper()
         parts = [match.group("text").strip()]
         last = comment
-        for following in comments[index + 1 :]:
-            if not _continues(source, lines, comment, last, following, pattern):
-                break
+        while (following := _continuation(source, lines, root, comment, last, pattern)) is not None:
             parts.append(_text(following).lstrip("#").strip())
-            consumed.add(following.start_byte)
             last = following
-        trailing = _code_before(source, lines, comment)
+        continued_up_to = last.end_byte
         yield Spec(
             kind=SpecKind.COMMENT,
-            marker=marker,
+            marker=(match.group("upper") or match.group("lower") or "").upper(),
             tag=(match.group("tag") or "").strip() or None,
             text=" ".join(part for part in parts if part),
             start=comment.start_byte,
             end=last.end_byte,
             scope=_scope_of(comment),
-            context=_context(source, lines, comment, last.end_byte, trailing),
+            context=_context(
+                source, lines, comment, last.end_byte, _code_before(source, lines, comment)
+            ),
         )
+
+
+def _marker_comment_starts(source: bytes, markers: tuple[str, ...]) -> list[int]:
+    """Offsets of every '#' run directly followed by a marker (any case), in order."""
+    return [match.start() for match in _marker_scan(markers).finditer(source)]
+
+
+@cache
+def _marker_scan(markers: tuple[str, ...]) -> re.Pattern[bytes]:
+    # Starting with a literal '#' lets the regex engine skip ahead quickly.
+    names = b"|".join(re.escape(marker.encode()) for marker in markers)
+    return re.compile(rb"#[#\t ]*(?:" + names + rb")", re.IGNORECASE)
+
+
+def _find_all(source: bytes, needle: bytes) -> Iterator[int]:
+    offset = source.find(needle)
+    while offset != -1:
+        yield offset
+        offset = source.find(needle, offset + len(needle))
+
+
+def _continuation(
+    source: bytes,
+    lines: LineIndex,
+    root: Node,
+    first: Node,
+    previous: Node,
+    pattern: re.Pattern[str],
+) -> Node | None:
+    """The comment continuing the spec on the next line, if there is one."""
+    line = previous.end_point.row + 1
+    if line >= lines.line_count:
+        return None
+    offset = lines.starts[line] + first.start_point.column
+    if source[offset : offset + 1] != b"#":
+        return None
+    candidate = root.descendant_for_byte_range(offset, offset + 1)
+    if candidate is None or candidate.type != "comment" or candidate.start_byte != offset:
+        return None
+    if _continues(source, lines, first, previous, candidate, pattern):
+        return candidate
+    return None
 
 
 def _continues(
@@ -175,35 +242,69 @@ def _continues(
 
 
 def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Spec]:
-    for _, captures in QueryCursor(_functions_query()).matches(tree.root_node):
-        function, body = captures["function"][0], captures["body"][0]
-        statements = [child for child in body.named_children if child.type != "comment"]
-        if not statements or not _is_docstring(statements[0]):
+    root = tree.root_node
+    seen: set[int] = set()
+    # A stub ends in a placeholder statement: find those, then ask the tree.
+    for offset in _placeholder_offsets(source):
+        node = root.descendant_for_byte_range(offset, offset + 1)
+        while node is not None and node.type not in ("block", "module"):
+            node = node.parent
+        function = node.parent if node is not None else None
+        if function is None or function.type != "function_definition":
             continue
-        if not all(_is_placeholder(statement) for statement in statements[1:]):
+        if function.start_byte in seen:
             continue
-        if _is_abstract(function):
-            continue
-        docstring = statements[0]
-        raw = decode(source[docstring.start_byte : docstring.end_byte])
-        yield Spec(
-            kind=SpecKind.DOCSTRING,
-            marker=None,
-            tag=None,
-            text=_docstring_text(raw),
-            start=docstring.start_byte,
-            end=docstring.end_byte,
-            scope=_scope_of(docstring),
-            context=_context(
-                source,
-                lines,
-                docstring,
-                docstring.end_byte,
-                "",
-                raw,
-                interface_stub=_is_interface_stub(function, statements[1:]),
-            ),
-        )
+        seen.add(function.start_byte)
+        spec = _stub_docstring_spec(source, lines, function)
+        if spec is not None:
+            yield spec
+
+
+_PLACEHOLDERS = (b"pass", b"...", b"NotImplementedError")
+
+
+def _placeholder_offsets(source: bytes) -> Iterator[int]:
+    """Offsets of words that can make a body a placeholder (the tree confirms them)."""
+    for needle in _PLACEHOLDERS:
+        for offset in _find_all(source, needle):
+            before = source[offset - 1 : offset]
+            after = source[offset + len(needle) : offset + len(needle) + 1]
+            if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
+                yield offset
+
+
+def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spec | None:
+    body = function.child_by_field_name("body")
+    if body is None:
+        return None
+    statements = [child for child in body.named_children if child.type != "comment"]
+    if len(statements) < 2 or not _is_docstring(statements[0]):
+        return None
+    placeholders = statements[1:]
+    if not all(_is_placeholder(statement) for statement in placeholders):
+        return None
+    if _is_abstract(function):
+        return None
+    docstring = statements[0]
+    raw = decode(source[docstring.start_byte : docstring.end_byte])
+    return Spec(
+        kind=SpecKind.DOCSTRING,
+        marker=None,
+        tag=None,
+        text=_docstring_text(raw),
+        start=docstring.start_byte,
+        end=docstring.end_byte,
+        scope=_scope_of(docstring),
+        context=_context(
+            source,
+            lines,
+            docstring,
+            docstring.end_byte,
+            "",
+            raw,
+            interface_stub=_is_interface_stub(function, placeholders),
+        ),
+    )
 
 
 def _is_docstring(statement: Node) -> bool:
