@@ -110,7 +110,7 @@ def _in_empty_test(spec: Spec) -> bool:
 
 def _assess_docstring(spec: Spec) -> Assessment:
     text = spec.text.strip()
-    if lexicon.SUBCLASS_CONTRACT.search(text) or spec.scope_is_method_of_base():
+    if lexicon.SUBCLASS_CONTRACT.search(text) or spec.context.interface_stub:
         return Assessment(Label.NOTE)
     if spec.context.has_doctest:
         return Assessment(Label.CLEAR)

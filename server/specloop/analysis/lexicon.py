@@ -244,16 +244,6 @@ MODAL_REQUEST = _words(
     r"(?:can|could) be (?:removed|dropped|deleted|simplified|replaced|changed|fixed|moved|"
     r"renamed|converted|turned|made|merged|inlined|reused)",
 )
-# A TODO that reads as a statement ("headers may be a plain dict here") asks for nothing.
-_STATEMENT = re.compile(
-    r"^(?:(?:the|this|that|these|those|it|its|it's|there|there's|we|we're|they|i|i'm|our|"
-    r"a|an|currently|apparently|unfortunately|note|nb)\b|"
-    r"[\w.()`'\"-]+(?: [\w.()`'\"-]+)? (?:is|are|was|were|may|might|can|could|will|would|"
-    r"does|do|did|doesn't|don't|isn't|aren't|has|have|had|seems?|looks?|appears?|"
-    r"matters?|means?|depends?|works?|fails?|breaks?|happens?|returns?|raises?|uses?|"
-    r"assumes?|expects?|relies|requires?)\b)",
-    re.IGNORECASE,
-)
 _QUESTION_START = re.compile(
     r"^(?:(?:what|why|how|which|where|who)\b|(?:is|are|does|do|did|can|could|should|would|"
     r"shall|will|have|has)\s+(?:we|i|you|this|that|it|there|the|these|those|they)\b)",
@@ -321,10 +311,6 @@ def asks_for_change(prose_text: str) -> bool:
         if words and words[0] in IMPERATIVES:
             return True
     return bool(MODAL_REQUEST.search(prose_text))
-
-
-def is_statement(prose_text: str) -> bool:
-    return bool(_STATEMENT.match(prose_text.strip()))
 
 
 def has_trigger(prose_text: str, tag: str | None) -> bool:

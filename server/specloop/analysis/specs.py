@@ -79,9 +79,6 @@ class Spec:
     scope: Scope
     context: SpecContext
 
-    def scope_is_method_of_base(self) -> bool:
-        return self.context.interface_stub
-
 
 @cache
 def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
