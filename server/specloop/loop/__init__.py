@@ -1,0 +1,1 @@
+"""The staged loop: clarify -> plan -> generate -> validate, over one LLM adapter."""

@@ -1,0 +1,1 @@
+"""Validation of candidate code: syntax, static checks, doctests and tests, in a sandbox."""
