@@ -81,11 +81,47 @@ def _parser() -> argparse.ArgumentParser:
         help="also print clear and note specs with their labels (for evaluation)",
     )
 
-    implement = commands.add_parser("implement", help="run the loop on the spec at FILE:LINE")
-    implement.add_argument("target", nargs="?", metavar="FILE:LINE")
+    implement = commands.add_parser(
+        "implement",
+        help="run the clarify/plan/generate/validate loop on the spec at FILE:LINE",
+        description="Run the loop on the spec or symbol at FILE:LINE. Exit status: 0 "
+        "validated, 1 not validated, 2 usage or configuration error. Without --model, "
+        "the embedded local model is used (extra `local`).",
+    )
+    implement.add_argument("target", metavar="FILE:LINE")
+    implement.add_argument("--model", help="litellm model name, e.g. openai/gpt-4o-mini")
+    implement.add_argument("--api-base", help="base URL of an OpenAI-compatible endpoint")
+    implement.add_argument(
+        "--api-key-env", help="NAME of the environment variable holding the API key"
+    )
+    implement.add_argument("--max-attempts", type=int, default=3, help="default: %(default)s")
+    implement.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per model call (default: 120)"
+    )
+    implement.add_argument(
+        "--check-timeout",
+        type=float,
+        default=30.0,
+        help="wall-clock seconds each validation check may run (default: 30)",
+    )
+    implement.add_argument(
+        "--json", action="store_true", help="print exactly one JSON line to stdout"
+    )
+    implement.add_argument(
+        "--apply", action="store_true", help="write the change if (and only if) it validated"
+    )
+    implement.add_argument(
+        "--answers", type=Path, metavar="FILE", help='JSON answers: {"q1": "..."}'
+    )
+    implement.add_argument(
+        "--no-assume",
+        action="store_true",
+        help="stop with needs_clarification instead of assuming defaults when not on a TTY",
+    )
 
-    runs = commands.add_parser("runs", help="list or show run records")
-    runs.add_argument("rest", nargs="*", metavar="show ID")
+    runs = commands.add_parser("runs", help="list run records, or show one")
+    runs.add_argument("action", nargs="?", choices=["show"], help="show one record")
+    runs.add_argument("run_id", nargs="?", metavar="ID")
     return parser
 
 
@@ -136,12 +172,54 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if flagged else 0
 
 
-def _not_available(args: argparse.Namespace) -> int:
-    print(
-        f"specloop {args.command}: not available yet in specloop {__version__}.",
-        file=sys.stderr,
+def _implement(args: argparse.Namespace) -> int:
+    from specloop.implement import ImplementOptions, run_implement
+
+    if not 1 <= args.max_attempts <= 10:
+        print("specloop implement: --max-attempts must be between 1 and 10.", file=sys.stderr)
+        return EXIT_USAGE
+    return run_implement(
+        ImplementOptions(
+            target=args.target,
+            model=args.model,
+            api_base=args.api_base,
+            api_key_env=args.api_key_env,
+            max_attempts=args.max_attempts,
+            json_output=args.json,
+            apply=args.apply,
+            answers_file=args.answers,
+            no_assume=args.no_assume,
+            timeout_s=args.timeout,
+            check_timeout_s=args.check_timeout,
+        )
     )
-    return EXIT_USAGE
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from specloop.loop import records
+
+    if args.action == "show":
+        if not args.run_id:
+            print("specloop runs show: give a run ID (see `specloop runs`).", file=sys.stderr)
+            return EXIT_USAGE
+        record = records.load(args.run_id)
+        if record is None:
+            print(f"specloop runs: no run {args.run_id} in {records.runs_dir()}.", file=sys.stderr)
+            return EXIT_USAGE
+        print(record.model_dump_json(indent=2))
+        return 0
+    found = records.list_records()
+    if not found:
+        print(f"No runs yet (records live in {records.runs_dir()}).")
+        return 0
+    for record in found:
+        symbol = record.spec.symbol if record.spec else "?"
+        where = f"{record.spec.path}:{record.spec.line}" if record.spec else ""
+        print(
+            f"{record.id}  {record.created_at:%Y-%m-%d %H:%M}  {record.status.value:<19} "
+            f"{symbol} {where}  attempts={len(record.attempts)} tokens={record.tokens}"
+        )
+    return 0
 
 
 def _configure_logging(level: str, log_file: str | None) -> None:
@@ -155,6 +233,6 @@ def _configure_logging(level: str, log_file: str | None) -> None:
 _COMMANDS = {
     "serve": _serve,
     "check": _check,
-    "implement": _not_available,
-    "runs": _not_available,
+    "implement": _implement,
+    "runs": _runs,
 }

@@ -30,9 +30,12 @@ def test_version_prints_the_package_version():
     assert result.stdout.strip() == f"specloop {__version__}"
 
 
-def test_commands_not_built_yet_say_so_with_exit_code_2():
+def test_implement_with_a_bad_target_is_a_usage_error():
     result = subprocess.run(
-        [sys.executable, "-m", "specloop", "runs"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "specloop", "implement", "nowhere.py:3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
-    assert "not available yet" in result.stderr
+    assert "No such file: nowhere.py." in result.stderr

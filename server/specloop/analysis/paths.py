@@ -44,9 +44,10 @@ class ExcludeRules:
         self._user = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *self.patterns])
 
     def excludes(self, path: Path, is_dir: bool = False) -> bool:
-        relative = _relative(path, self.root)
-        if relative is None:
-            return False
+        relative = _relative(path.resolve(), self.root.resolve())
+        return relative is not None and self.matches(relative, is_dir)
+
+    def matches(self, relative: str, is_dir: bool) -> bool:
         return self._user.match_file(relative + ("/" if is_dir else ""))
 
 
@@ -60,8 +61,11 @@ def python_files(paths: Iterable[Path], rules: ExcludeRules) -> Iterator[Path]:
 
 
 def _walk(top: Path, rules: ExcludeRules) -> Iterator[Path]:
+    # Everything is compared as resolved paths (resolved once); results keep the user's spelling.
+    resolved_top = top.resolve()
+    rules = ExcludeRules(rules.root.resolve(), rules.patterns)
     ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = list(_ancestor_gitignores(top))
-    for directory, subdirectories, files in os.walk(top):
+    for directory, subdirectories, files in os.walk(resolved_top):
         here = Path(directory)
         # Scopes of .gitignore files that are no longer ancestors of `here` are dropped.
         ignores = [(base, spec) for base, spec in ignores if _relative(here, base) is not None]
@@ -74,7 +78,7 @@ def _walk(top: Path, rules: ExcludeRules) -> Iterator[Path]:
         for name in sorted(files):
             path = here / name
             if name.endswith(PYTHON_SUFFIXES) and not _ignored(path, False, rules, ignores):
-                yield path
+                yield top / path.relative_to(resolved_top)
 
 
 def _ignored(
@@ -83,7 +87,9 @@ def _ignored(
     rules: ExcludeRules,
     ignores: list[tuple[Path, pathspec.GitIgnoreSpec]],
 ) -> bool:
-    if rules.excludes(path, is_dir):
+    """``path`` and every base here are already resolved."""
+    relative = _relative(path, rules.root)
+    if relative is not None and rules.matches(relative, is_dir):
         return True
     return any(_matches(spec, path, base, is_dir) for base, spec in ignores)
 
@@ -120,7 +126,11 @@ def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
 
 
 def _relative(path: Path, base: Path) -> str | None:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
+    """``path`` relative to ``base`` (both already resolved), or None if outside it."""
+    path_text, base_text = str(path), str(base)
+    if path_text == base_text:
+        return "."
+    prefix = base_text if base_text.endswith(os.sep) else base_text + os.sep
+    if not path_text.startswith(prefix):
         return None
+    return path_text[len(prefix) :].replace(os.sep, "/")

@@ -1,0 +1,520 @@
+"""What a loop run works on and what the model gets to see about it.
+
+``resolve_target`` turns a file and a line into a LoopSpec: the spec at that
+line (a TODO-style comment or a stub's docstring) and the function, method or
+class it belongs to, or just the innermost definition around the line.
+
+``build_context`` gathers the code around that target from the workspace index
+(its source, signature, docstring, the module's imports, tests that exercise it,
+what it calls and what calls it) and fits it into a token budget in that order
+of priority, recording whatever was left out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from tree_sitter import Tree
+
+from specloop.analysis.index import (
+    Definition,
+    ModuleIndex,
+    WorkspaceIndex,
+    absolute_path,
+    build_index,
+    index_module,
+    relative_to,
+)
+from specloop.analysis.parsing import parse
+from specloop.analysis.specs import Spec, SpecKind, extract_specs
+from specloop.analysis.symbols import SymbolKind
+from specloop.analysis.text import LineIndex
+from specloop.loop.models import Context, LoopSpec, TestReference
+
+MAX_TESTS = 3
+MAX_CALLEES = 12
+MAX_CALLERS = 8
+MAX_DEFINITIONS_PER_NAME = 3
+"""A called name defined more often than this elsewhere is too ambiguous to show."""
+CHARS_PER_TOKEN = 4
+
+_FROM_IMPORT = re.compile(r"from\s+([.\w]+)\s+import\s+(.*)", re.DOTALL)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetError:
+    """Why a file and line name nothing the loop can work on, as a sentence."""
+
+    reason: str
+
+
+class ContextError(ValueError):
+    """The target of a spec can no longer be read; the message says what to do."""
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+# ---------------------------------------------------------------- resolving the target
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    source: bytes
+    tree: Tree
+    lines: LineIndex
+    module: ModuleIndex
+
+
+def resolve_target(path: Path, line: int) -> LoopSpec | TargetError:
+    """The spec at 1-based ``line`` of ``path`` and its symbol, or the symbol around the line."""
+    loaded = _load(path)
+    if isinstance(loaded, TargetError):
+        return loaded
+    count = _line_count(loaded.source)
+    if count == 0:
+        return TargetError(f"{path} is empty; there is no function or class to work on.")
+    if not 1 <= line <= count:
+        return TargetError(
+            f"Line {line} is outside {path}, which has {count} line{'s' if count > 1 else ''}; "
+            f"give a line from 1 to {count}."
+        )
+    spec = _spec_at(loaded, line)
+    if spec is not None:
+        return _spec_target(path, loaded, spec)
+    definition = loaded.module.innermost(line)
+    if definition is None:
+        return TargetError(
+            f"Line {line} of {path} is not inside a function or class; "
+            "put the cursor inside the function or class to work on."
+        )
+    return _loop_spec(path, definition.line, "symbol", "", definition)
+
+
+def _load(path: Path) -> _Loaded | TargetError:
+    try:
+        source = path.read_bytes()
+        source.decode("utf-8")
+    except FileNotFoundError:
+        return TargetError(f"{path} does not exist; give the path of a Python file.")
+    except IsADirectoryError:
+        return TargetError(f"{path} is a directory; give the path of a Python file.")
+    except OSError as error:
+        return TargetError(f"{path} could not be read ({error.strerror}); check its permissions.")
+    except UnicodeDecodeError as error:
+        return TargetError(
+            f"{path} is not UTF-8 text (invalid byte at offset {error.start}); "
+            "specloop reads Python source as UTF-8, so save the file as UTF-8."
+        )
+    tree = parse(source)
+    module = index_module(absolute_path(path), source, tree)
+    return _Loaded(source, tree, LineIndex.of(source), module)
+
+
+def _line_count(source: bytes) -> int:
+    """Lines as an editor numbers them, not counting the empty one after a final newline."""
+    return source.count(b"\n") + (0 if not source or source.endswith(b"\n") else 1)
+
+
+def _spec_at(loaded: _Loaded, line: int) -> Spec | None:
+    for spec in extract_specs(loaded.source, loaded.tree, loaded.lines):
+        first, last = _spec_lines(loaded.lines, spec)
+        if first <= line <= last:
+            return spec
+    return None
+
+
+def _spec_lines(lines: LineIndex, spec: Spec) -> tuple[int, int]:
+    """The 1-based first and last lines of a spec."""
+    return lines.line_of(spec.start) + 1, lines.line_of(max(spec.end - 1, spec.start)) + 1
+
+
+def _spec_target(path: Path, loaded: _Loaded, spec: Spec) -> LoopSpec | TargetError:
+    first, _ = _spec_lines(loaded.lines, spec)
+    owner = _owner(loaded, spec)
+    if owner is None:
+        return TargetError(
+            f"The {spec.marker or 'spec'} at line {first} of {path} is at module level, but "
+            "specloop works on a function or class; move it into (or directly above) "
+            "the definition it is about."
+        )
+    return _loop_spec(path, first, spec.kind.value, spec.text, owner)
+
+
+def _owner(loaded: _Loaded, spec: Spec) -> Definition | None:
+    """The definition a standalone comment sits directly above, else the innermost around it."""
+    first, last = _spec_lines(loaded.lines, spec)
+    if spec.kind is SpecKind.COMMENT and not spec.context.trailing_code:
+        column = spec.start - loaded.lines.starts[first - 1]
+        for definition in loaded.module.definitions:
+            starts_below = definition.first_line == last + 1
+            if starts_below and _column(loaded.lines, definition) == column:
+                return definition
+    return loaded.module.innermost(first)
+
+
+def _column(lines: LineIndex, definition: Definition) -> int:
+    return definition.start - lines.starts[definition.first_line - 1]
+
+
+def _loop_spec(path: Path, line: int, kind: str, text: str, owner: Definition) -> LoopSpec:
+    return LoopSpec(
+        path=str(path),
+        line=line,
+        kind=kind,
+        text=text,
+        symbol=owner.qualified_name,
+        symbol_kind=owner.kind.value,
+    )
+
+
+# ---------------------------------------------------------------- gathering the context
+
+
+@dataclass
+class _Picked(Generic[T]):
+    """Candidates for one part of the context, and notes on what was dropped choosing them."""
+
+    items: list[T] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    target_source: str
+    signature: str
+    docstring: str | None
+    imports: list[str]
+    tests: _Picked[TestReference]
+    callees: _Picked[str]
+    callers: _Picked[str]
+
+
+def build_context(
+    root: Path,
+    spec: LoopSpec,
+    index: WorkspaceIndex | None = None,
+    token_budget: int = 3000,
+) -> Context:
+    """The code around ``spec``'s target, within ``token_budget`` (about 4 characters a token).
+
+    Raises ContextError when the file cannot be read or no longer defines the target.
+    """
+    path = _target_path(root, spec.path)
+    loaded = _load(path)
+    if isinstance(loaded, TargetError):
+        raise ContextError(loaded.reason)
+    module = loaded.module
+    target = _find_target(module, spec, path)
+    index = index if index is not None else build_index(root)
+    gathered = _Gathered(
+        target_source=module.source_of(target),
+        signature=target.signature,
+        docstring=target.docstring,
+        imports=list(module.imports),
+        tests=_tests(index, root, target),
+        callees=_callees(index, root, module, target),
+        callers=_callers(index, root, module, target),
+    )
+    return _fit(spec, relative_to(root, path), gathered, token_budget)
+
+
+def _target_path(root: Path, given: str) -> Path:
+    """A relative path is read from ``root`` if it exists there, else from the working dir."""
+    path = Path(given)
+    if not path.is_absolute() and (root / path).exists():
+        return root / path
+    return path
+
+
+def _find_target(module: ModuleIndex, spec: LoopSpec, path: Path) -> Definition:
+    candidates = module.named(spec.symbol)
+    if not candidates:
+        raise ContextError(
+            f"{spec.symbol} is no longer defined in {path}; run the command again on the "
+            "current code."
+        )
+    around = [definition for definition in candidates if definition.contains_line(spec.line)]
+    return (around or candidates)[0]
+
+
+def _tests(index: WorkspaceIndex, root: Path, target: Definition) -> _Picked[TestReference]:
+    """Test functions that mention the target; those in files named after it come first.
+
+    Files are read best first, and reading stops once no later file can change the pick.
+    """
+    word = re.compile(rf"(?<!\w){re.escape(target.name)}(?!\w)")
+    files = sorted(
+        (_file_relevance(relative_to(root, path), target), path)
+        for path in index.test_files_mentioning(target.name)
+    )
+    found: list[tuple[tuple[int, bool], TestReference]] = []
+    unread = 0
+    for position, (relevance, path) in enumerate(files):
+        found.extend(_tests_in(index, root, path, relevance, target, word))
+        later = files[position + 1 :]
+        if later and _settled(found, later[0][0]):
+            unread = len(later)
+            break
+    found.sort(key=lambda pair: pair[0])
+    picked = _limited("tests", [reference for _, reference in found], MAX_TESTS)
+    if unread:
+        picked.notes = [
+            f"tests: {len(found) - MAX_TESTS} of {len(found)} found left out (limit of "
+            f"{MAX_TESTS}); {unread} more test files that mention {target.name} not searched"
+        ]
+    return picked
+
+
+def _tests_in(
+    index: WorkspaceIndex,
+    root: Path,
+    path: Path,
+    relevance: int,
+    target: Definition,
+    word: re.Pattern[str],
+) -> list[tuple[tuple[int, bool], TestReference]]:
+    module = index.module(path)
+    if module is None:
+        return []
+    found = []
+    for test in module.definitions:
+        if not _is_test(test) or _same(test, target):
+            continue
+        source = module.source_of(test)
+        if word.search(source):
+            rank = (relevance, target.name not in test.calls)
+            reference = TestReference(
+                path=relative_to(root, path), name=test.qualified_name, source=source
+            )
+            found.append((rank, reference))
+    return found
+
+
+def _settled(found: list[tuple[tuple[int, bool], TestReference]], next_relevance: int) -> bool:
+    """Enough tests rank at least as high as anything a file of ``next_relevance`` could add."""
+    best_possible = (next_relevance, False)
+    return sum(1 for rank, _ in found if rank <= best_possible) >= MAX_TESTS
+
+
+def _file_relevance(test_path: str, target: Definition) -> int:
+    """0: the test file's path names the target; 1: it names the target's module; else 2."""
+    names: set[str] = set()
+    for part in test_path.removesuffix(".py").split("/"):
+        names.update((part, part.removeprefix("test_").removesuffix("_test"), *part.split("_")))
+    if target.name in names:
+        return 0
+    return 1 if _module_stem(target.path) in names else 2
+
+
+def _is_test(definition: Definition) -> bool:
+    return definition.kind is not SymbolKind.CLASS and definition.name.startswith("test")
+
+
+def _callees(
+    index: WorkspaceIndex, root: Path, module: ModuleIndex, target: Definition
+) -> _Picked[str]:
+    """Signatures of what the target calls: same module first, then what the module imports."""
+    rendered: list[str] = []
+    ambiguous: list[str] = []
+    seen: set[tuple[Path, str, int]] = set()
+    for name in target.calls:
+        found = _resolve_callee(index, module, target, name)
+        if found is None:
+            ambiguous.append(name)
+            continue
+        for definition in found:
+            key = (definition.path, definition.qualified_name, definition.start)
+            if key not in seen:
+                seen.add(key)
+                rendered.append(_render(root, definition))
+    picked = _limited("callees", rendered, MAX_CALLEES)
+    if ambiguous:
+        picked.notes.insert(
+            0,
+            f"callees: {len(ambiguous)} called names defined more than "
+            f"{MAX_DEFINITIONS_PER_NAME} times left out (ambiguous): {', '.join(ambiguous)}",
+        )
+    return picked
+
+
+def _resolve_callee(
+    index: WorkspaceIndex, module: ModuleIndex, target: Definition, name: str
+) -> list[Definition] | None:
+    """Where ``name`` is probably defined; None when it is defined too often to tell.
+
+    A bare call ``f()`` can only reach a definition of this module or an imported
+    name (else it is a builtin); ``x.f()`` can reach any method called ``f``.
+    """
+    plain = name in target.plain_calls
+    local = [
+        d
+        for d in module.definitions
+        if d.name == name and not _within(d, target) and not (plain and d.kind is SymbolKind.METHOD)
+    ]
+    if local:
+        owner = target.qualified_name.rpartition(".")[0]
+        local.sort(key=lambda d: d.qualified_name.rpartition(".")[0] != owner)
+        return local[:MAX_DEFINITIONS_PER_NAME]
+    elsewhere = [
+        d
+        for d in index.definitions(name)
+        if d.path != module.path and not index.is_test_file(d.path)
+    ]
+    imported = _imported_from(module.imports, name)
+    preferred = [d for d in elsewhere if _module_stem(d.path) in imported]
+    if preferred or plain:
+        return preferred[:MAX_DEFINITIONS_PER_NAME]
+    return elsewhere if len(elsewhere) <= MAX_DEFINITIONS_PER_NAME else None
+
+
+def _imported_from(imports: Sequence[str], name: str) -> set[str]:
+    """The last component of each module that ``from ... import`` brings ``name`` from."""
+    word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    found = set()
+    for line in imports:
+        match = _FROM_IMPORT.match(line)
+        if match is not None and word.search(match.group(2)):
+            found.add(match.group(1).rpartition(".")[2])
+    found.discard("")
+    return found
+
+
+def _callers(
+    index: WorkspaceIndex, root: Path, module: ModuleIndex, target: Definition
+) -> _Picked[str]:
+    """Signatures of definitions that call the target: same module first, tests left out."""
+    local = [d for d in module.definitions if target.name in d.calls and not _within(d, target)]
+    elsewhere = [
+        d for d in index.callers(target.name, include_tests=False) if d.path != module.path
+    ]
+    rendered = [_render(root, definition) for definition in [*local, *elsewhere]]
+    return _limited("callers", rendered, MAX_CALLERS)
+
+
+def _render(root: Path, definition: Definition) -> str:
+    header = f"# {definition.qualified_name} in {relative_to(root, definition.path)}"
+    return "\n".join([header, *definition.decorators, definition.signature])
+
+
+def _module_stem(path: Path) -> str:
+    return path.parent.name if path.stem == "__init__" else path.stem
+
+
+def _same(one: Definition, other: Definition) -> bool:
+    return one.path == other.path and one.start == other.start
+
+
+def _within(inner: Definition, outer: Definition) -> bool:
+    """``inner`` is ``outer`` or nested in it."""
+    return inner.path == outer.path and outer.start <= inner.start and inner.end <= outer.end
+
+
+def _limited(label: str, items: list[T], limit: int) -> _Picked[T]:
+    if len(items) <= limit:
+        return _Picked(items)
+    note = f"{label}: {len(items) - limit} of {len(items)} left out (limit of {limit})"
+    return _Picked(items[:limit], [note])
+
+
+# ---------------------------------------------------------------- fitting the budget
+
+
+class _Budget:
+    def __init__(self, tokens: int) -> None:
+        self.left = tokens
+        self.used = 0
+
+    def take(self, text: str) -> bool:
+        """Spend the tokens of ``text`` if they fit."""
+        cost = estimate_tokens(text)
+        if cost > self.left:
+            return False
+        self.force(text)
+        return True
+
+    def force(self, text: str) -> None:
+        cost = estimate_tokens(text)
+        self.left -= cost
+        self.used += cost
+
+
+def _fit(spec: LoopSpec, module_path: str, parts: _Gathered, token_budget: int) -> Context:
+    budget = _Budget(token_budget)
+    omitted: list[str] = []
+    # The signature names the target: it always goes in, and its cost is set aside first.
+    budget.force(parts.signature)
+    target_source = _fit_text("target source", parts.target_source, budget, omitted)
+    docstring = _fit_text("docstring", parts.docstring or "", budget, omitted)
+    imports = _fit_items("imports", parts.imports, str, budget, omitted)
+    tests = _fit_picked("tests", parts.tests, _test_text, budget, omitted)
+    callees = _fit_picked("callees", parts.callees, str, budget, omitted)
+    callers = _fit_picked("callers", parts.callers, str, budget, omitted)
+    return Context(
+        spec=spec,
+        module_path=module_path,
+        target_source=target_source,
+        signature=parts.signature,
+        docstring=docstring or None,
+        imports=imports,
+        callees=callees,
+        callers=callers,
+        tests=tests,
+        omitted=omitted,
+        token_estimate=budget.used,
+    )
+
+
+def _fit_text(label: str, text: str, budget: _Budget, omitted: list[str]) -> str:
+    """All of ``text``, or as many whole leading lines as fit with a note of the rest."""
+    if budget.take(text):
+        return text
+    lines = text.split("\n")
+    # chars[k]: the length of the first k lines, each with its newline.
+    chars = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    for kept in range(len(lines) - 1, 0, -1):
+        marker = _truncation_marker(len(lines) - kept)
+        if math.ceil((chars[kept] + len(marker)) / CHARS_PER_TOKEN) <= budget.left:
+            truncated = "\n".join([*lines[:kept], marker])
+            budget.force(truncated)
+            omitted.append(f"{label}: {len(lines) - kept} of {len(lines)} lines left out (budget)")
+            return truncated
+    omitted.append(f"{label}: left out (budget)")
+    return ""
+
+
+def _truncation_marker(count: int) -> str:
+    return f"# ... {count} more lines left out to fit the context budget"
+
+
+def _fit_picked(
+    label: str,
+    picked: _Picked[T],
+    text: Callable[[T], str],
+    budget: _Budget,
+    omitted: list[str],
+) -> list[T]:
+    omitted.extend(picked.notes)
+    return _fit_items(label, picked.items, text, budget, omitted)
+
+
+def _fit_items(
+    label: str, items: Sequence[T], text: Callable[[T], str], budget: _Budget, omitted: list[str]
+) -> list[T]:
+    """The items that fit, in order; one too large for what is left does not stop smaller ones."""
+    kept = [item for item in items if budget.take(text(item))]
+    if len(kept) < len(items):
+        omitted.append(f"{label}: {len(items) - len(kept)} of {len(items)} left out (budget)")
+    return kept
+
+
+def _test_text(test: TestReference) -> str:
+    return f"{test.path}\n{test.name}\n{test.source}"

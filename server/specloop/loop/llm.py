@@ -1,0 +1,709 @@
+"""The one LLM adapter every stage uses: structured output over litellm, with the faults handled.
+
+``LLMAdapter.structured`` sends a conversation with the pydantic model's JSON schema as
+``response_format`` and returns a validated instance of that model. Around that one call
+it owns everything that goes wrong with real models: retries with backoff (honouring
+``Retry-After``) on rate limits, server and connection errors; a hard per-call timeout;
+a fallback for servers that reject ``response_format``; one re-ask, with the error, for
+output that is not JSON, does not match the schema or was cut off; token and cost
+accounting per stage; and cancellation that really stops the request.
+
+litellm is heavy (seconds and ~160 MB to import) and, left alone, reaches for the
+network at import. It is imported lazily, off the event loop, with its network fetches,
+telemetry, callbacks and stdout output switched off (stdout carries the LSP protocol).
+All of its untyped surface lives in the "litellm boundary" section below.
+
+The API key comes only from the environment variable named by ``api_key_env``; it is
+redacted from every Exchange, error message and log line (``redact``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email.utils
+import importlib
+import json
+import logging
+import os
+import random
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from specloop.loop.models import Exchange, Stage, Usage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+ErrorKind = Literal[
+    "config",
+    "timeout",
+    "rate_limit",
+    "server",
+    "malformed",
+    "schema",
+    "truncated",
+    "cancelled",
+    "connection",
+]
+
+# Sent as the key to an OpenAI-compatible server when no api_key_env is configured: the
+# OpenAI client refuses to send without one, and litellm would otherwise fall back to
+# OPENAI_API_KEY from the environment and hand a real key to a local server.
+NO_KEY = "no-key-configured"
+
+REDACTED = "[REDACTED]"
+_KEY_SHAPES = (
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
+    re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=\-]+"),
+)
+_FORMAT_REJECTION = re.compile(r"(?i)response[_ ]format|json[_ ]schema|structured output")
+_DETAIL_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model to call and how patiently; the key is named by ``api_key_env``, never held."""
+
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float = 0.2
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+
+
+class LLMError(Exception):
+    """A model call that failed for good; ``str(error)`` tells the user what to do next."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret, and anything shaped like an API key, masked."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    for shape in _KEY_SHAPES:
+        text = shape.sub(REDACTED, text)
+    return text
+
+
+# ---------------------------------------------------------------------------- the adapter
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one successful HTTP round trip returned, already out of litellm's types."""
+
+    content: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why one HTTP round trip failed, classified."""
+
+    kind: ErrorKind
+    detail: str
+    status: int | None = None
+    retry_after_s: float | None = None
+    rejects_response_format: bool = False
+    retryable: bool = False
+
+
+class _Unusable(Exception):
+    """An answer that arrived but cannot be used: not JSON, wrong shape, or cut off."""
+
+    def __init__(self, kind: ErrorKind, detail: str) -> None:
+        super().__init__(detail)
+        self.kind: ErrorKind = kind
+        self.detail = detail
+
+
+class LLMAdapter:
+    """Structured calls to one configured model; accumulates exchanges and usage per stage."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self.exchanges: list[Exchange] = []
+        self.usage: dict[Stage, Usage] = {}
+        self._secrets: set[str] = set()
+        self._response_format_supported = True
+
+    async def structured(
+        self,
+        stage: Stage,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        attempt: int = 1,
+    ) -> T:
+        """Ask the model for one ``schema`` instance; raises ``LLMError`` when it cannot."""
+        api_key = self._api_key()
+        conversation = list(messages)
+        reasked = False
+        while True:
+            answer = await self._request(stage, attempt, conversation, schema, api_key)
+            try:
+                return self._accept(stage, attempt, conversation, answer, schema)
+            except _Unusable as unusable:
+                if reasked:
+                    raise self._error(unusable.kind, unusable.detail, schema) from None
+                conversation = [*conversation, *_reask(answer, unusable)]
+                reasked = True
+
+    # ------------------------------------------------------------------ one answer
+
+    def _accept(
+        self,
+        stage: Stage,
+        attempt: int,
+        conversation: list[dict[str, str]],
+        answer: _Answer,
+        schema: type[T],
+    ) -> T:
+        error: str | None = None
+        try:
+            if answer.finish_reason == "length":
+                raise _Unusable("truncated", "the answer reached the length limit")
+            return parse_structured(answer.content, schema)
+        except _Unusable as unusable:
+            error = f"{unusable.kind}: {unusable.detail}"
+            raise
+        finally:
+            self._record(stage, attempt, conversation, answer.content, answer.duration_s, error)
+
+    async def _request(
+        self,
+        stage: Stage,
+        attempt: int,
+        conversation: list[dict[str, str]],
+        schema: type[BaseModel],
+        api_key: str | None,
+    ) -> _Answer:
+        """One answer from the model, retrying what is worth retrying."""
+        retries = 0
+        while True:
+            sent = self._prepare(conversation, schema)
+            started = time.monotonic()
+            try:
+                answer = await self._send(sent, schema, api_key)
+            except _FailedCall as failed:
+                duration = time.monotonic() - started
+                self._count(stage, duration)
+                failure = failed.failure
+                if failure.rejects_response_format and self._response_format_supported:
+                    self._record(stage, attempt, sent, "", duration, failure.detail)
+                    self._response_format_supported = False
+                    log.info("%s: the server rejected response_format; retrying without it", stage)
+                    continue
+                message = self._failure_message(failure, retries)
+                self._record(stage, attempt, sent, "", duration, message)
+                if not failure.retryable or retries >= self.config.max_retries:
+                    raise LLMError(failure.kind, message) from None
+                await self._backoff(stage, failure, retries)
+                retries += 1
+                continue
+            answer = dataclasses.replace(answer, duration_s=time.monotonic() - started)
+            self._count(stage, answer.duration_s, answer)
+            return answer
+
+    def _prepare(
+        self, conversation: list[dict[str, str]], schema: type[BaseModel]
+    ) -> list[dict[str, str]]:
+        if self._response_format_supported:
+            return conversation
+        return _with_schema_instruction(conversation, schema)
+
+    async def _send(
+        self, messages: list[dict[str, str]], schema: type[BaseModel], api_key: str | None
+    ) -> _Answer:
+        litellm = await load_litellm()
+        request = self._request_arguments(messages, schema, api_key)
+        try:
+            async with asyncio.timeout(self.config.timeout_s):
+                return await _acompletion(litellm, request)
+        except TimeoutError:
+            raise _FailedCall(_Failure("timeout", "no answer in time")) from None
+        except Exception as exc:  # litellm raises many types; all are classified below
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc  # never let a cancellation become an error
+            raise _FailedCall(_classify(litellm, exc)) from exc
+
+    def _request_arguments(
+        self, messages: list[dict[str, str]], schema: type[BaseModel], api_key: str | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self.config.model,
+            "messages": messages,
+            "api_base": self.config.api_base,
+            "api_key": api_key,
+            "temperature": self.config.temperature,
+            "timeout": self.config.timeout_s,
+            "num_retries": 0,
+        }
+        if self._response_format_supported:
+            request["response_format"] = response_format(schema)
+        return request
+
+    async def _backoff(self, stage: Stage, failure: _Failure, retries: int) -> None:
+        delay = backoff_delay(
+            retries, self.config.backoff_base_s, self.config.backoff_cap_s, failure.retry_after_s
+        )
+        log.info(
+            "%s: %s, retrying in %.2f s (%d of %d)",
+            stage,
+            self._redact(failure.detail),
+            delay,
+            retries + 1,
+            self.config.max_retries,
+        )
+        await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _api_key(self) -> str | None:
+        name = self.config.api_key_env
+        if name is None:
+            return NO_KEY if self.config.api_base else None
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise LLMError(
+                "config",
+                f"The environment variable {name}, which should hold the API key for "
+                f"{self.config.model}, is not set; set it in the environment that starts "
+                "specloop (never in a workspace file).",
+            )
+        self._secrets.add(value)
+        _LOG_SECRETS.add(value)
+        return value
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _record(
+        self,
+        stage: Stage,
+        attempt: int,
+        messages: list[dict[str, str]],
+        response: str,
+        duration_s: float,
+        error: str | None,
+    ) -> None:
+        self.exchanges.append(
+            Exchange(
+                stage=stage,
+                attempt=attempt,
+                messages=[{k: self._redact(v) for k, v in m.items()} for m in messages],
+                response=self._redact(response),
+                duration_s=duration_s,
+                error=None if error is None else self._redact(error),
+            )
+        )
+
+    def _count(self, stage: Stage, duration_s: float, answer: _Answer | None = None) -> None:
+        usage = self.usage.setdefault(stage, Usage(stage=stage))
+        usage.calls += 1
+        usage.duration_s += duration_s
+        if answer is not None:
+            usage.prompt_tokens += answer.prompt_tokens
+            usage.completion_tokens += answer.completion_tokens
+            usage.cost_usd += answer.cost_usd
+
+    # ------------------------------------------------------------------ error sentences
+
+    def _where(self) -> str:
+        if self.config.api_base:
+            return f"at {self._redact(self.config.api_base)}"
+        return f"'{self.config.model}'"
+
+    def _failure_message(self, failure: _Failure, retries: int) -> str:
+        where = self._where()
+        detail = self._redact(failure.detail)[:_DETAIL_LIMIT]
+        tried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+        match failure.kind:
+            case "timeout":
+                return (
+                    f"The model {where} did not answer within {self.config.timeout_s:g} s; "
+                    "check that it is running or raise the timeout."
+                )
+            case "rate_limit":
+                return (
+                    f"The model {where} is rate-limiting requests{tried} ({detail}); "
+                    "wait a minute and try again, or lower the request rate."
+                )
+            case "server":
+                return (
+                    f"The model {where} failed with a server error{tried} ({detail}); "
+                    "check the server's logs and try again."
+                )
+            case "connection":
+                return (
+                    f"Could not connect to the model {where}{tried} ({detail}); "
+                    "check that the server is running and that apiBase is right."
+                )
+            case "cancelled":
+                return f"The request to the model {where} was cancelled; run the loop again."
+            case _:
+                return self._config_message(failure.status, detail)
+
+    def _config_message(self, status: int | None, detail: str) -> str:
+        where, model = self._where(), self.config.model
+        if "llm provider not provided" in detail.lower():
+            return (
+                f"litellm cannot tell which provider serves the model '{model}'; prefix it "
+                f"with one, e.g. 'openai/{model}' for an OpenAI-compatible server."
+            )
+        if status in (401, 403) or "missing credentials" in detail.lower():
+            variable = self.config.api_key_env or "the variable named by apiKeyEnv"
+            return (
+                f"The model {where} refused the credentials ({detail}); check the API key "
+                f"in {variable}."
+            )
+        return (
+            f"The model {where} rejected the request ({detail}); "
+            "check the model, apiBase and apiKeyEnv settings."
+        )
+
+    def _error(self, kind: ErrorKind, detail: str, schema: type[BaseModel]) -> LLMError:
+        detail = self._redact(detail)[:_DETAIL_LIMIT]
+        model = self.config.model
+        if kind == "truncated":
+            message = (
+                f"The answer from {model} was still cut off at its length limit after one "
+                "re-ask; raise the model's output token limit or use a model with a larger "
+                "context."
+            )
+        elif kind == "schema":
+            message = (
+                f"The answer from {model} still did not match the {schema.__name__} schema "
+                f"after one re-ask ({detail}); try again or use a stronger model."
+            )
+        else:
+            message = (
+                f"The answer from {model} was still not JSON after one re-ask ({detail}); "
+                "try again or use a stronger model."
+            )
+        return LLMError(kind, message)
+
+
+class _FailedCall(Exception):
+    def __init__(self, failure: _Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAI ``response_format`` asking for ``schema``'s JSON schema."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+    }
+
+
+def backoff_delay(
+    retries: int, base_s: float, cap_s: float, retry_after_s: float | None = None
+) -> float:
+    """Exponential backoff with jitter, at least ``Retry-After``, never above ``cap_s``."""
+    delay = base_s * 2.0**retries * random.uniform(0.5, 1.0)
+    if retry_after_s is not None:
+        delay = max(delay, retry_after_s)
+    return max(0.0, min(delay, cap_s))
+
+
+def parse_structured(content: str, schema: type[T]) -> T:
+    """The ``schema`` instance in ``content``; raises ``_Unusable`` naming what was wrong."""
+    data = extract_json(content)
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise _Unusable("schema", _validation_summary(exc)) from None
+
+
+def extract_json(content: str) -> Any:
+    """The JSON in ``content``: all of it, or the first object in fences or prose."""
+    text = content.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        first_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    raise _Unusable("malformed", f"not valid JSON: {first_error}" if text else "an empty answer")
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False)[:8]:
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{where}: {error['msg']}")
+    return "; ".join(lines)
+
+
+def _reask(answer: _Answer, unusable: _Unusable) -> list[dict[str, str]]:
+    """The turns that show the model its unusable answer and what to fix."""
+    if unusable.kind == "truncated":
+        return [
+            {
+                "role": "user",
+                "content": "Your previous answer was cut off because it was too long. "
+                "Answer again with the same JSON object, but shorter.",
+            }
+        ]
+    problem = (
+        f"did not match the required schema: {unusable.detail}"
+        if unusable.kind == "schema"
+        else f"was not valid JSON ({unusable.detail})"
+    )
+    return [
+        {"role": "assistant", "content": answer.content},
+        {
+            "role": "user",
+            "content": f"Your previous answer {problem}. Answer again with only one JSON "
+            "object that matches the schema and fixes these errors.",
+        },
+    ]
+
+
+def _with_schema_instruction(
+    conversation: list[dict[str, str]], schema: type[BaseModel]
+) -> list[dict[str, str]]:
+    """The conversation with the JSON schema spelled out in the system message."""
+    instruction = (
+        "Answer with exactly one JSON object, and nothing else, that matches this JSON "
+        f"schema:\n{json.dumps(schema.model_json_schema())}"
+    )
+    if conversation and conversation[0].get("role") == "system":
+        first = conversation[0]
+        return [{**first, "content": f"{first['content']}\n\n{instruction}"}, *conversation[1:]]
+    return [{"role": "system", "content": instruction}, *conversation]
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+# ---------------------------------------------------------------------------- litellm boundary
+#
+# Everything that touches litellm's (untyped, changing) surface is below: loading and
+# taming it, one call, and classifying what it raises.
+
+_LITELLM_ENVIRONMENT = {
+    # No price-list download at import: use the copy shipped in the wheel.
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # The same for Anthropic beta headers and the proxy's blog feed.
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    # In its default "DEV" mode litellm loads a .env found by walking up from its own
+    # directory: with a project venv that is the workspace's .env, which must not
+    # supply keys or settings.
+    "LITELLM_MODE": "PRODUCTION",
+}
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+_TRANSPORT_LOGGERS = ("openai", "openai._base_client", "httpx", "httpcore", "aiohttp.client")
+_CALLBACK_LISTS = (
+    "callbacks",
+    "input_callback",
+    "success_callback",
+    "failure_callback",
+    "service_callback",
+    "_async_input_callback",
+    "_async_success_callback",
+    "_async_failure_callback",
+)
+_LOG_SECRETS: set[str] = set()
+_litellm: Any = None
+_import_lock = threading.Lock()
+
+
+def litellm_imported() -> bool:
+    """Whether litellm is in this process yet (importing this module must not do it)."""
+    return "litellm" in sys.modules
+
+
+async def load_litellm() -> Any:
+    """The litellm module, imported once, off the event loop, with its network use off."""
+    if _litellm is None:
+        await asyncio.to_thread(_import_litellm)
+    return _litellm
+
+
+def _import_litellm() -> None:
+    global _litellm
+    with _import_lock:
+        if _litellm is not None:
+            return
+        _prepare_for_import()
+        module = importlib.import_module("litellm")
+        _tame(module)
+        _litellm = module
+
+
+def _prepare_for_import() -> None:
+    """What litellm reads while importing: its environment, and its loggers' levels."""
+    for name, value in _LITELLM_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    for name in _LITELLM_LOGGERS:
+        # Its handler, attached during the import, writes DEBUG and INFO to stdout (the
+        # LSP channel) whenever the root logger lets them through.
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _tame(litellm: Any) -> None:
+    """No telemetry, callbacks, tokenizer downloads or stdout; logs go through ours, redacted."""
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True  # else it prints a banner to stdout on errors
+    litellm.turn_off_message_logging = True
+    litellm.disable_hf_tokenizer_download = True
+    litellm.set_verbose = False
+    for name in _CALLBACK_LISTS:
+        callbacks = getattr(litellm, name, None)
+        if isinstance(callbacks, list):
+            callbacks.clear()
+    redacting = _RedactingFilter()
+    for name in _LITELLM_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):  # records propagate to ours (stderr or a file)
+            logger.removeHandler(handler)
+        logger.addFilter(redacting)
+    for name in _TRANSPORT_LOGGERS:
+        logging.getLogger(name).addFilter(redacting)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks keys in a record's message and traceback before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, _LOG_SECRETS)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, _LOG_SECRETS)
+        return True
+
+
+async def _acompletion(litellm: Any, request: dict[str, Any]) -> _Answer:
+    response = await litellm.acompletion(**request)
+    choice = response.choices[0]
+    usage = getattr(response, "usage", None)
+    return _Answer(
+        content=choice.message.content or "",
+        finish_reason=str(choice.finish_reason or "stop"),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=_cost(litellm, response),
+    )
+
+
+def _cost(litellm: Any, response: Any) -> float:
+    try:
+        return float(litellm.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # unknown models (every local one) have no price: they cost nothing
+        return 0.0
+
+
+def _classify(litellm: Any, exc: Exception) -> _Failure:
+    """What kind of failure litellm's exception is, and whether retrying may help."""
+    chain = _chain(exc)
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    openai = sys.modules.get("openai")
+    if any(isinstance(e, asyncio.CancelledError) for e in chain):
+        return _Failure("cancelled", _detail(exc, None))
+    if _any_instance(chain, litellm.Timeout, getattr(openai, "APITimeoutError", None)):
+        return _Failure("timeout", _detail(exc, None))
+    # litellm reports a refused or dropped connection as an HTTP 500 "Connection error."
+    # raised from openai.APIConnectionError: the chain, not the status, tells.
+    if _any_instance(chain, getattr(openai, "APIConnectionError", None)):
+        return _Failure("connection", _detail(exc, None), retryable=True)
+    detail = _detail(exc, status)
+    if status == 429 or isinstance(exc, litellm.RateLimitError):
+        headers = _headers(exc)
+        return _Failure("rate_limit", detail, status, _retry_after(headers), retryable=True)
+    if "missing credentials" in detail.lower() or "llm provider not provided" in detail.lower():
+        return _Failure("config", detail, status)
+    if status is not None and status >= 500:
+        return _Failure("server", detail, status, _retry_after(_headers(exc)), retryable=True)
+    if status in (400, 422) and _FORMAT_REJECTION.search(detail):
+        return _Failure("config", detail, status, rejects_response_format=True)
+    return _Failure("config" if status else "server", detail, status)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _any_instance(chain: list[BaseException], *types: Any) -> bool:
+    classes = tuple(t for t in types if isinstance(t, type))
+    return bool(classes) and any(isinstance(e, classes) for e in chain)
+
+
+def _headers(exc: Exception) -> Any:
+    headers = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+    return headers
+
+
+def _detail(exc: Exception, status: int | None) -> str:
+    """The provider's own words, without litellm's prefixes."""
+    text = str(getattr(exc, "message", None) or exc)
+    text = re.sub(r"^(litellm\.\w+:\s*)+", "", text)
+    text = re.sub(r"^(\w+Error:\s*)?(OpenAIException\s*-\s*)?", "", text).strip()
+    text = " ".join(text.split())
+    return f"HTTP {status}: {text}" if status else text

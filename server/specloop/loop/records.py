@@ -1,0 +1,77 @@
+"""Run records on disk: one JSON file per run under the user cache directory.
+
+Everything written here has been redacted: no API key, token or secret value
+from the environment ever reaches a record.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+
+from specloop.loop.models import RunRecord
+
+RUNS_DIR_VARIABLE = "SPECLOOP_RUNS_DIR"
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
+_KEY_SHAPES = re.compile(r"\b(?:sk|pk|rk|ghp|gho|xox[abp])[-_][A-Za-z0-9_\-]{8,}|Bearer\s+\S+")
+_MIN_SECRET_LENGTH = 6
+
+
+def runs_dir() -> Path:
+    override = os.environ.get(RUNS_DIR_VARIABLE)
+    return Path(override) if override else platformdirs.user_cache_path("specloop") / "runs"
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def environment_secrets(extra_names: Iterable[str] = ()) -> list[str]:
+    """Values of environment variables that look secret (and of the named ones)."""
+    names = {name for name in os.environ if _SECRET_NAME.search(name)} | set(extra_names)
+    values = (os.environ.get(name, "") for name in names)
+    return [value for value in values if len(value) >= _MIN_SECRET_LENGTH]
+
+
+def redact_text(text: str, secret_values: Iterable[str]) -> str:
+    for value in sorted(set(secret_values), key=len, reverse=True):
+        text = text.replace(value, "[redacted]")
+    return _KEY_SHAPES.sub("[redacted]", text)
+
+
+def save(record: RunRecord, secret_names: Iterable[str] = ()) -> Path:
+    directory = runs_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    text = redact_text(record.model_dump_json(indent=2), environment_secrets(secret_names))
+    path = directory / f"{record.id}.json"
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def load(run_id: str) -> RunRecord | None:
+    path = runs_dir() / f"{run_id}.json"
+    if not re.fullmatch(r"[\w\-]+", run_id) or not path.is_file():
+        return None
+    return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def list_records(limit: int = 50) -> list[RunRecord]:
+    directory = runs_dir()
+    if not directory.is_dir():
+        return []
+    paths = sorted(directory.glob("*.json"), reverse=True)[:limit]
+    records = []
+    for path in paths:
+        try:
+            records.append(RunRecord.model_validate_json(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue  # A record from an incompatible version: skip it rather than fail.
+    return records

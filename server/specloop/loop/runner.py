@@ -1,0 +1,262 @@
+"""The runner: owns the budget, runs the stages in order, feeds failures back, keeps the record.
+
+clarify (only if the spec is ambiguous) -> plan (+ tests written from the spec
+alone) -> generate -> validate, retrying generate with what validation said,
+until a candidate passes or the budget (attempts, tokens, deadline) runs out.
+The runner never writes to the user's files: it returns the new source and a
+diff; the caller decides, and only a validated result may be applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specloop.analysis.ambiguity import Label, assess
+from specloop.analysis.documents import DocumentStore
+from specloop.analysis.specs import extract_specs
+from specloop.loop import records, stages
+from specloop.loop.context import build_context
+from specloop.loop.llm import LLMAdapter, LLMError
+from specloop.loop.models import (
+    Answer,
+    Attempt,
+    Candidate,
+    Clarification,
+    Context,
+    LoopSpec,
+    LoopStatus,
+    Question,
+    RunRecord,
+    Stage,
+    ValidationReport,
+)
+from specloop.refactor.codemod import TransformFailure, replace_symbol
+from specloop.refactor.edits import unified_diff
+from specloop.validate.pipeline import ValidationRequest, validate
+from specloop.validate.sandbox import SandboxLimits
+
+_FEEDBACK_LIMIT = 1_500
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_attempts: int = 3
+    max_tokens: int = 60_000
+    deadline_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: Stage
+    attempt: int
+    message: str
+
+
+Answerer = Callable[[Sequence[Question]], Awaitable[list[Answer] | None]]
+"""Asks the user; None means the user declined to answer (the run stops there)."""
+
+
+@dataclass
+class LoopRequest:
+    root: Path
+    spec: LoopSpec
+    budget: Budget = field(default_factory=Budget)
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    secret_names: tuple[str, ...] = ()
+
+
+@dataclass
+class LoopOutcome:
+    record: RunRecord
+    original_source: str
+    new_source: str | None
+    """The module with the last candidate in it (validated or not); None if there was none."""
+
+    @property
+    def validated(self) -> bool:
+        return self.record.status is LoopStatus.VALIDATED
+
+
+class BudgetExhausted(Exception):
+    pass
+
+
+def assume_defaults(questions: Sequence[Question]) -> list[Answer]:
+    """Non-interactive runs take each question's stated assumption (or its first option)."""
+    answers = []
+    for question in questions:
+        choice = question.assumption if question.assumption in question.options else None
+        answers.append(
+            Answer(
+                question_id=question.id,
+                answer=choice or question.options[0],
+                assumed=True,
+            )
+        )
+    return answers
+
+
+async def run_loop(
+    request: LoopRequest,
+    llm: LLMAdapter,
+    answerer: Answerer,
+    on_progress: Callable[[ProgressEvent], None] = lambda event: None,
+) -> LoopOutcome:
+    """Run the whole loop and save its record, whatever happens."""
+    started = time.monotonic()
+    record = RunRecord(id=records.new_run_id(), model=llm.config.model, spec=request.spec)
+    module = request.root / request.spec.path
+    original = module.read_text(encoding="utf-8")
+    outcome = LoopOutcome(record, original, None)
+    try:
+        await _run_stages(request, llm, answerer, on_progress, outcome, started)
+    except LLMError as error:
+        record.status, record.error = LoopStatus.ERROR, str(error)
+    except BudgetExhausted as error:
+        record.status = LoopStatus.UNVALIDATED
+        record.error = str(error)
+    except asyncio.CancelledError:
+        record.status, record.error = LoopStatus.ERROR, "Cancelled by the user."
+        _finish(record, llm, request, started)
+        raise
+    _finish(record, llm, request, started)
+    return outcome
+
+
+async def _run_stages(
+    request: LoopRequest,
+    llm: LLMAdapter,
+    answerer: Answerer,
+    on_progress: Callable[[ProgressEvent], None],
+    outcome: LoopOutcome,
+    started: float,
+) -> None:
+    record, spec = outcome.record, request.spec
+    context = await asyncio.to_thread(build_context, request.root, spec)
+    record.context_omitted = context.omitted
+
+    questions: list[Question] = []
+    if _needs_clarification(request.root / spec.path, spec.line):
+        on_progress(ProgressEvent(Stage.CLARIFY, 0, "Checking what the spec leaves open"))
+        clarification = await stages.clarify(llm, context)
+        record.clarification = clarification
+        questions = clarification.questions if clarification.needed else []
+        if questions:
+            answers = await answerer(questions)
+            if answers is None:
+                record.status = LoopStatus.NEEDS_CLARIFICATION
+                return
+            record.answers = answers
+    else:
+        record.clarification = Clarification(needed=False)
+
+    _check_budget(request.budget, llm, started)
+    on_progress(ProgressEvent(Stage.PLAN, 0, f"Planning the change to {spec.symbol}"))
+    record.plan = await stages.plan(llm, context, record.answers, questions)
+    generated_tests = await _tests_from_spec(llm, context, record.answers, questions)
+
+    feedback: list[str] = []
+    for number in range(1, request.budget.max_attempts + 1):
+        _check_budget(request.budget, llm, started)
+        attempt = Attempt(number=number)
+        record.attempts.append(attempt)
+        on_progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}"))
+        candidate = await stages.generate(
+            llm, context, record.plan, record.answers, questions, feedback, number
+        )
+        attempt.candidate = candidate
+        new_source = _place(outcome.original_source, spec.symbol, candidate)
+        if isinstance(new_source, TransformFailure):
+            attempt.error = new_source.reason
+            feedback.append(f"attempt {number}: the code could not be used: {new_source.reason}")
+            continue
+        outcome.new_source = new_source
+        record.diff = unified_diff(outcome.original_source, new_source, spec.path)
+        on_progress(ProgressEvent(Stage.VALIDATE, number, "Validating in the sandbox"))
+        report = await validate(
+            _validation_request(
+                request, context, outcome.original_source, new_source, generated_tests
+            )
+        )
+        attempt.report = report
+        if report.passed:
+            record.status = LoopStatus.VALIDATED
+            return
+        feedback.append(_feedback(number, report))
+    record.status = LoopStatus.UNVALIDATED
+
+
+def _place(original: str, symbol: str, candidate: Candidate) -> str | TransformFailure:
+    result = replace_symbol(original, symbol, candidate.code, candidate.imports)
+    return result if isinstance(result, TransformFailure) else result.source
+
+
+async def _tests_from_spec(
+    llm: LLMAdapter, context: Context, answers: Sequence[Answer], questions: Sequence[Question]
+) -> str | None:
+    if not (context.spec.text or context.docstring):
+        return None
+    try:
+        return (await stages.write_tests(llm, context, answers, questions)).code
+    except LLMError:
+        return None  # Spec tests are a bonus; the other checks still run.
+
+
+def _validation_request(
+    request: LoopRequest,
+    context: Context,
+    original: str,
+    new_source: str,
+    generated_tests: str | None,
+) -> ValidationRequest:
+    return ValidationRequest(
+        project_root=request.root,
+        module_path=request.spec.path,
+        original_source=original,
+        new_source=new_source,
+        symbol=request.spec.symbol,
+        has_doctests=">>>" in (context.docstring or "") or ">>>" in new_source,
+        test_files=sorted({test.path for test in context.tests}),
+        generated_tests=generated_tests,
+        limits=request.limits,
+    )
+
+
+def _feedback(number: int, report: ValidationReport) -> str:
+    failure = report.first_failure()
+    if failure is None:
+        return f"attempt {number}: validation produced no checks"
+    output = failure.output.strip()
+    if len(output) > _FEEDBACK_LIMIT:
+        output = "…" + output[-_FEEDBACK_LIMIT:]
+    return f"attempt {number}: {failure.name} failed with:\n{output}"
+
+
+def _needs_clarification(module: Path, line: int) -> bool:
+    """Ask the model to clarify only when the detector finds the spec ambiguous."""
+    document = DocumentStore().open(module.as_uri(), module.read_text(encoding="utf-8"))
+    for spec in extract_specs(document.source, document.tree, document.lines):
+        first = document.lines.line_of(spec.start) + 1
+        last = document.lines.line_of(max(spec.start, spec.end - 1)) + 1
+        if first <= line <= last:
+            return assess(spec).label is Label.AMBIGUOUS
+    return False
+
+
+def _check_budget(budget: Budget, llm: LLMAdapter, started: float) -> None:
+    tokens = sum(usage.prompt_tokens + usage.completion_tokens for usage in llm.usage.values())
+    if tokens > budget.max_tokens:
+        raise BudgetExhausted(f"The token budget ({budget.max_tokens}) was used up.")
+    if time.monotonic() - started > budget.deadline_s:
+        raise BudgetExhausted(f"The loop ran past its {budget.deadline_s:.0f} s deadline.")
+
+
+def _finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: float) -> None:
+    record.usage = list(llm.usage.values())
+    record.exchanges = list(llm.exchanges)
+    record.duration_s = round(time.monotonic() - started, 3)
+    records.save(record, request.secret_names)

@@ -1,0 +1,319 @@
+"""The individual validation checks, each returning a `CheckResult`.
+
+`check_syntax` and `check_static` only read the source and run in-process (ruff
+as a subprocess on stdin: it never executes the code). `run_doctests` and
+`run_tests` execute the candidate, so they run pytest inside a `Sandbox`. Failure
+output is written to be fed back to the model: what failed, then the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst
+
+from specloop.loop.models import CheckResult
+from specloop.validate.sandbox import Sandbox, SandboxLimits, SandboxResult
+
+RUFF_RULES = "F,E9,PLE"
+_RUFF_TIMEOUT_S = 30.0
+_SECTION_LIMIT = 3_000
+_PYTEST_OPTIONS = [
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "--color=no",
+    "--tb=short",
+    "-rfE",
+    "--rootdir=.",
+    # The project's addopts may name plugins our interpreter lacks (--cov, -n auto).
+    "-o",
+    "addopts=",
+]
+_NO_TESTS_COLLECTED = 5
+
+
+# ---------------------------------------------------------------- syntax
+
+
+def check_syntax(new_module: str, filename: str = "<candidate>") -> CheckResult:
+    """Parse the whole new module with LibCST, then compile it (without running it).
+
+    Compiling catches what a parser accepts but Python refuses, such as ``return``
+    outside a function.
+    """
+    started = time.monotonic()
+    problem = _syntax_problem(new_module, filename)
+    return CheckResult(
+        name="syntax",
+        passed=problem is None,
+        output=problem or "The module parses and compiles.",
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _syntax_problem(source: str, filename: str) -> str | None:
+    try:
+        libcst.parse_module(source)
+    except libcst.ParserSyntaxError as error:
+        return _describe_syntax_error(source, filename, error)
+    try:
+        compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        return _describe_compile_error(source, error)
+    return None
+
+
+def _describe_syntax_error(source: str, filename: str, error: libcst.ParserSyntaxError) -> str:
+    # Python's own parser usually says it better ("'(' was never closed"); prefer it.
+    try:
+        compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as python_error:
+        return _describe_compile_error(source, python_error)
+    except ValueError:
+        pass
+    message = re.sub(r"^parser error: error at \d+:\d+: ", "", error.message)
+    return _located(source, error.editor_line, error.editor_column, message)
+
+
+def _describe_compile_error(source: str, error: SyntaxError | ValueError) -> str:
+    if isinstance(error, SyntaxError) and error.lineno is not None:
+        return _located(source, error.lineno, error.offset or 1, error.msg)
+    return f"The module cannot be compiled: {error}."
+
+
+def _located(source: str, line: int, column: int, message: str) -> str:
+    lines = source.splitlines()
+    text = f"Syntax error at line {line}, column {column}: {message}."
+    if 1 <= line <= len(lines):
+        text += f"\n    {lines[line - 1]}\n    {' ' * max(column - 1, 0)}^"
+    return text
+
+
+# ---------------------------------------------------------------- static
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    line: int
+    column: int
+    code: str
+    message: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two diagnostics "the same problem", wherever it sits."""
+        return (self.code, re.sub(r"\bline \d+", "line N", self.message))
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column} {self.code} {self.message}"
+
+
+def check_static(original_module: str, new_module: str, filename: str) -> CheckResult:
+    """Ruff's error rules, failing only on problems the change introduced.
+
+    Problems are compared by rule code and message (line numbers ignored), so a
+    pre-existing unused import or undefined name is not blamed on the candidate.
+    """
+    started = time.monotonic()
+    try:
+        before = ruff_diagnostics(original_module, filename)
+        after = ruff_diagnostics(new_module, filename)
+    except RuffError as error:
+        return CheckResult(
+            name="static", passed=False, output=str(error), duration_s=time.monotonic() - started
+        )
+    introduced = _introduced(before, after)
+    output = (
+        "The change introduces these problems:\n" + "\n".join(map(str, introduced))
+        if introduced
+        else "The change introduces no problems ruff can find."
+    )
+    return CheckResult(
+        name="static", passed=not introduced, output=output, duration_s=time.monotonic() - started
+    )
+
+
+def _introduced(before: Iterable[Diagnostic], after: list[Diagnostic]) -> list[Diagnostic]:
+    remaining = Counter(diagnostic.key for diagnostic in before)
+    introduced = []
+    for diagnostic in after:
+        if remaining[diagnostic.key] > 0:
+            remaining[diagnostic.key] -= 1
+        else:
+            introduced.append(diagnostic)
+    return introduced
+
+
+class RuffError(Exception):
+    """Ruff could not be run or answered something unreadable."""
+
+
+def ruff_diagnostics(source: str, filename: str) -> list[Diagnostic]:
+    command = [
+        _ruff_binary(),
+        "check",
+        "--no-cache",
+        "--isolated",
+        "--select",
+        RUFF_RULES,
+        "--output-format",
+        "json",
+        "--stdin-filename",
+        filename,
+        "-",
+    ]
+    try:
+        completed = subprocess.run(
+            command,
+            input=source.encode(),
+            capture_output=True,
+            timeout=_RUFF_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuffError(f"Ruff could not be run ({error}); check that it is installed.") from error
+    if completed.returncode not in (0, 1):
+        detail = completed.stderr.decode(errors="replace").strip()
+        raise RuffError(f"Ruff failed with exit code {completed.returncode}: {detail}")
+    return _parse_ruff(completed.stdout)
+
+
+def _ruff_binary() -> str:
+    beside = Path(sys.executable).parent / "ruff"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("ruff")
+    if found is None:
+        raise RuffError(
+            f"Ruff was not found next to {sys.executable} or on PATH; install specloop's "
+            "dependencies (ruff is one of them)."
+        )
+    return found
+
+
+def _parse_ruff(stdout: bytes) -> list[Diagnostic]:
+    try:
+        items = json.loads(stdout or b"[]")
+        return [
+            Diagnostic(
+                line=item["location"]["row"],
+                column=item["location"]["column"],
+                code=item.get("code") or "invalid-syntax",
+                message=item["message"],
+            )
+            for item in items
+        ]
+    except (ValueError, KeyError, TypeError) as error:
+        raise RuffError(f"Ruff's JSON output could not be read: {error}.") from error
+
+
+# ---------------------------------------------------------------- doctests and tests
+
+
+async def run_doctests(sandbox: Sandbox, module_relpath: str, limits: SandboxLimits) -> CheckResult:
+    """Run the module's doctests. A module without doctests passes, and the output says so."""
+    result, duration = await _pytest(sandbox, ["--doctest-modules", module_relpath], limits)
+    if result.returncode == _NO_TESTS_COLLECTED:
+        output = f"No doctests were found in {module_relpath}."
+        return CheckResult(name="doctests", passed=True, output=output, duration_s=duration)
+    return _pytest_result("doctests", result, duration)
+
+
+async def run_tests(
+    sandbox: Sandbox, test_targets: list[str], limits: SandboxLimits, name: str
+) -> CheckResult:
+    """Run test files or node ids, stopping at the first failure."""
+    result, duration = await _pytest(sandbox, ["-x", *test_targets], limits)
+    if result.returncode == _NO_TESTS_COLLECTED:
+        output = f"No tests were collected from {', '.join(test_targets)}."
+        return CheckResult(name=name, passed=True, output=output, duration_s=duration)
+    return _pytest_result(name, result, duration)
+
+
+async def _pytest(
+    sandbox: Sandbox, arguments: list[str], limits: SandboxLimits
+) -> tuple[SandboxResult, float]:
+    started = time.monotonic()
+    argv = [sys.executable, "-m", "pytest", *_PYTEST_OPTIONS, *arguments]
+    result = await sandbox.run(argv, limits)
+    return result, time.monotonic() - started
+
+
+def _pytest_result(name: str, result: SandboxResult, duration: float) -> CheckResult:
+    if result.ok:
+        summary = _last_line(result.stdout) or "The tests passed."
+        return CheckResult(name=name, passed=True, output=summary, duration_s=duration)
+    return CheckResult(name=name, passed=False, output=failure_report(result), duration_s=duration)
+
+
+def failure_report(result: SandboxResult) -> str:
+    """What went wrong, for the model: a headline per failure, then pytest's evidence."""
+    parts = [result.reason] if result.reason else []
+    headlines = [_headline(line) for line in _summary_lines(result.stdout)]
+    parts.extend(headline for headline in headlines if headline)
+    section = _failure_section(result.stdout)
+    if section:
+        parts.append(section)
+    elif not headlines:
+        parts.append(_raw_tail(result))
+    return "\n\n".join(part for part in parts if part)
+
+
+_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$")
+
+
+def _summary_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if _SUMMARY.match(line)]
+
+
+def _headline(line: str) -> str:
+    match = _SUMMARY.match(line)
+    if match is None:
+        return ""
+    kind, where, message = match.groups()
+    if kind == "ERROR":
+        detail = f": {message}" if message else "."
+        return f"{where} could not be run (an error while collecting or setting up){detail}"
+    if not message:
+        return f"{where} failed."
+    if message.startswith("assert"):
+        message = f"AssertionError: {message}"
+    return f"{where} failed with {message}"
+
+
+_SECTION = re.compile(
+    r"^=+ (?:FAILURES|ERRORS) =+$(.*?)(?=^=+ short test summary info =+$|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _failure_section(stdout: str) -> str:
+    match = _SECTION.search(stdout)
+    if match is None:
+        return ""
+    section = match.group(1).strip("\n")
+    if len(section) > _SECTION_LIMIT:
+        section = "…" + section[-_SECTION_LIMIT:]
+    return section
+
+
+def _raw_tail(result: SandboxResult) -> str:
+    tails = [text.strip()[-_SECTION_LIMIT // 2 :] for text in (result.stdout, result.stderr)]
+    return "\n".join(tail for tail in tails if tail) or (
+        f"pytest exited with code {result.returncode} and printed nothing."
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""

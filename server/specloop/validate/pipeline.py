@@ -1,0 +1,214 @@
+"""The validation pipeline: the checks in order, cheapest first, stopping at the first failure.
+
+syntax -> static -> doctests (if the target has examples) -> existing tests that
+mention the symbol (if any) -> tests generated from the spec (if any). The first
+two only read the source; the rest run in one `Sandbox` holding a copy of the
+project with the candidate module in place.
+
+What is copied: the project's Python files (``.py``/``.pyi``), its pytest
+configuration (``pyproject.toml``, ``pytest.ini``, ``setup.cfg``, ``tox.ini``,
+``conftest.py``) and whatever sits beside the test files (fixtures, data). Copying
+all Python files rather than guessing imports is the simple, robust choice: a test
+may import anything. Folders that are never source (``.git``, dot-folders such as
+``.venv``, ``node_modules``, ``__pycache__``, virtual environments, ``build``,
+``dist``) are skipped, files over 1 MB are skipped, and the copy stops at 20 MB or
+5,000 files. The files a run needs (the module's packages, the test files and
+their ``conftest.py``) are copied first, so the cap only drops files further away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from specloop.loop.models import CheckResult, ValidationReport
+from specloop.validate.checks import check_static, check_syntax, run_doctests, run_tests
+from specloop.validate.sandbox import Sandbox, SandboxLimits
+
+log = logging.getLogger(__name__)
+
+GENERATED_TESTS = "test_specloop_generated.py"
+MAX_FILE_BYTES = 1024 * 1024
+MAX_TOTAL_BYTES = 20 * 1024 * 1024
+MAX_FILES = 5_000
+_CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
+_SKIPPED_DIRS = {"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"}
+_SOURCE_SUFFIXES = {".py", ".pyi"}
+
+
+@dataclass(frozen=True)
+class ValidationRequest:
+    project_root: Path
+    module_path: str
+    """Relative to ``project_root`` (an absolute path inside it is accepted too)."""
+    original_source: str
+    new_source: str
+    symbol: str
+    has_doctests: bool
+    test_files: list[str]
+    """Relative paths of existing tests that mention the symbol."""
+    generated_tests: str | None
+    """pytest code written from the spec; placed next to the module as GENERATED_TESTS."""
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+
+
+async def validate(request: ValidationRequest) -> ValidationReport:
+    """Run the checks in order and stop at the first failure."""
+    report = ValidationReport()
+    module = _relative(request.project_root, request.module_path)
+    report.checks.append(check_syntax(request.new_source, module))
+    if not report.checks[-1].passed:
+        return report
+    static = await asyncio.to_thread(
+        check_static, request.original_source, request.new_source, module
+    )
+    report.checks.append(static)
+    if not static.passed:
+        return report
+    steps = list(_sandboxed_steps(request, module))
+    if not steps:
+        return report
+    async with Sandbox() as sandbox:
+        await asyncio.to_thread(_fill, sandbox, request, module)
+        for step in steps:
+            result = await step(sandbox)
+            report.checks.append(result)
+            if not result.passed:
+                break
+    return report
+
+
+_Step = Callable[[Sandbox], Awaitable[CheckResult]]
+
+
+def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]:
+    limits = request.limits
+    if request.has_doctests:
+        yield lambda sandbox: run_doctests(sandbox, module, limits)
+    tests = [_relative(request.project_root, path) for path in request.test_files]
+    if tests:
+        yield lambda sandbox: run_tests(sandbox, tests, limits, "tests")
+    if request.generated_tests is not None:
+        generated = _generated_tests_path(module)
+        yield lambda sandbox: run_tests(sandbox, [generated], limits, "generated tests")
+
+
+def _generated_tests_path(module: str) -> str:
+    return str(PurePosixPath(module).parent / GENERATED_TESTS)
+
+
+# ---------------------------------------------------------------- filling the sandbox
+
+
+def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
+    tests = [_relative(request.project_root, path) for path in request.test_files]
+    files = project_files(request.project_root, module, tests)
+    sandbox.copy_in(request.project_root, [path for path in files if path != module])
+    sandbox.write(module, request.new_source)
+    if request.generated_tests is not None:
+        sandbox.write(_generated_tests_path(module), request.generated_tests)
+
+
+def project_files(root: Path, module: str, tests: list[str]) -> list[str]:
+    """The project's files to copy (relative paths), essentials first, within the caps."""
+    root = root.resolve()
+    needed = [module, *tests]
+    essentials = [path for path in _essentials(root, needed) if _copyable(root, path)]
+    chosen: dict[str, None] = dict.fromkeys(essentials)
+    total = sum(_size(root / path) for path in chosen)
+    skipped = 0
+    for path in _candidates(root, tests):
+        if path in chosen:
+            continue
+        size = _size(root / path)
+        if len(chosen) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
+            skipped += 1
+            continue
+        chosen[path] = None
+        total += size
+    if skipped:
+        log.warning(
+            "Copied %d project files to the sandbox; %d more were over the cap.",
+            len(chosen),
+            skipped,
+        )
+    return list(chosen)
+
+
+def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
+    """The needed files, plus ``__init__.py``/``conftest.py`` on their way and the config."""
+    yield from (name for name in _CONFIG_FILES if (root / name).is_file())
+    for path in needed:
+        parts = PurePosixPath(path).parts
+        for depth in range(len(parts)):
+            folder = PurePosixPath(*parts[:depth])
+            for name in ("__init__.py", "conftest.py"):
+                if (root / folder / name).is_file():
+                    yield str(folder / name)
+        if (root / path).is_file():
+            yield path
+
+
+def _candidates(root: Path, tests: list[str]) -> Iterator[str]:
+    """Python files anywhere, and any file beside the test files, in a stable order."""
+    test_dirs = {PurePosixPath(path).parent for path in tests}
+    for directory, subdirs, files in os.walk(root):
+        here = Path(directory)
+        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(here / name))
+        relative_dir = PurePosixPath(here.relative_to(root).as_posix())
+        beside_tests = any(_is_under(relative_dir, folder) for folder in test_dirs)
+        for name in sorted(files):
+            path = str(relative_dir / name)
+            wanted = Path(name).suffix in _SOURCE_SUFFIXES or beside_tests
+            if wanted and _copyable(root, path):
+                yield path
+
+
+def _skipped_dir(path: Path) -> bool:
+    return (
+        path.name.startswith(".")
+        or path.name in _SKIPPED_DIRS
+        or (path / "pyvenv.cfg").exists()
+        or path.is_symlink()
+    )
+
+
+def _copyable(root: Path, path: str) -> bool:
+    """A regular file inside the project, small enough and readable."""
+    full = root / path
+    try:
+        resolved = full.resolve()
+        return (
+            resolved.is_file()
+            and root in resolved.parents
+            and resolved.stat().st_size <= MAX_FILE_BYTES
+            and os.access(resolved, os.R_OK)
+        )
+    except OSError:
+        return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _is_under(path: PurePosixPath, folder: PurePosixPath) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _relative(root: Path, path: str) -> str:
+    """``path`` relative to ``root``, POSIX-style; refuses paths outside the project."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        candidate = candidate.resolve().relative_to(root.resolve())
+    relative = PurePosixPath(candidate.as_posix())
+    if ".." in relative.parts:
+        raise ValueError(f"The path {path!r} is outside the project {root}.")
+    return str(relative)

@@ -1,0 +1,310 @@
+"""`specloop implement` end to end: the CLI, litellm and a scripted OpenAI-compatible server.
+
+Each test runs the real command in a subprocess against a small project. The
+scripted server answers by the schema each stage asks for, so a test scripts a
+stage ("the first Candidate is wrong") rather than a call order. Every fault
+ends with a clear status, and with --apply the files stay untouched unless the
+result validated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.scripted_llm import Reply, ScriptedLLM
+
+MODULE = '''\
+def discount(total: int) -> int:
+    """Return 10% off totals of 100 or more, rounded down; smaller totals are unchanged.
+
+    >>> discount(200)
+    180
+    """
+    # TODO: raise ValueError when total is negative
+    ...
+'''
+TODO_LINE = 7
+EXISTING_TEST = """\
+from pricing import discount
+
+
+def test_small_totals_are_unchanged():
+    assert discount(50) == 50
+"""
+CORRECT = '''\
+def discount(total: int) -> int:
+    """Return 10% off totals of 100 or more, rounded down; smaller totals are unchanged.
+
+    >>> discount(200)
+    180
+    """
+    if total < 0:
+        raise ValueError("total must not be negative")
+    if total >= 100:
+        return total * 9 // 10
+    return total
+'''
+WRONG = CORRECT.replace("total * 9 // 10", "total")
+LOOPS_FOREVER = CORRECT.replace(
+    "    if total < 0:", "    while True:\n        pass\n    if total < 0:"
+)
+DOES_NOT_PARSE = "def discount(total: int) -> int:\n    return (total\n"
+PLAN = {
+    "steps": ["Reject negative totals with ValueError", "Apply 10% off from 100 up"],
+    "touched_symbols": ["discount"],
+    "checks": ["negative raises", "200 -> 180", "50 unchanged"],
+}
+SPEC_TESTS = """\
+import pytest
+
+from pricing import discount
+
+
+def test_negative_totals_are_rejected():
+    with pytest.raises(ValueError):
+        discount(-1)
+"""
+
+
+def candidate(code: str) -> Reply:
+    return Reply.json({"code": code, "imports": []})
+
+
+class StageScript:
+    """Replies by requested schema: queued replies first, then a default per schema."""
+
+    def __init__(self, **queued: list[Reply]) -> None:
+        self.queued = {name: deque(replies) for name, replies in queued.items()}
+        self.defaults = {
+            "Clarification": Reply.json(
+                {
+                    "needed": True,
+                    "questions": [
+                        {
+                            "id": "q1",
+                            "text": "What should happen for a negative total?",
+                            "options": ["raise ValueError", "return 0"],
+                            "assumption": "raise ValueError",
+                        }
+                    ],
+                }
+            ),
+            "Plan": Reply.json(PLAN),
+            "GeneratedTests": Reply.json({"code": SPEC_TESTS}),
+            "Candidate": candidate(CORRECT),
+        }
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        name = schema_name(body)
+        queue = self.queued.get(name)
+        if queue:
+            return queue.popleft()
+        return self.defaults[name]
+
+
+def schema_name(body: dict[str, Any]) -> str:
+    response_format = body.get("response_format") or {}
+    return str(response_format.get("json_schema", {}).get("name", ""))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)
+    (root / "pricing.py").write_text(MODULE, encoding="utf-8")
+    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM() as server:
+        yield server
+
+
+def implement(
+    project: Path,
+    runs_dir: Path,
+    server: ScriptedLLM,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    line: int = TODO_LINE,
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    command = [
+        sys.executable, "-m", "specloop", "implement", f"pricing.py:{line}",
+        "--model", "openai/scripted", "--api-base", server.base_url,
+        "--json", "--apply", "--check-timeout", "5", *extra,
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs_dir), **(env or {})},
+    )
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, f"--json must print exactly one line:\n{result.stdout}\n{result.stderr}"
+    return json.loads(lines[0]), result
+
+
+def generate_requests(server: ScriptedLLM) -> list[Any]:
+    return [request for request in server.requests if schema_name(request.body) == "Candidate"]
+
+
+def test_a_clear_spec_goes_plan_generate_validate_and_applies(project, runs_dir, scripted):
+    scripted.responder = StageScript()
+    payload, result = implement(project, runs_dir, scripted)
+    assert result.returncode == 0, result.stderr
+    assert payload["status"] == "validated"
+    assert payload["attempts"] == 1
+    assert payload["tokens"] > 0
+    assert {"syntax", "static", "doctests", "tests", "generated tests"} <= {
+        check["name"] for check in payload["checks"]
+    }
+    assert all(check["passed"] for check in payload["checks"])
+    assert "+    if total < 0:" in payload["diff"]
+    assert (project / "pricing.py").read_text() == MODULE.replace(
+        MODULE[MODULE.index("def discount") :], CORRECT
+    )
+    stages_called = [schema_name(request.body) for request in scripted.requests]
+    assert "Clarification" not in stages_called, "a clear spec needs no clarification"
+    assert stages_called[0] == "Plan"
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    assert record["status"] == "validated"
+
+
+def test_a_wrong_first_answer_is_fed_back_and_attempt_two_passes(project, runs_dir, scripted):
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)])
+    payload, result = implement(project, runs_dir, scripted)
+    assert payload["status"] == "validated", result.stderr
+    assert payload["attempts"] == 2
+    second = generate_requests(scripted)[1]
+    prompt = second.messages[-1]["content"]
+    assert "attempt 1:" in prompt
+    assert "doctests failed" in prompt
+    assert "180" in prompt
+
+
+def test_an_ambiguous_spec_is_clarified_with_recorded_assumptions(project, runs_dir, scripted):
+    (project / "pricing.py").write_text(
+        MODULE.replace("raise ValueError when total is negative", "handle errors")
+    )
+    scripted.responder = StageScript()
+    payload, result = implement(project, runs_dir, scripted)
+    assert payload["status"] == "validated", result.stderr
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    assert record["clarification"]["needed"] is True
+    assert record["answers"] == [
+        {"question_id": "q1", "answer": "raise ValueError", "assumed": True}
+    ]
+
+
+def test_answers_from_a_file_are_used_and_not_marked_assumed(project, runs_dir, scripted):
+    (project / "pricing.py").write_text(
+        MODULE.replace("raise ValueError when total is negative", "handle errors")
+    )
+    answers = project.parent / "answers.json"
+    answers.write_text(json.dumps({"q1": "raise ValueError"}))
+    scripted.responder = StageScript()
+    payload, _ = implement(project, runs_dir, scripted, "--answers", str(answers))
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    assert record["answers"][0]["assumed"] is False
+
+
+def test_no_assume_stops_with_needs_clarification(project, runs_dir, scripted):
+    original = MODULE.replace("raise ValueError when total is negative", "handle errors")
+    (project / "pricing.py").write_text(original)
+    scripted.responder = StageScript()
+    payload, result = implement(project, runs_dir, scripted, "--no-assume")
+    assert result.returncode == 1
+    assert payload["status"] == "needs_clarification"
+    assert (project / "pricing.py").read_text() == original
+
+
+FAULTS = {
+    "rate limited, then fine": ([Reply.status(429, retry_after=1)], "validated"),
+    "server error forever": ([Reply.status(500)] * 10, "error"),
+    "hangs past the timeout": ([Reply.hang(30)], "error"),
+    "malformed JSON twice": ([Reply.malformed(), Reply.malformed()], "error"),
+    "schema-invalid twice": ([Reply.json({"cod": 1}), Reply.json({"cod": 1})], "error"),
+    "truncated twice": ([Reply.truncated(), Reply.truncated()], "error"),
+    "code that does not parse": ([candidate(DOES_NOT_PARSE)] * 3, "unvalidated"),
+    "code that fails tests": ([candidate(WRONG)] * 3, "unvalidated"),
+    "code that loops forever": ([candidate(LOOPS_FOREVER)] * 3, "unvalidated"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
+def test_every_fault_ends_with_a_clear_status_and_untouched_files(
+    fault, project, runs_dir, scripted
+):
+    replies, expected = FAULTS[fault]
+    scripted.responder = StageScript(Candidate=list(replies))
+    payload, result = implement(project, runs_dir, scripted, "--timeout", "2")
+    assert payload["status"] == expected, result.stderr
+    assert (result.returncode == 0) == (expected == "validated")
+    if expected != "validated":
+        assert (project / "pricing.py").read_text() == MODULE
+        assert (project / "tests" / "test_pricing.py").read_text() == EXISTING_TEST
+    if expected == "error":
+        assert payload["error"], "an error must say what happened"
+    assert (runs_dir / f"{payload['run_id']}.json").is_file()
+
+
+def test_the_api_key_reaches_the_endpoint_but_no_output_or_record(project, runs_dir, scripted):
+    secret = "sk-specloop-test-0123456789"
+    scripted.responder = StageScript()
+    payload, result = implement(
+        project,
+        runs_dir,
+        scripted,
+        "--api-key-env",
+        "SPECLOOP_TEST_API_KEY",
+        env={"SPECLOOP_TEST_API_KEY": secret},
+    )
+    assert payload["status"] == "validated", result.stderr
+    assert all(request.authorization == f"Bearer {secret}" for request in scripted.requests)
+    assert secret not in result.stdout + result.stderr
+    assert secret not in (runs_dir / f"{payload['run_id']}.json").read_text()
+
+
+def test_a_missing_key_variable_is_a_configuration_error(project, runs_dir, scripted):
+    payload, result = implement(project, runs_dir, scripted, "--api-key-env", "NOT_SET_ANYWHERE")
+    assert result.returncode in (1, 2)
+    assert payload["status"] == "error"
+    assert "NOT_SET_ANYWHERE" in payload["error"]
+    assert (project / "pricing.py").read_text() == MODULE
+
+
+def test_runs_lists_and_shows_the_record(project, runs_dir, scripted):
+    scripted.responder = StageScript()
+    payload, _ = implement(project, runs_dir, scripted)
+    env = {**os.environ, "SPECLOOP_RUNS_DIR": str(runs_dir)}
+    listing = subprocess.run(
+        [sys.executable, "-m", "specloop", "runs"], capture_output=True, text=True, env=env
+    )
+    assert payload["run_id"] in listing.stdout
+    assert "validated" in listing.stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "specloop", "runs", "show", payload["run_id"]],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    record = json.loads(shown.stdout)
+    assert [exchange["stage"] for exchange in record["exchanges"]][:1] == ["plan"]

@@ -1,0 +1,275 @@
+"""Validation checks and the pipeline that runs them cheapest first."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from specloop.validate import pipeline
+from specloop.validate.checks import check_static, check_syntax, run_doctests, run_tests
+from specloop.validate.pipeline import GENERATED_TESTS, ValidationRequest, project_files, validate
+from specloop.validate.sandbox import Sandbox, SandboxLimits
+
+LIMITS = SandboxLimits(wall_s=20.0)
+
+
+def source(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as box:
+        yield box
+
+
+# ---------------------------------------------------------------- syntax
+
+
+def test_a_syntax_error_is_reported_with_its_position():
+    result = check_syntax(
+        source("""
+        def f(x):
+            return (x +
+        """)
+    )
+    assert result.name == "syntax"
+    assert not result.passed
+    assert result.output.startswith("Syntax error at line 2, column")
+    assert "never closed" in result.output
+
+
+def test_code_python_refuses_at_compile_time_fails_the_syntax_check():
+    result = check_syntax("return 1\n")
+    assert not result.passed
+    assert "'return' outside function" in result.output
+
+
+def test_valid_code_passes_the_syntax_check():
+    result = check_syntax("def f():\n    return 1\n")
+    assert result.passed
+    assert result.duration_s >= 0
+
+
+# ---------------------------------------------------------------- static
+
+ORIGINAL = source("""
+    import os
+
+
+    def unrelated():
+        return missing_name
+
+
+    def area(width, height):
+        ...
+    """)
+
+
+def test_introduced_undefined_names_and_unused_imports_are_caught_but_old_problems_are_not():
+    new = ORIGINAL.replace("import os\n", "import os\nimport json\n").replace(
+        "    ...", "    return width * heigth"
+    )
+    result = check_static(ORIGINAL, new, "shapes.py")
+    assert result.name == "static"
+    assert not result.passed
+    lines = result.output.splitlines()[1:]
+    assert any("F821 Undefined name `heigth`" in line for line in lines)
+    assert any("F401 `json` imported but unused" in line for line in lines)
+    assert not any("missing_name" in line or "`os`" in line for line in lines)
+    assert all(line.split()[0].count(":") == 1 for line in lines)  # "line:col CODE message"
+
+
+def test_moving_pre_existing_problems_around_is_not_blamed():
+    new = "\n\n" + ORIGINAL.replace("    ...", "    return width * height")
+    assert check_static(ORIGINAL, new, "shapes.py").passed
+
+
+def test_an_introduced_redefinition_is_caught():
+    new = ORIGINAL + "\n\ndef area(w, h):\n    return w * h\n"
+    result = check_static(ORIGINAL, new, "shapes.py")
+    assert not result.passed
+    assert "F811" in result.output
+
+
+# ---------------------------------------------------------------- doctests and tests
+
+CALC = source('''
+    def add(a, b):
+        """Add two numbers.
+
+        >>> add(1, 2)
+        3
+        """
+        return a + b
+    ''')
+
+
+async def test_passing_doctests_pass(sandbox: Sandbox):
+    sandbox.write("calc.py", CALC)
+    result = await run_doctests(sandbox, "calc.py", LIMITS)
+    assert result.name == "doctests"
+    assert result.passed, result.output
+
+
+async def test_failing_doctests_show_expected_and_got(sandbox: Sandbox):
+    sandbox.write("calc.py", CALC.replace("return a + b", "return a - b"))
+    result = await run_doctests(sandbox, "calc.py", LIMITS)
+    assert not result.passed
+    assert "Expected:" in result.output and "Got:" in result.output
+    assert "calc.add failed" in result.output
+
+
+async def test_a_module_without_doctests_passes_and_says_so(sandbox: Sandbox):
+    sandbox.write("plain.py", "X = 1\n")
+    result = await run_doctests(sandbox, "plain.py", LIMITS)
+    assert result.passed
+    assert result.output == "No doctests were found in plain.py."
+
+
+async def test_a_failing_test_is_reported_with_its_assertion(sandbox: Sandbox):
+    sandbox.write("calc.py", CALC.replace("return a + b", "return a + b + 1"))
+    sandbox.write(
+        "tests/test_calc.py",
+        "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    )
+    result = await run_tests(sandbox, ["tests/test_calc.py"], LIMITS, "tests")
+    assert result.name == "tests"
+    assert not result.passed
+    first = result.output.splitlines()[0]
+    assert first == "tests/test_calc.py::test_add failed with AssertionError: assert 4 == 3"
+    assert "where 4 = add(1, 2)" in result.output
+
+
+async def test_a_test_module_that_cannot_be_imported_is_a_failure(sandbox: Sandbox):
+    sandbox.write("test_broken.py", "import calc_that_does_not_exist\n")
+    result = await run_tests(sandbox, ["test_broken.py"], LIMITS, "tests")
+    assert not result.passed
+    assert "No module named 'calc_that_does_not_exist'" in result.output
+
+
+async def test_a_test_that_hangs_fails_with_the_limit_it_hit(sandbox: Sandbox):
+    sandbox.write("test_slow.py", "import time\n\ndef test_slow():\n    time.sleep(30)\n")
+    result = await run_tests(sandbox, ["test_slow.py"], SandboxLimits(wall_s=2.0), "tests")
+    assert not result.passed
+    assert result.output.startswith("It ran past the 2 s wall-clock limit")
+
+
+# ---------------------------------------------------------------- the pipeline
+
+TESTS = source("""
+    from calc import add
+
+
+    def test_add():
+        assert add(2, 2) == 4
+    """)
+GENERATED = "from calc import add\n\ndef test_spec():\n    assert add(-1, 1) == 0\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "calc.py").write_text(CALC.replace("return a + b", "...") + "\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_calc.py").write_text(TESTS)
+    (tmp_path / "tests" / "data.json").write_text("{}")
+    return tmp_path
+
+
+def request_for(project: Path, new_source: str, **changes: object) -> ValidationRequest:
+    fields: dict[str, object] = {
+        "project_root": project,
+        "module_path": "calc.py",
+        "original_source": (project / "calc.py").read_text(),
+        "new_source": new_source,
+        "symbol": "add",
+        "has_doctests": True,
+        "test_files": ["tests/test_calc.py"],
+        "generated_tests": GENERATED,
+        "limits": LIMITS,
+    }
+    fields.update(changes)
+    return ValidationRequest(**fields)  # type: ignore[arg-type]
+
+
+def outcome(report) -> list[tuple[str, bool]]:
+    return [(check.name, check.passed) for check in report.checks]
+
+
+async def test_a_good_candidate_passes_every_check_in_order(project: Path):
+    report = await validate(request_for(project, CALC))
+    assert outcome(report) == [
+        ("syntax", True),
+        ("static", True),
+        ("doctests", True),
+        ("tests", True),
+        ("generated tests", True),
+    ]
+    assert report.passed
+    assert all(check.duration_s > 0 for check in report.checks)
+
+
+async def test_the_pipeline_stops_at_a_syntax_error(project: Path):
+    report = await validate(request_for(project, "def add(a, b:\n"))
+    assert outcome(report) == [("syntax", False)]
+
+
+async def test_the_pipeline_stops_at_an_introduced_problem(project: Path):
+    report = await validate(request_for(project, CALC.replace("a + b", "a + c")))
+    assert outcome(report) == [("syntax", True), ("static", False)]
+    assert "Undefined name `c`" in report.checks[-1].output
+
+
+async def test_the_pipeline_stops_at_failing_doctests(project: Path):
+    wrong = CALC.replace("return a + b", "return a * b")
+    report = await validate(request_for(project, wrong))
+    assert outcome(report) == [("syntax", True), ("static", True), ("doctests", False)]
+
+
+async def test_generated_tests_run_last_and_can_fail_alone(project: Path):
+    wrong = CALC.replace("return a + b", "return a * b")  # 2 * 2 == 2 + 2: old test passes
+    report = await validate(request_for(project, wrong, has_doctests=False))
+    assert outcome(report) == [
+        ("syntax", True),
+        ("static", True),
+        ("tests", True),
+        ("generated tests", False),
+    ]
+    assert "assert -1 == 0" in report.checks[-1].output
+    assert report.first_failure() is report.checks[-1]
+
+
+async def test_existing_test_failures_stop_before_the_generated_tests(project: Path):
+    wrong = CALC.replace("return a + b", "return a - b")
+    report = await validate(request_for(project, wrong, has_doctests=False))
+    assert outcome(report) == [("syntax", True), ("static", True), ("tests", False)]
+    assert "assert 0 == 4" in report.checks[-1].output
+
+
+def test_project_files_skip_environments_and_keep_test_data(project: Path):
+    for folder in (".git", ".venv", "node_modules", "env_like"):
+        (project / folder).mkdir()
+        (project / folder / "junk.py").write_text("")
+    (project / "env_like" / "pyvenv.cfg").write_text("")
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (project / "notes.txt").write_text("not needed")
+    files = project_files(project, "calc.py", ["tests/test_calc.py"])
+    assert sorted(files) == ["calc.py", "pyproject.toml", "tests/data.json", "tests/test_calc.py"]
+
+
+def test_project_files_put_what_the_run_needs_first_under_the_cap(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for index in range(5):
+        (project / f"a{index}.py").write_text("")
+    monkeypatch.setattr(pipeline, "MAX_FILES", 3)
+    files = project_files(project, "calc.py", ["tests/test_calc.py"])
+    assert files[:2] == ["calc.py", "tests/test_calc.py"]
+    assert len(files) == 3
+
+
+def test_generated_tests_sit_next_to_the_module():
+    assert pipeline._generated_tests_path("pkg/calc.py") == f"pkg/{GENERATED_TESTS}"
