@@ -123,6 +123,7 @@ async def _model_config(
         model=f"openai/{server.model_name}",
         api_base=server.base_url,
         timeout_s=options.timeout_s,
+        schema_format="json_object",
     )
 
 
@@ -247,7 +248,12 @@ def _print_result(options: ImplementOptions, record: RunRecord, applied: bool) -
         for number, step in enumerate(record.plan.steps, 1):
             print(f"  {number}. {step}", file=out)
     if record.diff:
-        print("\n" + record.diff, file=out)
+        heading = (
+            "Validated change:"
+            if record.status is LoopStatus.VALIDATED
+            else "Last candidate (NOT validated, not applied):"
+        )
+        print(f"\n{heading}\n{record.diff}", file=out)
     print(_verdict(record, applied), file=out)
     for attempt in record.attempts:
         _print_attempt(attempt, out)

@@ -173,7 +173,7 @@ def test_a_clear_spec_goes_plan_generate_validate_and_applies(project, runs_dir,
     assert payload["status"] == "validated"
     assert payload["attempts"] == 1
     assert payload["tokens"] > 0
-    assert {"syntax", "static", "doctests", "tests", "generated tests"} <= {
+    assert {"syntax", "static", "spec examples", "tests", "generated tests"} <= {
         check["name"] for check in payload["checks"]
     }
     assert all(check["passed"] for check in payload["checks"])
@@ -196,7 +196,7 @@ def test_a_wrong_first_answer_is_fed_back_and_attempt_two_passes(project, runs_d
     second = generate_requests(scripted)[1]
     prompt = second.messages[-1]["content"]
     assert "attempt 1:" in prompt
-    assert "doctests failed" in prompt
+    assert "spec examples failed" in prompt
     assert "180" in prompt
 
 

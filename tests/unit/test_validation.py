@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from specloop.validate import pipeline
-from specloop.validate.checks import check_static, check_syntax, run_doctests, run_tests
+from specloop.validate.checks import check_static, check_syntax, run_spec_examples, run_tests
 from specloop.validate.pipeline import GENERATED_TESTS, ValidationRequest, project_files, validate
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
@@ -108,26 +108,28 @@ CALC = source('''
     ''')
 
 
-async def test_passing_doctests_pass(sandbox: Sandbox):
+EXAMPLES = """Add two numbers.
+
+>>> add(1, 2)
+3
+"""
+
+
+async def test_spec_examples_pass_against_a_correct_candidate(sandbox: Sandbox):
     sandbox.write("calc.py", CALC)
-    result = await run_doctests(sandbox, "calc.py", LIMITS)
-    assert result.name == "doctests"
+    result = await run_spec_examples(sandbox, "calc.py", "add", EXAMPLES, LIMITS)
+    assert result.name == "spec examples"
     assert result.passed, result.output
+    assert result.evidence
 
 
-async def test_failing_doctests_show_expected_and_got(sandbox: Sandbox):
-    sandbox.write("calc.py", CALC.replace("return a + b", "return a - b"))
-    result = await run_doctests(sandbox, "calc.py", LIMITS)
+async def test_spec_examples_run_even_when_the_candidate_dropped_its_docstring(
+    sandbox: Sandbox,
+):
+    sandbox.write("calc.py", "def add(a, b):\n    return a - b\n")
+    result = await run_spec_examples(sandbox, "calc.py", "add", EXAMPLES, LIMITS)
     assert not result.passed
     assert "Expected:" in result.output and "Got:" in result.output
-    assert "calc.add failed" in result.output
-
-
-async def test_a_module_without_doctests_passes_and_says_so(sandbox: Sandbox):
-    sandbox.write("plain.py", "X = 1\n")
-    result = await run_doctests(sandbox, "plain.py", LIMITS)
-    assert result.passed
-    assert result.output == "No doctests were found in plain.py."
 
 
 async def test_a_failing_test_is_reported_with_its_assertion(sandbox: Sandbox):
@@ -186,7 +188,7 @@ def request_for(project: Path, new_source: str, **changes: object) -> Validation
         "original_source": (project / "calc.py").read_text(),
         "new_source": new_source,
         "symbol": "add",
-        "has_doctests": True,
+        "spec_examples": EXAMPLES,
         "test_files": ["tests/test_calc.py"],
         "generated_tests": GENERATED,
         "limits": LIMITS,
@@ -204,11 +206,12 @@ async def test_a_good_candidate_passes_every_check_in_order(project: Path):
     assert outcome(report) == [
         ("syntax", True),
         ("static", True),
-        ("doctests", True),
+        ("spec examples", True),
         ("tests", True),
         ("generated tests", True),
     ]
     assert report.passed
+    assert report.checks[-1].evidence, "the spec tests fail on the stub, so they count"
     assert all(check.duration_s > 0 for check in report.checks)
 
 
@@ -223,15 +226,41 @@ async def test_the_pipeline_stops_at_an_introduced_problem(project: Path):
     assert "Undefined name `c`" in report.checks[-1].output
 
 
-async def test_the_pipeline_stops_at_failing_doctests(project: Path):
+async def test_the_pipeline_stops_at_failing_spec_examples(project: Path):
     wrong = CALC.replace("return a + b", "return a * b")
     report = await validate(request_for(project, wrong))
-    assert outcome(report) == [("syntax", True), ("static", True), ("doctests", False)]
+    assert outcome(report) == [("syntax", True), ("static", True), ("spec examples", False)]
+
+
+async def test_spec_tests_that_pass_on_the_old_code_are_not_evidence(project: Path):
+    vacuous = "def test_nothing():\n    assert True\n"
+    request = request_for(project, CALC, spec_examples=None, test_files=[], generated_tests=vacuous)
+    report = await validate(request)
+    assert report.all_checks_passed
+    assert not report.has_evidence
+    assert not report.passed, "nothing exercised the new code, so it is not validated"
+    assert "not counted as evidence" in report.checks[-1].output
+
+
+async def test_spec_tests_that_cannot_be_collected_are_not_counted(project: Path):
+    broken = "import no_such_module_anywhere\n\ndef test_x():\n    assert True\n"
+    request = request_for(project, CALC, spec_examples=None, generated_tests=broken)
+    report = await validate(request)
+    assert report.checks[-1].name == "generated tests"
+    assert report.checks[-1].passed and not report.checks[-1].evidence
+    assert report.passed, "the existing tests still exercised the code"
+
+
+async def test_syntax_and_static_checks_alone_never_validate(project: Path):
+    request = request_for(project, CALC, spec_examples=None, test_files=[], generated_tests=None)
+    report = await validate(request)
+    assert outcome(report) == [("syntax", True), ("static", True)]
+    assert not report.passed
 
 
 async def test_generated_tests_run_last_and_can_fail_alone(project: Path):
     wrong = CALC.replace("return a + b", "return a * b")  # 2 * 2 == 2 + 2: old test passes
-    report = await validate(request_for(project, wrong, has_doctests=False))
+    report = await validate(request_for(project, wrong, spec_examples=None))
     assert outcome(report) == [
         ("syntax", True),
         ("static", True),
@@ -244,7 +273,7 @@ async def test_generated_tests_run_last_and_can_fail_alone(project: Path):
 
 async def test_existing_test_failures_stop_before_the_generated_tests(project: Path):
     wrong = CALC.replace("return a + b", "return a - b")
-    report = await validate(request_for(project, wrong, has_doctests=False))
+    report = await validate(request_for(project, wrong, spec_examples=None))
     assert outcome(report) == [("syntax", True), ("static", True), ("tests", False)]
     assert "assert 0 == 4" in report.checks[-1].output
 

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
+SchemaFormat = Literal["json_schema", "json_object"]
 ErrorKind = Literal[
     "config",
     "timeout",
@@ -82,6 +83,8 @@ class ModelConfig:
     max_retries: int = 3
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    schema_format: SchemaFormat = "json_schema"
+    """How the endpoint takes a JSON schema: OpenAI's ``json_schema`` or llama.cpp's form."""
 
 
 class LLMError(Exception):
@@ -261,7 +264,7 @@ class LLMAdapter:
             "num_retries": 0,
         }
         if self._response_format_supported:
-            request["response_format"] = response_format(schema)
+            request["response_format"] = response_format(schema, self.config.schema_format)
         return request
 
     async def _backoff(self, stage: Stage, failure: _Failure, retries: int) -> None:
@@ -414,8 +417,14 @@ class _FailedCall(Exception):
 # ---------------------------------------------------------------------------- pure helpers
 
 
-def response_format(schema: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAI ``response_format`` asking for ``schema``'s JSON schema."""
+def response_format(schema: type[BaseModel], style: SchemaFormat = "json_schema") -> dict[str, Any]:
+    """The ``response_format`` asking for ``schema``'s JSON schema, in the endpoint's style.
+
+    llama-cpp-python's server constrains output only with ``{"type": "json_object",
+    "schema": ...}`` and rejects OpenAI's ``json_schema`` shape with HTTP 500.
+    """
+    if style == "json_object":
+        return {"type": "json_object", "schema": schema.model_json_schema()}
     return {
         "type": "json_schema",
         "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},

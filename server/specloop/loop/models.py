@@ -108,6 +108,11 @@ class CheckResult(_Model):
     passed: bool
     output: str = ""
     duration_s: float = 0.0
+    evidence: bool = Field(
+        default=False,
+        description="It ran the new code against real expectations and they held: "
+        "examples from the spec, existing tests, or spec tests that fail on the old code.",
+    )
 
 
 class ValidationReport(_Model):
@@ -115,7 +120,16 @@ class ValidationReport(_Model):
 
     @property
     def passed(self) -> bool:
+        """Every check passed and at least one of them exercised the new code."""
+        return self.all_checks_passed and self.has_evidence
+
+    @property
+    def all_checks_passed(self) -> bool:
         return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def has_evidence(self) -> bool:
+        return any(check.passed and check.evidence for check in self.checks)
 
     def first_failure(self) -> CheckResult | None:
         return next((check for check in self.checks if not check.passed), None)

@@ -186,6 +186,16 @@ async def _run_stages(
         if report.passed:
             record.status = LoopStatus.VALIDATED
             return
+        if report.all_checks_passed:
+            # Nothing failed, but nothing exercised the code either: another attempt
+            # cannot produce the missing evidence, so say so instead of claiming success.
+            record.status = LoopStatus.UNVALIDATED
+            record.error = (
+                "No check exercised the new code: the spec has no examples, no existing "
+                "test mentions it, and no test written from the spec fails on the old code. "
+                "Add an example or a test, then run specloop again."
+            )
+            return
         feedback.append(_feedback(number, report))
     record.status = LoopStatus.UNVALIDATED
 
@@ -219,7 +229,7 @@ def _validation_request(
         original_source=original,
         new_source=new_source,
         symbol=request.spec.symbol,
-        has_doctests=">>>" in (context.docstring or "") or ">>>" in new_source,
+        spec_examples=context.docstring if ">>>" in (context.docstring or "") else None,
         test_files=sorted({test.path for test in context.tests}),
         generated_tests=generated_tests,
         limits=request.limits,

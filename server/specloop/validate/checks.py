@@ -1,7 +1,7 @@
 """The individual validation checks, each returning a `CheckResult`.
 
 `check_syntax` and `check_static` only read the source and run in-process (ruff
-as a subprocess on stdin: it never executes the code). `run_doctests` and
+as a subprocess on stdin: it never executes the code). `run_spec_examples` and
 `run_tests` execute the candidate, so they run pytest inside a `Sandbox`. Failure
 output is written to be fed back to the model: what failed, then the evidence.
 """
@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import libcst
 
@@ -220,24 +220,43 @@ def _parse_ruff(stdout: bytes) -> list[Diagnostic]:
 # ---------------------------------------------------------------- doctests and tests
 
 
-async def run_doctests(sandbox: Sandbox, module_relpath: str, limits: SandboxLimits) -> CheckResult:
-    """Run the module's doctests. A module without doctests passes, and the output says so."""
-    result, duration = await _pytest(sandbox, ["--doctest-modules", module_relpath], limits)
-    if result.returncode == _NO_TESTS_COLLECTED:
-        output = f"No doctests were found in {module_relpath}."
-        return CheckResult(name="doctests", passed=True, output=output, duration_s=duration)
-    return _pytest_result("doctests", result, duration)
+SPEC_EXAMPLES = "specloop_spec_examples.txt"
 
 
 async def run_tests(
     sandbox: Sandbox, test_targets: list[str], limits: SandboxLimits, name: str
 ) -> CheckResult:
     """Run test files or node ids, stopping at the first failure."""
+    return (await run_tests_with_status(sandbox, test_targets, limits, name))[0]
+
+
+async def run_tests_with_status(
+    sandbox: Sandbox, test_targets: list[str], limits: SandboxLimits, name: str
+) -> tuple[CheckResult, int | None]:
+    """``run_tests`` plus pytest's exit status (2: the tests could not even be collected)."""
     result, duration = await _pytest(sandbox, ["-x", *test_targets], limits)
     if result.returncode == _NO_TESTS_COLLECTED:
         output = f"No tests were collected from {', '.join(test_targets)}."
-        return CheckResult(name=name, passed=True, output=output, duration_s=duration)
-    return _pytest_result(name, result, duration)
+        checked = CheckResult(name=name, passed=True, output=output, duration_s=duration)
+        return checked, result.returncode
+    checked = _pytest_result(name, result, duration)
+    return checked.model_copy(update={"evidence": checked.passed}), result.returncode
+
+
+async def run_spec_examples(
+    sandbox: Sandbox, module_relpath: str, symbol: str, examples: str, limits: SandboxLimits
+) -> CheckResult:
+    """Run the examples written in the spec against the new code, even if it dropped them."""
+    module = module_relpath.removesuffix(".py").replace("/", ".")
+    top = symbol.split(".")[0]
+    setup = f">>> from {module} import *\n>>> from {module} import {top}\n\n"
+    examples_file = str(PurePosixPath(module_relpath).parent / SPEC_EXAMPLES)
+    sandbox.write(examples_file, setup + examples)
+    result, duration = await _pytest(
+        sandbox, [f"--doctest-glob={SPEC_EXAMPLES}", examples_file], limits
+    )
+    checked = _pytest_result("spec examples", result, duration)
+    return checked.model_copy(update={"evidence": checked.passed})
 
 
 async def _pytest(

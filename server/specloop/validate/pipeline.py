@@ -1,7 +1,10 @@
 """The validation pipeline: the checks in order, cheapest first, stopping at the first failure.
 
-syntax -> static -> doctests (if the target has examples) -> existing tests that
-mention the symbol (if any) -> tests generated from the spec (if any). The first
+syntax -> static -> the spec's examples (if it has doctests; run against the new code
+even if the candidate dropped them) -> existing tests that mention the symbol (if
+any) -> tests generated from the spec (if any; they count as evidence only if they
+fail on the code before the change). A report validates only if some check
+actually exercised the new code (see ``ValidationReport.passed``). The first
 two only read the source; the rest run in one `Sandbox` holding a copy of the
 project with the candidate module in place.
 
@@ -26,12 +29,19 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from specloop.loop.models import CheckResult, ValidationReport
-from specloop.validate.checks import check_static, check_syntax, run_doctests, run_tests
+from specloop.validate.checks import (
+    check_static,
+    check_syntax,
+    run_spec_examples,
+    run_tests,
+    run_tests_with_status,
+)
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 log = logging.getLogger(__name__)
 
 GENERATED_TESTS = "test_specloop_generated.py"
+_COLLECTION_ERROR = 2  # pytest's exit status when test files fail to import
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
 MAX_FILES = 5_000
@@ -48,7 +58,8 @@ class ValidationRequest:
     original_source: str
     new_source: str
     symbol: str
-    has_doctests: bool
+    spec_examples: str | None
+    """The spec's doctest examples (its original docstring), run against the new code."""
     test_files: list[str]
     """Relative paths of existing tests that mention the symbol."""
     generated_tests: str | None
@@ -87,14 +98,47 @@ _Step = Callable[[Sandbox], Awaitable[CheckResult]]
 
 def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]:
     limits = request.limits
-    if request.has_doctests:
-        yield lambda sandbox: run_doctests(sandbox, module, limits)
+    examples = request.spec_examples
+    if examples:
+        yield lambda sandbox: run_spec_examples(sandbox, module, request.symbol, examples, limits)
     tests = [_relative(request.project_root, path) for path in request.test_files]
     if tests:
         yield lambda sandbox: run_tests(sandbox, tests, limits, "tests")
     if request.generated_tests is not None:
-        generated = _generated_tests_path(module)
-        yield lambda sandbox: run_tests(sandbox, [generated], limits, "generated tests")
+        yield lambda sandbox: _run_generated_tests(sandbox, request, module)
+
+
+async def _run_generated_tests(
+    sandbox: Sandbox, request: ValidationRequest, module: str
+) -> CheckResult:
+    """Spec tests count as evidence only if they fail on the code before the change."""
+    path, limits = _generated_tests_path(module), request.limits
+    on_new, status = await run_tests_with_status(sandbox, [path], limits, "generated tests")
+    if status == _COLLECTION_ERROR:
+        return on_new.model_copy(
+            update={
+                "passed": True,
+                "evidence": False,
+                "output": "The tests written from the spec could not be collected, so they "
+                "were not counted:\n" + on_new.output,
+            }
+        )
+    if not on_new.evidence:
+        return on_new
+    sandbox.write(module, request.original_source)
+    try:
+        on_old = await run_tests(sandbox, [path], limits, "generated tests")
+    finally:
+        sandbox.write(module, request.new_source)
+    if on_old.passed:
+        return on_new.model_copy(
+            update={
+                "evidence": False,
+                "output": "These tests, written from the spec alone, also pass on the code "
+                "before the change, so they show nothing about it; not counted as evidence.",
+            }
+        )
+    return on_new
 
 
 def _generated_tests_path(module: str) -> str:
