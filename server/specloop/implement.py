@@ -124,6 +124,7 @@ async def _model_config(
         api_base=server.base_url,
         timeout_s=options.timeout_s,
         schema_format="json_object",
+        max_tokens=1024,
     )
 
 

@@ -83,6 +83,8 @@ class ModelConfig:
     max_retries: int = 3
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    max_tokens: int = 2048
+    """Cap on each answer, so a rambling model ends in a clear "truncated" error, not a hang."""
     schema_format: SchemaFormat = "json_schema"
     """How the endpoint takes a JSON schema: OpenAI's ``json_schema`` or llama.cpp's form."""
 
@@ -260,6 +262,7 @@ class LLMAdapter:
             "api_base": self.config.api_base,
             "api_key": api_key,
             "temperature": self.config.temperature,
+            "max_tokens": self.config.max_tokens,
             "timeout": self.config.timeout_s,
             "num_retries": 0,
         }

