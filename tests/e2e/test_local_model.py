@@ -23,12 +23,12 @@ import pytest
 from pydantic import BaseModel, Field
 
 from specloop.loop import local_model
+from specloop.loop.llm import response_format
 from specloop.loop.local_model import (
     MODEL_ALIAS,
     LocalModelMissing,
     LocalModelServer,
     local_model_available,
-    response_format,
 )
 
 needs_local_model = pytest.mark.skipif(
@@ -52,7 +52,7 @@ VERDICT_PROMPT = [
 ]
 
 # The request shape llama-cpp-python 0.3.36 turns into a grammar.
-VERDICT_FORMAT = response_format(Verdict.model_json_schema())
+VERDICT_FORMAT = response_format(Verdict, "json_object")
 
 
 def post(base_url: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from specloop.loop import records
+from specloop.loop.llm import REDACTED
 from specloop.loop.models import Exchange, LoopStatus, RunRecord, Stage
 
 
@@ -43,7 +44,7 @@ def test_secret_environment_values_never_reach_the_file(monkeypatch: pytest.Monk
     assert "hunter2-very-secret" not in written
     assert "custom-secret-value" not in written
     assert "sk-abcdefghijklmnop" not in written
-    assert written.count("[redacted]") >= 3
+    assert written.count(REDACTED) >= 3
 
 
 def test_unknown_or_malformed_ids_are_not_found():

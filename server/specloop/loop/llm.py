@@ -66,6 +66,7 @@ _KEY_SHAPES = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
     re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=\-]+"),
+    re.compile(r"\b(?:gh[pousr]_|xox[abprs]-|pk-|rk-)[A-Za-z0-9_\-]{8,}"),
 )
 _FORMAT_REJECTION = re.compile(r"(?i)response[_ ]format|json[_ ]schema|structured output")
 _DETAIL_LIMIT = 300

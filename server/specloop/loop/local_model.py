@@ -17,8 +17,9 @@ a parent that was killed outright. The child's output goes to a log file, never 
 which belongs to the language server protocol.
 
 Structured output: the server turns a JSON schema into a llama.cpp grammar only when the request
-has `response_format={"type": "json_object", "schema": <JSON schema>}`; `response_format()` builds
-it (see RESPONSE_FORMAT_NOTE for the shapes that do not work).
+has `response_format={"type": "json_object", "schema": <JSON schema>}`, which
+`specloop.loop.llm.response_format(schema, "json_object")` builds (see RESPONSE_FORMAT_NOTE
+for the shapes that do not work).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -66,14 +66,6 @@ RESPONSE_FORMAT_NOTE = (
     "also sends for a pydantic class, is rejected with HTTP 500, and a bare "
     '{"type": "json_object"} only guarantees some JSON (SmolLM2 then answers "{}").'
 )
-
-
-def response_format(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The `response_format` that makes this server's output valid against a JSON schema.
-
-    Pass it as a plain dict, to litellm too: litellm forwards it unchanged to the server.
-    """
-    return {"type": "json_object", "schema": dict(schema)}
 
 
 # The distributions of the `local` extra, as top-level modules: the model file, the server

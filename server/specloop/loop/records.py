@@ -15,11 +15,11 @@ from pathlib import Path
 
 import platformdirs
 
+from specloop.loop.llm import redact
 from specloop.loop.models import RunRecord
 
 RUNS_DIR_VARIABLE = "SPECLOOP_RUNS_DIR"
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
-_KEY_SHAPES = re.compile(r"\b(?:sk|pk|rk|ghp|gho|xox[abp])[-_][A-Za-z0-9_\-]{8,}|Bearer\s+\S+")
 _MIN_SECRET_LENGTH = 6
 
 
@@ -39,16 +39,10 @@ def environment_secrets(extra_names: Iterable[str] = ()) -> list[str]:
     return [value for value in values if len(value) >= _MIN_SECRET_LENGTH]
 
 
-def redact_text(text: str, secret_values: Iterable[str]) -> str:
-    for value in sorted(set(secret_values), key=len, reverse=True):
-        text = text.replace(value, "[redacted]")
-    return _KEY_SHAPES.sub("[redacted]", text)
-
-
 def save(record: RunRecord, secret_names: Iterable[str] = ()) -> Path:
     directory = runs_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    text = redact_text(record.model_dump_json(indent=2), environment_secrets(secret_names))
+    text = redact(record.model_dump_json(indent=2), environment_secrets(secret_names))
     path = directory / f"{record.id}.json"
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(text, encoding="utf-8")
