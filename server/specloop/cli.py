@@ -94,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     implement.add_argument(
         "--api-key-env", help="NAME of the environment variable holding the API key"
     )
+    implement.add_argument(
+        "--stage-model",
+        action="append",
+        default=[],
+        metavar="STAGE=MODEL",
+        help="a different model for one stage (clarify, plan or generate); repeatable",
+    )
+    implement.add_argument(
+        "--temperature", type=float, default=0.2, help="sampling temperature (default: 0.2)"
+    )
     implement.add_argument("--max-attempts", type=int, default=3, help="default: %(default)s")
     implement.add_argument(
         "--timeout", type=float, default=120.0, help="seconds per model call (default: 120)"
@@ -178,6 +188,17 @@ def _implement(args: argparse.Namespace) -> int:
     if not 1 <= args.max_attempts <= 10:
         print("specloop implement: --max-attempts must be between 1 and 10.", file=sys.stderr)
         return EXIT_USAGE
+    stage_models: dict[str, str] = {}
+    for item in args.stage_model:
+        stage, _, model = item.partition("=")
+        if stage not in ("clarify", "plan", "generate") or not model:
+            print(
+                f"specloop implement: --stage-model takes STAGE=MODEL with STAGE one of "
+                f"clarify, plan, generate; got {item!r}.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        stage_models[stage] = model
     return run_implement(
         ImplementOptions(
             target=args.target,
@@ -191,6 +212,8 @@ def _implement(args: argparse.Namespace) -> int:
             no_assume=args.no_assume,
             timeout_s=args.timeout,
             check_timeout_s=args.check_timeout,
+            stage_models=stage_models,
+            temperature=args.temperature,
         )
     )
 

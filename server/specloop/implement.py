@@ -12,13 +12,13 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from specloop.loop.models import Answer, LoopStatus, Question, RunRecord
+from specloop.loop.models import Answer, LoopStatus, Question, RunRecord, Stage
 
 if TYPE_CHECKING:
     from specloop.loop.llm import ModelConfig
@@ -42,6 +42,8 @@ class ImplementOptions:
     no_assume: bool = False
     timeout_s: float = 120.0
     check_timeout_s: float = 30.0
+    stage_models: Mapping[str, str] = field(default_factory=dict)
+    temperature: float = 0.2
 
 
 class UsageError(Exception):
@@ -110,7 +112,12 @@ async def _model_config(
     api_key_env = options.api_key_env or os.environ.get("SPECLOOP_API_KEY_ENV")
     if model:
         return ModelConfig(
-            model=model, api_base=api_base, api_key_env=api_key_env, timeout_s=options.timeout_s
+            model=model,
+            api_base=api_base,
+            api_key_env=api_key_env,
+            timeout_s=options.timeout_s,
+            temperature=options.temperature,
+            stage_models={Stage(name): value for name, value in options.stage_models.items()},
         )
     from specloop.loop.local_model import LocalModelMissing, LocalModelServer
 

@@ -308,3 +308,26 @@ def test_runs_lists_and_shows_the_record(project, runs_dir, scripted):
     )
     record = json.loads(shown.stdout)
     assert [exchange["stage"] for exchange in record["exchanges"]][:1] == ["plan"]
+
+
+def test_a_stage_model_override_is_used_for_that_stage_only(project, runs_dir, scripted):
+    scripted.responder = StageScript()
+    payload, result = implement(
+        project, runs_dir, scripted, "--stage-model", "generate=openai/big-coder"
+    )
+    assert payload["status"] == "validated", result.stderr
+    models = {schema_name(request.body): request.body["model"] for request in scripted.requests}
+    assert models["Candidate"] == "big-coder"
+    assert models["Plan"] == "scripted"
+
+
+def test_a_bad_stage_model_option_is_a_usage_error(project, runs_dir, scripted):
+    result = subprocess.run(
+        [sys.executable, "-m", "specloop", "implement", "pricing.py:7", "--stage-model", "x"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "STAGE=MODEL" in result.stderr

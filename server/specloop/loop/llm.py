@@ -31,8 +31,8 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -84,10 +84,15 @@ class ModelConfig:
     max_retries: int = 3
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    stage_models: Mapping[Stage, str] = field(default_factory=dict)
+    """Per-stage overrides of ``model`` (same endpoint and key)."""
     max_tokens: int = 2048
     """Cap on each answer, so a rambling model ends in a clear "truncated" error, not a hang."""
     schema_format: SchemaFormat = "json_schema"
     """How the endpoint takes a JSON schema: OpenAI's ``json_schema`` or llama.cpp's form."""
+
+    def model_for(self, stage: Stage) -> str:
+        return self.stage_models.get(stage, self.model)
 
 
 class LLMError(Exception):
@@ -210,7 +215,7 @@ class LLMAdapter:
             sent = self._prepare(conversation, schema)
             started = time.monotonic()
             try:
-                answer = await self._send(sent, schema, api_key)
+                answer = await self._send(sent, schema, api_key, self.config.model_for(stage))
             except _FailedCall as failed:
                 duration = time.monotonic() - started
                 self._count(stage, duration)
@@ -239,10 +244,14 @@ class LLMAdapter:
         return _with_schema_instruction(conversation, schema)
 
     async def _send(
-        self, messages: list[dict[str, str]], schema: type[BaseModel], api_key: str | None
+        self,
+        messages: list[dict[str, str]],
+        schema: type[BaseModel],
+        api_key: str | None,
+        model: str,
     ) -> _Answer:
         litellm = await load_litellm()
-        request = self._request_arguments(messages, schema, api_key)
+        request = self._request_arguments(messages, schema, api_key, model)
         try:
             async with asyncio.timeout(self.config.timeout_s):
                 return await _acompletion(litellm, request)
@@ -255,10 +264,14 @@ class LLMAdapter:
             raise _FailedCall(_classify(litellm, exc)) from exc
 
     def _request_arguments(
-        self, messages: list[dict[str, str]], schema: type[BaseModel], api_key: str | None
+        self,
+        messages: list[dict[str, str]],
+        schema: type[BaseModel],
+        api_key: str | None,
+        model: str,
     ) -> dict[str, Any]:
         request: dict[str, Any] = {
-            "model": self.config.model,
+            "model": model,
             "messages": messages,
             "api_base": self.config.api_base,
             "api_key": api_key,
