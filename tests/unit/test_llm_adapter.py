@@ -410,3 +410,9 @@ async def _until(condition, timeout_s: float = 2.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)
+
+
+def test_raw_newlines_inside_json_strings_are_accepted():
+    from specloop.loop.llm import extract_json
+
+    assert extract_json('{"code": "def f():\n\treturn 1"}') == {"code": "def f():\n\treturn 1"}

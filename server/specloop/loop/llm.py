@@ -470,11 +470,13 @@ def parse_structured(content: str, schema: type[T]) -> T:
 def extract_json(content: str) -> Any:
     """The JSON in ``content``: all of it, or the first object in fences or prose."""
     text = content.strip()
+    # strict=False accepts raw newlines and tabs inside strings, which grammar-constrained
+    # local models emit; the schema still validates what the values mean.
     try:
-        return json.loads(text)
+        return json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
         first_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(strict=False)
     for match in re.finditer(r"\{", text):
         try:
             value, _ = decoder.raw_decode(text, match.start())
