@@ -331,3 +331,24 @@ def test_a_bad_stage_model_option_is_a_usage_error(project, runs_dir, scripted):
     )
     assert result.returncode == 2
     assert "STAGE=MODEL" in result.stderr
+
+
+def test_without_any_check_that_exercises_the_code_nothing_is_validated(
+    project, runs_dir, scripted
+):
+    bare = (
+        "def discount(total: int) -> int:\n"
+        "    # TODO: raise ValueError when total is negative\n"
+        "    ...\n"
+    )
+    (project / "pricing.py").write_text(bare)
+    (project / "tests" / "test_pricing.py").unlink()
+    vacuous = Reply.json({"code": "def test_nothing():\n    assert True\n"})
+    scripted.responder = StageScript(GeneratedTests=[vacuous])
+    payload, result = implement(project, runs_dir, scripted, line=2)
+    assert payload["status"] == "unvalidated", result.stderr
+    assert result.returncode == 1
+    assert all(check["passed"] for check in payload["checks"])
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    assert "No check exercised the new code" in record["error"]
+    assert (project / "pricing.py").read_text() == bare
