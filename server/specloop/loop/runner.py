@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specloop.analysis.ambiguity import Label, assess
-from specloop.analysis.documents import DocumentStore
+from specloop.analysis.parsing import parse
 from specloop.analysis.specs import extract_specs
+from specloop.analysis.text import LineIndex, encode
 from specloop.loop import records, stages
 from specloop.loop.context import build_context
 from specloop.loop.llm import LLMAdapter, LLMError
@@ -140,7 +141,7 @@ async def _run_stages(
     record.context_omitted = context.omitted
 
     questions: list[Question] = []
-    if _needs_clarification(request.root / spec.path, spec.line):
+    if _needs_clarification(outcome.original_source, spec.line):
         on_progress(ProgressEvent(Stage.CLARIFY, 0, "Checking what the spec leaves open"))
         clarification = await stages.clarify(llm, context)
         record.clarification = clarification
@@ -246,12 +247,16 @@ def _feedback(number: int, report: ValidationReport) -> str:
     return f"attempt {number}: {failure.name} failed with:\n{output}"
 
 
-def _needs_clarification(module: Path, line: int) -> bool:
-    """Ask the model to clarify only when the detector finds the spec ambiguous."""
-    document = DocumentStore().open(module.as_uri(), module.read_text(encoding="utf-8"))
-    for spec in extract_specs(document.source, document.tree, document.lines):
-        first = document.lines.line_of(spec.start) + 1
-        last = document.lines.line_of(max(spec.start, spec.end - 1)) + 1
+def _needs_clarification(module_source: str, line: int) -> bool:
+    """Ask the model to clarify only when the detector finds the spec ambiguous.
+
+    It reads the same snapshot of the module the loop works on, not the file again.
+    """
+    source = encode(module_source)
+    lines = LineIndex.of(source)
+    for spec in extract_specs(source, parse(source), lines):
+        first = lines.line_of(spec.start) + 1
+        last = lines.line_of(max(spec.start, spec.end - 1)) + 1
         if first <= line <= last:
             return assess(spec).label is Label.AMBIGUOUS
     return False
