@@ -27,17 +27,20 @@ import json
 import os
 import tempfile
 import time
-from contextlib import AsyncExitStack
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from specloop.loop import stages
+from specloop.config import Settings
+from specloop.loop import orchestrate, stages
 from specloop.loop.context import build_context, resolve_target
+from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
 from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
-from specloop.loop.models import LoopSpec, Plan
-from specloop.loop.runner import Budget, LoopRequest, assume_defaults, run_loop
+from specloop.loop.models import Answer, LoopSpec, Plan, Question
+from specloop.loop.provisioning import ModelProvider
+from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.validate.checks import run_tests
 from specloop.validate.sandbox import Sandbox, SandboxLimits
@@ -61,18 +64,33 @@ def load_tasks(offset: int, count: int) -> list[dict[str, Any]]:
     return tasks[offset : offset + count]
 
 
-def write_project(root: Path, task: dict[str, Any]) -> tuple[Path, int]:
-    """The stub module; the line of its `def` (the loop's target)."""
+def write_project(root: Path, task: dict[str, Any]) -> tuple[SourceSnapshot, int]:
+    """The stub module (written, and as a snapshot); the line of its `def` (the target)."""
     source = task["prompt"].rstrip() + "\n    raise NotImplementedError\n"
-    module = root / "task.py"
-    module.write_text(source, encoding="utf-8")
+    (root / "task.py").write_text(source, encoding="utf-8")
     lines = source.splitlines()
     line = next(
         number
         for number, text in enumerate(lines, 1)
         if text.startswith(f"def {task['entry_point']}(")
     )
-    return module, line
+    return SourceSnapshot("task.py", source), line
+
+
+class BenchmarkFrontEnd:
+    """Non-interactive: stated assumptions, no plan review, nothing applied."""
+
+    def progress(self, event: ProgressEvent) -> None:
+        pass
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        return assume_defaults(questions)
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        return True
+
+    async def offer(self, proposal: orchestrate.Proposal) -> Offered:
+        return Offered(False, "The benchmark judges the change; it applies nothing.")
 
 
 async def passes_hidden_tests(module_source: str | None, task: dict[str, Any]) -> bool:
@@ -90,10 +108,12 @@ async def passes_hidden_tests(module_source: str | None, task: dict[str, Any]) -
     return result.passed and result.evidence
 
 
-async def single_shot(config: ModelConfig, root: Path, spec: LoopSpec) -> str | None:
+async def single_shot(
+    config: ModelConfig, project: Project, snapshot: SourceSnapshot, spec: LoopSpec
+) -> str | None:
     """One generate call with no plan, no feedback and no validation."""
     llm = LLMAdapter(config)
-    context = build_context(root, spec)
+    context = build_context(project, spec, snapshot)
     plan = Plan(
         steps=[f"Implement {spec.symbol} as its docstring says"], touched_symbols=[spec.symbol]
     )
@@ -101,32 +121,27 @@ async def single_shot(config: ModelConfig, root: Path, spec: LoopSpec) -> str | 
         candidate = await stages.generate(llm, context, plan, [], [], [], 1)
     except LLMError:
         return None
-    original = (root / spec.path).read_text(encoding="utf-8")
-    placed = replace_symbol(original, spec.symbol, candidate.code, candidate.imports)
+    placed = replace_symbol(snapshot.text, spec.symbol, candidate.code, candidate.imports)
     return None if isinstance(placed, TransformFailure) else placed.source
 
 
-async def run_task(config: ModelConfig, task: dict[str, Any], attempts: int) -> TaskResult:
+async def run_task(provider: ModelProvider, settings: Settings, task: dict[str, Any]) -> TaskResult:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="specloop-quality-") as directory:
-        root = Path(directory)
-        module, line = write_project(root, task)
-        spec = resolve_target(module, line)
-        if not isinstance(spec, LoopSpec):
-            raise SystemExit(f"{task['task_id']}: {spec.reason}")
-        spec = spec.model_copy(update={"path": "task.py"})
-        request = LoopRequest(root=root, spec=spec, budget=Budget(max_attempts=attempts))
-
-        async def answer(questions: Any) -> Any:
-            return assume_defaults(questions)
-
-        outcome = await run_loop(request, LLMAdapter(config), answer)
-        status = outcome.record.status
+        project = Project(Path(directory))
+        snapshot, line = write_project(project.root, task)
+        request = orchestrate.RunRequest(project, snapshot, line, settings)
+        result = await orchestrate.run(request, provider, BenchmarkFrontEnd())
+        if isinstance(result, orchestrate.Refused):
+            raise SystemExit(f"{task['task_id']}: {result.reason}")
         # The last candidate, validated or not: the hidden tests judge it either way.
-        loop_hidden = await passes_hidden_tests(outcome.new_source, task)
-        single = await passes_hidden_tests(await single_shot(config, root, spec), task)
+        loop_hidden = await passes_hidden_tests(result.outcome.new_source, task)
+        spec = resolve_target(snapshot, line)
+        assert isinstance(spec, LoopSpec)
+        config = await provider.config(settings)
+        single = await passes_hidden_tests(await single_shot(config, project, snapshot, spec), task)
     return TaskResult(
-        task["task_id"], status.value, loop_hidden, single, time.monotonic() - started
+        task["task_id"], result.record.status.value, loop_hidden, single, time.monotonic() - started
     )
 
 
@@ -151,29 +166,20 @@ def report(results: list[TaskResult], model: str, elapsed: float) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     tasks = load_tasks(args.offset, args.tasks)
-    async with AsyncExitStack() as stack:
-        if args.model:
-            config = ModelConfig(
-                model=args.model,
-                api_base=args.api_base,
-                api_key_env=args.api_key_env,
-                timeout_s=args.timeout,
-            )
-        else:
-            from specloop.loop.local_model import LocalModelServer
-
-            server = await stack.enter_async_context(LocalModelServer())
-            config = ModelConfig(
-                model=f"openai/{server.model_name}",
-                api_base=server.base_url,
-                timeout_s=args.timeout,
-                schema_format="json_object",
-                max_tokens=1024,
-            )
+    settings = Settings(
+        model=args.model,
+        api_base=args.api_base,
+        api_key_env=args.api_key_env,
+        timeout=args.timeout,
+        max_attempts=args.attempts,
+        check_timeout=LIMITS.wall_s,
+    )
+    async with ModelProvider() as provider:
+        model = (await provider.config(settings)).model
         started = time.monotonic()
         results = []
         for task in tasks:
-            result = await run_task(config, task, args.attempts)
+            result = await run_task(provider, settings, task)
             results.append(result)
             print(
                 f"{result.task_id:<14} loop={result.status:<12} "
@@ -181,18 +187,18 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"single-shot={_verdict(result.single_shot_hidden)}  {result.seconds:.0f} s",
                 flush=True,
             )
-        report(results, config.model, time.monotonic() - started)
+        report(results, model, time.monotonic() - started)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--offset", type=int, default=0)
-    parser.add_argument("--attempts", type=int, default=3)
+    parser.add_argument("--attempts", type=int, default=Settings().max_attempts)
     parser.add_argument("--model")
     parser.add_argument("--api-base")
     parser.add_argument("--api-key-env")
-    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--timeout", type=float, default=Settings().timeout)
     args = parser.parse_args()
     os.environ.setdefault("SPECLOOP_RUNS_DIR", tempfile.mkdtemp(prefix="specloop-quality-runs-"))
     asyncio.run(main_async(args))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from specloop import __version__
 from specloop.analysis.specs import DEFAULT_MARKERS
-from specloop.config import Severity
+from specloop.config import Settings, Severity
 
 EXIT_USAGE = 2
 
@@ -101,18 +101,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="STAGE=MODEL",
         help="a different model for one stage (clarify, plan or generate); repeatable",
     )
+    defaults = Settings()
     implement.add_argument(
-        "--temperature", type=float, default=0.2, help="sampling temperature (default: 0.2)"
+        "--temperature",
+        type=float,
+        help=f"sampling temperature (default: {defaults.temperature:g})",
     )
-    implement.add_argument("--max-attempts", type=int, default=3, help="default: %(default)s")
+    implement.add_argument("--max-attempts", type=int, help=f"default: {defaults.max_attempts}")
     implement.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds per model call (default: 120)"
+        "--timeout",
+        type=float,
+        help=f"seconds per model call (default: {defaults.timeout:g})",
     )
     implement.add_argument(
         "--check-timeout",
         type=float,
-        default=30.0,
-        help="wall-clock seconds each validation check may run (default: 30)",
+        help=f"wall-clock seconds each validation check may run (default: "
+        f"{defaults.check_timeout:g})",
     )
     implement.add_argument(
         "--json", action="store_true", help="print exactly one JSON line to stdout"
@@ -185,35 +190,23 @@ def _check(args: argparse.Namespace) -> int:
 def _implement(args: argparse.Namespace) -> int:
     from specloop.implement import ImplementOptions, run_implement
 
-    if not 1 <= args.max_attempts <= 10:
-        print("specloop implement: --max-attempts must be between 1 and 10.", file=sys.stderr)
-        return EXIT_USAGE
-    stage_models: dict[str, str] = {}
-    for item in args.stage_model:
-        stage, _, model = item.partition("=")
-        if stage not in ("clarify", "plan", "generate") or not model:
-            print(
-                f"specloop implement: --stage-model takes STAGE=MODEL with STAGE one of "
-                f"clarify, plan, generate; got {item!r}.",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        stage_models[stage] = model
     return run_implement(
         ImplementOptions(
             target=args.target,
-            model=args.model,
-            api_base=args.api_base,
-            api_key_env=args.api_key_env,
-            max_attempts=args.max_attempts,
             json_output=args.json,
             apply=args.apply,
             answers_file=args.answers,
             no_assume=args.no_assume,
-            timeout_s=args.timeout,
-            check_timeout_s=args.check_timeout,
-            stage_models=stage_models,
-            temperature=args.temperature,
+            flags={
+                "model": args.model,
+                "api_base": args.api_base,
+                "api_key_env": args.api_key_env,
+                "temperature": args.temperature,
+                "max_attempts": args.max_attempts,
+                "timeout": args.timeout,
+                "check_timeout": args.check_timeout,
+            },
+            stage_models=tuple(args.stage_model),
         )
     )
 

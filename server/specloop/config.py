@@ -57,9 +57,20 @@ class Settings(_Model):
         description="Name of the environment variable that holds the API key, never the key.",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
     )
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     stage_models: StageModels = StageModels()
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Generate/validate attempts before giving up."
+    )
+    timeout: float = Field(
+        default=120.0, gt=0, le=3600, description="Seconds each model call may take."
+    )
+    check_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="Wall-clock seconds each validation check may run."
+    )
+    review_plan: bool = Field(
+        default=False, description="Show the plan and wait for it to be accepted before generating."
+    )
     server_command: tuple[str, ...] = Field(
         default=(), description="Read by editor clients to start the server; unused by the server."
     )

@@ -1,9 +1,12 @@
-"""`specloop implement FILE:LINE`: the loop from a terminal or CI.
+"""`specloop implement FILE:LINE`: the terminal front end of the loop.
 
-Progress goes to stderr (a live line on a terminal, plain lines otherwise);
-stdout gets the plan, the diff and the validation report, or with --json
-exactly one JSON line. Only a validated result is ever written by --apply, and
-only if the file did not change while the loop ran.
+The run itself is `loop.orchestrate.run`; this module turns flags into settings, reads
+the file into a snapshot, asks questions on the terminal (or takes --answers, or the
+stated assumptions), shows progress on stderr (a live line on a terminal, plain lines
+otherwise) and prints the plan, the diff and the validation report on stdout — or
+with --json exactly one JSON line. A validated change is written by --apply only if
+the file on disk still holds the text the run started from; the write keeps the
+file's bytes otherwise exactly as they were (line endings included).
 """
 
 from __future__ import annotations
@@ -11,39 +14,47 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from specloop.loop.models import Answer, LoopStatus, Question, RunRecord, Stage
+from pydantic import ValidationError
+
+from specloop.config import Settings
+from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
+from specloop.loop.models import Answer, Attempt, LoopStatus, Plan, Question, RunRecord
 
 if TYPE_CHECKING:
-    from specloop.loop.llm import ModelConfig
-    from specloop.loop.runner import Answerer
+    from specloop.loop.orchestrate import Proposal
 
 EXIT_VALIDATED = 0
 EXIT_NOT_VALIDATED = 1
 EXIT_USAGE = 2
 
+ENVIRONMENT_SETTINGS = {
+    "model": "SPECLOOP_MODEL",
+    "api_base": "SPECLOOP_API_BASE",
+    "api_key_env": "SPECLOOP_API_KEY_ENV",
+}
+"""Settings the environment may supply when no flag does."""
+
+_STAGES = ("clarify", "plan", "generate")
+
 
 @dataclass(frozen=True)
 class ImplementOptions:
     target: str
-    model: str | None = None
-    api_base: str | None = None
-    api_key_env: str | None = None
-    max_attempts: int = 3
     json_output: bool = False
     apply: bool = False
     answers_file: Path | None = None
     no_assume: bool = False
-    timeout_s: float = 120.0
-    check_timeout_s: float = 30.0
-    stage_models: Mapping[str, str] = field(default_factory=dict)
-    temperature: float = 0.2
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    """Setting name -> value given on the command line (None: not given)."""
+    stage_models: Sequence[str] = ()
+    """``STAGE=MODEL`` items."""
 
 
 class UsageError(Exception):
@@ -61,78 +72,128 @@ def run_implement(options: ImplementOptions) -> int:
         return EXIT_NOT_VALIDATED
 
 
-async def _implement(options: ImplementOptions) -> int:
-    from specloop.loop.context import TargetError, resolve_target
-    from specloop.loop.llm import LLMAdapter, LLMError
-    from specloop.loop.runner import Budget, LoopRequest, run_loop
-    from specloop.validate.sandbox import SandboxLimits
+def settings_from_flags(options: ImplementOptions) -> Settings:
+    """The flags over the environment over the defaults, validated like editor settings."""
+    data: dict[str, Any] = {
+        name: os.environ[variable]
+        for name, variable in ENVIRONMENT_SETTINGS.items()
+        if os.environ.get(variable)
+    }
+    data.update({name: value for name, value in options.flags.items() if value is not None})
+    stage_models: dict[str, str] = {}
+    for item in options.stage_models:
+        stage, _, model = item.partition("=")
+        if stage not in _STAGES or not model:
+            raise UsageError(
+                f"--stage-model takes STAGE=MODEL with STAGE one of {', '.join(_STAGES)}; "
+                f"got {item!r}."
+            )
+        stage_models[stage] = model
+    if stage_models:
+        data["stage_models"] = stage_models
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"--{'-'.join(str(part) for part in detail['loc']).replace('_', '-')}: "
+            f"{detail['msg'][0].lower()}{detail['msg'][1:]}"
+            for detail in error.errors()
+        )
+        raise UsageError(f"Invalid option: {problems}.") from error
 
+
+async def _implement(options: ImplementOptions) -> int:
+    from specloop.loop import orchestrate
+    from specloop.loop.provisioning import ModelProvider
+    from specloop.loop.snapshot import Project, SnapshotError, read_snapshot
+
+    settings = settings_from_flags(options)
     path, line = _parse_target(options.target)
     root = Path.cwd()
-    resolved = await asyncio.to_thread(resolve_target, path, line)
-    if isinstance(resolved, TargetError):
-        raise UsageError(resolved.reason)
-    spec = resolved.model_copy(update={"path": _relative_to(path, root)})
+    snapshot = await asyncio.to_thread(read_snapshot, root, path)
+    if isinstance(snapshot, SnapshotError):
+        raise UsageError(snapshot.reason)
     answers = _load_answers(options.answers_file)
-    progress = Progress(sys.stderr)
-    async with AsyncExitStack() as stack:
-        config = await _model_config(options, stack, progress)
-        llm = LLMAdapter(config)
-        request = LoopRequest(
-            root=root,
-            spec=spec,
-            budget=Budget(max_attempts=options.max_attempts),
-            limits=SandboxLimits(
-                wall_s=options.check_timeout_s, cpu_s=max(1, int(options.check_timeout_s))
-            ),
-            secret_names=(options.api_key_env,) if options.api_key_env else (),
-        )
-        try:
-            outcome = await run_loop(
-                request, llm, _answerer(options, answers, progress), progress.event
-            )
-        except LLMError as error:  # pragma: no cover - run_loop records these itself
-            raise UsageError(str(error)) from error
-    progress.done()
-    record = outcome.record
-    applied = False
-    if options.apply and outcome.validated and outcome.new_source is not None:
-        applied = _apply(root / spec.path, outcome.original_source, outcome.new_source)
-    _print_result(options, record, applied)
-    return EXIT_VALIDATED if outcome.validated else EXIT_NOT_VALIDATED
+    front_end = TerminalFrontEnd(options, answers, root)
+    request = orchestrate.RunRequest(Project(root), snapshot, line, settings)
+    async with ModelProvider() as provider:
+        result = await orchestrate.run(request, provider, front_end)
+    front_end.done()
+    if isinstance(result, orchestrate.Refused):
+        raise UsageError(result.reason)
+    applied = bool(result.offered and result.offered.applied)
+    _print_result(options, result.record, applied, result.offered)
+    return EXIT_VALIDATED if result.outcome.validated else EXIT_NOT_VALIDATED
 
 
-async def _model_config(
-    options: ImplementOptions, stack: AsyncExitStack, progress: Progress
-) -> ModelConfig:
-    from specloop.loop.llm import ModelConfig
+class TerminalFrontEnd:
+    """Questions on the terminal (or from --answers), progress on stderr, --apply on disk."""
 
-    model = options.model or os.environ.get("SPECLOOP_MODEL")
-    api_base = options.api_base or os.environ.get("SPECLOOP_API_BASE")
-    api_key_env = options.api_key_env or os.environ.get("SPECLOOP_API_KEY_ENV")
-    if model:
-        return ModelConfig(
-            model=model,
-            api_base=api_base,
-            api_key_env=api_key_env,
-            timeout_s=options.timeout_s,
-            temperature=options.temperature,
-            stage_models={Stage(name): value for name, value in options.stage_models.items()},
-        )
-    from specloop.loop.local_model import LocalModelMissing, LocalModelServer
+    def __init__(self, options: ImplementOptions, given: Mapping[str, str], root: Path) -> None:
+        self.options = options
+        self.given = given
+        self.root = root
+        self.status = StatusLine(sys.stderr)
 
-    progress.note("No model configured: starting the embedded model (SmolLM2-135M)")
+    @property
+    def interactive(self) -> bool:
+        return sys.stdin.isatty() and sys.stderr.isatty() and not self.options.json_output
+
+    def progress(self, event: ProgressEvent) -> None:
+        self.status.show(event.line())
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        answers = [
+            Answer(question_id=question.id, answer=self.given[question.id], assumed=False)
+            for question in questions
+            if question.id in self.given
+        ]
+        unanswered = [question for question in questions if question.id not in self.given]
+        if not unanswered:
+            return answers
+        if self.interactive:
+            self.status.pause()
+            for question in unanswered:
+                answers.append(await asyncio.to_thread(_ask, question))
+            return answers
+        if self.options.no_assume:
+            return None
+        return answers + assume_defaults(unanswered)
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        if not self.interactive:
+            return True  # Nobody to ask: the plan is printed with the result.
+        self.status.pause()
+        print(f"\nPlan for {symbol}:", file=sys.stderr)
+        for number, step in enumerate(plan.steps, 1):
+            print(f"  {number}. {step}", file=sys.stderr)
+        reply = await asyncio.to_thread(input, "Generate code from this plan? [Y/n] ")
+        return reply.strip().lower() in ("", "y", "yes")
+
+    async def offer(self, proposal: Proposal) -> Offered:
+        if not self.options.apply:
+            return Offered(False, "Rerun with --apply to write it.")
+        return await asyncio.to_thread(apply_to_disk, self.root / proposal.base.path, proposal)
+
+    def done(self) -> None:
+        self.status.pause()
+
+
+def apply_to_disk(path: Path, proposal: Proposal) -> Offered:
+    """Write the validated text, unless the file changed since the run read it."""
     try:
-        server = await stack.enter_async_context(LocalModelServer())
-    except LocalModelMissing as error:
-        raise UsageError(str(error)) from error
-    return ModelConfig(
-        model=f"openai/{server.model_name}",
-        api_base=server.base_url,
-        timeout_s=options.timeout_s,
-        schema_format="json_object",
-        max_tokens=1024,
-    )
+        current = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return Offered(False, f"{path} could not be read again ({error}); nothing was written.")
+    if current != proposal.base.text:
+        return Offered(
+            False, f"{path} changed while the loop ran; not applied. Run specloop again."
+        )
+    temporary = path.with_name(f".{path.name}.specloop.tmp")
+    temporary.write_bytes(proposal.new_text.encode("utf-8"))
+    shutil.copymode(path, temporary)
+    os.replace(temporary, path)
+    return Offered(True)
 
 
 def _parse_target(target: str) -> tuple[Path, int]:
@@ -145,15 +206,6 @@ def _parse_target(target: str) -> tuple[Path, int]:
     return path, int(line)
 
 
-def _relative_to(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError as error:
-        raise UsageError(
-            f"{path} is outside the current directory; run specloop from the project root."
-        ) from error
-
-
 def _load_answers(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
@@ -164,31 +216,6 @@ def _load_answers(path: Path | None) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UsageError(f'{path} must hold a JSON object like {{"q1": "raise ValueError"}}.')
     return {str(key): value for key, value in data.items()}
-
-
-def _answerer(options: ImplementOptions, given: dict[str, str], progress: Progress) -> Answerer:
-    from specloop.loop.runner import assume_defaults
-
-    async def answer(questions: Sequence[Question]) -> list[Answer] | None:
-        answers: list[Answer] = []
-        unanswered = [question for question in questions if question.id not in given]
-        answers.extend(
-            Answer(question_id=question.id, answer=given[question.id], assumed=False)
-            for question in questions
-            if question.id in given
-        )
-        if not unanswered:
-            return answers
-        if sys.stdin.isatty() and sys.stderr.isatty() and not options.json_output:
-            progress.pause()
-            for question in unanswered:
-                answers.append(await asyncio.to_thread(_ask, question))
-            return answers
-        if options.no_assume:
-            return None
-        return answers + assume_defaults(unanswered)
-
-    return answer
 
 
 def _ask(question: Question) -> Answer:
@@ -206,21 +233,9 @@ def _ask(question: Question) -> Answer:
     return Answer(question_id=question.id, answer=reply, assumed=False)
 
 
-def _apply(module: Path, original: str, new_source: str) -> bool:
-    """Write the validated module, unless the file changed since the loop read it."""
-    if module.read_text(encoding="utf-8") != original:
-        print(
-            f"specloop implement: {module} changed while the loop ran; not applied.",
-            file=sys.stderr,
-        )
-        return False
-    temporary = module.with_name(f".{module.name}.specloop.tmp")
-    temporary.write_text(new_source, encoding="utf-8")
-    os.replace(temporary, module)
-    return True
-
-
-def _print_result(options: ImplementOptions, record: RunRecord, applied: bool) -> None:
+def _print_result(
+    options: ImplementOptions, record: RunRecord, applied: bool, offered: Offered | None
+) -> None:
     checks = [
         {"name": check.name, "passed": check.passed}
         for attempt in record.attempts[-1:]
@@ -240,6 +255,8 @@ def _print_result(options: ImplementOptions, record: RunRecord, applied: bool) -
             payload["error"] = record.error
         if options.apply:
             payload["applied"] = applied
+            if offered is not None and offered.reason and not applied:
+                payload["not_applied"] = offered.reason
         print(json.dumps(payload))
         return
     out = sys.stdout
@@ -262,15 +279,18 @@ def _print_result(options: ImplementOptions, record: RunRecord, applied: bool) -
             else "Last candidate (NOT validated, not applied):"
         )
         print(f"\n{heading}\n{record.diff}", file=out)
-    print(_verdict(record, applied), file=out)
+    print(_verdict(record, applied, offered), file=out)
     for attempt in record.attempts:
         _print_attempt(attempt, out)
     print(f"Run record: specloop runs show {record.id}", file=out)
 
 
-def _verdict(record: RunRecord, applied: bool) -> str:
+def _verdict(record: RunRecord, applied: bool, offered: Offered | None) -> str:
     if record.status is LoopStatus.VALIDATED:
-        tail = " and applied." if applied else "; rerun with --apply to write it."
+        if applied:
+            tail = " and applied."
+        else:
+            tail = f"; not applied: {offered.reason}" if offered and offered.reason else "."
         return f"VALIDATED after {len(record.attempts)} attempt(s){tail}"
     if record.status is LoopStatus.NEEDS_CLARIFICATION:
         questions = record.clarification.questions if record.clarification else []
@@ -280,7 +300,7 @@ def _verdict(record: RunRecord, applied: bool) -> str:
     return f"NOT VALIDATED ({record.status.value}); nothing was applied.{reason}"
 
 
-def _print_attempt(attempt: Any, out: TextIO) -> None:
+def _print_attempt(attempt: Attempt, out: TextIO) -> None:
     if attempt.error:
         print(f"  attempt {attempt.number}: {attempt.error}", file=out)
     if attempt.report is None:
@@ -310,30 +330,15 @@ def _report_usage_error(options: ImplementOptions, message: str) -> None:
     print(f"specloop implement: {message}", file=sys.stderr)
 
 
-class Progress:
-    """Stage progress on stderr: one live line on a terminal, plain lines otherwise."""
+class StatusLine:
+    """Progress on stderr: one live line on a terminal, plain lines otherwise."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.live = stream.isatty()
         self._width = 0
 
-    def event(self, event: Any) -> None:
-        attempt = f" (attempt {event.attempt})" if event.attempt else ""
-        self._show(f"[{event.stage.value}]{attempt} {event.message}")
-
-    def note(self, message: str) -> None:
-        self._show(message)
-
-    def pause(self) -> None:
-        if self.live and self._width:
-            self.stream.write("\n")
-            self._width = 0
-
-    def done(self) -> None:
-        self.pause()
-
-    def _show(self, text: str) -> None:
+    def show(self, text: str) -> None:
         if self.live:
             padding = " " * max(0, self._width - len(text))
             self.stream.write(f"\r{text}{padding}")
@@ -341,3 +346,9 @@ class Progress:
         else:
             self.stream.write(f"specloop: {text}\n")
         self.stream.flush()
+
+    def pause(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\n")
+            self._width = 0
+            self.stream.flush()

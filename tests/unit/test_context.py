@@ -2,6 +2,7 @@
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from specloop.loop.context import (
     resolve_target,
 )
 from specloop.loop.models import Context, LoopSpec
+from specloop.loop.snapshot import Project, SnapshotError, SourceSnapshot, read_snapshot
 
 BILLING = '''\
 """Billing."""
@@ -121,9 +123,15 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def snapshot_of(root: Path, name: str) -> SourceSnapshot:
+    read = read_snapshot(root, root / name)
+    assert isinstance(read, SourceSnapshot), read
+    return read
+
+
 def resolve(project: Path, needle: str, name: str = "pkg/billing.py") -> LoopSpec | TargetError:
-    path = project / name
-    return resolve_target(path, line_of(path.read_text(), needle))
+    snapshot = snapshot_of(project, name)
+    return resolve_target(snapshot, line_of(snapshot.text, needle))
 
 
 def resolved(project: Path, needle: str, name: str = "pkg/billing.py") -> LoopSpec:
@@ -135,17 +143,52 @@ def resolved(project: Path, needle: str, name: str = "pkg/billing.py") -> LoopSp
 # ---------------------------------------------------------------- resolve_target
 
 
-def test_a_todo_line_resolves_to_the_todo_and_its_method(project: Path) -> None:
+def test_a_todo_line_resolves_to_its_method_with_every_spec_of_it(project: Path) -> None:
     spec = resolved(project, "# TODO: handle errors")
     assert (spec.kind, spec.text) == ("comment", "handle errors")
     assert (spec.symbol, spec.symbol_kind) == ("Account.charge", "method")
-    assert spec.line == line_of(BILLING, "# TODO: handle errors")
-    assert spec.path == str(project / "pkg/billing.py")
+    assert spec.line == line_of(BILLING, "def charge(")
+    assert (spec.first_line, spec.last_line) == (spec.line, line_of(BILLING, "return self.balance"))
+    assert spec.path == "pkg/billing.py"
+    [item] = spec.items
+    assert (item.kind, item.marker, item.line) == ("comment", "TODO", line_of(BILLING, "# TODO: h"))
+    assert item.ambiguous and spec.ambiguous
+
+
+def test_every_line_of_a_function_sees_the_same_spec(project: Path) -> None:
+    first = line_of(BILLING, "def charge(")
+    last = line_of(BILLING, "return self.balance")
+    snapshot = snapshot_of(project, "pkg/billing.py")
+    specs = [resolve_target(snapshot, line) for line in range(first, last + 1)]
+    assert all(spec == specs[0] for spec in specs), specs
+    assert isinstance(specs[0], LoopSpec) and specs[0].text == "handle errors"
+
+
+def test_a_docstring_and_the_todos_in_the_body_are_all_the_spec(tmp_path: Path) -> None:
+    write(tmp_path, {"m.py": RANGE_CHECK})
+    snapshot = snapshot_of(tmp_path, "m.py")
+    on_def = resolve_target(snapshot, 1)
+    on_todo = resolve_target(snapshot, line_of(RANGE_CHECK, "# TODO"))
+    assert on_def == on_todo
+    assert isinstance(on_def, LoopSpec)
+    assert on_def.kind == "comment"
+    assert [item.kind for item in on_def.items] == ["docstring", "comment"]
+    assert "raise ValueError if low > high" in on_def.text
+    assert "Clamp value" in on_def.text
+    assert not on_def.ambiguous
+
+
+RANGE_CHECK = """\
+def clamp(value: int, low: int, high: int) -> int:
+    \"\"\"Clamp value into [low, high].\"\"\"
+    # TODO: raise ValueError if low > high
+    ...
+"""
 
 
 def test_a_line_inside_a_function_resolves_to_the_function(project: Path) -> None:
     spec = resolved(project, "return amount * RATE")
-    assert (spec.kind, spec.text) == ("symbol", "")
+    assert (spec.kind, spec.text, spec.items) == ("symbol", "", [])
     assert (spec.symbol, spec.symbol_kind) == ("fee", "function")
     assert spec.line == line_of(BILLING, "def fee(")
 
@@ -157,9 +200,8 @@ def test_a_line_in_a_nested_function_resolves_to_the_innermost(project: Path) ->
 
 def test_a_class_line_and_a_line_between_methods_resolve_to_the_class(project: Path) -> None:
     assert resolved(project, "class Account:").symbol == "Account"
-    path = project / "pkg/billing.py"
     between = line_of(BILLING, "def charge(") - 1  # the blank line after __init__
-    spec = resolve_target(path, between)
+    spec = resolve_target(snapshot_of(project, "pkg/billing.py"), between)
     assert isinstance(spec, LoopSpec)
     assert (spec.symbol, spec.symbol_kind) == ("Account", "class")
 
@@ -168,15 +210,19 @@ def test_a_decorator_line_belongs_to_its_method(project: Path) -> None:
     assert resolved(project, "@staticmethod").symbol == "Account.parse"
 
 
-def test_a_continued_todo_resolves_from_any_of_its_lines(tmp_path: Path) -> None:
+def test_a_continued_todo_and_a_trailing_one_are_both_specs_of_their_function(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, {"m.py": CONTINUED})
-    spec = resolve_target(tmp_path / "m.py", 3)
+    snapshot = snapshot_of(tmp_path, "m.py")
+    spec = resolve_target(snapshot, 3)
     assert isinstance(spec, LoopSpec)
-    assert (spec.line, spec.symbol, spec.text) == (
-        2,
-        "f",
-        "retry the call when the server says 503",
-    )
+    assert (spec.line, spec.symbol) == (1, "f")
+    assert [(item.line, item.text) for item in spec.items] == [
+        (2, "retry the call when the server says 503"),
+        (4, "and log it"),
+    ]
+    assert resolve_target(snapshot, 4) == spec
 
 
 CONTINUED = """\
@@ -187,13 +233,6 @@ def f(client):
 """
 
 
-def test_a_trailing_todo_belongs_to_the_line_it_ends(tmp_path: Path) -> None:
-    write(tmp_path, {"m.py": CONTINUED})
-    spec = resolve_target(tmp_path / "m.py", 4)
-    assert isinstance(spec, LoopSpec)
-    assert (spec.kind, spec.symbol, spec.text) == ("comment", "f", "and log it")
-
-
 def test_a_stub_docstring_is_a_spec_of_its_method(project: Path) -> None:
     spec = resolved(project, "Give ``amount`` back")
     assert (spec.kind, spec.symbol) == ("docstring", "Account.refund")
@@ -201,12 +240,13 @@ def test_a_stub_docstring_is_a_spec_of_its_method(project: Path) -> None:
 
 
 def test_a_todo_directly_above_a_function_belongs_to_it(project: Path) -> None:
-    spec = resolved(project, "# TODO: support other currencies", "pkg/util.py")
-    assert (spec.kind, spec.symbol, spec.text) == (
-        "comment",
-        "round_money",
-        "support other currencies",
-    )
+    for needle in ("# TODO: support other currencies", "def round_money", "return value"):
+        spec = resolved(project, needle, "pkg/util.py")
+        assert (spec.kind, spec.symbol, spec.text) == (
+            "comment",
+            "round_money",
+            "support other currencies",
+        )
 
 
 def test_a_module_level_todo_is_refused_with_a_reason(project: Path) -> None:
@@ -222,9 +262,18 @@ def test_module_level_code_is_refused_with_a_reason(project: Path) -> None:
     assert "not inside a function or class" in error.reason
 
 
+def test_the_snapshot_not_the_disk_is_what_resolves(project: Path) -> None:
+    snapshot = SourceSnapshot(
+        "pkg/billing.py", "def unsaved():\n    # TODO: handle errors\n    pass\n"
+    )
+    spec = resolve_target(snapshot, 2)
+    assert isinstance(spec, LoopSpec)
+    assert spec.symbol == "unsaved"
+
+
 def test_a_missing_file_is_refused_with_a_reason(tmp_path: Path) -> None:
-    error = resolve_target(tmp_path / "nope.py", 1)
-    assert isinstance(error, TargetError)
+    error = read_snapshot(tmp_path, tmp_path / "nope.py")
+    assert isinstance(error, SnapshotError)
     assert "does not exist" in error.reason
     assert error.reason.endswith(".")
 
@@ -232,14 +281,26 @@ def test_a_missing_file_is_refused_with_a_reason(tmp_path: Path) -> None:
 def test_a_file_that_is_not_utf8_is_refused_with_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "latin.py"
     path.write_bytes("def f():\n    return 'caf\xe9'\n".encode("latin-1"))
-    error = resolve_target(path, 2)
-    assert isinstance(error, TargetError)
+    error = read_snapshot(tmp_path, path)
+    assert isinstance(error, SnapshotError)
     assert "not UTF-8" in error.reason
+
+
+def test_a_file_outside_the_project_is_refused_and_crlf_survives_reading(tmp_path: Path) -> None:
+    (tmp_path / "inside").mkdir()
+    outside = tmp_path / "outside.py"
+    outside.write_bytes(b"def f():\r\n    pass\r\n")
+    error = read_snapshot(tmp_path / "inside", outside)
+    assert isinstance(error, SnapshotError) and "outside the project" in error.reason
+    snapshot = read_snapshot(tmp_path, outside)
+    assert isinstance(snapshot, SourceSnapshot)
+    assert snapshot.text == "def f():\r\n    pass\r\n"
+    assert snapshot.path == "outside.py"
 
 
 @pytest.mark.parametrize("line", [0, -3, 999])
 def test_a_line_out_of_range_is_refused_with_a_reason(project: Path, line: int) -> None:
-    error = resolve_target(project / "pkg/billing.py", line)
+    error = resolve_target(snapshot_of(project, "pkg/billing.py"), line)
     assert isinstance(error, TargetError)
     count = BILLING.count("\n")
     assert f"has {count} lines" in error.reason
@@ -325,8 +386,16 @@ def charge_spec(project: Path) -> LoopSpec:
     return resolved(project, "# TODO: handle errors")
 
 
+def context_of(
+    project: Path, spec: LoopSpec, buffers: dict[str, str] | None = None, **options: Any
+) -> Context:
+    """The context as a run builds it: the spec's file from its snapshot, the rest from disk."""
+    snapshot = snapshot_of(project, spec.path)
+    return build_context(Project(project, buffers or {}), spec, snapshot, **options)
+
+
 def test_the_context_holds_the_target_and_what_surrounds_it(project: Path) -> None:
-    context = build_context(project, charge_spec(project))
+    context = context_of(project, charge_spec(project))
     assert context.module_path == "pkg/billing.py"
     assert context.target_source.startswith("def charge(self, amount: Decimal) -> Decimal:\n")
     assert "    # TODO: handle errors" in context.target_source
@@ -358,15 +427,15 @@ def included_tokens(context: Context) -> int:
 
 @pytest.mark.parametrize("budget", [3000, 200, 40])
 def test_the_token_estimate_counts_what_was_included(project: Path, budget: int) -> None:
-    context = build_context(project, charge_spec(project), token_budget=budget)
+    context = context_of(project, charge_spec(project), token_budget=budget)
     assert context.token_estimate == included_tokens(context)
     assert context.token_estimate <= budget
 
 
 def test_a_tight_budget_drops_the_lowest_priorities_first_and_says_so(project: Path) -> None:
-    full = build_context(project, charge_spec(project))
+    full = context_of(project, charge_spec(project))
     budget = full.token_estimate - 20  # the callers (lowest priority) no longer all fit
-    context = build_context(project, charge_spec(project), token_budget=budget)
+    context = context_of(project, charge_spec(project), token_budget=budget)
     assert context.token_estimate <= budget
     assert context.target_source == full.target_source
     assert context.tests == full.tests
@@ -377,7 +446,7 @@ def test_a_tight_budget_drops_the_lowest_priorities_first_and_says_so(project: P
 
 
 def test_a_tiny_budget_truncates_the_target_source_and_keeps_the_signature(project: Path) -> None:
-    context = build_context(project, charge_spec(project), token_budget=40)
+    context = context_of(project, charge_spec(project), token_budget=40)
     assert context.signature == "def charge(self, amount: Decimal) -> Decimal:"
     assert context.target_source.startswith("def charge(")
     assert "more lines left out" in context.target_source
@@ -391,7 +460,7 @@ def test_a_tiny_budget_truncates_the_target_source_and_keeps_the_signature(proje
 
 def test_a_class_target_leaves_out_test_helpers(project: Path) -> None:
     spec = resolved(project, "class Account:")
-    context = build_context(project, spec)
+    context = context_of(project, spec)
     assert context.target_source.startswith('class Account:\n    """An account."""')
     # Only make_account names Account: it is no test, and callers in test files are left out.
     assert context.tests == []
@@ -402,7 +471,7 @@ def test_names_defined_too_often_elsewhere_are_left_out_as_ambiguous(project: Pa
     models = "\n".join(f"class M{n}:\n    def save(self):\n        pass\n" for n in range(4))
     write(project, {"pkg/models.py": models, "pkg/store.py": STORE})
     spec = resolved(project, "obj.save()", "pkg/store.py")
-    context = build_context(project, spec)
+    context = context_of(project, spec)
     assert context.callees == []
     assert any("ambiguous" in note and "save" in note for note in context.omitted)
 
@@ -417,12 +486,23 @@ def persist(obj):
 def test_a_target_that_no_longer_exists_raises_a_context_error(project: Path) -> None:
     spec = charge_spec(project).model_copy(update={"symbol": "Account.gone"})
     with pytest.raises(ContextError, match="no longer defined"):
-        build_context(project, spec)
+        context_of(project, spec)
 
 
-def test_a_relative_spec_path_is_read_from_the_root(project: Path) -> None:
-    spec = charge_spec(project).model_copy(update={"path": "pkg/billing.py"})
+def test_a_prebuilt_index_is_used(project: Path) -> None:
     index = build_index(project)
-    context = build_context(project, spec, index)
+    context = context_of(project, charge_spec(project), index=index)
     assert context.module_path == "pkg/billing.py"
     assert context.callees
+
+
+def test_unsaved_buffers_not_the_disk_are_what_the_context_reads(project: Path) -> None:
+    unsaved_test = TEST_BILLING.replace("test_charge_takes_the_fee", "test_charge_unsaved")
+    unsaved_util = UTIL.replace("def round_money(value", "def round_money(unsaved_value")
+    context = context_of(
+        project,
+        charge_spec(project),
+        {"tests/test_billing.py": unsaved_test, "pkg/util.py": unsaved_util},
+    )
+    assert [test.name for test in context.tests] == ["test_charge_unsaved"]
+    assert any("unsaved_value" in callee for callee in context.callees)

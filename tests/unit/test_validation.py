@@ -10,7 +10,7 @@ import pytest
 
 from specloop.validate import pipeline
 from specloop.validate.checks import check_static, check_syntax, run_spec_examples, run_tests
-from specloop.validate.pipeline import GENERATED_TESTS, ValidationRequest, project_files, validate
+from specloop.validate.pipeline import GENERATED_TESTS_FILE, ValidationRequest, project_files, validate
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 LIMITS = SandboxLimits(wall_s=20.0)
@@ -301,4 +301,4 @@ def test_project_files_put_what_the_run_needs_first_under_the_cap(
 
 
 def test_generated_tests_sit_next_to_the_module():
-    assert pipeline._generated_tests_path("pkg/calc.py") == f"pkg/{GENERATED_TESTS}"
+    assert pipeline._generated_tests_path("pkg/calc.py") == f"pkg/{GENERATED_TESTS_FILE}"

@@ -17,7 +17,7 @@ import inspect
 import os
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -233,17 +233,27 @@ class WorkspaceIndex:
         return self._defined_in
 
 
-def build_index(root: Path, exclude: Sequence[str] = ()) -> WorkspaceIndex:
-    """Read every Python file under ``root`` (minus excludes and .gitignore'd files)."""
+def build_index(
+    root: Path, exclude: Sequence[str] = (), overrides: Mapping[Path, bytes] | None = None
+) -> WorkspaceIndex:
+    """Read every Python file under ``root`` (minus excludes and .gitignore'd files).
+
+    ``overrides`` (absolute path -> source) stand in for the files on disk: an editor's
+    unsaved buffers are what the user sees, so they are what the index reads.
+    """
     root = absolute_path(root)
+    overridden = {absolute_path(path): source for path, source in (overrides or {}).items()}
     sources: dict[Path, bytes] = {}
     skipped: list[Path] = []
     for path in python_files([root], ExcludeRules(root, tuple(exclude))):
-        source = _read_utf8(path)
+        key = absolute_path(path)
+        source = overridden.pop(key) if key in overridden else _read_utf8(path)
         if source is None:
             skipped.append(path)
         else:
-            sources[absolute_path(path)] = source
+            sources[key] = source
+    # Buffers of files that are not on disk yet (or not walked) are part of the project too.
+    sources.update((path, source) for path, source in overridden.items() if root in path.parents)
     return WorkspaceIndex(root, sources, skipped)
 
 

@@ -1,8 +1,8 @@
 """What a loop run works on and what the model gets to see about it.
 
-``resolve_target`` turns a file and a line into a LoopSpec: the spec at that
-line (a TODO-style comment or a stub's docstring) and the function, method or
-class it belongs to, or just the innermost definition around the line.
+``resolve_target`` turns a snapshot of a file and a line into a LoopSpec: the
+function, method or class at that line (or the one a TODO at that line belongs
+to) with every spec written for it, the same from whichever of its lines.
 
 ``build_context`` gathers the code around that target from the workspace index
 (its source, signature, docstring, the module's imports, tests that exercise it,
@@ -22,6 +22,7 @@ from typing import Generic, TypeVar
 
 from tree_sitter import Tree
 
+from specloop.analysis.ambiguity import Label, assess
 from specloop.analysis.index import (
     Definition,
     ModuleIndex,
@@ -34,8 +35,9 @@ from specloop.analysis.index import (
 from specloop.analysis.parsing import parse
 from specloop.analysis.specs import Spec, SpecKind, extract_specs
 from specloop.analysis.symbols import SymbolKind
-from specloop.analysis.text import LineIndex
-from specloop.loop.models import Context, LoopSpec, TestReference
+from specloop.analysis.text import LineIndex, encode
+from specloop.loop.models import Context, LoopSpec, SpecItem, TestReference
+from specloop.loop.snapshot import Project, SourceSnapshot
 
 MAX_TESTS = 3
 MAX_CALLEES = 12
@@ -74,11 +76,14 @@ class _Loaded:
     module: ModuleIndex
 
 
-def resolve_target(path: Path, line: int) -> LoopSpec | TargetError:
-    """The spec at 1-based ``line`` of ``path`` and its symbol, or the symbol around the line."""
-    loaded = _load(path)
-    if isinstance(loaded, TargetError):
-        return loaded
+def resolve_target(snapshot: SourceSnapshot, line: int) -> LoopSpec | TargetError:
+    """The function or class at 1-based ``line`` of ``snapshot``, with every spec written for it.
+
+    ``line`` may be any line of the target, a TODO inside it or directly above it, or its
+    stub docstring: the result is the same for all of them.
+    """
+    loaded = _load(snapshot)
+    path = snapshot.path
     count = _line_count(loaded.source)
     if count == 0:
         return TargetError(f"{path} is empty; there is no function or class to work on.")
@@ -87,35 +92,29 @@ def resolve_target(path: Path, line: int) -> LoopSpec | TargetError:
             f"Line {line} is outside {path}, which has {count} line{'s' if count > 1 else ''}; "
             f"give a line from 1 to {count}."
         )
-    spec = _spec_at(loaded, line)
-    if spec is not None:
-        return _spec_target(path, loaded, spec)
-    definition = loaded.module.innermost(line)
-    if definition is None:
+    specs = extract_specs(loaded.source, loaded.tree, loaded.lines)
+    at_line = next((spec for spec in specs if _covers(loaded.lines, spec, line)), None)
+    target = _owner(loaded, at_line) if at_line is not None else loaded.module.innermost(line)
+    if target is None and at_line is not None:
+        return TargetError(
+            f"The {at_line.marker or 'spec'} at line {line} of {path} is at module level, but "
+            "specloop works on a function or class; move it into (or directly above) "
+            "the definition it is about."
+        )
+    if target is None:
         return TargetError(
             f"Line {line} of {path} is not inside a function or class; "
             "put the cursor inside the function or class to work on."
         )
-    return _loop_spec(path, definition.line, "symbol", "", definition)
+    owned = [spec for spec in specs if _same_definition(_owner(loaded, spec), target)]
+    return _loop_spec(path, loaded.lines, target, owned)
 
 
-def _load(path: Path) -> _Loaded | TargetError:
-    try:
-        source = path.read_bytes()
-        source.decode("utf-8")
-    except FileNotFoundError:
-        return TargetError(f"{path} does not exist; give the path of a Python file.")
-    except IsADirectoryError:
-        return TargetError(f"{path} is a directory; give the path of a Python file.")
-    except OSError as error:
-        return TargetError(f"{path} could not be read ({error.strerror}); check its permissions.")
-    except UnicodeDecodeError as error:
-        return TargetError(
-            f"{path} is not UTF-8 text (invalid byte at offset {error.start}); "
-            "specloop reads Python source as UTF-8, so save the file as UTF-8."
-        )
+def _load(snapshot: SourceSnapshot, path: Path | None = None) -> _Loaded:
+    """Parse and index the snapshot; ``path`` (absolute) names its definitions' file."""
+    source = encode(snapshot.text)
     tree = parse(source)
-    module = index_module(absolute_path(path), source, tree)
+    module = index_module(path or Path(snapshot.path), source, tree)
     return _Loaded(source, tree, LineIndex.of(source), module)
 
 
@@ -124,29 +123,14 @@ def _line_count(source: bytes) -> int:
     return source.count(b"\n") + (0 if not source or source.endswith(b"\n") else 1)
 
 
-def _spec_at(loaded: _Loaded, line: int) -> Spec | None:
-    for spec in extract_specs(loaded.source, loaded.tree, loaded.lines):
-        first, last = _spec_lines(loaded.lines, spec)
-        if first <= line <= last:
-            return spec
-    return None
+def _covers(lines: LineIndex, spec: Spec, line: int) -> bool:
+    first, last = _spec_lines(lines, spec)
+    return first <= line <= last
 
 
 def _spec_lines(lines: LineIndex, spec: Spec) -> tuple[int, int]:
     """The 1-based first and last lines of a spec."""
     return lines.line_of(spec.start) + 1, lines.line_of(max(spec.end - 1, spec.start)) + 1
-
-
-def _spec_target(path: Path, loaded: _Loaded, spec: Spec) -> LoopSpec | TargetError:
-    first, _ = _spec_lines(loaded.lines, spec)
-    owner = _owner(loaded, spec)
-    if owner is None:
-        return TargetError(
-            f"The {spec.marker or 'spec'} at line {first} of {path} is at module level, but "
-            "specloop works on a function or class; move it into (or directly above) "
-            "the definition it is about."
-        )
-    return _loop_spec(path, first, spec.kind.value, spec.text, owner)
 
 
 def _owner(loaded: _Loaded, spec: Spec) -> Definition | None:
@@ -161,18 +145,37 @@ def _owner(loaded: _Loaded, spec: Spec) -> Definition | None:
     return loaded.module.innermost(first)
 
 
+def _same_definition(one: Definition | None, other: Definition) -> bool:
+    return one is not None and one.start == other.start and one.end == other.end
+
+
 def _column(lines: LineIndex, definition: Definition) -> int:
     return definition.start - lines.starts[definition.first_line - 1]
 
 
-def _loop_spec(path: Path, line: int, kind: str, text: str, owner: Definition) -> LoopSpec:
+def _loop_spec(path: str, lines: LineIndex, target: Definition, specs: list[Spec]) -> LoopSpec:
+    items = [
+        SpecItem(
+            kind=spec.kind.value,
+            line=_spec_lines(lines, spec)[0],
+            marker=spec.marker,
+            text=spec.text,
+            ambiguous=assess(spec).label is Label.AMBIGUOUS,
+        )
+        for spec in specs
+    ]
+    kinds = {item.kind for item in items}
+    kind = "symbol" if not items else "docstring" if kinds == {"docstring"} else "comment"
     return LoopSpec(
-        path=str(path),
-        line=line,
+        path=path,
+        line=target.line,
+        first_line=target.first_line,
+        last_line=target.last_line,
         kind=kind,
-        text=text,
-        symbol=owner.qualified_name,
-        symbol_kind=owner.kind.value,
+        text="\n".join(item.text for item in items if item.text),
+        symbol=target.qualified_name,
+        symbol_kind=target.kind.value,
+        items=items,
     )
 
 
@@ -199,22 +202,25 @@ class _Gathered:
 
 
 def build_context(
-    root: Path,
+    project: Project,
     spec: LoopSpec,
+    snapshot: SourceSnapshot,
     index: WorkspaceIndex | None = None,
     token_budget: int = 3000,
 ) -> Context:
     """The code around ``spec``'s target, within ``token_budget`` (about 4 characters a token).
 
-    Raises ContextError when the file cannot be read or no longer defines the target.
+    The target module is read from ``snapshot`` and every other open buffer from
+    ``project.open_buffers``, never from the disk. Raises ContextError when the snapshot
+    no longer defines the target.
     """
-    path = _target_path(root, spec.path)
-    loaded = _load(path)
-    if isinstance(loaded, TargetError):
-        raise ContextError(loaded.reason)
-    module = loaded.module
-    target = _find_target(module, spec, path)
-    index = index if index is not None else build_index(root)
+    module = _load(snapshot, absolute_path(project.root / snapshot.path)).module
+    target = _find_target(module, spec, snapshot.path)
+    if index is None:
+        buffers = project.with_buffer(snapshot)
+        overrides = {project.root / path: encode(text) for path, text in buffers.items()}
+        index = build_index(project.root, overrides=overrides)
+    root = project.root
     gathered = _Gathered(
         target_source=module.source_of(target),
         signature=target.signature,
@@ -224,18 +230,10 @@ def build_context(
         callees=_callees(index, root, module, target),
         callers=_callers(index, root, module, target),
     )
-    return _fit(spec, relative_to(root, path), gathered, token_budget)
+    return _fit(spec, snapshot.path, gathered, token_budget)
 
 
-def _target_path(root: Path, given: str) -> Path:
-    """A relative path is read from ``root`` if it exists there, else from the working dir."""
-    path = Path(given)
-    if not path.is_absolute() and (root / path).exists():
-        return root / path
-    return path
-
-
-def _find_target(module: ModuleIndex, spec: LoopSpec, path: Path) -> Definition:
+def _find_target(module: ModuleIndex, spec: LoopSpec, path: str) -> Definition:
     candidates = module.named(spec.symbol)
     if not candidates:
         raise ContextError(

@@ -343,13 +343,17 @@ class LocalModelServer:
     ) -> None:
         self.stop()
 
-    async def __aenter__(self) -> Self:
+    async def start_async(self) -> Self:
+        """`start()` off the event loop; cancelling it stops the server it was starting."""
         try:
             return await asyncio.to_thread(self.start)
         except asyncio.CancelledError:
             # The thread goes on starting the server: stop it, which also cuts the wait short.
             await asyncio.to_thread(self.stop)
             raise
+
+    async def __aenter__(self) -> Self:
+        return await self.start_async()
 
     async def __aexit__(
         self,

@@ -11,27 +11,53 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specloop.validate.report import ValidationReport
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class Stage(StrEnum):
+    PREPARE = "prepare"
+    """Finding the target, gathering its context, starting the model."""
     CLARIFY = "clarify"
     PLAN = "plan"
     GENERATE = "generate"
     VALIDATE = "validate"
 
 
-class LoopSpec(_Model):
-    """What the user asked for: the spec at a line, and the symbol it belongs to."""
+class SpecItem(_Model):
+    """One written request that belongs to the target: a TODO-style comment or a stub docstring."""
 
-    path: str = Field(description="File path, as given by the user.")
-    line: int = Field(description="1-based line of the spec or symbol.")
+    kind: str = Field(description='"comment" or "docstring".')
+    line: int = Field(description="1-based first line.")
+    marker: str | None = Field(default=None, description="TODO, FIXME, XXX or HACK.")
+    text: str
+    ambiguous: bool = Field(description="The detector labels it ambiguous (DESIGN.md §6).")
+
+
+class LoopSpec(_Model):
+    """What the user asked for: a function or class, and every spec written for it.
+
+    The same whichever line of the target the user pointed at: its docstring (when it
+    is a stub's) and every TODO/FIXME in its body or directly above it.
+    """
+
+    path: str = Field(description="File path relative to the project root.")
+    line: int = Field(description="1-based line of the target's def or class keyword.")
+    first_line: int = Field(description="1-based first line of the target, decorators included.")
+    last_line: int = Field(description="1-based last line of the target.")
     kind: str = Field(description='"comment", "docstring" or "symbol" (no spec, just a symbol).')
-    text: str = Field(description="The spec's words (empty for a bare symbol).")
+    text: str = Field(description="The specs' words, one per line (empty for a bare symbol).")
     symbol: str = Field(description='Qualified name of the target, e.g. "Account.charge".')
     symbol_kind: str = Field(description='"function", "method" or "class".')
+    items: list[SpecItem] = Field(default_factory=list)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Some spec leaves a facet open, so the loop asks before it plans."""
+        return any(item.ambiguous for item in self.items)
 
 
 class TestReference(_Model):
@@ -103,38 +129,6 @@ class Answer(_Model):
     assumed: bool = Field(description="True when the question's assumption was taken.")
 
 
-class CheckResult(_Model):
-    name: str
-    passed: bool
-    output: str = ""
-    duration_s: float = 0.0
-    evidence: bool = Field(
-        default=False,
-        description="It ran the new code against real expectations and they held: "
-        "examples from the spec, existing tests, or spec tests that fail on the old code.",
-    )
-
-
-class ValidationReport(_Model):
-    checks: list[CheckResult] = Field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        """Every check passed and at least one of them exercised the new code."""
-        return self.all_checks_passed and self.has_evidence
-
-    @property
-    def all_checks_passed(self) -> bool:
-        return bool(self.checks) and all(check.passed for check in self.checks)
-
-    @property
-    def has_evidence(self) -> bool:
-        return any(check.passed and check.evidence for check in self.checks)
-
-    def first_failure(self) -> CheckResult | None:
-        return next((check for check in self.checks if not check.passed), None)
-
-
 class Usage(_Model):
     """Tokens, cost and time spent in one stage."""
 
@@ -168,6 +162,8 @@ class LoopStatus(StrEnum):
     VALIDATED = "validated"
     UNVALIDATED = "unvalidated"
     NEEDS_CLARIFICATION = "needs_clarification"
+    CANCELLED = "cancelled"
+    """The user stopped the run, or did not accept its plan."""
     ERROR = "error"
 
 
@@ -187,6 +183,10 @@ class RunRecord(_Model):
     exchanges: list[Exchange] = Field(default_factory=list)
     error: str | None = None
     duration_s: float = 0.0
+    applied: bool | None = Field(
+        default=None, description="Whether the validated change was applied (None: not offered)."
+    )
+    not_applied_reason: str | None = None
 
     @property
     def tokens(self) -> int:

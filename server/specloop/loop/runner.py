@@ -1,26 +1,23 @@
 """The runner: owns the budget, runs the stages in order, feeds failures back, keeps the record.
 
-clarify (only if the spec is ambiguous) -> plan (+ tests written from the spec
-alone) -> generate -> validate, retrying generate with what validation said,
-until a candidate passes or the budget (attempts, tokens, deadline) runs out.
-The runner never writes to the user's files: it returns the new source and a
-diff; the caller decides, and only a validated result may be applied.
+clarify (only if a spec of the target is ambiguous) -> plan (+ tests written from the
+spec alone; shown for review first when the user asked for that) -> generate ->
+validate, retrying generate with what validation said, until a candidate passes or the
+budget (attempts, tokens, deadline) runs out. The runner works on the snapshot it was
+given and never writes to the user's files: it returns the new source and a diff; the
+run (`loop/orchestrate.py`) decides what is offered, and only a validated result is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from specloop.analysis.ambiguity import Label, assess
-from specloop.analysis.parsing import parse
-from specloop.analysis.specs import extract_specs
-from specloop.analysis.text import LineIndex, encode
 from specloop.loop import records, stages
-from specloop.loop.context import build_context
+from specloop.loop.context import ContextError, build_context
+from specloop.loop.front_end import FrontEnd, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError
 from specloop.loop.models import (
     Answer,
@@ -33,14 +30,16 @@ from specloop.loop.models import (
     Question,
     RunRecord,
     Stage,
-    ValidationReport,
 )
+from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.edits import unified_diff
 from specloop.validate.pipeline import ValidationRequest, validate
+from specloop.validate.report import ValidationReport
 from specloop.validate.sandbox import SandboxLimits
 
 _FEEDBACK_LIMIT = 1_500
+CANCELLED_MESSAGE = "Cancelled by the user; nothing was applied."
 
 
 @dataclass(frozen=True)
@@ -50,24 +49,16 @@ class Budget:
     deadline_s: float = 600.0
 
 
-@dataclass(frozen=True)
-class ProgressEvent:
-    stage: Stage
-    attempt: int
-    message: str
-
-
-Answerer = Callable[[Sequence[Question]], Awaitable[list[Answer] | None]]
-"""Asks the user; None means the user declined to answer (the run stops there)."""
-
-
 @dataclass
 class LoopRequest:
-    root: Path
+    project: Project
+    snapshot: SourceSnapshot
+    """The target file as the run found it: what the loop reads and what a change is based on."""
     spec: LoopSpec
     budget: Budget = field(default_factory=Budget)
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     secret_names: tuple[str, ...] = ()
+    review_plan: bool = False
 
 
 @dataclass
@@ -76,6 +67,8 @@ class LoopOutcome:
     original_source: str
     new_source: str | None
     """The module with the last candidate in it (validated or not); None if there was none."""
+    report: ValidationReport | None = None
+    """The last candidate's validation report."""
 
     @property
     def validated(self) -> bool:
@@ -86,68 +79,45 @@ class BudgetExhausted(Exception):
     pass
 
 
-def assume_defaults(questions: Sequence[Question]) -> list[Answer]:
-    """Non-interactive runs take each question's stated assumption (or its first option)."""
-    answers = []
-    for question in questions:
-        choice = question.assumption if question.assumption in question.options else None
-        answers.append(
-            Answer(
-                question_id=question.id,
-                answer=choice or question.options[0],
-                assumed=True,
-            )
-        )
-    return answers
-
-
-async def run_loop(
-    request: LoopRequest,
-    llm: LLMAdapter,
-    answerer: Answerer,
-    on_progress: Callable[[ProgressEvent], None] = lambda event: None,
-) -> LoopOutcome:
+async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -> LoopOutcome:
     """Run the whole loop and save its record, whatever happens."""
     started = time.monotonic()
     record = RunRecord(id=records.new_run_id(), model=llm.config.model, spec=request.spec)
-    module = request.root / request.spec.path
-    original = module.read_text(encoding="utf-8")
-    outcome = LoopOutcome(record, original, None)
+    outcome = LoopOutcome(record, request.snapshot.text, None)
     try:
-        await _run_stages(request, llm, answerer, on_progress, outcome, started)
-    except LLMError as error:
+        await _run_stages(request, llm, front_end, outcome, started)
+    except (LLMError, ContextError) as error:
         record.status, record.error = LoopStatus.ERROR, str(error)
     except BudgetExhausted as error:
         record.status = LoopStatus.UNVALIDATED
         record.error = str(error)
     except asyncio.CancelledError:
-        record.status, record.error = LoopStatus.ERROR, "Cancelled by the user."
-        _finish(record, llm, request, started)
+        record.status, record.error = LoopStatus.CANCELLED, CANCELLED_MESSAGE
+        finish(record, llm, request, started)
         raise
-    _finish(record, llm, request, started)
+    finish(record, llm, request, started)
     return outcome
 
 
 async def _run_stages(
     request: LoopRequest,
     llm: LLMAdapter,
-    answerer: Answerer,
-    on_progress: Callable[[ProgressEvent], None],
+    front_end: FrontEnd,
     outcome: LoopOutcome,
     started: float,
 ) -> None:
     record, spec = outcome.record, request.spec
-    context = await asyncio.to_thread(build_context, request.root, spec)
+    context = await asyncio.to_thread(build_context, request.project, spec, request.snapshot)
     record.context_omitted = context.omitted
 
     questions: list[Question] = []
-    if _needs_clarification(outcome.original_source, spec.line):
-        on_progress(ProgressEvent(Stage.CLARIFY, 0, "Checking what the spec leaves open"))
+    if spec.ambiguous:
+        front_end.progress(ProgressEvent(Stage.CLARIFY, 0, "Checking what the spec leaves open"))
         clarification = await stages.clarify(llm, context)
         record.clarification = clarification
         questions = clarification.questions if clarification.needed else []
         if questions:
-            answers = await answerer(questions)
+            answers = await front_end.ask(questions)
             if answers is None:
                 record.status = LoopStatus.NEEDS_CLARIFICATION
                 return
@@ -156,8 +126,12 @@ async def _run_stages(
         record.clarification = Clarification(needed=False)
 
     _check_budget(request.budget, llm, started)
-    on_progress(ProgressEvent(Stage.PLAN, 0, f"Planning the change to {spec.symbol}"))
+    front_end.progress(ProgressEvent(Stage.PLAN, 0, f"Planning the change to {spec.symbol}"))
     record.plan = await stages.plan(llm, context, record.answers, questions)
+    if request.review_plan and not await front_end.review_plan(spec.symbol, record.plan):
+        record.status = LoopStatus.CANCELLED
+        record.error = "The plan was not accepted, so no code was generated."
+        return
     generated_tests = await _tests_from_spec(llm, context, record.answers, questions)
 
     feedback: list[str] = []
@@ -165,7 +139,7 @@ async def _run_stages(
         _check_budget(request.budget, llm, started)
         attempt = Attempt(number=number)
         record.attempts.append(attempt)
-        on_progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}"))
+        front_end.progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}"))
         candidate = await stages.generate(
             llm, context, record.plan, record.answers, questions, feedback, number
         )
@@ -177,13 +151,17 @@ async def _run_stages(
             continue
         outcome.new_source = new_source
         record.diff = unified_diff(outcome.original_source, new_source, spec.path)
-        on_progress(ProgressEvent(Stage.VALIDATE, number, "Validating in the sandbox"))
+
+        def checking(name: str, number: int = number) -> None:
+            front_end.progress(ProgressEvent(Stage.VALIDATE, number, f"Checking {name}"))
+
         report = await validate(
             _validation_request(
                 request, context, outcome.original_source, new_source, generated_tests
-            )
+            ),
+            checking,
         )
-        attempt.report = report
+        attempt.report = outcome.report = report
         if report.passed:
             record.status = LoopStatus.VALIDATED
             return
@@ -225,7 +203,7 @@ def _validation_request(
     generated_tests: str | None,
 ) -> ValidationRequest:
     return ValidationRequest(
-        project_root=request.root,
+        project_root=request.project.root,
         module_path=request.spec.path,
         original_source=original,
         new_source=new_source,
@@ -234,6 +212,11 @@ def _validation_request(
         test_files=sorted({test.path for test in context.tests}),
         generated_tests=generated_tests,
         limits=request.limits,
+        open_buffers={
+            path: text
+            for path, text in request.project.open_buffers.items()
+            if path != request.snapshot.path
+        },
     )
 
 
@@ -247,21 +230,6 @@ def _feedback(number: int, report: ValidationReport) -> str:
     return f"attempt {number}: {failure.name} failed with:\n{output}"
 
 
-def _needs_clarification(module_source: str, line: int) -> bool:
-    """Ask the model to clarify only when the detector finds the spec ambiguous.
-
-    It reads the same snapshot of the module the loop works on, not the file again.
-    """
-    source = encode(module_source)
-    lines = LineIndex.of(source)
-    for spec in extract_specs(source, parse(source), lines):
-        first = lines.line_of(spec.start) + 1
-        last = lines.line_of(max(spec.start, spec.end - 1)) + 1
-        if first <= line <= last:
-            return assess(spec).label is Label.AMBIGUOUS
-    return False
-
-
 def _check_budget(budget: Budget, llm: LLMAdapter, started: float) -> None:
     tokens = sum(usage.prompt_tokens + usage.completion_tokens for usage in llm.usage.values())
     if tokens > budget.max_tokens:
@@ -270,7 +238,8 @@ def _check_budget(budget: Budget, llm: LLMAdapter, started: float) -> None:
         raise BudgetExhausted(f"The loop ran past its {budget.deadline_s:.0f} s deadline.")
 
 
-def _finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: float) -> None:
+def finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: float) -> None:
+    """Complete the record with what the model cost and save it."""
     record.usage = list(llm.usage.values())
     record.exchanges = list(llm.exchanges)
     record.duration_s = round(time.monotonic() - started, 3)

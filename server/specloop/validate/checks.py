@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import libcst
 
-from specloop.loop.models import CheckResult
+from specloop.validate.report import SPEC_EXAMPLES, STATIC, SYNTAX, CheckResult
 from specloop.validate.sandbox import Sandbox, SandboxLimits, SandboxResult
 
 RUFF_RULES = "F,E9,PLE"
@@ -54,7 +54,7 @@ def check_syntax(new_module: str, filename: str = "<candidate>") -> CheckResult:
     started = time.monotonic()
     problem = _syntax_problem(new_module, filename)
     return CheckResult(
-        name="syntax",
+        name=SYNTAX,
         passed=problem is None,
         output=problem or "The module parses and compiles.",
         duration_s=time.monotonic() - started,
@@ -130,7 +130,7 @@ def check_static(original_module: str, new_module: str, filename: str) -> CheckR
         after = ruff_diagnostics(new_module, filename)
     except RuffError as error:
         return CheckResult(
-            name="static", passed=False, output=str(error), duration_s=time.monotonic() - started
+            name=STATIC, passed=False, output=str(error), duration_s=time.monotonic() - started
         )
     introduced = _introduced(before, after)
     output = (
@@ -139,7 +139,7 @@ def check_static(original_module: str, new_module: str, filename: str) -> CheckR
         else "The change introduces no problems ruff can find."
     )
     return CheckResult(
-        name="static", passed=not introduced, output=output, duration_s=time.monotonic() - started
+        name=STATIC, passed=not introduced, output=output, duration_s=time.monotonic() - started
     )
 
 
@@ -220,7 +220,8 @@ def _parse_ruff(stdout: bytes) -> list[Diagnostic]:
 # ---------------------------------------------------------------- doctests and tests
 
 
-SPEC_EXAMPLES = "specloop_spec_examples.txt"
+SPEC_EXAMPLES_FILE = "specloop_spec_examples.txt"
+_PASSED = re.compile(r"\b(\d+) passed\b")
 
 
 async def run_tests(
@@ -240,7 +241,8 @@ async def run_tests_with_status(
         checked = CheckResult(name=name, passed=True, output=output, duration_s=duration)
         return checked, result.returncode
     checked = _pytest_result(name, result, duration)
-    return checked.model_copy(update={"evidence": checked.passed}), result.returncode
+    update = {"evidence": checked.passed, "count": _passed_count(result.stdout)}
+    return checked.model_copy(update=update), result.returncode
 
 
 async def run_spec_examples(
@@ -250,13 +252,15 @@ async def run_spec_examples(
     module = module_relpath.removesuffix(".py").replace("/", ".")
     top = symbol.split(".")[0]
     setup = f">>> from {module} import *\n>>> from {module} import {top}\n\n"
-    examples_file = str(PurePosixPath(module_relpath).parent / SPEC_EXAMPLES)
+    examples_file = str(PurePosixPath(module_relpath).parent / SPEC_EXAMPLES_FILE)
     sandbox.write(examples_file, setup + examples)
     result, duration = await _pytest(
-        sandbox, [f"--doctest-glob={SPEC_EXAMPLES}", examples_file], limits
+        sandbox, [f"--doctest-glob={SPEC_EXAMPLES_FILE}", examples_file], limits
     )
-    checked = _pytest_result("spec examples", result, duration)
-    return checked.model_copy(update={"evidence": checked.passed})
+    checked = _pytest_result(SPEC_EXAMPLES, result, duration)
+    # pytest counts the whole doctest file as one test; the user counts examples.
+    count = sum(1 for line in examples.splitlines() if line.lstrip().startswith(">>>"))
+    return checked.model_copy(update={"evidence": checked.passed, "count": count})
 
 
 async def _pytest(
@@ -273,6 +277,11 @@ def _pytest_result(name: str, result: SandboxResult, duration: float) -> CheckRe
         summary = _last_line(result.stdout) or "The tests passed."
         return CheckResult(name=name, passed=True, output=summary, duration_s=duration)
     return CheckResult(name=name, passed=False, output=failure_report(result), duration_s=duration)
+
+
+def _passed_count(stdout: str) -> int | None:
+    match = _PASSED.search(_last_line(stdout))
+    return int(match.group(1)) if match else None
 
 
 def failure_report(result: SandboxResult) -> str:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from specloop.loop.models import CheckResult, ValidationReport
 from specloop.validate.checks import (
     check_static,
     check_syntax,
@@ -36,11 +35,20 @@ from specloop.validate.checks import (
     run_tests,
     run_tests_with_status,
 )
+from specloop.validate.report import (
+    EXISTING_TESTS,
+    GENERATED_TESTS,
+    SPEC_EXAMPLES,
+    STATIC,
+    SYNTAX,
+    CheckResult,
+    ValidationReport,
+)
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 log = logging.getLogger(__name__)
 
-GENERATED_TESTS = "test_specloop_generated.py"
+GENERATED_TESTS_FILE = "test_specloop_generated.py"
 _COLLECTION_ERROR = 2  # pytest's exit status when test files fail to import
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
@@ -63,17 +71,24 @@ class ValidationRequest:
     test_files: list[str]
     """Relative paths of existing tests that mention the symbol."""
     generated_tests: str | None
-    """pytest code written from the spec; placed next to the module as GENERATED_TESTS."""
+    """pytest code written from the spec; placed next to the module as GENERATED_TESTS_FILE."""
     limits: SandboxLimits = field(default_factory=SandboxLimits)
+    open_buffers: Mapping[str, str] = field(default_factory=dict)
+    """Relative path -> text of the editor's unsaved buffers: the sandbox's copy of the
+    project holds these instead of the files on disk, so the tests see what the user sees."""
 
 
-async def validate(request: ValidationRequest) -> ValidationReport:
-    """Run the checks in order and stop at the first failure."""
+async def validate(
+    request: ValidationRequest, on_check: Callable[[str], None] = lambda name: None
+) -> ValidationReport:
+    """Run the checks in order and stop at the first failure; ``on_check`` hears each start."""
     report = ValidationReport()
     module = _relative(request.project_root, request.module_path)
+    on_check(SYNTAX)
     report.checks.append(check_syntax(request.new_source, module))
     if not report.checks[-1].passed:
         return report
+    on_check(STATIC)
     static = await asyncio.to_thread(
         check_static, request.original_source, request.new_source, module
     )
@@ -85,7 +100,8 @@ async def validate(request: ValidationRequest) -> ValidationReport:
         return report
     async with Sandbox() as sandbox:
         await asyncio.to_thread(_fill, sandbox, request, module)
-        for step in steps:
+        for name, step in steps:
+            on_check(name)
             result = await step(sandbox)
             report.checks.append(result)
             if not result.passed:
@@ -93,19 +109,22 @@ async def validate(request: ValidationRequest) -> ValidationReport:
     return report
 
 
-_Step = Callable[[Sandbox], Awaitable[CheckResult]]
+_Step = tuple[str, Callable[[Sandbox], Awaitable[CheckResult]]]
 
 
 def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]:
     limits = request.limits
     examples = request.spec_examples
     if examples:
-        yield lambda sandbox: run_spec_examples(sandbox, module, request.symbol, examples, limits)
+        yield (
+            SPEC_EXAMPLES,
+            lambda sandbox: run_spec_examples(sandbox, module, request.symbol, examples, limits),
+        )
     tests = [_relative(request.project_root, path) for path in request.test_files]
     if tests:
-        yield lambda sandbox: run_tests(sandbox, tests, limits, "tests")
+        yield EXISTING_TESTS, lambda sandbox: run_tests(sandbox, tests, limits, EXISTING_TESTS)
     if request.generated_tests is not None:
-        yield lambda sandbox: _run_generated_tests(sandbox, request, module)
+        yield GENERATED_TESTS, lambda sandbox: _run_generated_tests(sandbox, request, module)
 
 
 async def _run_generated_tests(
@@ -113,7 +132,7 @@ async def _run_generated_tests(
 ) -> CheckResult:
     """Spec tests count as evidence only if they fail on the code before the change."""
     path, limits = _generated_tests_path(module), request.limits
-    on_new, status = await run_tests_with_status(sandbox, [path], limits, "generated tests")
+    on_new, status = await run_tests_with_status(sandbox, [path], limits, GENERATED_TESTS)
     if status == _COLLECTION_ERROR:
         return on_new.model_copy(
             update={
@@ -127,7 +146,7 @@ async def _run_generated_tests(
         return on_new
     sandbox.write(module, request.original_source)
     try:
-        on_old = await run_tests(sandbox, [path], limits, "generated tests")
+        on_old = await run_tests(sandbox, [path], limits, GENERATED_TESTS)
     finally:
         sandbox.write(module, request.new_source)
     if on_old.passed:
@@ -142,7 +161,7 @@ async def _run_generated_tests(
 
 
 def _generated_tests_path(module: str) -> str:
-    return str(PurePosixPath(module).parent / GENERATED_TESTS)
+    return str(PurePosixPath(module).parent / GENERATED_TESTS_FILE)
 
 
 # ---------------------------------------------------------------- filling the sandbox
@@ -151,7 +170,16 @@ def _generated_tests_path(module: str) -> str:
 def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
     tests = [_relative(request.project_root, path) for path in request.test_files]
     files = project_files(request.project_root, module, tests)
-    sandbox.copy_in(request.project_root, [path for path in files if path != module])
+    buffers = {
+        _relative(request.project_root, path): text
+        for path, text in request.open_buffers.items()
+        if path.endswith((".py", ".pyi"))
+    }
+    sandbox.copy_in(
+        request.project_root, [path for path in files if path != module and path not in buffers]
+    )
+    for path, text in buffers.items():
+        sandbox.write(path, text)
     sandbox.write(module, request.new_source)
     if request.generated_tests is not None:
         sandbox.write(_generated_tests_path(module), request.generated_tests)

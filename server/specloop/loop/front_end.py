@@ -1,0 +1,62 @@
+"""How a run talks to whoever started it: the front-end protocol and what passes through it.
+
+The terminal (`specloop implement`), the language server and the benchmarks each
+implement `FrontEnd`; the run (`loop/orchestrate.py`) and the runner call it and never
+know which one they talk to. Every method may take as long as the user takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from specloop.loop.models import Answer, Plan, Question, Stage
+
+if TYPE_CHECKING:
+    from specloop.loop.orchestrate import Proposal
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: Stage
+    attempt: int
+    message: str
+
+    def line(self) -> str:
+        """One line for a progress bar or a log: ``[generate] attempt 2: Writing charge``."""
+        attempt = f" attempt {self.attempt}:" if self.attempt else ""
+        return f"[{self.stage.value}]{attempt} {self.message}"
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What became of a proposal: applied, or why not (a sentence the user can act on)."""
+
+    applied: bool
+    reason: str | None = None
+
+
+class FrontEnd(Protocol):
+    def progress(self, event: ProgressEvent) -> None:
+        """Show what the run is doing now."""
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        """Answers to the clarifying questions; None when the user declined to answer."""
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        """Whether the user accepts the plan before any code is generated."""
+
+    async def offer(self, proposal: Proposal) -> Offered:
+        """Offer a validated change for review; only validated changes are ever offered."""
+
+
+def assume_defaults(questions: Sequence[Question]) -> list[Answer]:
+    """Non-interactive runs take each question's stated assumption (or its first option)."""
+    answers = []
+    for question in questions:
+        choice = question.assumption if question.assumption in question.options else None
+        answers.append(
+            Answer(question_id=question.id, answer=choice or question.options[0], assumed=True)
+        )
+    return answers

@@ -1,0 +1,98 @@
+"""What validation found: one `CheckResult` per check, the `ValidationReport`, and its evidence.
+
+These are the contracts `validate/` hands to the loop (and the loop to its records and
+front ends), so they live here, where the checks that make them live; `loop/` imports
+them, never the other way round.
+
+``ValidationReport.passed`` is the one definition of "validated": every check passed and
+at least one of them exercised the new code. ``evidence_summary`` is the one sentence
+every front end shows next to a validated change.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SYNTAX = "syntax"
+STATIC = "static"
+SPEC_EXAMPLES = "spec examples"
+EXISTING_TESTS = "tests"
+GENERATED_TESTS = "generated tests"
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    passed: bool
+    output: str = ""
+    duration_s: float = 0.0
+    evidence: bool = Field(
+        default=False,
+        description="It ran the new code against real expectations and they held: "
+        "examples from the spec, existing tests, or spec tests that fail on the old code.",
+    )
+    count: int | None = Field(
+        default=None, description="How many examples or tests ran, when the check counts them."
+    )
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    checks: list[CheckResult] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Every check passed and at least one of them exercised the new code."""
+        return self.all_checks_passed and self.has_evidence
+
+    @property
+    def all_checks_passed(self) -> bool:
+        return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def has_evidence(self) -> bool:
+        return any(check.passed and check.evidence for check in self.checks)
+
+    def first_failure(self) -> CheckResult | None:
+        return next((check for check in self.checks if not check.passed), None)
+
+
+def evidence_summary(report: ValidationReport) -> str:
+    """What was checked, as a user reads it next to a change.
+
+    ``validated: 5 checks — syntax, ruff, 1 spec example, 2 existing tests, 2 spec tests
+    that fail on the old code``; a check that passed without counting as evidence says so.
+    """
+    phrases = [_phrase(check) for check in report.checks]
+    verdict = "validated" if report.passed else "not validated"
+    count = len(report.checks)
+    return f"{verdict}: {count} check{'s' if count != 1 else ''} — {', '.join(phrases)}"
+
+
+def _phrase(check: CheckResult) -> str:
+    if not check.passed:
+        return f"{_name(check)} FAILED"
+    if check.name in (SYNTAX, STATIC):
+        return _name(check)
+    if not check.evidence:
+        return f"{_name(check)} (not counted: they show nothing about the change)"
+    return _counted(check)
+
+
+def _name(check: CheckResult) -> str:
+    return {STATIC: "ruff", GENERATED_TESTS: "spec tests"}.get(check.name, check.name)
+
+
+def _counted(check: CheckResult) -> str:
+    nouns = {
+        SPEC_EXAMPLES: ("spec example", "spec examples", ""),
+        EXISTING_TESTS: ("existing test", "existing tests", ""),
+        GENERATED_TESTS: ("spec test", "spec tests", " that fail on the old code"),
+    }
+    singular, plural, tail = nouns.get(check.name, (check.name, check.name, ""))
+    if check.count is None:
+        return f"{plural}{tail}"
+    fails = tail.replace("fail", "fails") if check.count == 1 else tail
+    return f"{check.count} {singular if check.count == 1 else plural}{fails}"
