@@ -10,7 +10,12 @@ import pytest
 
 from specloop.validate import pipeline
 from specloop.validate.checks import check_static, check_syntax, run_spec_examples, run_tests
-from specloop.validate.pipeline import GENERATED_TESTS_FILE, ValidationRequest, project_files, validate
+from specloop.validate.pipeline import (
+    GENERATED_TESTS_FILE,
+    ValidationRequest,
+    project_files,
+    validate,
+)
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 LIMITS = SandboxLimits(wall_s=20.0)
