@@ -14,6 +14,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor, Tree
 
 from specloop.analysis.parsing import python_language
+from specloop.analysis.text import LineIndex
 
 _DEFINITIONS = """
 (function_definition name: (identifier) @name) @definition
@@ -67,6 +68,24 @@ def module_symbols(tree: Tree) -> list[Symbol]:
             roots.append(symbol)
         open_parents.append(symbol)
     return roots
+
+
+def symbol_path_at(symbols: list[Symbol], lines: LineIndex, line: int) -> list[Symbol]:
+    """The symbols whose lines include 0-based ``line``, outermost first (empty at module level)."""
+    path: list[Symbol] = []
+    level = symbols
+    while True:
+        inner = next(
+            (s for s in level if lines.line_of(s.start) <= line <= lines.line_of(s.end)), None
+        )
+        if inner is None:
+            return path
+        path.append(inner)
+        level = inner.children
+
+
+def qualified_name(path: list[Symbol]) -> str:
+    return ".".join(symbol.name for symbol in path)
 
 
 def _symbol(definition: Node, name: Node) -> Symbol:

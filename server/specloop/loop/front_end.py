@@ -35,6 +35,8 @@ class Offered:
 
     applied: bool
     reason: str | None = None
+    conflict: bool = False
+    """Not applied because the user changed the target meanwhile: running again may help."""
 
 
 class FrontEnd(Protocol):

@@ -76,13 +76,27 @@ class Finished:
     outcome: LoopOutcome
 
 
-async def run(
-    request: RunRequest, provider: ModelProvider, front_end: FrontEnd
-) -> Refused | Finished:
-    """Run the loop on the target at ``request.line`` and offer the result if it validated."""
+async def resolve(request: RunRequest) -> LoopSpec | Refused:
+    """The target at ``request.line`` with its specs, or why there is none."""
     spec = await asyncio.to_thread(resolve_target, request.snapshot, request.line)
-    if isinstance(spec, TargetError):
-        return Refused(spec.reason)
+    return Refused(spec.reason) if isinstance(spec, TargetError) else spec
+
+
+async def run(
+    request: RunRequest,
+    provider: ModelProvider,
+    front_end: FrontEnd,
+    spec: LoopSpec | None = None,
+) -> Refused | Finished:
+    """Run the loop on the target at ``request.line`` and offer the result if it validated.
+
+    ``spec`` is the target as `resolve` found it, for callers that needed it first.
+    """
+    if spec is None:
+        resolved = await resolve(request)
+        if isinstance(resolved, Refused):
+            return resolved
+        spec = resolved
 
     def note(message: str) -> None:
         front_end.progress(ProgressEvent(Stage.PREPARE, 0, message))

@@ -40,12 +40,23 @@ def environment_secrets(extra_names: Iterable[str] = ()) -> list[str]:
 
 
 def save(record: RunRecord, secret_names: Iterable[str] = ()) -> Path:
+    text = record.model_dump_json(indent=2)
+    return save_document(record.id, ".json", text, secret_names)
+
+
+def save_document(run_id: str, suffix: str, text: str, secret_names: Iterable[str] = ()) -> Path:
+    """Write a run's record, or a view of it (``.md`` report, ``.diff``), redacted.
+
+    Records hold code and prompts: they are created readable by the user alone.
+    """
     directory = runs_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    text = redact(record.model_dump_json(indent=2), environment_secrets(secret_names))
-    path = directory / f"{record.id}.json"
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{run_id}{suffix}"
+    temporary = path.with_name(f".{path.name}.tmp")
+    data = redact(text, environment_secrets(secret_names)).encode("utf-8")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
     os.replace(temporary, path)
     return path
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from specloop.analysis.documents import ContentChange, Document
 from specloop.analysis.findings import CODE, SOURCE, Finding, documentation_uri
 from specloop.analysis.symbols import Symbol, SymbolKind
-from specloop.analysis.text import ColumnUnit, TextPoint
+from specloop.analysis.text import ColumnUnit, TextPoint, units_in
 from specloop.config import Severity
+from specloop.refactor.edits import LineEdit, split_lines
+
+ANNOTATION_ID = "specloop"
 
 _UNITS = {
     types.PositionEncodingKind.Utf8: ColumnUnit.UTF8,
@@ -107,3 +112,71 @@ def lsp_diagnostic(
         source=SOURCE,
         data={"label": finding.label.value, "facets": finding.facets_data()},
     )
+
+
+def lsp_text_edits(text: str, edits: Sequence[LineEdit], unit: ColumnUnit) -> list[types.TextEdit]:
+    """Line edits (columns in code points, on ``text``) as TextEdits in the client's unit."""
+    lines = split_lines(text)
+    return [
+        types.TextEdit(
+            range=types.Range(
+                start=_lsp_point(lines, edit.start_line, edit.start_column, unit),
+                end=_lsp_point(lines, edit.end_line, edit.end_column, unit),
+            ),
+            new_text=edit.new_text,
+        )
+        for edit in edits
+    ]
+
+
+def _lsp_point(lines: list[str], line: int, column: int, unit: ColumnUnit) -> types.Position:
+    prefix = lines[line][:column] if line < len(lines) else ""
+    return types.Position(line=line, character=units_in(prefix, unit))
+
+
+def lsp_workspace_edit(
+    uri: str,
+    version: int | None,
+    edits: list[types.TextEdit],
+    annotation: types.ChangeAnnotation | None,
+    capabilities: types.ClientCapabilities,
+) -> types.WorkspaceEdit:
+    """The edit in the richest shape the client takes (as ruff server's edit.rs chooses).
+
+    ``documentChanges`` carry the document version the edits were made for, so a client
+    refuses them if the user typed since; with annotation support, the annotation (its
+    label and description carry the evidence) asks the client to show the change for
+    review first. Clients without ``documentChanges`` get plain ``changes``.
+    """
+    workspace_edit = capabilities.workspace.workspace_edit if capabilities.workspace else None
+    if workspace_edit is None or not workspace_edit.document_changes:
+        return types.WorkspaceEdit(changes={uri: list(edits)})
+    annotations = annotation is not None and workspace_edit.change_annotation_support is not None
+    text_edits: list[types.TextEdit | types.AnnotatedTextEdit] = list(edits)
+    change_annotations = None
+    if annotations and annotation is not None:
+        text_edits = [
+            types.AnnotatedTextEdit(
+                range=edit.range, new_text=edit.new_text, annotation_id=ANNOTATION_ID
+            )
+            for edit in edits
+        ]
+        change_annotations = {ANNOTATION_ID: annotation}
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                edits=text_edits,
+            )
+        ],
+        change_annotations=change_annotations,
+    )
+
+
+def supports_change_annotations(capabilities: types.ClientCapabilities) -> bool:
+    """Whether the client shows annotated changes for review (VS Code's Refactor Preview)."""
+    workspace = capabilities.workspace
+    edit = workspace.workspace_edit if workspace else None
+    return bool(edit and edit.document_changes and edit.change_annotation_support is not None)

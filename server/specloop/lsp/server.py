@@ -23,6 +23,12 @@ from specloop.analysis.symbols import module_symbols
 from specloop.analysis.text import encode
 from specloop.config import SETTINGS_SECTION, Settings, format_problems, load_settings
 from specloop.lsp import convert
+from specloop.lsp.loop_feature import (
+    CLARIFY_COMMAND,
+    IMPLEMENT_COMMAND,
+    CommandTarget,
+    LoopFeature,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,7 @@ class SpecloopServer(LanguageServer):
         )
         self.documents = DocumentStore()
         self.settings = Settings()
+        self.loop = LoopFeature(self)
         self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
 
     def apply_settings(self, raw: object) -> None:
@@ -246,6 +253,39 @@ async def pull_diagnostics(
         return types.RelatedFullDocumentDiagnosticReport(items=[])
     diagnostics = await ls.diagnostics_off_loop_if_large(document)
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+    ),
+)
+def code_action(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    document = ls.document(params.text_document.uri)
+    if document is None:
+        return []
+    return ls.loop.code_actions(document, params)
+
+
+@server.command(IMPLEMENT_COMMAND)
+async def implement(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]:
+    return await ls.loop.run_command(ls.loop.implement(target))
+
+
+@server.command(CLARIFY_COMMAND)
+async def clarify_todo(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]:
+    return await ls.loop.run_command(ls.loop.clarify(target))
+
+
+@server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+def cancel_progress(ls: SpecloopServer, params: types.WorkDoneProgressCancelParams) -> None:
+    ls.loop.cancel_progress(str(params.token))
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: SpecloopServer, params: None) -> None:
+    await ls.loop.shutdown()
 
 
 def _resynchronise(ls: SpecloopServer, uri: str, version: int | None) -> None:

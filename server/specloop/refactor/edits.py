@@ -42,6 +42,53 @@ def minimal_edits(old: str, new: str) -> list[LineEdit]:
     ]
 
 
+def rebase(
+    base: str, current: str, edits: Sequence[LineEdit], protected: tuple[int, int]
+) -> list[LineEdit] | None:
+    """``edits`` (made against ``base``) moved onto ``current``, where the user went on typing.
+
+    None when a change from ``base`` to ``current`` overlaps an edited line or a line of
+    ``protected`` (0-based first and last line, inclusive: the definition being replaced):
+    applying the edits then would overwrite what the user typed. A change elsewhere,
+    including lines inserted right above or below, only shifts the edits below it.
+    """
+    if base == current:
+        return list(edits)
+    matcher = difflib.SequenceMatcher(None, split_lines(base), split_lines(current), autojunk=False)
+    typed = [
+        (start, end, new_end - new_start)
+        for start, end, new_start, new_end in _changed_ranges(matcher.get_opcodes())
+    ]
+    guarded = [(edit.start_line, edit.end_line) for edit in edits]
+    guarded.append((protected[0], protected[1] + 1))
+    if any(_overlap(start, end, guard) for start, end, _ in typed for guard in guarded):
+        return None
+    moved = []
+    for edit in edits:
+        shift = sum(size - (end - start) for start, end, size in typed if end <= edit.start_line)
+        moved.append(
+            LineEdit(
+                edit.start_line + shift,
+                edit.start_column,
+                edit.end_line + shift,
+                edit.end_column,
+                edit.new_text,
+            )
+        )
+    return moved
+
+
+def _overlap(start: int, end: int, guard: tuple[int, int]) -> bool:
+    """Whether lines ``start:end`` of the base (an insertion when equal) touch ``guard``."""
+    guard_start, guard_end = guard
+    if start == end:  # lines inserted before line ``start``
+        inside = guard_start < start < guard_end
+        return inside or guard_start == guard_end == start
+    if guard_start == guard_end:  # an edit that inserts before line ``guard_start``
+        return start <= guard_start < end
+    return start < guard_end and guard_start < end
+
+
 def _changed_ranges(
     opcodes: Sequence[tuple[str, int, int, int, int]],
 ) -> Iterator[tuple[int, int, int, int]]:

@@ -1,0 +1,212 @@
+"""The loop's front end in an editor: `$/progress`, `showMessageRequest`, `applyEdit`.
+
+Questions become message requests whose buttons are the options; a dismissed question
+takes its stated assumption, and the run record says so. A validated change becomes
+one `workspace/applyEdit`, shaped by what the client supports:
+- with change annotations (VS Code): a versioned edit whose annotation needs
+  confirmation and carries the evidence, so the editor shows it for review first;
+- without them (Neovim): the diff is shown first (as a document when the client can
+  open one, else in the message) and the edit is sent only after an explicit Apply.
+The editor's buffer is the truth: if the user typed while the loop ran, the edit is
+moved onto the new text when the typing was elsewhere, and refused when it touched the
+target — never written over the user's typing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from specloop.analysis.documents import DocumentStore
+from specloop.analysis.text import ColumnUnit
+from specloop.loop import records
+from specloop.loop.front_end import Offered, ProgressEvent
+from specloop.loop.models import Answer, Plan, Question
+from specloop.lsp import convert
+from specloop.refactor.edits import LineEdit, rebase
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+
+    from specloop.loop.orchestrate import Proposal
+
+log = logging.getLogger(__name__)
+
+APPLY = "Apply"
+DISCARD = "Discard"
+GENERATE = "Generate"
+CANCEL = "Cancel"
+_DIFF_LINES_IN_MESSAGE = 60
+
+
+class EditorFrontEnd:
+    """One run's conversation with the editor about one document."""
+
+    def __init__(
+        self,
+        server: LanguageServer,
+        documents: DocumentStore,
+        uri: str,
+        token: str | None,
+        secret_names: tuple[str, ...] = (),
+    ) -> None:
+        self.server = server
+        self.documents = documents
+        self.uri = uri
+        self.token = token
+        self.secret_names = secret_names
+
+    @property
+    def unit(self) -> ColumnUnit:
+        return self.documents.unit
+
+    @property
+    def capabilities(self) -> types.ClientCapabilities:
+        return self.server.client_capabilities
+
+    # ------------------------------------------------------------------ progress
+
+    def progress(self, event: ProgressEvent) -> None:
+        self.report(event.line())
+
+    def report(self, message: str) -> None:
+        if self.token is not None:
+            self.server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message, cancellable=True)
+            )
+
+    # ------------------------------------------------------------------ questions
+
+    async def choose(
+        self,
+        message: str,
+        options: Sequence[str],
+        kind: types.MessageType = types.MessageType.Info,
+    ) -> str | None:
+        """The option the user picked, or None when the message was dismissed."""
+        self.report("Waiting for your answer")
+        picked = await self.server.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=kind,
+                message=message,
+                actions=[types.MessageActionItem(title=option) for option in options],
+            )
+        )
+        return picked.title if picked is not None and picked.title in options else None
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        answers = []
+        for question in questions:
+            choice = await self.choose(
+                f"specloop: {question.text} (Dismiss to assume: {question.assumption})",
+                question.options,
+            )
+            if choice is None:
+                answers.append(
+                    Answer(question_id=question.id, answer=question.assumption, assumed=True)
+                )
+            else:
+                answers.append(Answer(question_id=question.id, answer=choice, assumed=False))
+        return answers
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        steps = "\n".join(f"{number}. {step}" for number, step in enumerate(plan.steps, 1))
+        message = f"specloop plans this change to `{symbol}`:\n{steps}\nGenerate code from it?"
+        return await self.choose(message, [GENERATE, CANCEL]) == GENERATE
+
+    # ------------------------------------------------------------------ the change
+
+    async def offer(self, proposal: Proposal) -> Offered:
+        edits = self._onto_current(proposal)
+        if isinstance(edits, Offered):
+            return edits
+        if not convert.supports_change_annotations(self.capabilities):
+            if not await self._reviewed(proposal):
+                return Offered(False, "You discarded the change after reviewing its diff.")
+            edits = self._onto_current(proposal)  # The user may have typed while reading.
+            if isinstance(edits, Offered):
+                return edits
+        current = self.documents.get(self.uri)
+        assert current is not None  # _onto_current checked it is open
+        symbol = proposal.spec.symbol
+        annotation = types.ChangeAnnotation(
+            label=f"specloop: {symbol} ({proposal.evidence.split(' — ')[0]})",
+            needs_confirmation=True,
+            description=proposal.evidence,
+        )
+        edit = convert.lsp_workspace_edit(
+            self.uri,
+            current.version,
+            convert.lsp_text_edits(current.text, edits, self.unit),
+            annotation,
+            self.capabilities,
+        )
+        self.report("Waiting for you to review the change")
+        result = await self.server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=f"specloop: implement {symbol}")
+        )
+        if result.applied:
+            return Offered(True)
+        reason = result.failure_reason or (
+            "the editor did not apply it (it was declined in review, or the file changed)"
+        )
+        return Offered(False, f"The change was not applied: {reason}.")
+
+    def _onto_current(self, proposal: Proposal) -> list[LineEdit] | Offered:
+        """The proposal's edits for the document as it is now, or why they cannot be."""
+        current = self.documents.get(self.uri)
+        if current is None:
+            return Offered(
+                False, "The file was closed while specloop worked on it; open it and run again."
+            )
+        edits = rebase(proposal.base.text, current.text, proposal.edits, proposal.target_lines)
+        if edits is None:
+            return Offered(
+                False,
+                f"You edited `{proposal.spec.symbol}` while specloop worked on it, so its "
+                "validated change was not applied: it would have overwritten your typing.",
+                conflict=True,
+            )
+        return edits
+
+    async def _reviewed(self, proposal: Proposal) -> bool:
+        """Diff first, for clients that apply edits without showing them: Apply or Discard."""
+        path = records.save_document(proposal.run_id, ".diff", proposal.diff, self.secret_names)
+        shown = False
+        if self._can_show_documents():
+            result = await self.server.window_show_document_async(
+                types.ShowDocumentParams(uri=path.as_uri(), take_focus=False)
+            )
+            shown = result.success
+        intro = f"specloop {proposal.evidence} for `{proposal.spec.symbol}`."
+        if shown:
+            message = f"{intro} Its diff is open beside your code. Apply it?"
+        else:
+            message = f"{intro}\n{_excerpt(proposal.diff, path)}\nApply it?"
+        return await self.choose(message, [APPLY, DISCARD]) == APPLY
+
+    def _can_show_documents(self) -> bool:
+        window = self.capabilities.window
+        return bool(window and window.show_document and window.show_document.support)
+
+    async def show_document(self, run_id: str, suffix: str, text: str) -> str:
+        """Save a view of the run and open it if the client can; where it is, as a sentence."""
+        path = records.save_document(run_id, suffix, text, self.secret_names)
+        if self._can_show_documents():
+            result = await self.server.window_show_document_async(
+                types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+            )
+            if result.success:
+                return f"The report is open ({path})."
+        return f"The report is in {path}."
+
+
+def _excerpt(diff: str, path: object) -> str:
+    lines = diff.splitlines()
+    if len(lines) <= _DIFF_LINES_IN_MESSAGE:
+        return diff.rstrip("\n")
+    shown = "\n".join(lines[:_DIFF_LINES_IN_MESSAGE])
+    return f"{shown}\n… ({len(lines) - _DIFF_LINES_IN_MESSAGE} more lines in {path})"

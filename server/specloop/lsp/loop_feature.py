@@ -1,0 +1,472 @@
+"""The loop as a language feature: code actions, the commands behind them, and their runs.
+
+`LoopFeature` owns everything the loop needs in the server (as esbonio's features
+do): the running loops (one per symbol; others run alongside), their progress
+tokens, the model provider that keeps the embedded model warm for the server's
+lifetime, and the background import of litellm once the user first asks for code
+actions. Handlers in `server.py` stay one line each.
+
+- Listing code actions is cheap: the document's own tree, no model, no import.
+- **Implement** runs `loop.orchestrate.run` with an `EditorFrontEnd`, inside the
+  `workspace/executeCommand` request (so cancelling the request, or the progress,
+  stops the model call and the sandbox), and tells the user how it ended.
+- **Clarify this TODO** needs no model: the detector's facets become questions
+  (`loop.todo_clarify`); with a model configured, the clarify stage asks first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from specloop.analysis.documents import Document
+from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_specs
+from specloop.analysis.index import index_module
+from specloop.analysis.specs import SpecKind
+from specloop.analysis.symbols import Symbol, module_symbols, qualified_name, symbol_path_at
+from specloop.loop import orchestrate, provisioning, todo_clarify
+from specloop.loop.models import LoopSpec, LoopStatus
+from specloop.loop.provisioning import ModelProvider
+from specloop.loop.rendering import render_record
+from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
+from specloop.lsp import convert
+from specloop.lsp.editor_front_end import EditorFrontEnd
+from specloop.refactor.edits import minimal_edits
+
+if TYPE_CHECKING:
+    from specloop.lsp.server import SpecloopServer
+
+log = logging.getLogger(__name__)
+
+IMPLEMENT_COMMAND = "specloop.implement"
+CLARIFY_COMMAND = "specloop.clarifyTodo"
+CLARIFY_TITLE = "Clarify this TODO"
+RUN_AGAIN = "Run again"
+_SHUTDOWN_GRACE_S = 10.0
+
+
+@attrs.define
+class CommandTarget:
+    """What a code action's command is about: a document version and a cursor position."""
+
+    uri: str
+    version: int | None
+    position: types.Position
+
+
+class LoopFeature:
+    def __init__(self, server: SpecloopServer) -> None:
+        self.server = server
+        self.provider = ModelProvider()
+        self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
+        self._by_token: dict[str, asyncio.Task[Any]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._warming: asyncio.Task[Any] | None = None
+
+    # ------------------------------------------------------------------ code actions
+
+    def code_actions(
+        self, document: Document, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        """Clarify (on an ambiguous TODO) and Implement (in a function or class)."""
+        self._warm_up()
+        line = min(max(params.range.start.line, 0), document.lines.line_count - 1)
+        target = CommandTarget(document.uri, document.version, params.range.start)
+        arguments = [_arguments(target)]
+        finding = self._ambiguous_todo_at(document, line)
+        actions: list[types.CodeAction] = []
+        if finding is not None:
+            actions.append(
+                types.CodeAction(
+                    title=CLARIFY_TITLE,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=_diagnostics_on(params.context.diagnostics, line) or None,
+                    command=types.Command(
+                        title=CLARIFY_TITLE, command=CLARIFY_COMMAND, arguments=arguments
+                    ),
+                )
+            )
+        path = self._target_path(document, line)
+        if path:
+            title = f"Implement `{qualified_name(path)}` with specloop"
+            actions.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.RefactorRewrite,
+                    command=types.Command(
+                        title=title, command=IMPLEMENT_COMMAND, arguments=arguments
+                    ),
+                )
+            )
+        return [action for action in actions if _wanted(action, params.context.only)]
+
+    def _ambiguous_todo_at(self, document: Document, line: int) -> Finding | None:
+        markers = self.server.settings.diagnostics.markers
+        findings = ambiguous(find_specs(document.source, document.tree, document.lines, markers))
+        for finding in findings:
+            spec = finding.spec
+            first = document.lines.line_of(spec.start)
+            last = document.lines.line_of(max(spec.start, spec.end - 1))
+            if spec.kind is SpecKind.COMMENT and first <= line <= last:
+                return finding
+        return None
+
+    def _target_path(self, document: Document, line: int) -> list[Symbol]:
+        """The definitions around ``line``; a comment right above a definition belongs to it."""
+        symbols = module_symbols(document.tree)
+        below = symbol_path_at(symbols, document.lines, line + 1)
+        text = document.lines.line_bytes(document.source, line).strip()
+        if text.startswith(b"#") and below and document.lines.line_of(below[-1].start) == line + 1:
+            return below
+        return symbol_path_at(symbols, document.lines, line)
+
+    def _warm_up(self) -> None:
+        """Import litellm in the background once, so the first Implement does not wait for it."""
+        if self._warming is None:
+            from specloop.loop.llm import load_litellm
+
+            self._warming = self._spawn(load_litellm())
+
+    # ------------------------------------------------------------------ commands
+
+    async def run_command(self, work: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+        """Run a command's work so that cancelling it always ends with an answer.
+
+        Two workarounds for pygls 2.1.1, whose ``workspace/executeCommand`` runs the
+        command as a separate task behind a generator (``lsp_workspace__execute_command``):
+        a command task that ends cancelled is never answered (``_run_generator`` catches
+        only ``Exception``), so a cancelled run returns ``{"status": "cancelled"}``; and
+        ``$/cancelRequest`` cancels only the outer request future, so that cancellation
+        is passed on to the task doing the work.
+        """
+        task = asyncio.current_task()
+        protocol = self.server.protocol
+        request = protocol._request_futures.get(protocol.msg_id) if protocol.msg_id else None
+        if task is not None and request is not None:
+            request.add_done_callback(lambda future: future.cancelled() and task.cancel())
+        try:
+            return await work
+        except asyncio.CancelledError:
+            return {"status": LoopStatus.CANCELLED.value}
+
+    # ------------------------------------------------------------------ implement
+
+    async def implement(self, target: CommandTarget) -> dict[str, Any]:
+        document = self._document_for(target)
+        if document is None:
+            return {"status": "refused"}
+        if not self.server.client_supports("workspace.apply_edit"):
+            return self._refuse(
+                "Your editor cannot apply edits sent by a language server "
+                "(workspace/applyEdit), so specloop cannot offer its changes there; "
+                "use `specloop implement FILE:LINE` in a terminal instead."
+            )
+        settings = self.server.settings
+        project, snapshot = self._snapshot(document)
+        request = orchestrate.RunRequest(project, snapshot, target.position.line + 1, settings)
+        spec = await orchestrate.resolve(request)
+        if isinstance(spec, orchestrate.Refused):
+            return self._refuse(spec.reason)
+        key = (document.uri, spec.symbol)
+        if key in self._running:
+            return self._refuse(
+                f"specloop is already working on `{spec.symbol}`; wait for it to finish, "
+                "or cancel it from its progress notification."
+            )
+        task = asyncio.current_task()
+        assert task is not None
+        self._running[key] = task
+        token = await self._begin_progress(f"specloop: implementing `{spec.symbol}`", task)
+        front_end = EditorFrontEnd(
+            self.server,
+            self.server.documents,
+            document.uri,
+            token,
+            provisioning.secret_names(settings),
+        )
+        summary = "Cancelled"
+        try:
+            result = await orchestrate.run(request, self.provider, front_end, spec)
+            if isinstance(result, orchestrate.Refused):
+                summary = result.reason
+                return self._refuse(result.reason)
+            summary = await self._tell(result, spec, front_end)
+            return {
+                "status": result.record.status.value,
+                "runId": result.record.id,
+                "applied": bool(result.offered and result.offered.applied),
+            }
+        finally:
+            self._running.pop(key, None)
+            self._end_progress(token, summary)
+
+    async def _tell(
+        self, result: orchestrate.Finished, spec: LoopSpec, front_end: EditorFrontEnd
+    ) -> str:
+        """Say how the run ended; the one-line summary for the progress notification."""
+        record, symbol = result.record, spec.symbol
+        if result.proposal is not None and result.offered is not None:
+            if result.offered.applied:
+                self._show(
+                    types.MessageType.Info,
+                    f"specloop applied its change to `{symbol}` — {result.proposal.evidence}.",
+                )
+                return "Applied"
+            reason = result.offered.reason or "It was not applied."
+            if result.offered.conflict:
+                self._spawn(self._offer_rerun(front_end.uri, spec.symbol, reason))
+            else:
+                self._show(types.MessageType.Warning, f"specloop: {reason}")
+            return "Not applied"
+        where = await front_end.show_document(record.id, ".md", render_record(record))
+        self._show(types.MessageType.Warning, f"{_ending(record, result)} {where}")
+        return record.status.value.replace("_", " ").capitalize()
+
+    async def _offer_rerun(self, uri: str, symbol: str, reason: str) -> None:
+        picked = await self.server.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=f"specloop: {reason} Run it again on the current code?",
+                actions=[types.MessageActionItem(title=RUN_AGAIN)],
+            )
+        )
+        document = self.server.documents.get(uri)
+        if picked is None or picked.title != RUN_AGAIN or document is None:
+            return
+        module = index_module(Path(uri), document.source, document.tree)
+        found = module.named(symbol)
+        if not found:
+            self._show(types.MessageType.Warning, f"specloop: `{symbol}` is no longer defined.")
+            return
+        position = types.Position(line=found[0].line - 1, character=0)
+        await self.implement(CommandTarget(uri, document.version, position))
+
+    # ------------------------------------------------------------------ clarify
+
+    async def clarify(self, target: CommandTarget) -> dict[str, Any]:
+        document = self._document_for(target)
+        if document is None:
+            return {"status": "refused"}
+        line = target.position.line
+        finding = self._ambiguous_todo_at(document, line)
+        if finding is None:
+            return self._refuse(
+                f"There is no ambiguous TODO on line {line + 1} any more; nothing to clarify."
+            )
+        settings = self.server.settings
+        front_end = EditorFrontEnd(
+            self.server,
+            self.server.documents,
+            document.uri,
+            None,
+            provisioning.secret_names(settings),
+        )
+        draft = todo_clarify.Draft.of(finding.spec)
+        module = index_module(Path(document.uri), document.source, document.tree)
+        definition = module.innermost(line + 1)
+        parameters = todo_clarify.parameters_of(definition.signature) if definition else []
+        if settings.model:
+            draft = await self._model_questions(document, line, draft, front_end)
+        for _ in range(todo_clarify.MAX_QUESTIONS):
+            question = todo_clarify.next_question(draft, parameters)
+            if question is None:
+                break
+            choice = await front_end.choose(f"specloop: {question.text}", question.options)
+            if choice is None:
+                self._show(types.MessageType.Info, "specloop left the TODO as it was.")
+                return {"status": "dismissed"}
+            draft = todo_clarify.answer(draft, question, choice)
+        new_text = todo_clarify.rewritten(document.source, draft).decode("utf-8", "surrogatepass")
+        current = self.server.documents.get(document.uri)
+        if current is None or current.version != document.version:
+            return self._refuse("The file changed while you answered; run Clarify again.")
+        edit = convert.lsp_workspace_edit(
+            document.uri,
+            document.version,
+            convert.lsp_text_edits(
+                document.text, minimal_edits(document.text, new_text), self.server.documents.unit
+            ),
+            types.ChangeAnnotation(label="specloop: clarify TODO", needs_confirmation=False),
+            self.server.client_capabilities,
+        )
+        result = await self.server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label="specloop: clarify TODO")
+        )
+        return {"status": "applied" if result.applied else "not applied"}
+
+    async def _model_questions(
+        self,
+        document: Document,
+        line: int,
+        draft: todo_clarify.Draft,
+        front_end: EditorFrontEnd,
+    ) -> todo_clarify.Draft:
+        """The clarify stage's questions first, when a model is configured."""
+        from specloop.loop import stages
+        from specloop.loop.context import ContextError, build_context
+        from specloop.loop.llm import LLMAdapter, LLMError
+
+        project, snapshot = self._snapshot(document)
+        request = orchestrate.RunRequest(project, snapshot, line + 1, self.server.settings)
+        spec = await orchestrate.resolve(request)
+        if isinstance(spec, orchestrate.Refused):
+            return draft
+        try:
+            context = await asyncio.to_thread(build_context, project, spec, snapshot)
+            model = await self.provider.config(self.server.settings)
+            clarification = await stages.clarify(LLMAdapter(model), context)
+        except (ContextError, LLMError, provisioning.ProvisioningError) as error:
+            self._show(
+                types.MessageType.Warning,
+                f"specloop asks without the model's questions: {error}",
+            )
+            return draft
+        for question in clarification.questions if clarification.needed else []:
+            choice = await front_end.choose(f"specloop: {question.text}", question.options)
+            if choice is not None:
+                draft = todo_clarify.answer(draft, question, choice)
+        return draft
+
+    # ------------------------------------------------------------------ lifetime
+
+    def cancel_progress(self, token: str) -> None:
+        """The user cancelled a run from its progress notification."""
+        task = self._by_token.get(token)
+        if task is not None:
+            task.cancel()
+
+    async def shutdown(self) -> None:
+        """Cancel every running loop (their sandboxes die with them) and stop the model."""
+        tasks = [*self._running.values(), *self._background]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE_S)
+        await self.provider.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _document_for(self, target: CommandTarget) -> Document | None:
+        document = self.server.documents.get(target.uri)
+        if document is None:
+            self._refuse(f"{target.uri} is not open in the editor; open it and try again.")
+        return document
+
+    def _snapshot(self, document: Document) -> tuple[Project, SourceSnapshot]:
+        """The project the document belongs to, its open buffers, and the document itself."""
+        path = Path(to_fs_path(document.uri) or document.uri)
+        root = self._root_for(path)
+        buffers = {}
+        for uri in self.server.documents.uris():
+            other = self.server.documents.get(uri)
+            other_path = to_fs_path(uri)
+            relative = relative_path(root, Path(other_path)) if other_path else None
+            if other is not None and relative is not None:
+                buffers[relative] = other.text
+        relative = relative_path(root, path) or path.name
+        snapshot = SourceSnapshot(relative, document.text, document.version)
+        buffers.pop(relative, None)
+        return Project(root, buffers), snapshot
+
+    def _root_for(self, path: Path) -> Path:
+        """The workspace folder holding ``path`` (the innermost), else the file's folder."""
+        workspace = self.server.workspace
+        candidates = [folder.uri for folder in workspace.folders.values()]
+        if workspace.root_uri:
+            candidates.append(workspace.root_uri)
+        roots = [Path(root) for uri in candidates if (root := to_fs_path(uri))]
+        inside = [root for root in roots if relative_path(root, path) is not None]
+        return max(inside, key=lambda root: len(root.parts)) if inside else path.parent
+
+    async def _begin_progress(self, title: str, task: asyncio.Task[Any]) -> str | None:
+        if not self.server.client_supports("window.work_done_progress"):
+            return None  # Progress degrades to nothing where the client cannot show it.
+        token = f"specloop-{uuid.uuid4()}"
+        try:
+            await self.server.work_done_progress.create_async(token)
+        except Exception as error:  # the client refused the token: go on without progress
+            log.warning("The client refused a progress token: %s", error)
+            return None
+        self._by_token[token] = task
+        self.server.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="Starting")
+        )
+        return token
+
+    def _end_progress(self, token: str | None, message: str) -> None:
+        if token is None:
+            return
+        self._by_token.pop(token, None)
+        with contextlib.suppress(Exception):  # the connection may be closing
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.server.work_done_progress.tokens.pop(token, None)
+
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def _refuse(self, reason: str) -> dict[str, Any]:
+        self._show(types.MessageType.Warning, f"specloop: {reason}")
+        return {"status": "refused", "reason": reason}
+
+    def _show(self, kind: types.MessageType, message: str) -> None:
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+
+def _arguments(target: CommandTarget) -> dict[str, Any]:
+    return {
+        "uri": target.uri,
+        "version": target.version,
+        "position": {"line": target.position.line, "character": target.position.character},
+    }
+
+
+def _diagnostics_on(diagnostics: Sequence[types.Diagnostic], line: int) -> list[types.Diagnostic]:
+    """The client's own ambiguous-TODO diagnostics on ``line`` (the ones the fix resolves)."""
+    return [
+        diagnostic
+        for diagnostic in diagnostics
+        if diagnostic.source == SOURCE
+        and diagnostic.code == CODE
+        and diagnostic.range.start.line <= line <= diagnostic.range.end.line
+    ]
+
+
+def _wanted(action: types.CodeAction, only: Sequence[types.CodeActionKind | str] | None) -> bool:
+    """Whether the client asked for this kind of action (``only`` lists kinds or their bases)."""
+    if not only or action.kind is None:
+        return True
+    kind = _kind(action.kind)
+    return any(kind == _kind(wanted) or kind.startswith(f"{_kind(wanted)}.") for wanted in only)
+
+
+def _kind(kind: types.CodeActionKind | str) -> str:
+    return kind.value if isinstance(kind, types.CodeActionKind) else str(kind)
+
+
+def _ending(record: Any, result: orchestrate.Finished) -> str:
+    """How a run that offered nothing ended, naming the failing check when there is one."""
+    symbol = record.spec.symbol if record.spec else "the target"
+    report = result.outcome.report
+    failure = report.first_failure() if report is not None else None
+    if record.status is LoopStatus.UNVALIDATED and failure is not None:
+        return (
+            f"specloop could not validate `{symbol}`: {failure.name} failed after "
+            f"{len(record.attempts)} attempt(s); nothing was applied."
+        )
+    if record.status is LoopStatus.UNVALIDATED:
+        return f"specloop could not validate `{symbol}`: {record.error or 'no check passed'}"
+    detail = f" {record.error}" if record.error else ""
+    status = record.status.value.replace("_", " ")
+    return f"specloop stopped on `{symbol}` ({status}); nothing was applied.{detail}"

@@ -1,0 +1,390 @@
+"""The loop in the editor, end to end over stdio: code actions, questions, progress, edits.
+
+The real server runs as a subprocess with the recorded capabilities of VS Code and
+Neovim 0.7; the model is the scripted OpenAI-compatible server, reached through
+litellm. `Editor` (tests/support/editor.py) plays the editor: it answers message
+requests, applies `workspace/applyEdit` and reports the change back with didChange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.support.editor import Editor
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.stage_script import (
+    AMBIGUOUS_MODULE,
+    EXISTING_TEST,
+    HIDDEN_TESTS,
+    MODULE,
+    SLOW,
+    TODO_LINE,
+    WRONG,
+    StageScript,
+    candidate,
+    schema_name,
+)
+
+VSCODE, NEOVIM_07 = "visual-studio-code", "neovim@v0.7.0"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)
+    (root / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
+    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM(responder=StageScript()) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_tmp() -> Iterator[Path]:
+    """The server's TMPDIR: every sandbox and temporary file it makes lands here.
+
+    Under /tmp, not pytest's 0700 tmp_path: the sandbox's unprivileged user must be able
+    to reach its folder.
+    """
+    path = Path(tempfile.mkdtemp(prefix="specloop-e2e-tmp-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest_asyncio.fixture
+async def client(tmp_path: Path, sandbox_tmp: Path) -> AsyncIterator[LanguageClient]:
+    env = {**os.environ, "SPECLOOP_RUNS_DIR": str(tmp_path / "runs"), "TMPDIR": str(sandbox_tmp)}
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "specloop", "serve"], server_env=env
+    )
+    client = await config.start()
+    yield client
+    await client.shutdown_session()
+    await client.stop()
+
+
+def settings(scripted: ScriptedLLM, **more: Any) -> dict[str, Any]:
+    return {
+        "model": "openai/scripted",
+        "apiBase": scripted.base_url,
+        "checkTimeout": 10,
+        "timeout": 30,
+        **more,
+    }
+
+
+async def start(
+    client: LanguageClient, profile: str, project: Path, scripted: ScriptedLLM, **options: Any
+) -> Editor:
+    extra = options.pop("settings", {})
+    return await Editor.start(
+        client, client_capabilities(profile), project, settings(scripted, **extra), **options
+    )
+
+
+def implement_action(actions: list[types.CodeAction]) -> types.CodeAction:
+    [action] = [a for a in actions if a.title.startswith("Implement")]
+    return action
+
+
+def passes_hidden_tests(project: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Run the task's hidden tests against ``text`` in a copy of the project."""
+    copy = project.parent / "judge"
+    copy.mkdir(exist_ok=True)
+    (copy / "pricing.py").write_text(text, encoding="utf-8")
+    (copy / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=copy,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("profile", [VSCODE, NEOVIM_07])
+async def test_implement_asks_reports_progress_and_applies_a_validated_reviewable_edit(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM, profile: str
+) -> None:
+    editor = await start(client, profile, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    actions = await editor.code_actions(uri, TODO_LINE - 1)
+    titles = [action.title for action in actions]
+    assert titles == ["Clarify this TODO", "Implement `discount` with specloop"]
+    assert implement_action(actions).kind == types.CodeActionKind.RefactorRewrite
+
+    result = await editor.execute(implement_action(actions))
+
+    assert result["status"] == "validated", client.messages
+    assert result["applied"] is True
+    # The question came as a message request whose buttons are the options.
+    [question] = [r for r in editor.requests if "negative total" in r.message]
+    assert [action.title for action in question.actions or []] == ["raise ValueError", "return 0"]
+    # One edit, for the version the run started from.
+    [applied] = editor.edits
+    if profile == VSCODE:
+        [change] = applied.edit.document_changes or []
+        assert isinstance(change, types.TextDocumentEdit)
+        assert change.text_document.version == 1
+        annotation = (applied.edit.change_annotations or {})["specloop"]
+        assert annotation.needs_confirmation is True
+        assert "validated" in annotation.label
+        for check in ("syntax", "ruff", "1 spec example", "1 existing test", "spec test"):
+            assert check in (annotation.description or ""), annotation.description
+        assert all(isinstance(edit, types.AnnotatedTextEdit) for edit in change.edits)
+    else:
+        # Neovim 0.7 ignores annotations: the diff was shown and Apply asked for first.
+        [review] = [r for r in editor.requests if "Apply it?" in r.message]
+        assert "+    if total < 0:" in review.message
+        assert [a.title for a in review.actions or []] == ["Apply", "Discard"]
+        assert applied.edit.changes is not None and applied.edit.document_changes is None
+    # Progress: a server-created token, stages reported, then the end.
+    [reports] = client.progress_reports.values()
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
+    messages = [r.message or "" for r in reports[1:-1]]
+    for stage in ("[clarify]", "[plan]", "[generate] attempt 1:", "[validate] attempt 1:"):
+        assert any(message.startswith(stage) for message in messages), messages
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    # The edited buffer passes the task's hidden tests.
+    judged = passes_hidden_tests(project, editor.text(uri))
+    assert judged.returncode == 0, judged.stdout + judged.stderr
+    assert (project / "pricing.py").read_text() == AMBIGUOUS_MODULE, "the disk is the editor's"
+
+
+async def test_a_wrong_first_candidate_is_fed_back_and_the_right_one_is_applied(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)])
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    assert result["status"] == "validated"
+    generate = [r for r in scripted.requests if schema_name(r.body) == "Candidate"]
+    assert len(generate) == 2
+    assert "spec examples failed" in generate[1].messages[-1]["content"]
+    assert passes_hidden_tests(project, editor.text(uri)).returncode == 0
+
+
+async def test_only_wrong_candidates_send_no_edit_and_say_which_check_failed(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)] * 3)
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    assert result["status"] == "unvalidated"
+    assert editor.edits == []
+    assert editor.text(uri) == AMBIGUOUS_MODULE
+    [told] = [m for m in client.messages if "could not validate" in m.message]
+    assert "spec examples failed after 3 attempt(s)" in told.message
+    # The readable report, not JSON, was opened.
+    [shown] = client.shown_documents
+    report = Path(shown.uri.removeprefix("file://")).read_text()
+    assert report.startswith(f"# specloop run {result['runId']}")
+    assert "Not validated" in report and "What spec examples said" in report
+    assert (tmp_path / "runs" / f"{result['runId']}.json").is_file()
+
+
+async def test_the_unsaved_buffers_are_what_the_loop_works_on_and_validates(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    # Unsaved: a constant above the target and a test that uses it, never written to disk.
+    editor.type(uri, 0, "HELPER = 1\n\n\n")
+    test_uri = editor.open(project / "tests" / "test_pricing.py")
+    editor.type(
+        test_uri,
+        0,
+        "from pricing import HELPER\n\n\ndef test_helper():\n    assert HELPER == 1\n\n\n",
+    )
+    result = await editor.execute(implement_action(await editor.code_actions(uri, TODO_LINE + 2)))
+    assert result["status"] == "validated", client.messages
+    annotation = (editor.edits[0].edit.change_annotations or {})["specloop"]
+    # Both tests of the unsaved test file ran, against the unsaved module.
+    assert "2 existing tests" in (annotation.description or ""), annotation.description
+    assert "HELPER" not in (project / "pricing.py").read_text()
+    assert editor.text(uri).startswith("HELPER = 1\n")
+    assert passes_hidden_tests(project, editor.text(uri)).returncode == 0
+
+
+async def test_typing_elsewhere_while_the_loop_runs_rebases_the_edit(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    slow_plan = Reply.hang(2.0, then=StageScript().defaults["Plan"])
+    scripted.responder = StageScript(Plan=[slow_plan])
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    running = asyncio.create_task(
+        editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    )
+    await asyncio.sleep(1.0)
+    editor.type(uri, 0, "# typed while specloop worked\n")
+    result = await running
+    assert result["applied"] is True, client.messages
+    text = editor.text(uri)
+    assert text.startswith("# typed while specloop worked\ndef discount")
+    assert passes_hidden_tests(project, text).returncode == 0
+    [change] = editor.edits[0].edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 2
+
+
+async def test_typing_inside_the_target_while_the_loop_runs_refuses_the_edit(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    slow_plan = Reply.hang(2.0, then=StageScript().defaults["Plan"])
+    scripted.responder = StageScript(Plan=[slow_plan])
+    editor = await start(client, VSCODE, project, scripted, answer=lambda params: None)
+    uri = editor.open(project / "pricing.py")
+    running = asyncio.create_task(
+        editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    )
+    await asyncio.sleep(1.0)
+    editor.type(uri, TODO_LINE, "    # my own work in progress\n")
+    result = await running
+    assert result["status"] == "validated" and result["applied"] is False
+    assert editor.edits == []
+    assert "# my own work in progress" in editor.text(uri)
+    for _ in range(50):
+        if any("Run it again" in r.message for r in editor.requests):
+            break
+        await asyncio.sleep(0.1)
+    [offer] = [r for r in editor.requests if "Run it again" in r.message]
+    assert "You edited `discount` while specloop worked on it" in offer.message
+
+
+def processes_under(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothing(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM, sandbox_tmp: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
+    editor = await start(client, VSCODE, project, scripted, settings={"checkTimeout": 60})
+    uri = editor.open(project / "pricing.py")
+    running = asyncio.create_task(
+        editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    )
+    for _ in range(300):
+        reports = next(iter(client.progress_reports.values()), [])
+        if any("Checking spec examples" in (getattr(r, "message", "") or "") for r in reports):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"validation never started: {client.progress_reports}")
+    await asyncio.sleep(0.5)
+    server_pid = client._server.pid  # type: ignore[union-attr]
+    assert processes_under(server_pid), "the sandbox should be running now"
+    [token] = client.progress_reports
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert (await running) == {"status": "cancelled"}
+    assert editor.edits == []
+    for _ in range(50):
+        if not processes_under(server_pid) and not list(sandbox_tmp.iterdir()):
+            break
+        await asyncio.sleep(0.1)
+    assert processes_under(server_pid) == []
+    assert list(sandbox_tmp.iterdir()) == []
+    assert editor.text(uri) == AMBIGUOUS_MODULE
+
+
+async def test_a_second_run_on_the_same_symbol_is_refused_while_other_requests_are_answered(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    slow_plan = Reply.hang(3.0, then=StageScript().defaults["Plan"])
+    scripted.responder = StageScript(Plan=[slow_plan])
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    action = implement_action(await editor.code_actions(uri, 2))
+    first = asyncio.create_task(editor.execute(action))
+    await asyncio.sleep(0.5)
+    second = await editor.execute(action)
+    assert second["status"] == "refused"
+    assert "already working on `discount`" in second["reason"]
+    started = asyncio.get_running_loop().time()
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert symbols and asyncio.get_running_loop().time() - started < 1.0
+    assert (await first)["status"] == "validated"
+
+
+async def test_clarify_this_todo_needs_no_model_and_the_diagnostic_goes(
+    client: LanguageClient, project: Path
+) -> None:
+    editor = await Editor.start(client, client_capabilities(VSCODE), project)
+    uri = editor.open(project / "pricing.py")
+    await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 10)
+    assert [d.code for d in client.diagnostics[uri]] == ["ambiguous-todo"]
+    actions = await editor.code_actions(uri, TODO_LINE - 1)
+    clarify = next(a for a in actions if a.title == "Clarify this TODO")
+    assert clarify.kind == types.CodeActionKind.QuickFix
+    result = await editor.execute(clarify, timeout=30)
+    assert result == {"status": "applied"}
+    [question] = editor.requests
+    assert "Which errors" in question.message
+    assert (
+        question.actions
+        and question.actions[0].title == "raise ValueError when `total` is negative"
+    )
+    assert "# TODO: handle errors: raise ValueError when `total` is negative." in editor.text(uri)
+    assert (
+        editor.text(uri).replace(
+            "handle errors: raise ValueError when `total` is negative.", "handle errors"
+        )
+        == AMBIGUOUS_MODULE
+    )
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if client.diagnostics.get(uri) == []:
+            break
+    assert list(client.diagnostics[uri]) == []
+
+
+async def test_a_clear_spec_from_its_def_line_sees_the_todo_in_its_body(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    (project / "pricing.py").write_text(MODULE, encoding="utf-8")
+    editor = await start(client, NEOVIM_07, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    actions = await editor.code_actions(uri, 0)
+    assert [a.title for a in actions] == ["Implement `discount` with specloop"]
+    result = await editor.execute(actions[0])
+    assert result["status"] == "validated"
+    stages = [schema_name(r.body) for r in scripted.requests]
+    assert "Clarification" not in stages and "GeneratedTests" in stages
+    tests_prompt = next(r for r in scripted.requests if schema_name(r.body) == "GeneratedTests")
+    assert "raise ValueError when total is negative" in tests_prompt.messages[-1]["content"]

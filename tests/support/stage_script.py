@@ -1,0 +1,118 @@
+"""A scripted model that answers by stage: the replies the loop's stages ask for, by schema.
+
+The loop asks for one JSON schema per stage (Clarification, Plan, GeneratedTests,
+Candidate). `StageScript` answers each request with a queued reply for its schema, or
+the schema's default, so a test scripts "the first Candidate is wrong" rather than a
+call order. The task is `discount` in `pricing.py`, with an existing test and spec tests.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from tests.support.scripted_llm import Reply
+
+MODULE = '''\
+def discount(total: int) -> int:
+    """Return 10% off totals of 100 or more, rounded down; smaller totals are unchanged.
+
+    >>> discount(200)
+    180
+    """
+    # TODO: raise ValueError when total is negative
+    ...
+'''
+TODO_LINE = 7
+AMBIGUOUS_MODULE = MODULE.replace("raise ValueError when total is negative", "handle errors")
+EXISTING_TEST = """\
+from pricing import discount
+
+
+def test_small_totals_are_unchanged():
+    assert discount(50) == 50
+"""
+CORRECT = '''\
+def discount(total: int) -> int:
+    """Return 10% off totals of 100 or more, rounded down; smaller totals are unchanged.
+
+    >>> discount(200)
+    180
+    """
+    if total < 0:
+        raise ValueError("total must not be negative")
+    if total >= 100:
+        return total * 9 // 10
+    return total
+'''
+WRONG = CORRECT.replace("total * 9 // 10", "total")
+LOOPS_FOREVER = CORRECT.replace(
+    "    if total < 0:", "    while True:\n        pass\n    if total < 0:"
+)
+SLOW = CORRECT.replace(
+    "    if total < 0:", "    import time\n    time.sleep(60)\n    if total < 0:"
+)
+DOES_NOT_PARSE = "def discount(total: int) -> int:\n    return (total\n"
+PLAN = {
+    "steps": ["Reject negative totals with ValueError", "Apply 10% off from 100 up"],
+    "touched_symbols": ["discount"],
+    "checks": ["negative raises", "200 -> 180", "50 unchanged"],
+}
+SPEC_TESTS = """\
+import pytest
+
+from pricing import discount
+
+
+def test_negative_totals_are_rejected():
+    with pytest.raises(ValueError):
+        discount(-1)
+"""
+QUESTION = {
+    "id": "q1",
+    "text": "What should happen for a negative total?",
+    "options": ["raise ValueError", "return 0"],
+    "assumption": "raise ValueError",
+}
+HIDDEN_TESTS = """\
+import pytest
+
+from pricing import discount
+
+
+def test_hidden():
+    assert discount(200) == 180
+    assert discount(99) == 99
+    assert discount(0) == 0
+    with pytest.raises(ValueError):
+        discount(-5)
+"""
+
+
+def candidate(code: str) -> Reply:
+    return Reply.json({"code": code, "imports": []})
+
+
+class StageScript:
+    """Replies by requested schema: queued replies first, then a default per schema."""
+
+    def __init__(self, **queued: list[Reply]) -> None:
+        self.queued = {name: deque(replies) for name, replies in queued.items()}
+        self.defaults = {
+            "Clarification": Reply.json({"needed": True, "questions": [QUESTION]}),
+            "Plan": Reply.json(PLAN),
+            "GeneratedTests": Reply.json({"code": SPEC_TESTS}),
+            "Candidate": candidate(CORRECT),
+        }
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        name = schema_name(body)
+        queue = self.queued.get(name)
+        if queue:
+            return queue.popleft()
+        return self.defaults[name]
+
+
+def schema_name(body: dict[str, Any]) -> str:
+    response_format = body.get("response_format") or {}
+    return str(response_format.get("json_schema", {}).get("name", ""))
