@@ -270,3 +270,58 @@ def test_without_any_check_that_exercises_the_code_nothing_is_validated(
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
     assert "No check exercised the new code" in record["error"]
     assert (project / "pricing.py").read_text() == bare
+
+
+CLAMP = """\
+def clamp(value: int, low: int, high: int) -> int:
+    # TODO: return value limited to [low, high]; raise ValueError if low > high
+    ...
+"""
+CLAMP_DONE = """\
+def clamp(value: int, low: int, high: int) -> int:
+    if low > high:
+        raise ValueError("low > high")
+    return max(low, min(value, high))
+"""
+CLAMP_TESTS = """\
+import pytest
+
+from tasks import clamp
+
+
+def test_clamps():
+    assert clamp(5, 0, 3) == 3
+
+
+def test_rejects_an_empty_range():
+    with pytest.raises(ValueError):
+        clamp(1, 5, 0)
+"""
+
+
+@pytest.mark.parametrize("line", [1, 2, 3])
+def test_every_line_of_a_function_sees_the_todo_in_its_body(project, runs_dir, scripted, line):
+    (project / "tasks.py").write_text(CLAMP, encoding="utf-8")
+    script = StageScript()
+    script.defaults["GeneratedTests"] = Reply.json({"code": CLAMP_TESTS})
+    script.defaults["Candidate"] = candidate(CLAMP_DONE)
+    scripted.responder = script
+    command = [
+        sys.executable, "-m", "specloop", "implement", f"tasks.py:{line}",
+        "--model", "openai/scripted", "--api-base", scripted.base_url, "--json",
+        "--check-timeout", "10",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs_dir)},
+    )
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "validated", result.stderr
+    assert {"name": "generated tests", "passed": True} in payload["checks"]
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    assert record["spec"]["line"] == 1
+    assert "raise ValueError if low > high" in record["spec"]["text"]

@@ -197,7 +197,7 @@ async def test_only_wrong_candidates_send_no_edit_and_say_which_check_failed(
     assert "spec examples failed after 3 attempt(s)" in told.message
     # The readable report, not JSON, was opened.
     [shown] = client.shown_documents
-    report = Path(shown.uri.removeprefix("file://")).read_text()
+    report = Path(shown.uri.removeprefix("file://")).read_text()  # noqa: ASYNC240
     assert report.startswith(f"# specloop run {result['runId']}")
     assert "Not validated" in report and "What spec examples said" in report
     assert (tmp_path / "runs" / f"{result['runId']}.json").is_file()
@@ -313,11 +313,11 @@ async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothin
     assert (await running) == {"status": "cancelled"}
     assert editor.edits == []
     for _ in range(50):
-        if not processes_under(server_pid) and not list(sandbox_tmp.iterdir()):
+        if not processes_under(server_pid) and not os.listdir(sandbox_tmp):
             break
         await asyncio.sleep(0.1)
     assert processes_under(server_pid) == []
-    assert list(sandbox_tmp.iterdir()) == []
+    assert os.listdir(sandbox_tmp) == []
     assert editor.text(uri) == AMBIGUOUS_MODULE
 
 
@@ -352,7 +352,7 @@ async def test_clarify_this_todo_needs_no_model_and_the_diagnostic_goes(
     actions = await editor.code_actions(uri, TODO_LINE - 1)
     clarify = next(a for a in actions if a.title == "Clarify this TODO")
     assert clarify.kind == types.CodeActionKind.QuickFix
-    result = await editor.execute(clarify, timeout=30)
+    result = await editor.execute(clarify, within_s=30)
     assert result == {"status": "applied"}
     [question] = editor.requests
     assert "Which errors" in question.message

@@ -66,3 +66,26 @@ function T.wait_for(expression, timeout_ms)
   end, 20)
   return { ok = ok, value = value }
 end
+
+-- window/showMessageRequest, answered the way a user would: the first action whose title
+-- is in `specloop_test.picks` (a list of titles), else the first action. Neovim's own
+-- handler (vim.fn.inputlist) would block a headless session.
+T.requests = {}
+T.picks = {}
+vim.lsp.handlers["window/showMessageRequest"] = function(_, result)
+  table.insert(T.requests, { message = result.message, actions = result.actions or {} })
+  local actions = result.actions or {}
+  for _, wanted in ipairs(T.picks) do
+    for _, action in ipairs(actions) do
+      if action.title == wanted then
+        return action
+      end
+    end
+  end
+  return actions[1] or vim.NIL
+end
+
+-- Run a code action's command the way vim.lsp.buf.code_action does, waiting for its end.
+function T.execute(bufnr, command, timeout_ms)
+  return T.request(bufnr, "workspace/executeCommand", command, timeout_ms)
+end

@@ -147,16 +147,15 @@ class Editor:
         )
         return [action for action in found or [] if isinstance(action, types.CodeAction)]
 
-    async def execute(self, action: types.CodeAction, timeout: float = 120) -> Any:
+    async def execute(self, action: types.CodeAction, within_s: float = 120) -> Any:
+        """Run the action's command and wait (at most ``within_s``) for its answer."""
         assert action.command is not None
-        return await asyncio.wait_for(
-            self.client.workspace_execute_command_async(
+        async with asyncio.timeout(within_s):
+            return await self.client.workspace_execute_command_async(
                 types.ExecuteCommandParams(
                     command=action.command.command, arguments=action.command.arguments
                 )
-            ),
-            timeout,
-        )
+            )
 
     def _on_message_request(
         self, params: types.ShowMessageRequestParams

@@ -54,3 +54,15 @@ def test_unknown_or_malformed_ids_are_not_found():
 
 def test_no_runs_lists_nothing():
     assert records.list_records() == []
+
+
+def test_records_and_their_views_are_private_to_the_user(runs_dir: Path):
+    path = records.save(record_with("code"))
+    view = records.save_document("20261124-000000-abcdef", ".md", "# report")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert view.stat().st_mode & 0o777 == 0o600
+    assert runs_dir.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in runs_dir.iterdir()) == [
+        "20261124-000000-abcdef.json",
+        "20261124-000000-abcdef.md",
+    ]

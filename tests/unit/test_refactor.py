@@ -12,7 +12,7 @@ from specloop.refactor.codemod import (
     find_symbol_source,
     replace_symbol,
 )
-from specloop.refactor.edits import LineEdit, apply_edits, minimal_edits, unified_diff
+from specloop.refactor.edits import LineEdit, apply_edits, minimal_edits, rebase, unified_diff
 
 
 def replaced(before, name, candidate, imports=()):
@@ -636,3 +636,60 @@ def test_unified_diff_marks_a_missing_final_newline():
     assert unified_diff("a\n", "a\nb", "m.py") == (
         "--- a/m.py\n+++ b/m.py\n@@ -1 +1,2 @@\n a\n+b\n\\ No newline at end of file\n"
     )
+
+
+# ---------------------------------------------------------------- rebase
+
+REBASE_BASE = "import os\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n"
+REBASE_NEW = "import os\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 3\n"
+G_LINES = (7, 8)
+
+
+def rebased_text(current: str) -> str | None:
+    edits = rebase(REBASE_BASE, current, minimal_edits(REBASE_BASE, REBASE_NEW), G_LINES)
+    return None if edits is None else apply_edits(current, edits)
+
+
+def test_rebase_without_typing_keeps_the_edits():
+    assert rebased_text(REBASE_BASE) == REBASE_NEW
+
+
+def test_rebase_moves_the_edits_below_lines_typed_above():
+    typed = REBASE_BASE.replace("import os\n", "import os\nimport sys\n\nX = 1\n")
+    assert rebased_text(typed) == REBASE_NEW.replace(
+        "import os\n", "import os\nimport sys\n\nX = 1\n"
+    )
+
+
+def test_rebase_keeps_typing_below_and_right_above_the_target():
+    below = REBASE_BASE + "\n\ndef h():\n    pass\n"
+    assert rebased_text(below) == REBASE_NEW + "\n\ndef h():\n    pass\n"
+    above = REBASE_BASE.replace("def g():", "# a note\ndef g():")
+    assert rebased_text(above) == REBASE_NEW.replace("def g():", "# a note\ndef g():")
+    deleted_elsewhere = REBASE_BASE.replace("def f():\n    return 1\n", "")
+    assert rebased_text(deleted_elsewhere) == REBASE_NEW.replace("def f():\n    return 1\n", "")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        REBASE_BASE.replace("def g():", "def g(x):"),  # the def line of the target
+        REBASE_BASE.replace("    return 2\n", "    y = 0\n    return 2\n"),  # inside it
+        REBASE_BASE.replace("    return 2\n", "    return 4\n"),  # the very line edited
+    ],
+)
+def test_rebase_refuses_when_the_user_typed_inside_the_target(typed: str):
+    assert rebased_text(typed) is None
+
+
+def test_rebase_refuses_typing_on_an_edited_line_outside_the_target():
+    base = "import os\n\n\ndef g():\n    return 2\n"
+    new = "import math\nimport os\n\n\ndef g():\n    return math.e\n"
+    edits = minimal_edits(base, new)
+    assert rebase(base, base.replace("import os", "import os  # noqa"), edits, (3, 4)) is None
+    # Lines typed where an import is added: which goes first is unclear, so refuse.
+    assert rebase(base, "# header\n" + base, edits, (3, 4)) is None
+    typed = base.replace("import os\n", "import os\nimport sys\n")
+    moved = rebase(base, typed, edits, (3, 4))
+    assert moved is not None
+    assert apply_edits(typed, moved) == new.replace("import os\n", "import os\nimport sys\n")

@@ -161,14 +161,16 @@ def rewritten(source: bytes, draft: Draft) -> bytes:
     indentation and the file's line endings stay as they were.
     """
     spec = draft.spec
+    # tree-sitter's comment ends before "\n" but after the "\r" of a CRLF line.
+    end = spec.end - 1 if source[spec.end - 1 : spec.end] == b"\r" else spec.end
     line_start = source.rfind(b"\n", 0, spec.start) + 1
-    line_end = source.find(b"\n", spec.end)
+    line_end = source.find(b"\n", end)
     newline = "\r\n" if line_end > 0 and source[line_end - 1 : line_end] == b"\r" else "\n"
     comment = draft.comment(len(decode(source[line_start : spec.start])), newline)
     if comment is not None:
-        return source[: spec.start] + encode(comment) + source[spec.end :]
+        return source[: spec.start] + encode(comment) + source[end:]
     if spec.context.trailing_code:
-        return source[: spec.start].rstrip(b" \t") + source[spec.end :]
+        return source[: spec.start].rstrip(b" \t") + source[end:]
     # A comment alone on its lines goes with its lines.
     end = len(source) if line_end < 0 else line_end + 1
     return source[:line_start] + source[end:]

@@ -1,0 +1,115 @@
+"""The loop in a real Neovim 0.7: code action, question, diff-first review, edit in the buffer.
+
+Neovim 0.7 applies edits without showing change annotations and cannot open documents
+for the server, so specloop shows the validated diff in a message request and applies
+it only after "Apply". The model is the scripted OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import (
+    AMBIGUOUS_MODULE,
+    EXISTING_TEST,
+    HIDDEN_TESTS,
+    TODO_LINE,
+    StageScript,
+)
+
+from .conftest import NeovimSession
+
+pytestmark = pytest.mark.neovim
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM(responder=StageScript()) as server:
+        yield server
+
+
+def test_implement_through_the_diff_first_review_lands_in_the_buffer(
+    start_neovim: Any, project: Path, scripted: ScriptedLLM, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
+    (project / "tests").mkdir()
+    (project / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
+    (project / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
+    neovim: NeovimSession = start_neovim(
+        {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 20}
+    )
+    bufnr = neovim.open(project / "pricing.py")
+    neovim.lua("specloop_test.picks = { 'return 0', 'Apply' }")
+
+    position = {"line": TODO_LINE - 1, "character": 4}
+    actions = neovim.request(
+        bufnr,
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": (project / "pricing.py").as_uri()},
+            "range": {"start": position, "end": position},
+            "context": {"diagnostics": []},
+        },
+    )
+    [implement] = [a for a in actions if a["title"].startswith("Implement")]
+    result = neovim.lua("return specloop_test.execute(...)", bufnr, implement["command"], 120_000)
+
+    assert "failure" not in result, f"{result}\n{neovim.context()}"
+    assert result["result"]["status"] == "validated"
+    assert result["result"]["applied"] is True
+    requests = neovim.lua("return specloop_test.requests")
+    [question, review] = requests
+    assert [a["title"] for a in question["actions"]] == ["raise ValueError", "return 0"]
+    assert "+    if total < 0:" in review["message"], "the diff comes before the edit"
+    assert [a["title"] for a in review["actions"]] == ["Apply", "Discard"]
+    # The edit is in the buffer (unsaved), and the buffer's text passes the task's tests.
+    text = "\n".join(neovim.nvim.api.buf_get_lines(bufnr, 0, -1, True)) + "\n"
+    assert "if total < 0:" in text
+    assert (project / "pricing.py").read_text() == AMBIGUOUS_MODULE
+    judge = tmp_path / "judge"
+    judge.mkdir()
+    (judge / "pricing.py").write_text(text, encoding="utf-8")
+    (judge / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
+    judged = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(judge)],
+        capture_output=True,
+        text=True,
+        cwd=judge,
+        timeout=120,
+    )
+    assert judged.returncode == 0, judged.stdout + judged.stderr
+
+
+def test_discarding_the_reviewed_diff_leaves_the_buffer_alone(
+    start_neovim: Any, project: Path, scripted: ScriptedLLM, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
+    (project / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
+    neovim: NeovimSession = start_neovim(
+        {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 20}
+    )
+    bufnr = neovim.open(project / "pricing.py")
+    neovim.lua("specloop_test.picks = { 'Discard' }")
+    command = {
+        "title": "Implement",
+        "command": "specloop.implement",
+        "arguments": [
+            {
+                "uri": (project / "pricing.py").as_uri(),
+                "version": 0,
+                "position": {"line": 0, "character": 0},
+            }
+        ],
+    }
+    result = neovim.lua("return specloop_test.execute(...)", bufnr, command, 120_000)
+    assert result["result"]["status"] == "validated"
+    assert result["result"]["applied"] is False
+    lines = neovim.nvim.api.buf_get_lines(bufnr, 0, -1, True)
+    assert "\n".join(lines) + "\n" == AMBIGUOUS_MODULE

@@ -1,0 +1,48 @@
+"""The runner keeps its promise to save a record whatever happens, before any model call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from specloop.loop import records
+from specloop.loop.context import resolve_target
+from specloop.loop.front_end import Offered, ProgressEvent
+from specloop.loop.llm import LLMAdapter, ModelConfig
+from specloop.loop.models import Answer, LoopSpec, LoopStatus, Plan, Question
+from specloop.loop.runner import LoopRequest, run_loop
+from specloop.loop.snapshot import Project, SourceSnapshot
+
+
+class Silent:
+    def progress(self, event: ProgressEvent) -> None:
+        pass
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        return None
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        return True
+
+    async def offer(self, proposal: object) -> Offered:
+        return Offered(False)
+
+
+async def test_a_target_the_snapshot_no_longer_defines_is_recorded_as_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(records.RUNS_DIR_VARIABLE, str(tmp_path / "runs"))
+    snapshot = SourceSnapshot("m.py", "def f():\n    # TODO: handle errors\n    pass\n")
+    spec = resolve_target(snapshot, 2)
+    assert isinstance(spec, LoopSpec)
+    renamed = SourceSnapshot("m.py", snapshot.text.replace("def f", "def g"))
+    request = LoopRequest(Project(tmp_path), renamed, spec)
+    outcome = await run_loop(request, LLMAdapter(ModelConfig("openai/never-called")), Silent())
+    assert outcome.record.status is LoopStatus.ERROR
+    assert "f is no longer defined in m.py" in (outcome.record.error or "")
+    saved = json.loads((tmp_path / "runs" / f"{outcome.record.id}.json").read_text())
+    assert saved["status"] == "error"
+    assert outcome.record.exchanges == [], "no model was called"
