@@ -40,6 +40,10 @@ _PYTEST_OPTIONS = [
     "addopts=",
 ]
 _NO_TESTS_COLLECTED = 5
+# pytest plugins installed beside specloop (its own test tools, anyio's) are not the
+# project's: they would slow every run (pytest-lsp alone imports lsprotocol, 0.6 s) and
+# change how the project's tests behave. Validation runs pytest's core only.
+_PYTEST_ENVIRONMENT = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 # ---------------------------------------------------------------- syntax
@@ -268,7 +272,7 @@ async def _pytest(
 ) -> tuple[SandboxResult, float]:
     started = time.monotonic()
     argv = [sys.executable, "-m", "pytest", *_PYTEST_OPTIONS, *arguments]
-    result = await sandbox.run(argv, limits)
+    result = await sandbox.run(argv, limits, environment=_PYTEST_ENVIRONMENT)
     return result, time.monotonic() - started
 
 

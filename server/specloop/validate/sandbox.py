@@ -53,7 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -324,9 +324,18 @@ class Sandbox:
 
     # -- running
 
-    async def run(self, argv: list[str], limits: SandboxLimits, cwd: str = ".") -> SandboxResult:
-        """Run ``argv`` in the sandbox; cancelling the caller kills the whole run."""
-        launch = self.launch(argv, limits, cwd)
+    async def run(
+        self,
+        argv: list[str],
+        limits: SandboxLimits,
+        cwd: str = ".",
+        environment: Mapping[str, str] | None = None,
+    ) -> SandboxResult:
+        """Run ``argv`` in the sandbox; cancelling the caller kills the whole run.
+
+        ``environment`` adds variables to the scrubbed environment (never secrets).
+        """
+        launch = self.launch(argv, limits, cwd, environment)
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             *launch.argv,
@@ -357,11 +366,17 @@ class Sandbox:
         await _settle(readers)
         return self._result(returncode, stdout.text(), stderr.text(), started, limits)
 
-    def launch(self, argv: list[str], limits: SandboxLimits, cwd: str) -> _Launch:
+    def launch(
+        self,
+        argv: list[str],
+        limits: SandboxLimits,
+        cwd: str,
+        environment: Mapping[str, str] | None = None,
+    ) -> _Launch:
         """How ``argv`` is started: the wrapped command line, environment and limits."""
         workdir = _within(self.path, cwd)
         isolation = self.isolation
-        env = child_environment(self.path)
+        env = {**child_environment(self.path), **(environment or {})}
         if not isolation.namespaces:
             return _Launch(list(argv), env, str(workdir), limits, count_processes=False)
         assert isolation.tools is not None
