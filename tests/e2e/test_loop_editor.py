@@ -23,7 +23,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.support.editor import Editor
+from tests.support.editor import Editor, first_option
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
@@ -388,3 +388,22 @@ async def test_a_clear_spec_from_its_def_line_sees_the_todo_in_its_body(
     assert "Clarification" not in stages and "GeneratedTests" in stages
     tests_prompt = next(r for r in scripted.requests if schema_name(r.body) == "GeneratedTests")
     assert "raise ValueError when total is negative" in tests_prompt.messages[-1]["content"]
+
+
+async def test_a_dismissed_question_takes_its_assumption_and_the_review_says_so(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    def dismiss_questions(params: types.ShowMessageRequestParams) -> str | None:
+        return None if "negative total" in params.message else first_option(params)
+
+    editor = await start(client, VSCODE, project, scripted, answer=dismiss_questions)
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    assert result["status"] == "validated"
+    annotation = (editor.edits[0].edit.change_annotations or {})["specloop"]
+    assert annotation.description is not None
+    assert annotation.description.endswith(
+        "assumed, not answered: What should happen for a negative total? → raise ValueError"
+    )
+    [applied] = [m for m in client.messages if "applied its change" in m.message]
+    assert "assumed, not answered" in applied.message

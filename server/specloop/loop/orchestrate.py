@@ -52,6 +52,15 @@ class Proposal:
     diff: str
     evidence: str
     """What was checked: ``validated: 4 checks — syntax, ruff, 1 spec example, ...``."""
+    assumptions: tuple[str, ...] = ()
+    """Questions nobody answered, with the assumption taken: ``question → answer``."""
+
+    @property
+    def description(self) -> str:
+        """The evidence, and what was assumed rather than decided: what a reviewer reads."""
+        if not self.assumptions:
+            return self.evidence
+        return f"{self.evidence}; assumed, not answered: {'; '.join(self.assumptions)}"
 
     @property
     def target_lines(self) -> tuple[int, int]:
@@ -127,8 +136,20 @@ async def run(
         edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
         diff=record.diff,
         evidence=evidence_summary(outcome.report),
+        assumptions=_assumptions(record),
     )
     offered = await front_end.offer(proposal)
     record.applied, record.not_applied_reason = offered.applied, offered.reason
     records.save(record, loop_request.secret_names)
     return Finished(record, proposal, offered, outcome)
+
+
+def _assumptions(record: RunRecord) -> tuple[str, ...]:
+    questions = (
+        {q.id: q.text for q in record.clarification.questions} if record.clarification else {}
+    )
+    return tuple(
+        f"{questions.get(answer.question_id, answer.question_id)} → {answer.answer}"
+        for answer in record.answers
+        if answer.assumed
+    )

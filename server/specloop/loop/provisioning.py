@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from specloop.config import Settings
 from specloop.loop.llm import ModelConfig
 from specloop.loop.models import Stage
-from specloop.loop.runner import Budget
 from specloop.validate.sandbox import SandboxLimits
 
 if TYPE_CHECKING:
@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 EMBEDDED_MODEL_NOTE = "No model is configured: starting the embedded model (SmolLM2-135M)"
 _EMBEDDED_MAX_TOKENS = 1024
 """SmolLM2 rambles: a short cap ends a runaway answer quickly and clearly."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one run may spend before it stops: attempts, tokens, wall-clock seconds."""
+
+    max_attempts: int = 3
+    max_tokens: int = 60_000
+    deadline_s: float = 600.0
 
 
 class ProvisioningError(Exception):

@@ -31,6 +31,7 @@ from specloop.loop.models import (
     RunRecord,
     Stage,
 )
+from specloop.loop.provisioning import Budget
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.edits import unified_diff
@@ -40,13 +41,6 @@ from specloop.validate.sandbox import SandboxLimits
 
 _FEEDBACK_LIMIT = 1_500
 CANCELLED_MESSAGE = "Cancelled by the user; nothing was applied."
-
-
-@dataclass(frozen=True)
-class Budget:
-    max_attempts: int = 3
-    max_tokens: int = 60_000
-    deadline_s: float = 600.0
 
 
 @dataclass

@@ -151,10 +151,9 @@ def lsp_workspace_edit(
     workspace_edit = capabilities.workspace.workspace_edit if capabilities.workspace else None
     if workspace_edit is None or not workspace_edit.document_changes:
         return types.WorkspaceEdit(changes={uri: list(edits)})
-    annotations = annotation is not None and workspace_edit.change_annotation_support is not None
     text_edits: list[types.TextEdit | types.AnnotatedTextEdit] = list(edits)
     change_annotations = None
-    if annotations and annotation is not None:
+    if annotation is not None and workspace_edit.change_annotation_support is not None:
         text_edits = [
             types.AnnotatedTextEdit(
                 range=edit.range, new_text=edit.new_text, annotation_id=ANNOTATION_ID

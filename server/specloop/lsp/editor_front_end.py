@@ -133,9 +133,9 @@ class EditorFrontEnd:
         assert current is not None  # _onto_current checked it is open
         symbol = proposal.spec.symbol
         annotation = types.ChangeAnnotation(
-            label=f"specloop: {symbol} ({proposal.evidence.split(' — ')[0]})",
+            label=f"specloop: validated change to `{symbol}`",
             needs_confirmation=True,
-            description=proposal.evidence,
+            description=proposal.description,
         )
         edit = convert.lsp_workspace_edit(
             self.uri,
@@ -181,7 +181,7 @@ class EditorFrontEnd:
                 types.ShowDocumentParams(uri=path.as_uri(), take_focus=False)
             )
             shown = result.success
-        intro = f"specloop {proposal.evidence} for `{proposal.spec.symbol}`."
+        intro = f"specloop {proposal.description} for `{proposal.spec.symbol}`."
         if shown:
             message = f"{intro} Its diff is open beside your code. Apply it?"
         else:

@@ -33,8 +33,8 @@ from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_sp
 from specloop.analysis.index import index_module
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.symbols import Symbol, module_symbols, qualified_name, symbol_path_at
-from specloop.loop import orchestrate, provisioning, todo_clarify
-from specloop.loop.models import LoopSpec, LoopStatus
+from specloop.loop import provisioning, todo_clarify
+from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
 from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
@@ -43,6 +43,7 @@ from specloop.lsp.editor_front_end import EditorFrontEnd
 from specloop.refactor.edits import minimal_edits
 
 if TYPE_CHECKING:
+    from specloop.loop import orchestrate
     from specloop.lsp.server import SpecloopServer
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,9 @@ class LoopFeature:
     # ------------------------------------------------------------------ implement
 
     async def implement(self, target: CommandTarget) -> dict[str, Any]:
+        # The loop's modules (LibCST, the validators) load on first use, not at start-up.
+        from specloop.loop import orchestrate
+
         document = self._document_for(target)
         if document is None:
             return {"status": "refused"}
@@ -193,7 +197,7 @@ class LoopFeature:
             token,
             provisioning.secret_names(settings),
         )
-        summary = "Cancelled"
+        summary = "Stopped"
         try:
             result = await orchestrate.run(request, self.provider, front_end, spec)
             if isinstance(result, orchestrate.Refused):
@@ -218,7 +222,7 @@ class LoopFeature:
             if result.offered.applied:
                 self._show(
                     types.MessageType.Info,
-                    f"specloop applied its change to `{symbol}` — {result.proposal.evidence}.",
+                    f"specloop applied its change to `{symbol}` — {result.proposal.description}.",
                 )
                 return "Applied"
             reason = result.offered.reason or "It was not applied."
@@ -311,7 +315,7 @@ class LoopFeature:
         front_end: EditorFrontEnd,
     ) -> todo_clarify.Draft:
         """The clarify stage's questions first, when a model is configured."""
-        from specloop.loop import stages
+        from specloop.loop import orchestrate, stages
         from specloop.loop.context import ContextError, build_context
         from specloop.loop.llm import LLMAdapter, LLMError
 
@@ -455,7 +459,7 @@ def _kind(kind: types.CodeActionKind | str) -> str:
     return kind.value if isinstance(kind, types.CodeActionKind) else str(kind)
 
 
-def _ending(record: Any, result: orchestrate.Finished) -> str:
+def _ending(record: RunRecord, result: orchestrate.Finished) -> str:
     """How a run that offered nothing ended, naming the failing check when there is one."""
     symbol = record.spec.symbol if record.spec else "the target"
     report = result.outcome.report
