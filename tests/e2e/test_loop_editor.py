@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -407,3 +408,61 @@ async def test_a_dismissed_question_takes_its_assumption_and_the_review_says_so(
     )
     [applied] = [m for m in client.messages if "applied its change" in m.message]
     assert "assumed, not answered" in applied.message
+
+
+SURCHARGE = '''
+
+def surcharge(total: int) -> int:
+    """Add 5 to totals under 10.
+
+    >>> surcharge(3)
+    8
+    """
+    ...
+'''
+SURCHARGE_DONE = '''\
+def surcharge(total: int) -> int:
+    """Add 5 to totals under 10.
+
+    >>> surcharge(3)
+    8
+    """
+    return total + 5 if total < 10 else total
+'''
+
+SURCHARGE_TESTS = (
+    "from pricing import surcharge\n\n\ndef test_large():\n    assert surcharge(20) == 20\n"
+)
+
+
+async def test_loops_on_two_functions_run_side_by_side(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    (project / "pricing.py").write_text(MODULE + SURCHARGE, encoding="utf-8")
+    script = StageScript()
+    # Each plan request waits for the other: only runs that overlap get past this.
+    both_planning = threading.Barrier(2, timeout=30)
+
+    def by_target(body: dict[str, Any]) -> Reply:
+        asked = body["messages"][-1]["content"]
+        if schema_name(body) == "Plan":
+            both_planning.wait()
+        if schema_name(body) == "Candidate" and "definition of surcharge" in asked:
+            return candidate(SURCHARGE_DONE)
+        if schema_name(body) == "GeneratedTests" and "def surcharge" in asked:
+            return Reply.json({"code": SURCHARGE_TESTS})
+        return script(body)
+
+    scripted.responder = by_target
+    editor = await start(client, VSCODE, project, scripted, accept_edits=False)
+    uri = editor.open(project / "pricing.py")
+    surcharge_line = (MODULE + SURCHARGE).splitlines().index("def surcharge(total: int) -> int:")
+    first = implement_action(await editor.code_actions(uri, 0))
+    second = implement_action(await editor.code_actions(uri, surcharge_line))
+    results = await asyncio.gather(editor.execute(first), editor.execute(second))
+    assert [r["status"] for r in results] == ["validated", "validated"], client.messages
+    labels = {e.edit.change_annotations["specloop"].label for e in editor.edits}  # type: ignore[index]
+    assert labels == {
+        "specloop: validated change to `discount`",
+        "specloop: validated change to `surcharge`",
+    }
