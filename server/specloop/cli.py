@@ -120,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
         f"{defaults.check_timeout:g})",
     )
     implement.add_argument(
+        "--allow-unisolated",
+        action="store_true",
+        default=None,
+        help="run generated code even without the namespace sandbox (weaker isolation, "
+        "reported in the result)",
+    )
+    implement.add_argument(
         "--json", action="store_true", help="print exactly one JSON line to stdout"
     )
     implement.add_argument(
@@ -205,6 +212,7 @@ def _implement(args: argparse.Namespace) -> int:
                 "max_attempts": args.max_attempts,
                 "timeout": args.timeout,
                 "check_timeout": args.check_timeout,
+                "allow_unisolated": args.allow_unisolated,
             },
             stage_models=tuple(args.stage_model),
         )

@@ -71,6 +71,11 @@ class Settings(_Model):
     review_plan: bool = Field(
         default=False, description="Show the plan and wait for it to be accepted before generating."
     )
+    allow_unisolated: bool = Field(
+        default=False,
+        description="Run generated code even where the namespace sandbox is not available "
+        "(with Landlock where the kernel has it); every result says which isolation ran.",
+    )
     server_command: tuple[str, ...] = Field(
         default=(), description="Read by editor clients to start the server; unused by the server."
     )

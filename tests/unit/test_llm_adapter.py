@@ -26,9 +26,9 @@ from specloop.loop.llm import (
     backoff_delay,
     extract_json,
     load_litellm,
-    redact,
 )
 from specloop.loop.models import Clarification, Plan, Stage
+from specloop.secrets import redact
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 PLAN = {"steps": ["Reject negative amounts."], "touched_symbols": ["Account.charge"], "checks": []}

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from specloop.loop import records
-from specloop.loop.llm import REDACTED
 from specloop.loop.models import Exchange, LoopStatus, RunRecord, Stage
+from specloop.secrets import REDACTED, Redactor
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def test_secret_environment_values_never_reach_the_file(monkeypatch: pytest.Monk
     monkeypatch.setenv("MY_SERVICE_API_KEY", "hunter2-very-secret")
     monkeypatch.setenv("CUSTOM_NAME", "custom-secret-value")
     text = "key hunter2-very-secret, custom custom-secret-value, sk-abcdefghijklmnop"
-    path = records.save(record_with(text), secret_names=["CUSTOM_NAME"])
+    path = records.save(record_with(text), Redactor.for_run(["CUSTOM_NAME"]))
     written = path.read_text()
     assert "hunter2-very-secret" not in written
     assert "custom-secret-value" not in written

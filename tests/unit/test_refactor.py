@@ -693,3 +693,70 @@ def test_rebase_refuses_typing_on_an_edited_line_outside_the_target():
     moved = rebase(base, typed, edits, (3, 4))
     assert moved is not None
     assert apply_edits(typed, moved) == new.replace("import os\n", "import os\nimport sys\n")
+
+
+# ---------------------------------------------------------------- no foreign effects
+
+SHARED = """\
+import os
+
+
+def other():
+    return len([1, 2])
+
+
+def target(x):
+    return x
+"""
+
+
+@pytest.mark.parametrize(
+    ("candidate", "imports", "reason"),
+    [
+        (
+            "def target(x):\n    return getpid()\n",
+            ["from os import getpid as len"],
+            "builtin `len`",
+        ),
+        ("def target(x):\n    return 1\n", ["from math import pi as other"], "rebind `other`"),
+        (
+            "@(lambda f: globals().update(other=print) or f)\ndef target(x):\n    return x\n",
+            [],
+            "calls `globals`",
+        ),
+        ("def target(x, _=(other := 3)):\n    return x\n", [], "`:=`"),
+        ("def target(x, _=setattr(os, 'sep', '!')):\n    return x\n", [], "calls `setattr`"),
+        ("@os.__dict__.get('x')\ndef target(x):\n    return x\n", [], "reaches `.__dict__`"),
+        ("def target(x):\n    global other\n    other = None\n    return x\n", [], "global other"),
+        ("def target(x):\n    exec('other = 1')\n    return x\n", [], "`exec()`"),
+    ],
+)
+def test_a_candidate_that_reaches_other_names_is_refused(candidate, imports, reason):
+    result = replace_symbol(SHARED, "target", candidate, imports)
+    assert isinstance(result, TransformFailure), result
+    assert reason in result.reason
+
+
+@pytest.mark.parametrize(
+    ("candidate", "imports"),
+    [
+        ("def target(x):\n    return math.floor(x)\n", ["import math"]),
+        ("def target(x):\n    return os.sep + str(x)\n", ["import os"]),
+        (
+            "@functools.lru_cache(maxsize=None)\ndef target(x, y=Decimal(0)):\n    return x\n",
+            ["import functools", "from decimal import Decimal"],
+        ),
+        ("def target(x, y=None, *, z=(1, 2)):\n    return [len(x), globals_seen(y)]\n", []),
+    ],
+)
+def test_a_candidate_that_keeps_to_itself_is_accepted(candidate, imports):
+    result = replace_symbol(SHARED, "target", candidate, imports)
+    assert isinstance(result, TransformSuccess), result
+
+
+def test_what_the_original_already_did_is_allowed_again():
+    source = SHARED.replace(
+        "def target(x):\n    return x", "def target(x):\n    global CACHE\n    return x"
+    )
+    candidate = "def target(x):\n    global CACHE\n    CACHE = x\n    return x\n"
+    assert isinstance(replace_symbol(source, "target", candidate), TransformSuccess)

@@ -13,8 +13,9 @@ network at import. It is imported lazily, off the event loop, with its network f
 telemetry, callbacks and stdout output switched off (stdout carries the LSP protocol).
 All of its untyped surface lives in the "litellm boundary" section below.
 
-The API key comes only from the environment variable named by ``api_key_env``; it is
-redacted from every Exchange, error message and log line (``redact``).
+The API key comes only from the environment variable named by ``api_key_env``. It, and
+every secret of the run's `Redactor`, is masked in what is sent to the model, in every
+Exchange, error message and log line.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from specloop.loop.models import Exchange, Stage, Usage
+from specloop.secrets import Redactor, redact
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,6 @@ ErrorKind = Literal[
 # OPENAI_API_KEY from the environment and hand a real key to a local server.
 NO_KEY = "no-key-configured"
 
-REDACTED = "[REDACTED]"
-_KEY_SHAPES = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
-    re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=\-]+"),
-    re.compile(r"\b(?:gh[pousr]_|xox[abprs]-|pk-|rk-)[A-Za-z0-9_\-]{8,}"),
-)
 _FORMAT_REJECTION = re.compile(r"(?i)response[_ ]format|json[_ ]schema|structured output")
 _DETAIL_LIMIT = 300
 
@@ -102,15 +97,6 @@ class LLMError(Exception):
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret, and anything shaped like an API key, masked."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    for shape in _KEY_SHAPES:
-        text = shape.sub(REDACTED, text)
-    return text
 
 
 # ---------------------------------------------------------------------------- the adapter
@@ -152,11 +138,12 @@ class _Unusable(Exception):
 class LLMAdapter:
     """Structured calls to one configured model; accumulates exchanges and usage per stage."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, redactor: Redactor | None = None) -> None:
         self.config = config
         self.exchanges: list[Exchange] = []
         self.usage: dict[Stage, Usage] = {}
-        self._secrets: set[str] = set()
+        self._secrets: set[str] = set(redactor.secrets) if redactor else set()
+        _LOG_SECRETS.update(self._secrets)
         self._response_format_supported = True
 
     async def structured(
@@ -168,7 +155,8 @@ class LLMAdapter:
     ) -> T:
         """Ask the model for one ``schema`` instance; raises ``LLMError`` when it cannot."""
         api_key = self._api_key()
-        conversation = list(messages)
+        # No secret reaches the model: not from the code, not from validation output.
+        conversation = [{k: self._redact(v) for k, v in message.items()} for message in messages]
         reasked = False
         while True:
             answer = await self._request(stage, attempt, conversation, schema, api_key)

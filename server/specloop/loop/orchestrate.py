@@ -26,6 +26,7 @@ from specloop.loop.provisioning import ModelProvider, ProvisioningError
 from specloop.loop.runner import LoopOutcome, LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
+from specloop.secrets import Redactor
 from specloop.validate.report import evidence_summary
 
 
@@ -52,6 +53,8 @@ class Proposal:
     diff: str
     evidence: str
     """What was checked: ``validated: 4 checks — syntax, ruff, 1 spec example, ...``."""
+    redactor: Redactor
+    """The run's secrets, for whatever the front end writes about the change."""
     assumptions: tuple[str, ...] = ()
     """Questions nobody answered, with the assumption taken: ``question → answer``."""
 
@@ -83,6 +86,7 @@ class Finished:
     offered: Offered | None
     """What became of the proposal; None when there was none."""
     outcome: LoopOutcome
+    redactor: Redactor
 
 
 async def resolve(request: RunRequest) -> LoopSpec | Refused:
@@ -115,19 +119,23 @@ async def run(
     except ProvisioningError as error:
         return Refused(str(error))
     settings = request.settings
+    redactor = await asyncio.to_thread(
+        Redactor.for_run, provisioning.secret_names(settings), request.project.root
+    )
     loop_request = LoopRequest(
         project=request.project,
         snapshot=request.snapshot,
         spec=spec,
         budget=provisioning.budget(settings),
         limits=provisioning.sandbox_limits(settings),
-        secret_names=provisioning.secret_names(settings),
+        redactor=redactor,
         review_plan=settings.review_plan,
+        allow_unisolated=settings.allow_unisolated,
     )
-    outcome = await run_loop(loop_request, LLMAdapter(model), front_end)
+    outcome = await run_loop(loop_request, LLMAdapter(model, redactor), front_end)
     record = outcome.record
     if not outcome.validated or outcome.new_source is None or outcome.report is None:
-        return Finished(record, None, None, outcome)
+        return Finished(record, None, None, outcome, redactor)
     proposal = Proposal(
         run_id=record.id,
         spec=spec,
@@ -136,12 +144,13 @@ async def run(
         edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
         diff=record.diff,
         evidence=evidence_summary(outcome.report),
+        redactor=redactor,
         assumptions=_assumptions(record),
     )
     offered = await front_end.offer(proposal)
     record.applied, record.not_applied_reason = offered.applied, offered.reason
-    records.save(record, loop_request.secret_names)
-    return Finished(record, proposal, offered, outcome)
+    records.save(record, redactor)
+    return Finished(record, proposal, offered, outcome, redactor)
 
 
 def _assumptions(record: RunRecord) -> tuple[str, ...]:

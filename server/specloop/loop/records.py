@@ -1,7 +1,7 @@
 """Run records on disk: one JSON file per run under the user cache directory.
 
-Everything written here has been redacted: no API key, token or secret value
-from the environment ever reaches a record.
+Everything written here goes through the run's `Redactor` first: no API key, token or
+secret value (from the environment or the project's secret files) reaches a record.
 """
 
 from __future__ import annotations
@@ -9,18 +9,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 
-from specloop.loop.llm import redact
 from specloop.loop.models import RunRecord
+from specloop.secrets import Redactor
 
 RUNS_DIR_VARIABLE = "SPECLOOP_RUNS_DIR"
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
-_MIN_SECRET_LENGTH = 6
 
 
 def runs_dir() -> Path:
@@ -32,19 +29,12 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def environment_secrets(extra_names: Iterable[str] = ()) -> list[str]:
-    """Values of environment variables that look secret (and of the named ones)."""
-    names = {name for name in os.environ if _SECRET_NAME.search(name)} | set(extra_names)
-    values = (os.environ.get(name, "") for name in names)
-    return [value for value in values if len(value) >= _MIN_SECRET_LENGTH]
-
-
-def save(record: RunRecord, secret_names: Iterable[str] = ()) -> Path:
+def save(record: RunRecord, redactor: Redactor | None = None) -> Path:
     text = record.model_dump_json(indent=2)
-    return save_document(record.id, ".json", text, secret_names)
+    return save_document(record.id, ".json", text, redactor)
 
 
-def save_document(run_id: str, suffix: str, text: str, secret_names: Iterable[str] = ()) -> Path:
+def save_document(run_id: str, suffix: str, text: str, redactor: Redactor | None = None) -> Path:
     """Write a run's record, or a view of it (``.md`` report, ``.diff``), redacted.
 
     Records hold code and prompts: they are created readable by the user alone.
@@ -53,7 +43,7 @@ def save_document(run_id: str, suffix: str, text: str, secret_names: Iterable[st
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / f"{run_id}{suffix}"
     temporary = path.with_name(f".{path.name}.tmp")
-    data = redact(text, environment_secrets(secret_names)).encode("utf-8")
+    data = (redactor or Redactor.for_run()).redact(text).encode("utf-8")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)

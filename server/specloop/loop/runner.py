@@ -35,6 +35,7 @@ from specloop.loop.provisioning import Budget
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.edits import unified_diff
+from specloop.secrets import Redactor
 from specloop.validate.pipeline import ValidationRequest, validate
 from specloop.validate.report import ValidationReport
 from specloop.validate.sandbox import SandboxLimits
@@ -51,8 +52,10 @@ class LoopRequest:
     spec: LoopSpec
     budget: Budget = field(default_factory=Budget)
     limits: SandboxLimits = field(default_factory=SandboxLimits)
-    secret_names: tuple[str, ...] = ()
+    redactor: Redactor = field(default_factory=Redactor)
+    """The run's secrets: masked in prompts, feedback and the record."""
     review_plan: bool = False
+    allow_unisolated: bool = False
 
 
 @dataclass
@@ -159,6 +162,10 @@ async def _run_stages(
         if report.passed:
             record.status = LoopStatus.VALIDATED
             return
+        if (not_run := report.not_run) is not None:
+            # Another candidate would be refused the same way: say why and stop.
+            record.status, record.error = LoopStatus.UNVALIDATED, not_run.output
+            return
         if report.all_checks_passed:
             # Nothing failed, but nothing exercised the code either: another attempt
             # cannot produce the missing evidence, so say so instead of claiming success.
@@ -206,6 +213,7 @@ def _validation_request(
         test_files=sorted({test.path for test in context.tests}),
         generated_tests=generated_tests,
         limits=request.limits,
+        allow_unisolated=request.allow_unisolated,
         open_buffers={
             path: text
             for path, text in request.project.open_buffers.items()
@@ -237,4 +245,4 @@ def finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: fl
     record.usage = list(llm.usage.values())
     record.exchanges = list(llm.exchanges)
     record.duration_s = round(time.monotonic() - started, 3)
-    records.save(record, request.secret_names)
+    records.save(record, request.redactor)

@@ -27,6 +27,7 @@ from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.models import Answer, Plan, Question
 from specloop.lsp import convert
 from specloop.refactor.edits import LineEdit, rebase
+from specloop.secrets import Redactor
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -51,13 +52,11 @@ class EditorFrontEnd:
         documents: DocumentStore,
         uri: str,
         token: str | None,
-        secret_names: tuple[str, ...] = (),
     ) -> None:
         self.server = server
         self.documents = documents
         self.uri = uri
         self.token = token
-        self.secret_names = secret_names
 
     @property
     def unit(self) -> ColumnUnit:
@@ -174,7 +173,7 @@ class EditorFrontEnd:
 
     async def _reviewed(self, proposal: Proposal) -> bool:
         """Diff first, for clients that apply edits without showing them: Apply or Discard."""
-        path = records.save_document(proposal.run_id, ".diff", proposal.diff, self.secret_names)
+        path = records.save_document(proposal.run_id, ".diff", proposal.diff, proposal.redactor)
         shown = False
         if self._can_show_documents():
             result = await self.server.window_show_document_async(
@@ -192,9 +191,9 @@ class EditorFrontEnd:
         window = self.capabilities.window
         return bool(window and window.show_document and window.show_document.support)
 
-    async def show_document(self, run_id: str, suffix: str, text: str) -> str:
+    async def show_document(self, run_id: str, suffix: str, text: str, redactor: Redactor) -> str:
         """Save a view of the run and open it if the client can; where it is, as a sentence."""
-        path = records.save_document(run_id, suffix, text, self.secret_names)
+        path = records.save_document(run_id, suffix, text, redactor)
         if self._can_show_documents():
             result = await self.server.window_show_document_async(
                 types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)

@@ -190,13 +190,7 @@ class LoopFeature:
         assert task is not None
         self._running[key] = task
         token = await self._begin_progress(f"specloop: implementing `{spec.symbol}`", task)
-        front_end = EditorFrontEnd(
-            self.server,
-            self.server.documents,
-            document.uri,
-            token,
-            provisioning.secret_names(settings),
-        )
+        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, token)
         summary = "Stopped"
         try:
             result = await orchestrate.run(request, self.provider, front_end, spec)
@@ -231,7 +225,9 @@ class LoopFeature:
             else:
                 self._show(types.MessageType.Warning, f"specloop: {reason}")
             return "Not applied"
-        where = await front_end.show_document(record.id, ".md", render_record(record))
+        where = await front_end.show_document(
+            record.id, ".md", render_record(record), result.redactor
+        )
         self._show(types.MessageType.Warning, f"{_ending(record, result)} {where}")
         return record.status.value.replace("_", " ").capitalize()
 
@@ -267,13 +263,7 @@ class LoopFeature:
                 f"There is no ambiguous TODO on line {line + 1} any more; nothing to clarify."
             )
         settings = self.server.settings
-        front_end = EditorFrontEnd(
-            self.server,
-            self.server.documents,
-            document.uri,
-            None,
-            provisioning.secret_names(settings),
-        )
+        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, None)
         draft = todo_clarify.Draft.of(finding.spec)
         module = index_module(Path(document.uri), document.source, document.tree)
         definition = module.innermost(line + 1)

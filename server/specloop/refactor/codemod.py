@@ -1,9 +1,10 @@
 """Put a model's new definition of one symbol into its module, changing nothing else.
 
 The candidate is untrusted model output: it must parse, define exactly one function
-or class with the target's name and kind, and its imports must be plain import
-statements. LibCST swaps only the target node, so every other byte of the module
-(comments, blank lines, formatting) survives. Nothing here raises for bad input:
+or class with the target's name and kind, its imports must be plain import
+statements, and it may rebind no other name of the module (`bindings.py`). LibCST
+swaps only the target node, so every other byte of the module (comments, blank
+lines, formatting) survives. Nothing here raises for bad input:
 every entry point returns a TransformSuccess or a TransformFailure whose reason is
 a sentence the user (or the model, as feedback) can act on.
 
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+
+from specloop.refactor.bindings import foreign_effects
 
 Definition = cst.FunctionDef | cst.ClassDef
 Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
@@ -76,7 +79,9 @@ def replace_symbol(
     candidate = _parse_candidate(new_definition, module.default_newline)
     if isinstance(candidate, TransformFailure):
         return candidate
-    problem = _mismatch(target.node, candidate, qualified_name)
+    problem = _mismatch(target.node, candidate, qualified_name) or foreign_effects(
+        module, target.node, candidate, import_nodes, _ModuleImports.of(module)
+    )
     if problem is not None:
         return TransformFailure(problem)
     replaced = cst.ensure_type(

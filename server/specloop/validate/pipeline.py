@@ -10,7 +10,10 @@ project with the candidate module in place.
 
 What is copied: the project's Python files (``.py``/``.pyi``), its pytest
 configuration (``pyproject.toml``, ``pytest.ini``, ``setup.cfg``, ``tox.ini``,
-``conftest.py``) and whatever sits beside the test files (fixtures, data). Copying
+``conftest.py``) and whatever sits beside the test files (fixtures, data) — never a
+dotfile or a secret-looking file (``.env``, keys, credentials, ``secrets/``: see
+`specloop.secrets.is_secret_file`), and the editor's unsaved buffers in place of
+their files on disk. Copying
 all Python files rather than guessing imports is the simple, robust choice: a test
 may import anything. Folders that are never source (``.git``, dot-folders such as
 ``.venv``, ``node_modules``, ``__pycache__``, virtual environments, ``build``,
@@ -28,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from specloop.secrets import is_secret_file
 from specloop.validate.checks import (
     check_static,
     check_syntax,
@@ -38,13 +42,20 @@ from specloop.validate.checks import (
 from specloop.validate.report import (
     EXISTING_TESTS,
     GENERATED_TESTS,
+    SANDBOX,
     SPEC_EXAMPLES,
     STATIC,
     SYNTAX,
     CheckResult,
     ValidationReport,
 )
-from specloop.validate.sandbox import Sandbox, SandboxLimits
+from specloop.validate.sandbox import (
+    Isolation,
+    Sandbox,
+    SandboxLimits,
+    detect_isolation,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +87,10 @@ class ValidationRequest:
     open_buffers: Mapping[str, str] = field(default_factory=dict)
     """Relative path -> text of the editor's unsaved buffers: the sandbox's copy of the
     project holds these instead of the files on disk, so the tests see what the user sees."""
+    allow_unisolated: bool = False
+    """Run generated code even without the namespace sandbox (the weaker level is reported)."""
+    isolation: Isolation | None = None
+    """The isolation to use; None: what this machine offers (`detect_isolation`)."""
 
 
 async def validate(
@@ -98,7 +113,16 @@ async def validate(
     steps = list(_sandboxed_steps(request, module))
     if not steps:
         return report
-    async with Sandbox() as sandbox:
+    isolation = request.isolation
+    if isolation is None:
+        isolation = await asyncio.to_thread(detect_isolation)
+    refused = refusal(isolation, request.allow_unisolated)
+    if refused is not None:
+        report.checks.append(CheckResult(name=SANDBOX, passed=False, ran=False, output=refused))
+        return report
+    report.isolation = isolation.level.value
+    report.isolation_description = isolation.describe()
+    async with Sandbox(isolation) as sandbox:
         await asyncio.to_thread(_fill, sandbox, request, module)
         for name, step in steps:
             on_check(name)
@@ -250,7 +274,9 @@ def _skipped_dir(path: Path) -> bool:
 
 
 def _copyable(root: Path, path: str) -> bool:
-    """A regular file inside the project, small enough and readable."""
+    """A regular file inside the project, small enough, readable, and not a secret."""
+    if is_secret_file(path):
+        return False
     full = root / path
     try:
         resolved = full.resolve()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SANDBOX = "sandbox"
 SYNTAX = "syntax"
 STATIC = "static"
 SPEC_EXAMPLES = "spec examples"
@@ -35,12 +36,22 @@ class CheckResult(BaseModel):
     count: int | None = Field(
         default=None, description="How many examples or tests ran, when the check counts them."
     )
+    ran: bool = Field(
+        default=True,
+        description="False when the check could not run at all (the sandbox was refused).",
+    )
 
 
 class ValidationReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checks: list[CheckResult] = Field(default_factory=list)
+    isolation: str = Field(
+        default="",
+        description='How generated code was isolated: "namespaces", "landlock", '
+        '"none", or "" when none of it ran.',
+    )
+    isolation_description: str = ""
 
     @property
     def passed(self) -> bool:
@@ -58,6 +69,11 @@ class ValidationReport(BaseModel):
     def first_failure(self) -> CheckResult | None:
         return next((check for check in self.checks if not check.passed), None)
 
+    @property
+    def not_run(self) -> CheckResult | None:
+        """The check that could not run at all (generated code was refused the sandbox)."""
+        return next((check for check in self.checks if not check.ran), None)
+
 
 def evidence_summary(report: ValidationReport) -> str:
     """What was checked, as a user reads it next to a change.
@@ -68,10 +84,15 @@ def evidence_summary(report: ValidationReport) -> str:
     phrases = [_phrase(check) for check in report.checks]
     verdict = "validated" if report.passed else "not validated"
     count = len(report.checks)
-    return f"{verdict}: {count} check{'s' if count != 1 else ''} — {', '.join(phrases)}"
+    summary = f"{verdict}: {count} check{'s' if count != 1 else ''} — {', '.join(phrases)}"
+    if report.isolation and report.isolation != "namespaces":
+        summary += f"; generated code ran with weaker isolation ({report.isolation})"
+    return summary
 
 
 def _phrase(check: CheckResult) -> str:
+    if not check.ran:
+        return f"{_name(check)} NOT RUN"
     if not check.passed:
         return f"{_name(check)} FAILED"
     if check.name in (SYNTAX, STATIC):

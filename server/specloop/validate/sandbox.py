@@ -1,78 +1,101 @@
-"""The sandbox: the only place where generated code runs.
+"""The sandbox: the only place where generated code runs, and the isolation it gets.
 
-A `Sandbox` is a fresh temporary directory holding a copy of what the tests need;
-`Sandbox.run` starts a command in it as an asyncio subprocess and returns a
-`SandboxResult` (exit code, output excerpts, duration, and why it was stopped).
+A `Sandbox` is a fresh temporary folder holding a copy of what the tests need;
+`Sandbox.run` starts a command in it and returns a `SandboxResult` (exit code, output
+excerpts, duration, and why it was stopped). Every command runs below the supervisor
+(`validate/supervisor.py`), which confines it, watches the whole process tree and
+leaves nothing behind.
 
-Layers of isolation, from always-on to best-effort (`detect_isolation` probes the
-machine once and the answer is cached; `Isolation.describe` says what holds):
+What the machine allows decides the isolation level (`detect_isolation`, probed once):
 
-* Scrubbed environment, always. The child's environment is built from an allowlist,
-  never copied: ``PATH`` (with the interpreter's directory first), ``LANG``,
-  ``LC_ALL``, ``LC_CTYPE`` and ``TZ`` when set, plus ``HOME`` and ``TMPDIR``
-  (``home/`` and ``tmp/`` inside the sandbox), ``PYTHONPATH`` (the sandbox),
-  ``PYTHONDONTWRITEBYTECODE=1``, ``PYTHONHASHSEED=0`` and ``PYTHONNOUSERSITE=1``.
-  Nothing else passes, so API keys and cloud credentials (``*_KEY``, ``*_TOKEN``,
-  ``*_SECRET``, ``AWS_*``, ``GOOGLE_*``, ``AZURE_*``, ``OPENAI_*``...) cannot leak.
-* Resource limits, always (``setrlimit`` before exec): CPU seconds, address space,
-  file size, no core dumps, and a process count when the child runs as ``nobody``
-  (the count is per user, so it would be meaningless for the user's own uid). A
-  new session lets the wall-clock timeout and cancellation kill the whole group.
-* Namespaces, on Linux when ``unshare`` works (as root directly, otherwise through
-  a user namespace): no network (a private network namespace with only a downed
-  loopback), a private PID namespace (nothing survives the run, even a process that
-  left the group), and a private mount namespace in which every mount is read-only
-  except the sandbox's ``home/`` and ``tmp/`` and a private ``/dev/shm``; ``/root``,
-  ``/home``, the user's home, ``/run/secrets`` and the copied project are hidden
-  under empty tmpfs mounts, with only the Python installation re-exposed.
-  Capabilities are dropped and ``no_new_privs`` is set, so the child cannot undo any
-  of this.
-* Privilege drop, when running as root: the child runs as ``nobody``. Our own venv
-  interpreter lives under ``/root`` (mode 0700) on some machines, which ``nobody``
-  cannot traverse; the mount namespace solves that by re-exposing just the Python
-  installation (read-only) under the tmpfs that hides the rest of ``/root``.
+* ``namespaces`` (Linux, ``unshare`` with user namespaces, or as root): fresh user,
+  mount, PID and network namespaces. The supervisor builds a new root holding only the
+  system's programs and libraries, a few files of /etc, the Python installation and
+  the sandbox folder (read-only; its ``home/`` and ``tmp/`` are size-capped tmpfs), and
+  moves into it: home folders, /root, /run and /tmp with their sockets, the project
+  and every credential simply do not exist there. No network (only a downed loopback),
+  no Unix sockets (seccomp), no capabilities, ``nobody`` when we are root, a process
+  cap that counts only the sandbox's processes, and a memory watchdog over the tree.
+* ``landlock`` (no namespaces, Landlock in the kernel): the command runs in the real
+  file system, but Landlock lets it read only the same allowlist and write only the
+  sandbox's ``home/`` and ``tmp/``; ``socket()`` is refused for every family (seccomp);
+  from Landlock ABI 6 it cannot signal or reach abstract sockets outside the sandbox.
+  Disk, memory and process count are watched over the whole tree.
+* ``none``: a scrubbed environment and resource limits only.
 
-Known limits: the sandbox's ``home/`` and ``tmp/`` live on the host's disk, so total
-disk use is bounded only by the per-file size limit and the time limits; other
-users' world-readable files (in ``/tmp`` for instance) remain readable.
+Generated code runs only with ``namespaces``, unless the user accepted weaker
+isolation (``allowUnisolated``): then with the strongest level the machine has, and
+every report says which (`refusal`, `Isolation.describe`).
+
+Always, whatever the level: the child's environment is an allowlist (no API key or
+cloud credential can pass), rlimits cap CPU seconds, address space, file size and core
+dumps, a wall-clock timeout stops the run, and cancelling the caller stops the whole
+tree.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
+import json
 import os
 import pwd
 import re
 import resource
-import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+
+from specloop.validate import supervisor
 
 OUTPUT_LIMIT = 4_000
 """Characters kept from the end of each of stdout and stderr."""
 
-_SETUP_FAILED = 125
 _READER_GRACE_S = 1.0
+_STOP_GRACE_S = 1.0
 _PROBE_TIMEOUT_S = 60.0
 _NOBODY = 65534
-_SECRET_PLACES = ("/root", "/home", "/run/secrets", "/var/run/secrets")
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/mime.types",
+)
+"""What a Python program reads from /etc (no shadow, no credentials, no configuration)."""
+DEVICES = tuple(f"/dev/{name}" for name in ("null", "zero", "full", "random", "urandom"))
+ENABLE_NAMESPACES = (
+    "Allow unprivileged user namespaces (on Ubuntu 24.04: `sudo sysctl "
+    "kernel.apparmor_restrict_unprivileged_userns=0`), or run specloop where they are "
+    "allowed; or accept weaker isolation with the setting allowUnisolated "
+    "(`--allow-unisolated`), which uses Landlock where the kernel has it."
+)
+SUPERVISOR_SOURCE = Path(supervisor.__file__).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
     cpu_s: int = 10
     memory_mb: int = 1024
+    """Per process (address space) and for the whole tree (resident memory)."""
     file_size_mb: int = 16
+    disk_mb: int = 256
+    """What the run may write in all, in its ``home/`` and ``tmp/``."""
     wall_s: float = 30.0
     max_processes: int = 64
 
@@ -81,9 +104,9 @@ class SandboxLimits:
 class SandboxResult:
     """What a sandboxed command did.
 
-    ``returncode`` is None when the sandbox killed the command (wall-clock limit);
-    a command killed by a signal otherwise has the negative signal number.
-    ``reason`` is a sentence saying why it was stopped or failed on a limit.
+    ``returncode`` is None when the sandbox stopped the command (wall-clock limit); a
+    command killed by a signal otherwise has the negative signal number. ``reason`` is
+    a sentence saying why it was stopped or failed on a limit.
     """
 
     returncode: int | None
@@ -98,51 +121,70 @@ class SandboxResult:
         return self.returncode == 0
 
 
-@dataclass(frozen=True)
-class _Tools:
-    unshare: str
-    setpriv: str
-    mount: str
-    umount: str
-    mkdir: str
+class IsolationLevel(StrEnum):
+    NAMESPACES = "namespaces"
+    LANDLOCK = "landlock"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
 class Isolation:
-    """Which isolation layers the sandbox uses on this machine."""
+    """How generated code is isolated on this machine."""
 
-    namespaces: bool = False
+    level: IsolationLevel = IsolationLevel.NONE
     user_namespace: bool = False
     drop_to: tuple[int, int] | None = None
-    tools: _Tools | None = field(default=None, repr=False)
+    unshare: str | None = field(default=None, repr=False)
+    landlock_abi: int = 0
     note: str = ""
 
     @property
+    def namespaces(self) -> bool:
+        return self.level is IsolationLevel.NAMESPACES
+
+    @property
     def network_isolated(self) -> bool:
-        return self.namespaces
+        return self.level is not IsolationLevel.NONE
 
     @property
     def filesystem_isolated(self) -> bool:
         """True when the child can write only inside the sandbox."""
-        return self.namespaces
+        return self.level is not IsolationLevel.NONE
 
     @property
     def privileges_dropped(self) -> bool:
         return self.drop_to is not None
 
     def describe(self) -> str:
-        if not self.namespaces:
-            return (
-                "The sandbox scrubs the environment and limits CPU, memory and file size, "
-                "but has network access and can write outside its directory on this machine"
-                + (f" ({self.note})." if self.note else ".")
-            )
-        who = " and runs as nobody" if self.privileges_dropped else ""
         note = f" ({self.note})" if self.note else ""
+        if self.level is IsolationLevel.NAMESPACES:
+            who = " as nobody" if self.privileges_dropped else ""
+            return (
+                f"namespaces: generated code ran{who} in a new root holding only the system, "
+                "Python and the sandbox folder, with no network, no Unix sockets and limits "
+                f"on its whole process tree{note}."
+            )
+        if self.level is IsolationLevel.LANDLOCK:
+            signals = "" if self.landlock_abi >= 6 else ", but could signal your other processes"
+            return (
+                f"Landlock (no namespaces here): generated code could read only the system, "
+                "Python and the sandbox folder, write only in the sandbox, and open no "
+                f"sockets{signals}{note}."
+            )
         return (
-            "The sandbox has no network, writes only inside its directory, "
-            f"hides credentials{who}, with CPU, memory and file-size limits{note}."
+            "none: generated code ran with a scrubbed environment and resource limits only; "
+            f"it could read and write your files and reach the network{note}."
         )
+
+
+def refusal(isolation: Isolation, allow_unisolated: bool) -> str | None:
+    """Why generated code must not run here, and how to change that; None when it may."""
+    if isolation.namespaces or allow_unisolated:
+        return None
+    return (
+        "Generated code was not run: this machine cannot give it the namespace sandbox "
+        f"({isolation.note or 'no user namespaces'}). {ENABLE_NAMESPACES}"
+    )
 
 
 def detect_isolation() -> Isolation:
@@ -153,33 +195,37 @@ def detect_isolation() -> Isolation:
 @functools.cache
 def _detect_isolation() -> Isolation:
     if not sys.platform.startswith("linux"):
-        return Isolation(note="namespaces need Linux")
-    tools = _find_tools()
-    if tools is None:
-        return Isolation(note="unshare, setpriv or mount is not installed")
+        return Isolation(note="namespaces and Landlock need Linux")
     notes = []
-    for candidate in _candidates(tools):
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        notes.append("unshare is not installed")
+    for candidate in _namespace_candidates(unshare):
         problem = _probe(candidate)
         if problem is None:
             return candidate
         notes.append(problem)
-    return Isolation(note="namespaces could not be set up: " + "; ".join(notes))
+    abi = supervisor.landlock_abi()
+    if abi:
+        candidate = Isolation(IsolationLevel.LANDLOCK, landlock_abi=abi, note="; ".join(notes))
+        problem = _probe(candidate)
+        if problem is None:
+            return candidate
+        notes.append(f"Landlock: {problem}")
+    else:
+        notes.append("the kernel has no Landlock")
+    return Isolation(note="; ".join(notes))
 
 
-def _find_tools() -> _Tools | None:
-    names = ("unshare", "setpriv", "mount", "umount", "mkdir")
-    found = [shutil.which(name) for name in names]
-    if any(path is None for path in found):
-        return None
-    return _Tools(*[str(path) for path in found])
-
-
-def _candidates(tools: _Tools) -> list[Isolation]:
+def _namespace_candidates(unshare: str | None) -> list[Isolation]:
+    if unshare is None:
+        return []
+    level = IsolationLevel.NAMESPACES
     if os.geteuid() != 0:
-        return [Isolation(namespaces=True, user_namespace=True, tools=tools)]
+        return [Isolation(level, user_namespace=True, unshare=unshare)]
     return [
-        Isolation(namespaces=True, drop_to=_nobody(), tools=tools),
-        Isolation(namespaces=True, tools=tools, note="could not run as nobody"),
+        Isolation(level, drop_to=_nobody(), unshare=unshare),
+        Isolation(level, unshare=unshare, note="could not run as nobody"),
     ]
 
 
@@ -224,40 +270,35 @@ class _Launch:
     env: dict[str, str]
     cwd: str
     limits: SandboxLimits
-    count_processes: bool
 
     def preexec(self) -> None:
-        _apply_limits(self.limits, self.count_processes)
+        _apply_limits(self.limits)
 
 
 class Sandbox:
-    """A temporary directory in which generated code runs; deleted on exit.
+    """A temporary folder in which generated code runs; deleted on exit.
 
-    Layout: ``<base>/root`` is the sandbox directory (``path``): read-only to the
-    child when namespaces work, so the tests it holds cannot be tampered with;
-    ``home/`` and ``tmp/`` inside it are the child's writable ``HOME`` and ``TMPDIR``.
-    ``<base>/stage`` is private scratch used while setting up mounts.
+    Layout: ``<base>/root`` is the sandbox folder (``path``), read-only to the child;
+    ``home/`` and ``tmp/`` inside it are the child's ``HOME`` and ``TMPDIR``, its only
+    writable places. ``<base>/stage`` is where the new root is built (namespaces).
     """
 
     def __init__(self, isolation: Isolation | None = None) -> None:
         self._isolation = isolation
         self._base: Path | None = None
-        self._hidden: set[Path] = set()
 
     # -- lifecycle
 
     def __enter__(self) -> Sandbox:
-        isolation = self.isolation
         base = Path(tempfile.mkdtemp(prefix="specloop-sandbox-")).resolve()
         self._base = base
         for name in ("root", "root/home", "root/tmp", "stage"):
             (base / name).mkdir()
         base.chmod(0o755)
         self.path.chmod(0o755)
+        for name in ("home", "tmp"):  # writable without namespaces (Landlock decides)
+            (self.path / name).chmod(0o777)
         (base / "stage").chmod(0o700)
-        if isolation.drop_to is not None:
-            for name in ("home", "tmp"):
-                os.chown(self.path / name, *isolation.drop_to)
         return self
 
     def __exit__(
@@ -304,13 +345,8 @@ class Sandbox:
     # -- filling it
 
     def copy_in(self, project_root: Path, relative_paths: Iterable[str]) -> None:
-        """Copy files from ``project_root`` to the same relative paths in the sandbox.
-
-        The project itself is then hidden from the child (when namespaces work), so
-        the child sees only these copies.
-        """
+        """Copy files from ``project_root`` to the same relative paths in the sandbox."""
         root = project_root.resolve()
-        self._hidden.add(root)
         for relative in relative_paths:
             source = _within(root, relative)
             target = _within(self.path, relative)
@@ -331,7 +367,7 @@ class Sandbox:
         cwd: str = ".",
         environment: Mapping[str, str] | None = None,
     ) -> SandboxResult:
-        """Run ``argv`` in the sandbox; cancelling the caller kills the whole run.
+        """Run ``argv`` in the sandbox; cancelling the caller stops the whole run.
 
         ``environment`` adds variables to the scrubbed environment (never secrets).
         """
@@ -347,24 +383,31 @@ class Sandbox:
             start_new_session=True,
             preexec_fn=launch.preexec,
         )
+        _live.add(process.pid)
         stdout, stderr = _Tail(), _Tail()
         assert process.stdout is not None and process.stderr is not None
         readers = [
             asyncio.create_task(stdout.drain(process.stdout)),
             asyncio.create_task(stderr.drain(process.stderr)),
         ]
+        graceful = not self.isolation.namespaces
         try:
             returncode: int | None = await asyncio.wait_for(process.wait(), limits.wall_s)
         except TimeoutError:
-            await _kill(process)
+            await _stop(process, graceful)
             returncode = None
         except BaseException:
-            await _kill(process)
+            await _stop(process, graceful)
             for reader in readers:
                 reader.cancel()
             raise
+        finally:
+            _live.discard(process.pid)
+            if not self.isolation.namespaces:
+                # A tree whose supervisor was killed is still in the supervisor's group.
+                await asyncio.to_thread(supervisor.sweep_pids_group, process.pid)
         await _settle(readers)
-        return self._result(returncode, stdout.text(), stderr.text(), started, limits)
+        return _result(returncode, stdout.text(), stderr.text(), started, limits)
 
     def launch(
         self,
@@ -373,73 +416,69 @@ class Sandbox:
         cwd: str,
         environment: Mapping[str, str] | None = None,
     ) -> _Launch:
-        """How ``argv`` is started: the wrapped command line, environment and limits."""
+        """How ``argv`` is started: the command line (below the supervisor), environment, limits."""
         workdir = _within(self.path, cwd)
-        isolation = self.isolation
         env = {**child_environment(self.path), **(environment or {})}
+        config = self._supervisor_config(limits, workdir)
+        supervised = [sys.executable, "-c", SUPERVISOR_SOURCE, json.dumps(config), *argv]
+        isolation = self.isolation
         if not isolation.namespaces:
-            return _Launch(list(argv), env, str(workdir), limits, count_processes=False)
-        assert isolation.tools is not None
-        script = _setup_script(self._mount_plan(isolation), isolation, workdir)
+            return _Launch(supervised, env, str(workdir), limits)
+        assert isolation.unshare is not None
         wrapped = [
-            isolation.tools.unshare,
+            isolation.unshare,
             *(["--user", "--map-root-user"] if isolation.user_namespace else []),
             "--net",
             "--mount",
             "--pid",
             "--fork",
             "--kill-child",
-            "--mount-proc",
             "--",
-            "/bin/sh",
-            "-c",
-            script,
-            "specloop-sandbox",
-            *argv,
+            *supervised,
         ]
-        return _Launch(wrapped, env, str(workdir), limits, isolation.drop_to is not None)
+        return _Launch(wrapped, env, str(workdir), limits)
 
-    def _mount_plan(self, isolation: Isolation) -> _MountPlan:
+    def _supervisor_config(self, limits: SandboxLimits, workdir: Path) -> dict[str, object]:
         assert self._base is not None
-        keeps = _interpreter_paths()
-        masks = set(self._hidden) | _existing_dirs(_SECRET_PLACES) | _existing_dirs([Path.home()])
-        if isolation.drop_to is not None:
-            masks |= {blocked for keep in keeps for blocked in _untraversable_ancestors(keep)}
-        masks = {mask for mask in masks if not _is_within(self._base, mask)}
-        return _MountPlan(
-            masks=_outermost(masks),
-            inner_masks=sorted(masks),
-            keeps=_outermost(keeps),
-            stage=self._base / "stage",
-            writable=[self.path / "home", self.path / "tmp"],
-        )
-
-    def _result(
-        self,
-        returncode: int | None,
-        stdout: str,
-        stderr: str,
-        started: float,
-        limits: SandboxLimits,
-    ) -> SandboxResult:
-        if returncode is not None and self.isolation.namespaces:
-            returncode = _shell_status(returncode)
-        return SandboxResult(
-            returncode=returncode,
-            stdout=stdout,
-            stderr=stderr,
-            timed_out=returncode is None,
-            duration_s=time.monotonic() - started,
-            reason=_reason(returncode, stdout, stderr, limits),
-        )
+        isolation = self.isolation
+        writable = [str(self.path / "home"), str(self.path / "tmp")]
+        readable = [*SYSTEM_PATHS, *ETC_FILES, *map(str, _interpreter_paths()), str(self.path)]
+        config: dict[str, object] = {
+            "workdir": str(workdir),
+            "memory_mb": limits.memory_mb,
+            "processes": limits.max_processes,
+        }
+        if isolation.namespaces:
+            # The process count is the sandbox's own only in a user namespace or as nobody.
+            counted = isolation.user_namespace or isolation.drop_to is not None
+            return config | {
+                "root": {
+                    "at": str(self._base / "stage"),
+                    "show": readable,
+                    "writable": dict.fromkeys(writable, limits.disk_mb),
+                },
+                "drop_to": list(isolation.drop_to) if isolation.drop_to else None,
+                "nproc": limits.max_processes if counted else None,
+                "seccomp": "unix",
+            }
+        config |= {
+            "disk_mb": limits.disk_mb,
+            "writable": writable,
+            "nproc": limits.max_processes,
+            "nproc_shared": True,
+        }
+        if isolation.level is IsolationLevel.LANDLOCK:
+            config |= {
+                "landlock": {"read": readable, "write": [*writable, *DEVICES]},
+                "seccomp": "all",
+            }
+        return config
 
 
 def child_environment(sandbox_dir: Path) -> dict[str, str]:
     """The child's whole environment: an allowlist, so no secret can pass."""
     env = {
-        "PATH": os.pathsep.join(
-            [str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]
-        ),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "HOME": str(sandbox_dir / "home"),
         "TMPDIR": str(sandbox_dir / "tmp"),
@@ -452,6 +491,24 @@ def child_environment(sandbox_dir: Path) -> dict[str, str]:
         if name in os.environ:
             env[name] = os.environ[name]
     return env
+
+
+ALLOWED_ENVIRONMENT = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "HOME",
+        "TMPDIR",
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHASHSEED",
+        "PYTHONNOUSERSITE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+    }
+)
+"""Every variable a sandboxed command may find in its environment, besides what a caller adds."""
 
 
 # ---------------------------------------------------------------- paths
@@ -472,157 +529,25 @@ def _is_within(path: Path, ancestor: Path) -> bool:
     return path == ancestor or ancestor in path.parents
 
 
-def _existing_dirs(paths: Iterable[str | Path]) -> set[Path]:
-    return {Path(path).resolve() for path in paths if Path(path).is_dir()}
-
-
-def _interpreter_paths() -> set[Path]:
+def _interpreter_paths() -> list[Path]:
     """What the interpreter needs to run: its prefixes and the real executable's folder."""
     prefixes = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
     paths = {Path(prefix) for prefix in prefixes}
     paths.add(Path(sys.executable).resolve().parent)
-    return {resolved for path in paths for resolved in (path.absolute(), path.resolve())}
-
-
-def _untraversable_ancestors(path: Path) -> Iterator[Path]:
-    """Ancestors of ``path`` that other users may not enter (e.g. /root, mode 0700)."""
-    for ancestor in reversed(path.parents):
-        with contextlib.suppress(OSError):
-            if not ancestor.stat().st_mode & 0o001:
-                yield ancestor
-
-
-def _outermost(paths: Iterable[Path]) -> list[Path]:
-    """The paths that are not inside another one of them, sorted."""
-    unique = sorted(set(paths))
-    return [path for path in unique if not any(other in path.parents for other in unique)]
-
-
-# ---------------------------------------------------------------- mounts
-
-
-@dataclass(frozen=True)
-class _MountPlan:
-    masks: list[Path]
-    """The outermost folders to hide."""
-    inner_masks: list[Path]
-    """Every folder to hide, including those inside others."""
-    keeps: list[Path]
-    stage: Path
-    writable: list[Path]
-
-    def hidden_keeps(self) -> list[Path]:
-        return [keep for keep in self.keeps if any(_is_within(keep, m) for m in self.masks)]
-
-    def masks_inside(self, keeps: list[Path]) -> list[Path]:
-        """Folders to hide that re-exposing ``keeps`` would bring back (a project in a venv)."""
-        return [
-            mask
-            for mask in self.inner_masks
-            if any(mask != keep and _is_within(mask, keep) for keep in keeps)
-        ]
-
-
-def _setup_script(plan: _MountPlan, isolation: Isolation, workdir: Path) -> str:
-    """The shell script run as (namespace) root before the command.
-
-    It stages the kept paths a mask would hide, covers the masks with empty tmpfs,
-    re-exposes the kept paths, makes every mount read-only, re-opens ``home/`` and
-    ``tmp/`` for writing, then runs the command without capabilities. The shell
-    stays as PID 1 of the namespace, so the command keeps normal signal handling.
-    """
-    assert isolation.tools is not None
-    script = _Script(isolation.tools)
-    hidden = plan.hidden_keeps()
-    stages = [plan.stage / str(index) for index in range(len(hidden))]
-    for keep, stage in zip(hidden, stages, strict=True):
-        script.run_or_fail(f"mkdir -p -- {_q(stage)}", "could not create a staging folder.")
-        script.mount_or_fail(f"--rbind -- {_q(keep)} {_q(stage)}", keep)
-    for mask in plan.masks:
-        script.mount_or_fail(f"-t tmpfs -o mode=0755,size=1m specloop {_q(mask)}", mask)
-    for keep, stage in zip(hidden, stages, strict=True):
-        script.run_or_fail(f"mkdir -p -- {_q(keep)}", f"could not re-expose {keep}.")
-        script.mount_or_fail(f"--rbind -- {_q(stage)} {_q(keep)}", keep)
-        script.attempt(f"umount -l -- {_q(stage)}")
-    for mask in plan.masks_inside(hidden):
-        script.mount_or_fail(f"-t tmpfs -o mode=0755,size=1m specloop {_q(mask)}", mask)
-    for mountpoint in [*_mountpoints(), *plan.inner_masks, *plan.keeps]:
-        script.attempt(f"mount -o remount,bind,ro -- {_q(mountpoint)}")
-    script.attempt("mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev specloop /dev/shm")
-    for writable in plan.writable:
-        script.mount_or_fail(f"--bind -- {_q(writable)} {_q(writable)}", writable)
-        script.mount_or_fail(f"-o remount,bind,rw -- {_q(writable)}", writable)
-    script.line(f"cd -- {_q(workdir)} || fail 'could not enter the sandbox folder.'")
-    script.line(f'{isolation.tools.setpriv} {_drop_arguments(isolation)} -- "$@"')
-    return script.text()
-
-
-class _Script:
-    """Builds the setup script; commands name tools by absolute path."""
-
-    def __init__(self, tools: _Tools) -> None:
-        self._tools = {"mount": tools.mount, "umount": tools.umount, "mkdir": tools.mkdir}
-        self._lines = [f'fail() {{ echo "specloop sandbox: $1" >&2; exit {_SETUP_FAILED}; }}']
-
-    def line(self, text: str) -> None:
-        self._lines.append(text)
-
-    def run_or_fail(self, command: str, message: str) -> None:
-        self.line(f"{self._resolve(command)} || fail {shlex.quote(message)}")
-
-    def mount_or_fail(self, arguments: str, path: Path) -> None:
-        self.run_or_fail(f"mount {arguments}", f"could not mount {path}.")
-
-    def attempt(self, command: str) -> None:
-        """A best-effort step: its failure is not an error."""
-        self.line(f"{self._resolve(command)} 2>/dev/null || :")
-
-    def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
-
-    def _resolve(self, command: str) -> str:
-        tool, _, rest = command.partition(" ")
-        return f"{self._tools[tool]} {rest}"
-
-
-def _q(path: Path) -> str:
-    return shlex.quote(str(path))
-
-
-def _drop_arguments(isolation: Isolation) -> str:
-    common = "--no-new-privs --inh-caps=-all --bounding-set=-all"
-    if isolation.drop_to is None:
-        return common
-    uid, gid = isolation.drop_to
-    return f"--reuid={uid} --regid={gid} --clear-groups {common}"
-
-
-def _mountpoints() -> list[Path]:
-    """The mount points of this mount namespace (the child's starts as a copy)."""
-    try:
-        lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return [Path("/")]
-    points = {_unescape(line.split()[4]) for line in lines if len(line.split()) > 4}
-    return sorted(Path(point) for point in points)
-
-
-def _unescape(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
+    found = {resolved for path in paths for resolved in (path.absolute(), path.resolve())}
+    return sorted(found)
 
 
 # ---------------------------------------------------------------- limits and processes
 
 
-def _apply_limits(limits: SandboxLimits, count_processes: bool) -> None:
-    """Runs in the child between fork and exec: resource limits only."""
+def _apply_limits(limits: SandboxLimits) -> None:
+    """Runs in the child between fork and exec: per-process resource limits."""
     megabyte = 1024 * 1024
     _set_limit(resource.RLIMIT_CPU, limits.cpu_s, limits.cpu_s + 1)
     _set_limit(resource.RLIMIT_AS, limits.memory_mb * megabyte)
     _set_limit(resource.RLIMIT_FSIZE, limits.file_size_mb * megabyte)
     _set_limit(resource.RLIMIT_CORE, 0)
-    if count_processes:
-        _set_limit(resource.RLIMIT_NPROC, limits.max_processes)
 
 
 def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:
@@ -634,12 +559,40 @@ def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(kind, (soft, hard))
 
 
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    """Kill the process group (and, with namespaces, everything in the PID namespace)."""
+_live: set[int] = set()
+"""Process groups of sandboxes running now: whatever ends specloop ends them too."""
+
+
+def stop_all() -> None:
+    """Kill every running sandbox (at exit, or when specloop is told to stop)."""
+    for pid in list(_live):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)  # the supervisor kills its whole tree
+    if _live:
+        time.sleep(0.2)
+    for pid in list(_live):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    _live.clear()
+
+
+atexit.register(stop_all)
+
+
+async def _stop(process: asyncio.subprocess.Process, graceful: bool) -> None:
+    """Stop the run and everything it started.
+
+    With namespaces, killing the group kills the supervisor (PID 1 of the namespace) and
+    with it everything in the namespace. Without, only the supervisor's own sweep reaches
+    processes that left the group, so it gets SIGTERM and a moment first.
+    """
+    if graceful:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(process.wait()), _STOP_GRACE_S)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()
     await asyncio.shield(process.wait())
 
 
@@ -674,11 +627,29 @@ class _Tail:
         return text
 
 
-def _shell_status(status: int) -> int:
-    """The namespace's shell reports a signal N as 128 + N; turn it back into -N."""
-    if 128 < status < 128 + signal.NSIG and status != 128 + _SETUP_FAILED:
+def _result(
+    returncode: int | None, stdout: str, stderr: str, started: float, limits: SandboxLimits
+) -> SandboxResult:
+    if returncode is not None:
+        returncode = _exit_status(returncode)
+    return SandboxResult(
+        returncode=returncode,
+        stdout=stdout,
+        stderr=stderr,
+        timed_out=returncode is None,
+        duration_s=time.monotonic() - started,
+        reason=_reason(returncode, stdout, stderr, limits),
+    )
+
+
+def _exit_status(status: int) -> int:
+    """The supervisor reports a signal N as 128 + N; turn it back into -N."""
+    if 128 < status < 128 + signal.NSIG:
         return -(status - 128)
     return status
+
+
+_SUPERVISOR_SAYS = re.compile(rf"^{re.escape(supervisor.MARK)} (.*)$", re.MULTILINE)
 
 
 def _reason(returncode: int | None, stdout: str, stderr: str, limits: SandboxLimits) -> str | None:
@@ -686,8 +657,11 @@ def _reason(returncode: int | None, stdout: str, stderr: str, limits: SandboxLim
         return f"It ran past the {limits.wall_s:g} s wall-clock limit and was stopped."
     if returncode == 0:
         return None
-    if returncode == _SETUP_FAILED and "specloop sandbox:" in stderr:
-        return "The sandbox could not be set up: " + stderr.strip().splitlines()[-1]
+    said = _SUPERVISOR_SAYS.findall(stderr)
+    if returncode == supervisor.SETUP_FAILED and said:
+        return f"The sandbox could not be set up: {said[-1]}"
+    if returncode == supervisor.LIMIT_EXCEEDED and said:
+        return f"It was {said[-1]}"
     if returncode == -signal.SIGXCPU:
         return f"It exceeded the CPU limit ({limits.cpu_s} s) and was stopped."
     if returncode == -signal.SIGKILL:

@@ -1,0 +1,347 @@
+"""Generated code that tries to get out of the sandbox, and how to tell whether it did.
+
+Each `Attempt` is a Python program run inside a `Sandbox` with a `Host` around it: a
+project folder, a home folder with an SSH key (and the sandbox's TMPDIR inside it), a
+TCP listener on localhost, three Unix sockets (world-writable in /tmp, private to the
+user, reachable through a group) and a decoy process of the same user. `run_attempt`
+runs one and reports whether it was contained, how long containing it took, and what
+it left behind (processes, temporary folders). The unit tests and
+`benchmarks/sandbox_escapes.py` share these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specloop.validate.sandbox import Isolation, Sandbox, SandboxLimits, SandboxResult
+
+SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY----- specloop-test-key"
+LIMITS = SandboxLimits(cpu_s=10, memory_mb=1024, wall_s=8.0, max_processes=64, disk_mb=256)
+
+
+@dataclass
+class Host:
+    """What lies outside the sandbox, for an attempt to go after."""
+
+    root: Path
+    project: Path
+    home: Path
+    outside_file: Path
+    tcp_port: int
+    unix_sockets: list[Path]
+    decoy: subprocess.Popen[bytes]
+    marker: str
+    accepted: list[str] = field(default_factory=list)
+
+    def alive(self, pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def host() -> Iterator[Host]:
+    """The outside world of one attempt; TMPDIR points inside its home meanwhile."""
+    root = Path(tempfile.mkdtemp(prefix="specloop-escape-host-"))
+    root.chmod(0o755)
+    project, home = root / "project", root / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(SSH_KEY)
+    (home / "tmp").mkdir()
+    project.mkdir()
+    (project / "mod.py").write_text("X = 1\n")
+    listeners: list[socket.socket] = []
+    accepted: list[str] = []
+    tcp = socket.create_server(("127.0.0.1", 0))
+    listeners.append(tcp)
+    sockets = [Path("/tmp") / f"specloop-escape-{uuid.uuid4().hex[:8]}.sock", home / "agent.sock",
+               root / "group.sock"]  # fmt: skip
+    for path, mode in zip(sockets, (0o777, 0o600, 0o660), strict=True):
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        path.chmod(mode)
+        server.listen()
+        listeners.append(server)
+    for listener in listeners:
+        threading.Thread(target=_accept, args=(listener, accepted), daemon=True).start()
+    decoy = subprocess.Popen(["sleep", "120"])
+    saved = (os.environ.get("HOME"), tempfile.tempdir)
+    os.environ["HOME"], tempfile.tempdir = str(home), str(home / "tmp")
+    try:
+        yield Host(root, project, home, root / "outside.txt", tcp.getsockname()[1], sockets,
+                   decoy, f"specloop-escape-{uuid.uuid4().hex}", accepted)  # fmt: skip
+    finally:
+        if saved[0] is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = saved[0]
+        tempfile.tempdir = saved[1]
+        decoy.kill()
+        decoy.wait()
+        for listener in listeners:
+            listener.close()
+        for path in sockets:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _accept(listener: socket.socket, accepted: list[str]) -> None:
+    with contextlib.suppress(OSError):
+        while True:
+            connection, _ = listener.accept()
+            accepted.append(str(listener.getsockname()))
+            connection.close()
+
+
+Check = Callable[[SandboxResult, Host], str | None]
+"""None when the attempt was contained; else what got out."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    name: str
+    code: str
+    arguments: Callable[[Host], list[str]]
+    check: Check
+
+
+def _write_outside(result: SandboxResult, host: Host) -> str | None:
+    if (host.project / "mod.py").read_text() != "X = 1\n":
+        return "changed the project's file"
+    for path in (host.project / "new.py", host.outside_file, Path("/dev/shm") / host.marker):
+        if path.exists():
+            return f"wrote {path}"
+    return None
+
+
+def _read_secrets(result: SandboxResult, host: Host) -> str | None:
+    for secret in (SSH_KEY, "root:"):
+        if secret in result.stdout:
+            return f"read {secret[:20]!r}"
+    return None
+
+
+def _no_connection(result: SandboxResult, host: Host) -> str | None:
+    return f"connected to {host.accepted}" if host.accepted else None
+
+
+def _forks(result: SandboxResult, host: Host) -> str | None:
+    lines = result.stdout.splitlines()
+    started = [int(line.split()[1]) for line in lines if line.startswith("forked")]
+    if started and started[-1] >= 200:
+        return "started 200 processes"
+    return None
+
+
+def _memory(result: SandboxResult, host: Host) -> str | None:
+    held = result.stdout.count("held")
+    return f"{held} processes held 900 MB each" if held >= 2 else None
+
+
+def _disk(result: SandboxResult, host: Host) -> str | None:
+    written = [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("MB")]
+    total = written[-1] if written else 0
+    return f"wrote {total} MB" if total >= 1024 else None
+
+
+def _stopped(result: SandboxResult, host: Host) -> str | None:
+    return None if result.timed_out else "was not stopped"
+
+
+def _parent(result: SandboxResult, host: Host) -> str | None:
+    if not host.alive(host.decoy.pid):
+        return "killed another process of the user"
+    if "KILLED" in result.stdout:
+        return "signalled the supervisor"
+    return None
+
+
+def _daemon(result: SandboxResult, host: Host) -> str | None:
+    time.sleep(0.3)
+    return "a daemon outlived the run" if processes_with(host.marker.encode()) else None
+
+
+WRITE = """
+import os, sys
+for path in sys.argv[1:]:
+    try:
+        open(path, "w").write("pwned")
+    except OSError as error:
+        print("refused", path, error.errno)
+"""
+READ = """
+import os, sys
+for path in sys.argv[1:]:
+    try:
+        print(open(path).read() if os.path.isfile(path) else os.listdir(path))
+    except OSError as error:
+        print("refused", path, error.errno)
+"""
+CONNECT = """
+import socket, sys
+port, *paths = sys.argv[1:]
+for family, address in [(socket.AF_INET, ("127.0.0.1", int(port)))] + [
+        (socket.AF_UNIX, path) for path in paths]:
+    try:
+        with socket.socket(family) as s:
+            s.settimeout(3)
+            s.connect(address)
+            print("connected", address)
+    except OSError as error:
+        print("refused", address, error.errno)
+"""
+FORK_BOMB = """
+import os, time
+children = 0
+for n in range(200):
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        children += 1
+    except OSError:
+        break
+    print("forked", children, flush=True)
+time.sleep(30)
+"""
+MEMORY = """
+import subprocess, sys
+hog = (
+    "import time; b = bytearray(900 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+    "print('held', flush=True); time.sleep(20)"
+)
+children = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(4)]
+for child in children:
+    child.wait()
+"""
+DISK = """
+import os
+folder = os.environ["TMPDIR"]
+written = 0
+try:
+    for n in range(2048):
+        with open(os.path.join(folder, f"fill{n // 10}"), "ab") as f:
+            f.write(b"x" * 2**20)
+        written += 1
+        print("MB", written, flush=True)
+except OSError as error:
+    print("refused", error.errno)
+"""
+SLEEP = "import time; time.sleep(3600)"
+KILL = """
+import os, signal, sys
+for pid in (os.getppid(), int(sys.argv[1])):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        print("KILLED", pid)
+    except OSError as error:
+        print("refused", pid, error.errno)
+"""
+DAEMON = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "30", sys.argv[1]])
+    os._exit(0)
+time.sleep(0.5)
+print("left a daemon")
+"""
+
+ATTEMPTS = [
+    Attempt(
+        "write outside the sandbox",
+        WRITE,
+        lambda h: [
+            str(h.project / "mod.py"),
+            str(h.project / "new.py"),
+            str(h.outside_file),
+            f"/dev/shm/{h.marker}",
+        ],
+        _write_outside,
+    ),
+    Attempt(
+        "read /etc/shadow, /root and ~/.ssh",
+        READ,
+        lambda h: ["/etc/shadow", "/root", str(h.home / ".ssh" / "id_rsa"), str(h.project)],
+        _read_secrets,
+    ),
+    Attempt(
+        "TCP to localhost, Unix sockets",
+        CONNECT,
+        lambda h: [str(h.tcp_port), *map(str, h.unix_sockets)],
+        _no_connection,
+    ),
+    Attempt("fork bomb (200 processes)", FORK_BOMB, lambda h: [], _forks),
+    Attempt("4 x 900 MB of memory", MEMORY, lambda h: [], _memory),
+    Attempt("fill 2 GB of disk", DISK, lambda h: [], _disk),
+    Attempt("sleep forever", SLEEP, lambda h: [], _stopped),
+    Attempt(
+        "kill the parent and a process of the user", KILL, lambda h: [str(h.decoy.pid)], _parent
+    ),
+    Attempt("leave a daemon", DAEMON, lambda h: [h.marker], _daemon),
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    attempt: str
+    contained: bool
+    detail: str
+    seconds: float
+    leftover_processes: int
+    leftover_folders: int
+    result: SandboxResult
+
+
+def processes_with(needle: bytes) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if needle in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+    return found
+
+
+def _sandbox_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("specloop-sandbox-*"))
+
+
+async def run_attempt(
+    attempt: Attempt, isolation: Isolation, limits: SandboxLimits = LIMITS
+) -> Outcome:
+    with host() as world:
+        folders_before = _sandbox_folders()
+        started = time.monotonic()
+        async with Sandbox(isolation) as sandbox:
+            base = str(sandbox.path.parent).encode()
+            sandbox.copy_in(world.project, ["mod.py"])
+            argv = [sys.executable, "-c", attempt.code, *attempt.arguments(world)]
+            result = await sandbox.run(argv, limits)
+        seconds = time.monotonic() - started
+        escaped = attempt.check(result, world)
+        leftovers = processes_with(base) + processes_with(world.marker.encode())
+        folders = _sandbox_folders() - folders_before
+    return Outcome(
+        attempt.name,
+        escaped is None,
+        escaped or (result.reason or "refused"),
+        seconds,
+        len(leftovers),
+        len(folders),
+        result,
+    )
