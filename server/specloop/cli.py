@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -247,6 +248,9 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _configure_logging(level: str, log_file: str | None) -> None:
+    if log_file:
+        # Logs can hold code and prompts: readable by the user alone, from the start.
+        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,14 +116,50 @@ async def _implement(options: ImplementOptions) -> int:
     answers = _load_answers(options.answers_file)
     front_end = TerminalFrontEnd(options, answers, root)
     request = orchestrate.RunRequest(Project(root), snapshot, line, settings)
-    async with ModelProvider() as provider:
-        result = await orchestrate.run(request, provider, front_end)
+    run = asyncio.current_task()
+    assert run is not None
+    stopped_by: list[str] = []
+    loop = asyncio.get_running_loop()
+    for number in _STOP_SIGNALS:
+        # Whatever stops specloop stops the run: its sandbox dies, its record is saved.
+        loop.add_signal_handler(number, _stop, run, stopped_by, number)
+    try:
+        async with ModelProvider() as provider:
+            result = await orchestrate.run(request, provider, front_end)
+    except asyncio.CancelledError:
+        if not stopped_by:
+            raise
+        front_end.done()
+        _print_cancelled(options, front_end.run_id, stopped_by[0])
+        return EXIT_NOT_VALIDATED
+    finally:
+        for number in _STOP_SIGNALS:
+            loop.remove_signal_handler(number)
     front_end.done()
     if isinstance(result, orchestrate.Refused):
         raise UsageError(result.reason)
     applied = bool(result.offered and result.offered.applied)
     _print_result(options, result.record, applied, result.offered)
     return EXIT_VALIDATED if result.outcome.validated else EXIT_NOT_VALIDATED
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop(run: asyncio.Task[int], stopped_by: list[str], number: int) -> None:
+    stopped_by.append(signal.Signals(number).name)
+    run.cancel()
+
+
+def _print_cancelled(options: ImplementOptions, run_id: str | None, signal_name: str) -> None:
+    message = f"Cancelled ({signal_name}); nothing was applied."
+    if options.json_output:
+        payload = {"status": "cancelled", "error": message, "diff": "", "checks": [],
+                   "attempts": 0, "tokens": 0, "run_id": run_id}  # fmt: skip
+        print(json.dumps(payload))
+    print(f"specloop implement: {message}", file=sys.stderr)
+    if run_id is not None:
+        print(f"Run record: specloop runs show {run_id}", file=sys.stderr)
 
 
 class TerminalFrontEnd:
@@ -134,12 +170,14 @@ class TerminalFrontEnd:
         self.given = given
         self.root = root
         self.status = StatusLine(sys.stderr)
+        self.run_id: str | None = None
 
     @property
     def interactive(self) -> bool:
         return sys.stdin.isatty() and sys.stderr.isatty() and not self.options.json_output
 
     def progress(self, event: ProgressEvent) -> None:
+        self.run_id = event.run_id or self.run_id
         self.status.show(event.line())
 
     async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
@@ -171,29 +209,15 @@ class TerminalFrontEnd:
         return reply.strip().lower() in ("", "y", "yes")
 
     async def offer(self, proposal: Proposal) -> Offered:
+        from specloop.loop.snapshot import write_back
+
         if not self.options.apply:
             return Offered(False, "Rerun with --apply to write it.")
-        return await asyncio.to_thread(apply_to_disk, self.root / proposal.base.path, proposal)
+        refused = await asyncio.to_thread(write_back, self.root, proposal.base, proposal.new_text)
+        return Offered(refused is None, refused)
 
     def done(self) -> None:
         self.status.pause()
-
-
-def apply_to_disk(path: Path, proposal: Proposal) -> Offered:
-    """Write the validated text, unless the file changed since the run read it."""
-    try:
-        current = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return Offered(False, f"{path} could not be read again ({error}); nothing was written.")
-    if current != proposal.base.text:
-        return Offered(
-            False, f"{path} changed while the loop ran; not applied. Run specloop again."
-        )
-    temporary = path.with_name(f".{path.name}.specloop.tmp")
-    temporary.write_bytes(proposal.new_text.encode("utf-8"))
-    shutil.copymode(path, temporary)
-    os.replace(temporary, path)
-    return Offered(True)
 
 
 def _parse_target(target: str) -> tuple[Path, int]:
@@ -236,11 +260,10 @@ def _ask(question: Question) -> Answer:
 def _print_result(
     options: ImplementOptions, record: RunRecord, applied: bool, offered: Offered | None
 ) -> None:
+    last = record.attempts[-1].report if record.attempts else None
     checks = [
-        {"name": check.name, "passed": check.passed}
-        for attempt in record.attempts[-1:]
-        if attempt.report is not None
-        for check in attempt.report.checks
+        {"name": check.name, "passed": check.passed, "ran": check.ran}
+        for check in (last.checks if last else [])
     ]
     if options.json_output:
         payload: dict[str, Any] = {
@@ -250,6 +273,7 @@ def _print_result(
             "attempts": len(record.attempts),
             "tokens": record.tokens,
             "run_id": record.id,
+            "isolation": last.isolation if last else "",
         }
         if record.error:
             payload["error"] = record.error
@@ -282,6 +306,8 @@ def _print_result(
     print(_verdict(record, applied, offered), file=out)
     for attempt in record.attempts:
         _print_attempt(attempt, out)
+    if last is not None and last.isolation_description:
+        print(f"Isolation: {last.isolation_description}", file=out)
     print(f"Run record: specloop runs show {record.id}", file=out)
 
 
@@ -306,7 +332,7 @@ def _print_attempt(attempt: Attempt, out: TextIO) -> None:
     if attempt.report is None:
         return
     for check in attempt.report.checks:
-        mark = "pass" if check.passed else "FAIL"
+        mark = "pass" if check.passed else "FAIL" if check.ran else "NOT RUN"
         print(
             f"  attempt {attempt.number}: {mark} {check.name} ({check.duration_s:.2f} s)", file=out
         )

@@ -321,7 +321,7 @@ def test_every_line_of_a_function_sees_the_todo_in_its_body(project, runs_dir, s
     )
     payload = json.loads(result.stdout)
     assert payload["status"] == "validated", result.stderr
-    assert {"name": "generated tests", "passed": True} in payload["checks"]
+    assert {"name": "generated tests", "passed": True, "ran": True} in payload["checks"]
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
     assert record["spec"]["line"] == 1
     assert "raise ValueError if low > high" in record["spec"]["text"]

@@ -9,8 +9,10 @@ requests, applies `workspace/applyEdit` and reports the change back with didChan
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -466,3 +468,40 @@ async def test_loops_on_two_functions_run_side_by_side(
         "specloop: validated change to `discount`",
         "specloop: validated change to `surcharge`",
     }
+
+
+async def test_sigterm_to_the_server_stops_its_loops_saves_their_records_and_leaves_nothing(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM, sandbox_tmp: Path, tmp_path: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
+    editor = await start(client, VSCODE, project, scripted, settings={"checkTimeout": 60})
+    uri = editor.open(project / "pricing.py")
+    running = asyncio.create_task(
+        editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    )
+    for _ in range(300):
+        reports = next(iter(client.progress_reports.values()), [])
+        if any("Checking spec examples" in (getattr(r, "message", "") or "") for r in reports):
+            break
+        await asyncio.sleep(0.1)
+    server = client._server  # type: ignore[attr-defined]
+    await asyncio.sleep(0.5)
+    assert processes_under(server.pid)
+    server.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(server.wait(), 15) == 128 + signal.SIGTERM
+    running.cancel()
+    for _ in range(50):
+        if not os.listdir(sandbox_tmp):
+            break
+        await asyncio.sleep(0.1)
+    assert os.listdir(sandbox_tmp) == []
+    assert escapes_left(str(sandbox_tmp)) == []
+    records = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
+    assert [record["status"] for record in records] == ["cancelled"]
+    client.error = RuntimeError("the server was stopped on purpose")  # no shutdown to send
+
+
+def escapes_left(needle: str) -> list[int]:
+    from tests.support.escapes import processes_with
+
+    return processes_with(needle.encode())

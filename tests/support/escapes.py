@@ -216,7 +216,6 @@ for n in range(200):
     except OSError:
         break
     print("forked", children, flush=True)
-time.sleep(30)
 """
 MEMORY = """
 import subprocess, sys

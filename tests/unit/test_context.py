@@ -506,3 +506,13 @@ def test_unsaved_buffers_not_the_disk_are_what_the_context_reads(project: Path) 
     )
     assert [test.name for test in context.tests] == ["test_charge_unsaved"]
     assert any("unsaved_value" in callee for callee in context.callees)
+
+
+def test_every_test_file_of_the_module_is_a_regression_check(project: Path) -> None:
+    write(
+        project,
+        {"tests/test_other.py": "from pkg.billing import fee\n\n\ndef test_fee():\n    pass\n"},
+    )
+    context = context_of(project, charge_spec(project))
+    assert sorted(context.regression_tests) == ["tests/test_billing.py", "tests/test_other.py"]
+    assert [test.name for test in context.tests] == ["test_charge_takes_the_fee"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from specloop.validate import pipeline
+from specloop.validate import pipeline, supervisor
 from specloop.validate.checks import check_static, check_syntax, run_spec_examples, run_tests
 from specloop.validate.pipeline import (
     GENERATED_TESTS_FILE,
@@ -16,7 +16,8 @@ from specloop.validate.pipeline import (
     project_files,
     validate,
 )
-from specloop.validate.sandbox import Sandbox, SandboxLimits
+from specloop.validate.report import evidence_summary
+from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox, SandboxLimits
 
 LIMITS = SandboxLimits(wall_s=20.0)
 
@@ -307,3 +308,32 @@ def test_project_files_put_what_the_run_needs_first_under_the_cap(
 
 def test_generated_tests_sit_next_to_the_module():
     assert pipeline._generated_tests_path("pkg/calc.py") == f"pkg/{GENERATED_TESTS_FILE}"
+
+
+async def test_without_the_namespace_sandbox_generated_code_is_not_run(project: Path):
+    report = await validate(request_for(project, CALC, isolation=Isolation()))
+    assert outcome(report) == [("syntax", True), ("static", True), ("sandbox", False)]
+    not_run = report.not_run
+    assert not_run is not None and not not_run.ran
+    assert "Generated code was not run" in not_run.output
+    assert not report.passed and report.isolation == ""
+    assert evidence_summary(report).endswith("sandbox NOT RUN")
+
+
+async def test_accepted_weaker_isolation_runs_and_the_evidence_says_so(project: Path):
+    landlock = Isolation(IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi())
+    report = await validate(request_for(project, CALC, isolation=landlock, allow_unisolated=True))
+    assert report.passed
+    assert report.isolation == "landlock"
+    assert evidence_summary(report).endswith("generated code ran with weaker isolation (landlock)")
+
+
+async def test_unsaved_buffers_replace_the_files_on_disk_in_the_sandbox(project: Path):
+    failing = TESTS.replace(
+        "def test_", "def test_unsaved_fails():\n    assert False\n\n\ndef test_", 1
+    )
+    report = await validate(
+        request_for(project, CALC, open_buffers={"tests/test_calc.py": failing})
+    )
+    assert outcome(report)[-1] == ("tests", False)
+    assert "test_unsaved_fails" in report.checks[-1].output

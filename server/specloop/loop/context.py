@@ -230,7 +230,11 @@ def build_context(
         callees=_callees(index, root, module, target),
         callers=_callers(index, root, module, target),
     )
-    return _fit(spec, snapshot.path, gathered, token_budget)
+    module_tests = index.test_files_mentioning(_module_stem(target.path))
+    context = _fit(spec, snapshot.path, gathered, token_budget)
+    return context.model_copy(
+        update={"regression_tests": [relative_to(root, path) for path in module_tests]}
+    )
 
 
 def _find_target(module: ModuleIndex, spec: LoopSpec, path: str) -> Definition:

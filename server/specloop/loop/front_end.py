@@ -22,6 +22,8 @@ class ProgressEvent:
     stage: Stage
     attempt: int
     message: str
+    run_id: str | None = None
+    """Set on the first event of a run, so a front end can name its record."""
 
     def line(self) -> str:
         """One line for a progress bar or a log: ``[generate] attempt 2: Writing charge``."""

@@ -80,6 +80,11 @@ class Context(_Model):
     tests: list[TestReference] = Field(default_factory=list)
     omitted: list[str] = Field(default_factory=list, description="Left out to fit the budget.")
     token_estimate: int = 0
+    regression_tests: list[str] = Field(
+        default_factory=list,
+        description="Test files that import the target's module: run as a regression check, "
+        "not shown to the model.",
+    )
 
 
 # ---------------------------------------------------------------- what the model produces

@@ -71,6 +71,8 @@ def _attempt(attempt: Attempt) -> list[str]:
     if report is None:
         return lines
     lines += ["", evidence_summary(report), ""]
+    if report.isolation_description:
+        lines += [f"Isolation: {report.isolation_description}", ""]
     for check in report.checks:
         mark = "✓" if check.passed else "✗"
         lines.append(f"- {mark} {check.name} ({check.duration_s:.2f} s)")

@@ -104,6 +104,11 @@ async def _run_stages(
     started: float,
 ) -> None:
     record, spec = outcome.record, request.spec
+    front_end.progress(
+        ProgressEvent(
+            Stage.PREPARE, 0, f"Reading the code around {spec.symbol} (run {record.id})", record.id
+        )
+    )
     context = await asyncio.to_thread(build_context, request.project, spec, request.snapshot)
     record.context_omitted = context.omitted
 
@@ -210,7 +215,8 @@ def _validation_request(
         new_source=new_source,
         symbol=request.spec.symbol,
         spec_examples=context.docstring if ">>>" in (context.docstring or "") else None,
-        test_files=sorted({test.path for test in context.tests}),
+        # Tests of the symbol, and every test of its module: nothing else may break.
+        test_files=sorted({test.path for test in context.tests} | set(context.regression_tests)),
         generated_tests=generated_tests,
         limits=request.limits,
         allow_unisolated=request.allow_unisolated,

@@ -2,15 +2,21 @@
 
 In an editor the buffer, saved or not, is the truth: the language server hands the
 run the open document and every other open buffer of the project. Only the command
-line and the benchmarks read a file from disk into a snapshot (``read_snapshot``).
-Nothing in a run reads the target file from disk again.
+line and the benchmarks read a file from disk into a snapshot (``read_snapshot``),
+and only the command line writes one back (``write_back``). Nothing in a run reads
+the target file from disk again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,8 @@ class SourceSnapshot:
     text: str
     version: int | None = None
     """The editor's document version; None for a file read from disk."""
+    bom: bool = False
+    """The file starts with a UTF-8 byte order mark, which ``text`` leaves out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +76,44 @@ def read_snapshot(root: Path, path: Path) -> SourceSnapshot | SnapshotError:
         return SnapshotError(f"{path} is a directory; give the path of a Python file.")
     except OSError as error:
         return SnapshotError(f"{path} could not be read ({error.strerror}); check its permissions.")
+    bom = data.startswith(_BOM)
     try:
-        text = data.decode("utf-8")
+        text = data[len(_BOM) if bom else 0 :].decode("utf-8")
     except UnicodeDecodeError as error:
         return SnapshotError(
             f"{path} is not UTF-8 text (invalid byte at offset {error.start}); "
             "specloop reads Python source as UTF-8, so save the file as UTF-8."
         )
     # Python's own newline handling would turn CRLF into LF; the text is kept byte for byte.
-    return SourceSnapshot(relative, text)
+    return SourceSnapshot(relative, text, bom=bom)
+
+
+def write_back(root: Path, base: SourceSnapshot, new_text: str) -> str | None:
+    """Write ``new_text`` over the file ``base`` was read from; why not, if it was not.
+
+    Only if the file still holds exactly what ``base`` read. The write is atomic (a
+    temporary file in the same folder, then a rename) and keeps what the user set: the
+    line endings (the text keeps them), the byte order mark, the mode and the owner.
+    """
+    path = root / base.path
+    current = read_snapshot(root, path)
+    if isinstance(current, SnapshotError):
+        return f"{current.reason} Nothing was written."
+    if current.text != base.text or current.bom != base.bom:
+        return f"{path} changed while the loop ran; not applied. Run specloop again."
+    status = path.stat()
+    temporary = path.with_name(f".{path.name}.specloop-{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write((_BOM if base.bom else b"") + new_text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(PermissionError):  # only root may give a file away
+            os.chown(temporary, status.st_uid, status.st_gid)
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return None

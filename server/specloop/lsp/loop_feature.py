@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import uuid
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -72,6 +74,7 @@ class LoopFeature:
         self._by_token: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._warming: asyncio.Task[Any] | None = None
+        self._terminating: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ code actions
 
@@ -337,6 +340,21 @@ class LoopFeature:
         task = self._by_token.get(token)
         if task is not None:
             task.cancel()
+
+    def terminate(self) -> None:
+        """SIGTERM: stop every loop (records saved, sandboxes gone), stop the model, exit.
+
+        The process exits from here: pygls would otherwise wait for its stdin reader
+        thread, which only a closed pipe ends.
+        """
+
+        async def stop() -> None:
+            await self.shutdown()
+            logging.shutdown()
+            os._exit(128 + signal.SIGTERM)
+
+        # Not one of the tasks `shutdown` cancels: this one must see it through.
+        self._terminating = asyncio.get_running_loop().create_task(stop())
 
     async def shutdown(self) -> None:
         """Cancel every running loop (their sandboxes die with them) and stop the model."""

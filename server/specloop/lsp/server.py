@@ -6,7 +6,9 @@ Each handler reads: get the document -> call the domain -> convert -> return.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +181,8 @@ server = SpecloopServer()
 def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
     ls.documents.unit = convert.column_unit(ls.workspace.position_encoding)
     ls.apply_settings(params.initialization_options)
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals: not Unix
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, ls.loop.terminate)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

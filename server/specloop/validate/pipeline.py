@@ -80,7 +80,7 @@ class ValidationRequest:
     spec_examples: str | None
     """The spec's doctest examples (its original docstring), run against the new code."""
     test_files: list[str]
-    """Relative paths of existing tests that mention the symbol."""
+    """Relative paths of existing tests: those of the symbol and those of its module."""
     generated_tests: str | None
     """pytest code written from the spec; placed next to the module as GENERATED_TESTS_FILE."""
     limits: SandboxLimits = field(default_factory=SandboxLimits)

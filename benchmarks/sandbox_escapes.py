@@ -1,0 +1,77 @@
+"""Generated code that tries to escape, run in each isolation mode: contained or not, how fast.
+
+Usage::
+
+    .venv/bin/python benchmarks/sandbox_escapes.py
+
+For every attempt of ``tests/support/escapes.py`` (write outside the sandbox; read
+/etc/shadow, /root and ~/.ssh with TMPDIR inside the home folder; TCP to localhost and
+three kinds of Unix sockets; a fork bomb; 4 x 900 MB of memory; 2 GB of disk; sleep
+forever; kill the parent and another process of the user; leave a daemon) it prints,
+per mode, whether it was contained, how long containing it took, and what was left
+behind (processes, temporary folders).
+
+Modes: ``namespaces`` (what generated code gets by default), ``landlock`` (what it
+gets without namespaces when the user accepts weaker isolation, ``allowUnisolated``),
+and ``none`` (no isolation at all: why specloop refuses to run generated code without
+namespaces unless told otherwise, and what it still cleans up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.escapes import ATTEMPTS, LIMITS, Outcome, run_attempt
+
+from specloop.validate import supervisor
+from specloop.validate.sandbox import Isolation, IsolationLevel, detect_isolation
+
+
+def cell(outcome: Outcome) -> str:
+    verdict = "contained" if outcome.contained else "ESCAPED"
+    left = outcome.leftover_processes + outcome.leftover_folders
+    leftovers = f", {left} LEFT" if left else ""
+    return f"{verdict} {outcome.seconds:4.1f}s{leftovers}"
+
+
+async def main() -> int:
+    modes = {
+        "namespaces": detect_isolation(),
+        "landlock": Isolation(IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi()),
+        "none": Isolation(),
+    }
+    for name, isolation in modes.items():
+        print(f"{name:>10}: {isolation.describe()}")
+    limits = LIMITS
+    print(
+        f"\nlimits: {limits.memory_mb} MB in all, {limits.max_processes} processes, "
+        f"{limits.disk_mb} MB of disk, {limits.wall_s:g} s wall clock\n"
+    )
+    print(f"{'attempt':<44}" + "".join(f"{name:>24}" for name in modes))
+    started = time.monotonic()
+    escaped: dict[str, int] = dict.fromkeys(modes, 0)
+    for attempt in ATTEMPTS:
+        cells = []
+        for name, isolation in modes.items():
+            if name == "namespaces" and not isolation.namespaces:
+                cells.append("n/a on this machine")
+                continue
+            outcome = await run_attempt(attempt, isolation)
+            escaped[name] += not outcome.contained or bool(
+                outcome.leftover_processes + outcome.leftover_folders
+            )
+            cells.append(cell(outcome))
+        print(f"{attempt.name:<44}" + "".join(f"{text:>24}" for text in cells), flush=True)
+    print(f"\n{time.monotonic() - started:.0f} s in all")
+    for name, count in escaped.items():
+        print(f"  {name:>10}: {len(ATTEMPTS) - count} of {len(ATTEMPTS)} contained, nothing left")
+    return 0 if escaped["namespaces"] == escaped["landlock"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,63 @@
+"""What counts as a secret, which project files never reach the sandbox, and redaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from specloop.secrets import REDACTED, Redactor, is_secret_file, project_secrets
+from specloop.validate.pipeline import project_files
+
+
+@pytest.mark.parametrize(
+    "path",
+    [".env", ".env.local", "tests/.env", "config/id_rsa", "certs/server.pem", "deploy/prod.key",
+     "tests/secrets/data.json", "credentials.json", "aws_credentials", "client_secret.txt",
+     ".npmrc", "tests/.hidden/fixture.txt", "secrets/settings.py", "terraform.tfstate"],
+)  # fmt: skip
+def test_secret_files_are_recognised(path: str):
+    assert is_secret_file(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["pricing.py", "tests/test_secrets.py", "secret_santa.py", "tests/data/input.json",
+     "pyproject.toml", "tests/conftest.py", "docs/keyboard.md"],
+)  # fmt: skip
+def test_code_and_test_data_are_not_secrets(path: str):
+    assert not is_secret_file(path)
+
+
+def test_the_values_of_secret_files_are_collected_for_redaction(tmp_path: Path):
+    (tmp_path / ".env").write_text("export API_TOKEN='abc123def456'\nDEBUG=true\n")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "creds.json").write_text(json.dumps({"a": {"b": "Zz9-secret-99"}}))
+    (tmp_path / "app.py").write_text("KEY = 'not collected from code'\n")
+    found = project_secrets(tmp_path)
+    assert {"abc123def456", "Zz9-secret-99"} <= found
+    assert "true" not in found and "not collected from code" not in " ".join(found)
+
+
+def test_the_sandbox_copy_leaves_secret_files_out(tmp_path: Path):
+    (tmp_path / "tests" / "secrets").mkdir(parents=True)
+    for name in ("pricing.py", "tests/test_pricing.py", "tests/.env", "tests/fixture.json",
+                 "tests/secrets/token.txt", "tests/server.pem", ".env"):  # fmt: skip
+        (tmp_path / name).write_text("x")
+    copied = project_files(tmp_path, "pricing.py", ["tests/test_pricing.py"])
+    assert sorted(copied) == ["pricing.py", "tests/fixture.json", "tests/test_pricing.py"]
+
+
+def test_a_redactor_masks_environment_and_project_secrets_and_key_shapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "tok-environment-1234")
+    monkeypatch.setenv("NAMED_BY_SETTINGS", "named-value-5678")
+    (tmp_path / ".env").write_text("PASSWORD=file-secret-9999\n")
+    redactor = Redactor.for_run(["NAMED_BY_SETTINGS"], tmp_path)
+    text = (
+        "tok-environment-1234 named-value-5678 file-secret-9999 sk-abcdefghijk AKIAABCDEFGHIJKLMNOP"
+    )
+    masked = redactor.redact(text)
+    assert masked == " ".join([REDACTED] * 5)
