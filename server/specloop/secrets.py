@@ -46,6 +46,7 @@ _SECRET_FILE = re.compile(
 )
 _SECRET_FOLDERS = frozenset({"secrets", ".ssh", ".aws", ".gnupg", ".docker", ".kube", ".azure"})
 _SOURCE_SUFFIXES = (".py", ".pyi")
+_NOT_THE_PROJECT = frozenset({".git", "node_modules", "__pycache__", "site-packages"})
 _MAX_SECRET_FILE_BYTES = 256 * 1024
 _VALUE = re.compile(r"""^\s*(?:export\s+)?[\w.\-]+\s*[:=]\s*["']?([^"'\s#]+)""")
 
@@ -72,10 +73,10 @@ def environment_secrets(extra_names: Iterable[str] = ()) -> set[str]:
     return {value for value in values if len(value) >= _MIN_SECRET_LENGTH}
 
 
-def project_secrets(root: Path, limit: int = 2_000) -> set[str]:
-    """The values held by the project's secret files (walked like the sandbox copy is)."""
+def project_secrets(root: Path, max_files: int = 100_000) -> set[str]:
+    """The values held by the project's secret files (at most ``max_files`` looked at)."""
     found: set[str] = set()
-    for path in _secret_files(root, limit):
+    for path in _secret_files(root, max_files):
         try:
             if path.stat().st_size > _MAX_SECRET_FILE_BYTES:
                 continue
@@ -86,18 +87,21 @@ def project_secrets(root: Path, limit: int = 2_000) -> set[str]:
     return found
 
 
-def _secret_files(root: Path, limit: int) -> Iterator[Path]:
+def _secret_files(root: Path, max_files: int) -> Iterator[Path]:
     seen = 0
     for directory, subdirs, files in os.walk(root):
         here = Path(directory)
-        subdirs[:] = [name for name in subdirs if name not in ("node_modules", "__pycache__")
-                      and not (here / name / "pyvenv.cfg").exists() and name != ".git"]  # fmt: skip
+        # Environments and dependencies are not the project's own files.
+        subdirs[:] = [
+            name
+            for name in subdirs
+            if name not in _NOT_THE_PROJECT and not (here / name / "pyvenv.cfg").exists()
+        ]
         for name in files:
             seen += 1
-            if seen > limit * 50:
+            if seen > max_files:
                 return
-            relative = (here / name).relative_to(root).as_posix()
-            if is_secret_file(relative):
+            if is_secret_file((here / name).relative_to(root).as_posix()):
                 yield here / name
 
 

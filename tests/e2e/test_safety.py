@@ -204,8 +204,9 @@ def test_project_secrets_reach_neither_the_sandbox_nor_the_model_nor_any_output(
 
 # ---------------------------------------------------------------- only the target changes
 
+# discount works but for its TODO; with_fee, tested elsewhere, relies on it.
 HELPED = (
-    MODULE
+    MODULE.replace("    ...\n", "    return total * 9 // 10 if total >= 100 else total\n")
     + """
 
 def with_fee(total: int) -> int:
@@ -241,7 +242,7 @@ def test_the_module_s_other_tests_guard_what_the_candidate_does_not_mention(
     first, second, _ = record_of(runs, payload)["attempts"]
     assert "would shadow the builtin `len`" in first["error"]
     failed = [check for check in second["report"]["checks"] if not check["passed"]]
-    assert [check["name"] for check in failed] == ["tests"]
+    assert [check["name"] for check in failed] == ["regression tests"]
     assert "test_small_totals_get_the_fee_only" in failed[0]["output"]
     assert "def with_fee" in (project / "pricing.py").read_text()
 

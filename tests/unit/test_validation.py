@@ -337,3 +337,46 @@ async def test_unsaved_buffers_replace_the_files_on_disk_in_the_sandbox(project:
     )
     assert outcome(report)[-1] == ("tests", False)
     assert "test_unsaved_fails" in report.checks[-1].output
+
+
+MODULE_TESTS = source("""
+    import calc
+
+
+    def test_the_stub_is_still_a_stub():
+        assert calc.add(1, 1) is None
+
+
+    def test_an_unrelated_helper():
+        assert calc.HELPER == 1
+    """)
+
+
+async def test_a_module_test_that_passed_before_and_fails_now_is_a_regression(project: Path):
+    (project / "calc.py").write_text(CALC.replace("return a + b", "...") + "\nHELPER = 1\n")
+    (project / "tests" / "test_module.py").write_text(MODULE_TESTS)
+    request = request_for(
+        project,
+        CALC + "\nHELPER = 1\n",
+        regression_tests=["tests/test_module.py"],
+        generated_tests=None,
+    )
+    report = await validate(request)
+    assert outcome(report)[-1] == ("regression tests", False)
+    assert "test_the_stub_is_still_a_stub" in report.checks[-1].output
+
+
+async def test_a_module_test_that_failed_before_too_is_not_the_change_s_fault(project: Path):
+    (project / "calc.py").write_text(CALC.replace("return a + b", "...") + "\nHELPER = 2\n")
+    (project / "tests" / "test_module.py").write_text(MODULE_TESTS.replace("is None", "== 2"))
+    request = request_for(
+        project,
+        CALC + "\nHELPER = 2\n",
+        regression_tests=["tests/test_module.py"],
+        generated_tests=None,
+    )
+    report = await validate(request)
+    assert outcome(report)[-1] == ("regression tests", True)
+    assert "fail before the change too" in report.checks[-1].output
+    assert "test_an_unrelated_helper" in report.checks[-1].output
+    assert report.passed, "the spec examples and the symbol's tests are the evidence"

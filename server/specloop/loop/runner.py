@@ -215,8 +215,8 @@ def _validation_request(
         new_source=new_source,
         symbol=request.spec.symbol,
         spec_examples=context.docstring if ">>>" in (context.docstring or "") else None,
-        # Tests of the symbol, and every test of its module: nothing else may break.
-        test_files=sorted({test.path for test in context.tests} | set(context.regression_tests)),
+        test_files=sorted({test.path for test in context.tests}),
+        regression_tests=context.regression_tests,
         generated_tests=generated_tests,
         limits=request.limits,
         allow_unisolated=request.allow_unisolated,

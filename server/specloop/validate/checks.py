@@ -229,17 +229,26 @@ _PASSED = re.compile(r"\b(\d+) passed\b")
 
 
 async def run_tests(
-    sandbox: Sandbox, test_targets: list[str], limits: SandboxLimits, name: str
+    sandbox: Sandbox,
+    test_targets: list[str],
+    limits: SandboxLimits,
+    name: str,
+    stop_at_first: bool = True,
 ) -> CheckResult:
-    """Run test files or node ids, stopping at the first failure."""
-    return (await run_tests_with_status(sandbox, test_targets, limits, name))[0]
+    """Run test files or node ids (stopping at the first failure, unless told otherwise)."""
+    return (await run_tests_with_status(sandbox, test_targets, limits, name, stop_at_first))[0]
 
 
 async def run_tests_with_status(
-    sandbox: Sandbox, test_targets: list[str], limits: SandboxLimits, name: str
+    sandbox: Sandbox,
+    test_targets: list[str],
+    limits: SandboxLimits,
+    name: str,
+    stop_at_first: bool = True,
 ) -> tuple[CheckResult, int | None]:
     """``run_tests`` plus pytest's exit status (2: the tests could not even be collected)."""
-    result, duration = await _pytest(sandbox, ["-x", *test_targets], limits)
+    arguments = ["-x", *test_targets] if stop_at_first else test_targets
+    result, duration = await _pytest(sandbox, arguments, limits)
     if result.returncode == _NO_TESTS_COLLECTED:
         output = f"No tests were collected from {', '.join(test_targets)}."
         checked = CheckResult(name=name, passed=True, output=output, duration_s=duration)
@@ -302,6 +311,12 @@ def failure_report(result: SandboxResult) -> str:
 
 
 _SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$")
+_HEADLINE = re.compile(r"^(\S+::\S+) (?:failed|could not be run)", re.MULTILINE)
+
+
+def failed_tests(report: str) -> set[str]:
+    """The node ids a `failure_report` names as failed or not run."""
+    return set(_HEADLINE.findall(report))
 
 
 def _summary_lines(stdout: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 syntax -> static -> the spec's examples (if it has doctests; run against the new code
 even if the candidate dropped them) -> existing tests that mention the symbol (if
-any) -> tests generated from the spec (if any; they count as evidence only if they
+any) -> the module's other tests (none that passed before may fail) -> tests
+generated from the spec (if any; they count as evidence only if they
 fail on the code before the change). A report validates only if some check
 actually exercised the new code (see ``ValidationReport.passed``). The first
 two only read the source; the rest run in one `Sandbox` holding a copy of the
@@ -35,6 +36,7 @@ from specloop.secrets import is_secret_file
 from specloop.validate.checks import (
     check_static,
     check_syntax,
+    failed_tests,
     run_spec_examples,
     run_tests,
     run_tests_with_status,
@@ -42,6 +44,7 @@ from specloop.validate.checks import (
 from specloop.validate.report import (
     EXISTING_TESTS,
     GENERATED_TESTS,
+    REGRESSION_TESTS,
     SANDBOX,
     SPEC_EXAMPLES,
     STATIC,
@@ -80,10 +83,12 @@ class ValidationRequest:
     spec_examples: str | None
     """The spec's doctest examples (its original docstring), run against the new code."""
     test_files: list[str]
-    """Relative paths of existing tests: those of the symbol and those of its module."""
+    """Relative paths of existing tests that mention the symbol: they must pass."""
     generated_tests: str | None
     """pytest code written from the spec; placed next to the module as GENERATED_TESTS_FILE."""
     limits: SandboxLimits = field(default_factory=SandboxLimits)
+    regression_tests: list[str] = field(default_factory=list)
+    """The module's other test files: none of their tests that passed before may fail."""
     open_buffers: Mapping[str, str] = field(default_factory=dict)
     """Relative path -> text of the editor's unsaved buffers: the sandbox's copy of the
     project holds these instead of the files on disk, so the tests see what the user sees."""
@@ -147,8 +152,45 @@ def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]
     tests = [_relative(request.project_root, path) for path in request.test_files]
     if tests:
         yield EXISTING_TESTS, lambda sandbox: run_tests(sandbox, tests, limits, EXISTING_TESTS)
+    others = [_relative(request.project_root, path) for path in request.regression_tests]
+    others = [path for path in others if path not in tests]
+    if others:
+        yield (
+            REGRESSION_TESTS,
+            lambda sandbox: _run_regression_tests(sandbox, request, module, others),
+        )
     if request.generated_tests is not None:
         yield GENERATED_TESTS, lambda sandbox: _run_generated_tests(sandbox, request, module)
+
+
+async def _run_regression_tests(
+    sandbox: Sandbox, request: ValidationRequest, module: str, tests: list[str]
+) -> CheckResult:
+    """The module's other tests: only a test that passed before the change and fails now counts.
+
+    Other functions of the module may still be stubs whose tests fail either way; that
+    is not something the change broke.
+    """
+    limits = request.limits
+    on_new = await run_tests(sandbox, tests, limits, REGRESSION_TESTS, stop_at_first=False)
+    if on_new.passed:
+        return on_new.model_copy(update={"evidence": False})
+    sandbox.write(module, request.original_source)
+    try:
+        on_old = await run_tests(sandbox, tests, limits, REGRESSION_TESTS, stop_at_first=False)
+    finally:
+        sandbox.write(module, request.new_source)
+    broken = failed_tests(on_new.output) - failed_tests(on_old.output)
+    if broken or not failed_tests(on_new.output):  # unreadable failures count as broken
+        return on_new.model_copy(update={"evidence": False})
+    return on_new.model_copy(
+        update={
+            "passed": True,
+            "evidence": False,
+            "output": "These tests of the module fail before the change too, so the change "
+            "did not break them: " + ", ".join(sorted(failed_tests(on_new.output))),
+        }
+    )
 
 
 async def _run_generated_tests(
