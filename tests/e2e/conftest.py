@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import EXISTING_TEST, MODULE, StageScript
 
 # The recorded capabilities of real editors, as pytest-lsp ships them.
 CLIENT_PROFILES = ["visual-studio-code", "neovim@v0.7.0", "neovim"]
@@ -43,3 +48,20 @@ async def bare_client(lsp_client: LanguageClient):
     """A server not yet initialised, for tests that choose their own initialize params."""
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The task's project: pricing.py (discount, a clear TODO) and a test of it."""
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)
+    (root / "pricing.py").write_text(MODULE, encoding="utf-8")
+    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    """The scripted model server, answering each stage with the task's defaults."""
+    with ScriptedLLM(responder=StageScript()) as server:
+        yield server

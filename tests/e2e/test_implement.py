@@ -13,12 +13,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cli import run_implement
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     CORRECT,
@@ -35,23 +35,8 @@ from tests.support.stage_script import (
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "tests").mkdir(parents=True)
-    (root / "pricing.py").write_text(MODULE, encoding="utf-8")
-    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    with ScriptedLLM() as server:
-        yield server
 
 
 def implement(
@@ -62,22 +47,7 @@ def implement(
     env: dict[str, str] | None = None,
     line: int = TODO_LINE,
 ) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-    command = [
-        sys.executable, "-m", "specloop", "implement", f"pricing.py:{line}",
-        "--model", "openai/scripted", "--api-base", server.base_url,
-        "--json", "--apply", "--check-timeout", "5", *extra,
-    ]  # fmt: skip
-    result = subprocess.run(
-        command,
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs_dir), **(env or {})},
-    )
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, f"--json must print exactly one line:\n{result.stdout}\n{result.stderr}"
-    return json.loads(lines[0]), result
+    return run_implement(project, runs_dir, server, "--apply", *extra, env=env, line=line)
 
 
 def generate_requests(server: ScriptedLLM) -> list[Any]:

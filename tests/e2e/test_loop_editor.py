@@ -30,7 +30,6 @@ from tests.support.editor import Editor, first_option
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
-    EXISTING_TEST,
     HIDDEN_TESTS,
     MODULE,
     SLOW,
@@ -45,18 +44,10 @@ VSCODE, NEOVIM_07 = "visual-studio-code", "neovim@v0.7.0"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "tests").mkdir(parents=True)
-    (root / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
-    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    with ScriptedLLM(responder=StageScript()) as server:
-        yield server
+def project(project: Path) -> Path:
+    """The task's project with an ambiguous TODO: the loop asks a question first."""
+    (project / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
+    return project
 
 
 @pytest.fixture
@@ -274,6 +265,16 @@ async def test_typing_inside_the_target_while_the_loop_runs_refuses_the_edit(
     assert "You edited `discount` while specloop worked on it" in offer.message
 
 
+async def validation_started(client: LanguageClient) -> None:
+    """Wait until the run reports that its sandbox runs the spec's examples."""
+    for _ in range(300):
+        reports = next(iter(client.progress_reports.values()), [])
+        if any("Checking spec examples" in (getattr(r, "message", "") or "") for r in reports):
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"validation never started: {client.progress_reports}")
+
+
 def processes_under(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -301,13 +302,7 @@ async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothin
     running = asyncio.create_task(
         editor.execute(implement_action(await editor.code_actions(uri, 2)))
     )
-    for _ in range(300):
-        reports = next(iter(client.progress_reports.values()), [])
-        if any("Checking spec examples" in (getattr(r, "message", "") or "") for r in reports):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail(f"validation never started: {client.progress_reports}")
+    await validation_started(client)
     await asyncio.sleep(0.5)
     server_pid = client._server.pid  # type: ignore[union-attr]
     assert processes_under(server_pid), "the sandbox should be running now"
@@ -479,11 +474,7 @@ async def test_sigterm_to_the_server_stops_its_loops_saves_their_records_and_lea
     running = asyncio.create_task(
         editor.execute(implement_action(await editor.code_actions(uri, 2)))
     )
-    for _ in range(300):
-        reports = next(iter(client.progress_reports.values()), [])
-        if any("Checking spec examples" in (getattr(r, "message", "") or "") for r in reports):
-            break
-        await asyncio.sleep(0.1)
+    await validation_started(client)
     server = client._server  # type: ignore[attr-defined]
     await asyncio.sleep(0.5)
     assert processes_under(server.pid)

@@ -20,14 +20,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import implement_command, run_implement
 from tests.support.escapes import processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     CORRECT,
-    EXISTING_TEST,
     MODULE,
     SLOW,
-    TODO_LINE,
     StageScript,
     candidate,
     schema_name,
@@ -37,56 +36,10 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "tests").mkdir(parents=True)
-    (root / "pricing.py").write_text(MODULE, encoding="utf-8")
-    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    with ScriptedLLM(responder=StageScript()) as server:
-        yield server
-
-
-@pytest.fixture
 def server_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="specloop-safety-tmp-"))
     yield path
     subprocess.run(["rm", "-rf", str(path)], check=False)
-
-
-def command(scripted: ScriptedLLM, *extra: str, line: int = TODO_LINE) -> list[str]:
-    return [
-        sys.executable, "-m", "specloop", "implement", f"pricing.py:{line}",
-        "--model", "openai/scripted", "--api-base", scripted.base_url,
-        "--json", "--check-timeout", "10", *extra,
-    ]  # fmt: skip
-
-
-def implement(
-    project: Path,
-    runs: Path,
-    scripted: ScriptedLLM,
-    *extra: str,
-    env: dict[str, str] | None = None,
-    pre: tuple[str, ...] = (),
-) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-    argv = command(scripted, *extra)
-    argv[3:3] = list(pre)  # options before the subcommand (--log-level ...)
-    result = subprocess.run(
-        argv,
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs), **(env or {})},
-    )
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, f"{result.stdout}\n{result.stderr}"
-    return json.loads(lines[0]), result
 
 
 def record_of(runs: Path, payload: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +53,7 @@ def test_without_namespaces_generated_code_is_refused_and_the_result_says_how_to
     project: Path, tmp_path: Path, scripted: ScriptedLLM
 ) -> None:
     no_unshare = {"PATH": VENV_BIN}  # unshare is not on PATH: no namespaces
-    payload, result = implement(project, tmp_path / "runs", scripted, "--apply", env=no_unshare)
+    payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply", env=no_unshare)
     assert result.returncode == 1, result.stderr
     assert payload["status"] == "unvalidated"
     assert {"name": "sandbox", "passed": False, "ran": False} in payload["checks"]
@@ -116,7 +69,7 @@ def test_accepting_weaker_isolation_runs_with_landlock_and_every_output_says_so(
     project: Path, tmp_path: Path, scripted: ScriptedLLM
 ) -> None:
     runs = tmp_path / "runs"
-    payload, result = implement(
+    payload, result = run_implement(
         project, runs, scripted, "--apply", "--allow-unisolated", env={"PATH": VENV_BIN}
     )
     assert payload["status"] == "validated", result.stderr
@@ -130,7 +83,7 @@ def test_accepting_weaker_isolation_runs_with_landlock_and_every_output_says_so(
 def test_with_namespaces_the_result_names_them(
     project: Path, tmp_path: Path, scripted: ScriptedLLM
 ) -> None:
-    payload, result = implement(project, tmp_path / "runs", scripted)
+    payload, result = run_implement(project, tmp_path / "runs", scripted)
     assert payload["status"] == "validated", result.stderr
     assert payload["isolation"] == "namespaces"
 
@@ -175,13 +128,13 @@ def test_project_secrets_reach_neither_the_sandbox_nor_the_model_nor_any_output(
     (project / "pricing.py").write_text(in_target)
     scripted.responder = StageScript(GeneratedTests=[Reply.json({"code": LEAKY_TESTS})])
     runs, log = tmp_path / "runs", tmp_path / "specloop.log"
-    payload, result = implement(
+    payload, result = run_implement(
         project,
         runs,
         scripted,
         "--max-attempts", "2",
         env={"AWS_SECRET_ACCESS_KEY": AWS_SECRET},
-        pre=("--log-level", "DEBUG", "--log-file", str(log)),
+        before=("--log-level", "DEBUG", "--log-file", str(log)),
     )  # fmt: skip
     assert payload["status"] == "unvalidated", result.stderr
     sent = json.dumps([request.body for request in scripted.requests])
@@ -236,7 +189,7 @@ def test_the_module_s_other_tests_guard_what_the_candidate_does_not_mention(
         ]
     )
     runs = tmp_path / "runs"
-    payload, result = implement(project, runs, scripted, "--apply")
+    payload, result = run_implement(project, runs, scripted, "--apply")
     assert payload["status"] == "validated", result.stderr
     assert payload["attempts"] == 3
     first, second, _ = record_of(runs, payload)["attempts"]
@@ -265,7 +218,7 @@ def test_sigterm_during_validation_stops_the_sandbox_saves_the_record_and_says_s
     scripted.responder = StageScript(Candidate=[candidate(SLOW)])
     runs = tmp_path / "runs"
     process = subprocess.Popen(
-        command(scripted, "--check-timeout", "60"),
+        implement_command(scripted, "--check-timeout", "60"),
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -300,7 +253,7 @@ def test_apply_keeps_line_endings_bom_mode_and_owner(
     if os.geteuid() == 0:
         os.chown(path, 1000, 1000)  # someone else's file, as root may edit it
     owner = (path.stat().st_uid, path.stat().st_gid)
-    payload, result = implement(project, tmp_path / "runs", scripted, "--apply")
+    payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply")
     assert payload["status"] == "validated" and payload["applied"] is True, result.stderr
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -328,7 +281,7 @@ def test_a_file_changed_meanwhile_is_not_written(
         return StageScript()(body)
 
     scripted.responder = touch_then_plan
-    payload, result = implement(project, tmp_path / "runs", scripted, "--apply")
+    payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply")
     assert payload["status"] == "validated", result.stderr
     assert payload["applied"] is False
     assert "changed while the loop ran" in payload["not_applied"]

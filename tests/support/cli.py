@@ -1,0 +1,47 @@
+"""`specloop implement` in a subprocess against the scripted model: its one JSON line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import TODO_LINE
+
+
+def implement_command(scripted: ScriptedLLM, *extra: str, line: int = TODO_LINE) -> list[str]:
+    """The command line; ``extra`` options go after the subcommand's own."""
+    return [
+        sys.executable, "-m", "specloop", "implement", f"pricing.py:{line}",
+        "--model", "openai/scripted", "--api-base", scripted.base_url,
+        "--json", "--check-timeout", "10", *extra,
+    ]  # fmt: skip
+
+
+def run_implement(
+    project: Path,
+    runs: Path,
+    scripted: ScriptedLLM,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    line: int = TODO_LINE,
+    before: tuple[str, ...] = (),
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    """Run it in ``project``; ``before`` goes before the subcommand (``--log-level ...``)."""
+    argv = implement_command(scripted, *extra, line=line)
+    argv[3:3] = list(before)
+    result = subprocess.run(
+        argv,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs), **(env or {})},
+    )
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, f"--json must print exactly one line:\n{result.stdout}\n{result.stderr}"
+    return json.loads(lines[0]), result
