@@ -276,20 +276,7 @@ def test_every_line_of_a_function_sees_the_todo_in_its_body(project, runs_dir, s
     script.defaults["GeneratedTests"] = Reply.json({"code": CLAMP_TESTS})
     script.defaults["Candidate"] = candidate(CLAMP_DONE)
     scripted.responder = script
-    command = [
-        sys.executable, "-m", "specloop", "implement", f"tasks.py:{line}",
-        "--model", "openai/scripted", "--api-base", scripted.base_url, "--json",
-        "--check-timeout", "10",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command,
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs_dir)},
-    )
-    payload = json.loads(result.stdout)
+    payload, result = run_implement(project, runs_dir, scripted, line=line, file="tasks.py")
     assert payload["status"] == "validated", result.stderr
     assert {"name": "generated tests", "passed": True, "ran": True} in payload["checks"]
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())

@@ -265,6 +265,19 @@ async def test_typing_inside_the_target_while_the_loop_runs_refuses_the_edit(
     assert "You edited `discount` while specloop worked on it" in offer.message
 
 
+async def start_a_slow_validation(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> tuple[Editor, str, asyncio.Task[Any]]:
+    """An Implement run whose candidate sleeps: returns once its sandbox is running it."""
+    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
+    editor = await start(client, VSCODE, project, scripted, settings={"checkTimeout": 60})
+    uri = editor.open(project / "pricing.py")
+    action = implement_action(await editor.code_actions(uri, 2))
+    running = asyncio.create_task(editor.execute(action))
+    await validation_started(client)
+    return editor, uri, running
+
+
 async def validation_started(client: LanguageClient) -> None:
     """Wait until the run reports that its sandbox runs the spec's examples."""
     for _ in range(300):
@@ -296,13 +309,7 @@ def processes_under(pid: int) -> list[int]:
 async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothing(
     client: LanguageClient, project: Path, scripted: ScriptedLLM, sandbox_tmp: Path
 ) -> None:
-    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
-    editor = await start(client, VSCODE, project, scripted, settings={"checkTimeout": 60})
-    uri = editor.open(project / "pricing.py")
-    running = asyncio.create_task(
-        editor.execute(implement_action(await editor.code_actions(uri, 2)))
-    )
-    await validation_started(client)
+    editor, uri, running = await start_a_slow_validation(client, project, scripted)
     await asyncio.sleep(0.5)
     server_pid = client._server.pid  # type: ignore[union-attr]
     assert processes_under(server_pid), "the sandbox should be running now"
@@ -468,13 +475,7 @@ async def test_loops_on_two_functions_run_side_by_side(
 async def test_sigterm_to_the_server_stops_its_loops_saves_their_records_and_leaves_nothing(
     client: LanguageClient, project: Path, scripted: ScriptedLLM, sandbox_tmp: Path, tmp_path: Path
 ) -> None:
-    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
-    editor = await start(client, VSCODE, project, scripted, settings={"checkTimeout": 60})
-    uri = editor.open(project / "pricing.py")
-    running = asyncio.create_task(
-        editor.execute(implement_action(await editor.code_actions(uri, 2)))
-    )
-    await validation_started(client)
+    _, _, running = await start_a_slow_validation(client, project, scripted)
     server = client._server  # type: ignore[attr-defined]
     await asyncio.sleep(0.5)
     assert processes_under(server.pid)

@@ -13,10 +13,12 @@ from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import TODO_LINE
 
 
-def implement_command(scripted: ScriptedLLM, *extra: str, line: int = TODO_LINE) -> list[str]:
+def implement_command(
+    scripted: ScriptedLLM, *extra: str, line: int = TODO_LINE, file: str = "pricing.py"
+) -> list[str]:
     """The command line; ``extra`` options go after the subcommand's own."""
     return [
-        sys.executable, "-m", "specloop", "implement", f"pricing.py:{line}",
+        sys.executable, "-m", "specloop", "implement", f"{file}:{line}",
         "--model", "openai/scripted", "--api-base", scripted.base_url,
         "--json", "--check-timeout", "10", *extra,
     ]  # fmt: skip
@@ -29,10 +31,11 @@ def run_implement(
     *extra: str,
     env: dict[str, str] | None = None,
     line: int = TODO_LINE,
+    file: str = "pricing.py",
     before: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     """Run it in ``project``; ``before`` goes before the subcommand (``--log-level ...``)."""
-    argv = implement_command(scripted, *extra, line=line)
+    argv = implement_command(scripted, *extra, line=line, file=file)
     argv[3:3] = list(before)
     result = subprocess.run(
         argv,
