@@ -161,10 +161,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from specloop.check import CheckOptions, Record, Skipped, check
-    from specloop.reporting import json_report, sarif_report, text_report
+    from specloop.reporting import json_report, printable, sarif_report, text_line
 
     paths = [Path(path) for path in args.paths]
-    missing = [str(path) for path in paths if not path.exists()]
+    missing = [printable(str(path)) for path in paths if not os.path.lexists(path)]
     if missing:
         print(f"specloop check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
@@ -173,25 +173,31 @@ def _check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     records: list[Record] = []
     skipped: list[Skipped] = []
+    flagged = 0
     for item in check(paths, options, args.exclude):
         if isinstance(item, Skipped):
             skipped.append(item)
-            print(f"specloop check: {item.path} {item.reason}", file=sys.stderr)
+            print(f"specloop check: {printable(item.path)} {item.reason}", file=sys.stderr)
+            continue
+        flagged += item.label == "ambiguous"
+        if args.format == "text":
+            print(text_line(item), flush=True)  # text streams; JSON and SARIF are documents
         else:
             records.append(item)
     if args.format == "json":
         sys.stdout.write(json_report(records))
     elif args.format == "sarif":
         sys.stdout.write(sarif_report(records, skipped))
-    else:
-        sys.stdout.write(text_report(records))
     sys.stdout.flush()
-    flagged = sum(1 for record in records if record.label == "ambiguous")
+    unread = sum(1 for item in skipped if item.unreadable)
     elapsed = time.perf_counter() - started
     print(
-        f"specloop check: {flagged} ambiguous spec(s) flagged in {elapsed:.2f} s",
+        f"specloop check: {flagged} ambiguous spec(s) flagged in {elapsed:.2f} s"
+        + (f"; {unread} path(s) could not be read" if unread else ""),
         file=sys.stderr,
     )
+    if unread:
+        return EXIT_USAGE  # something asked for was not checked: not a clean result
     return 1 if flagged else 0
 
 

@@ -71,6 +71,13 @@ class Settings(_Model):
     review_plan: bool = Field(
         default=False, description="Show the plan and wait for it to be accepted before generating."
     )
+    max_document_megabytes: float = Field(
+        default=5.0,
+        gt=0,
+        le=1000,
+        description="Larger documents are tracked but not analysed (no diagnostics, symbols "
+        "or code actions), so the server stays responsive.",
+    )
     allow_unisolated: bool = Field(
         default=False,
         description="Run generated code even where the namespace sandbox is not available "

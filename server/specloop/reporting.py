@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,12 +16,17 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVELS = {"error": "error", "warning": "warning", "information": "note", "hint": "note"}
 
 
-def text_report(records: Sequence[Record]) -> str:
-    lines = []
-    for record in records:
-        code = record.code if record.label == "ambiguous" else f"[{record.label}]"
-        lines.append(f"{record.path}:{record.line}:{record.column}: {code} {record.message}")
-    return "\n".join(lines) + ("\n" if lines else "")
+def text_line(record: Record) -> str:
+    """``path:line:column: code message``; the path made safe to print."""
+    code = record.code if record.label == "ambiguous" else f"[{record.label}]"
+    return f"{printable(record.path)}:{record.line}:{record.column}: {code} {record.message}"
+
+
+def printable(path: str) -> str:
+    """A path as a terminal shows it safely: control characters (even an escape) spelled out."""
+    return "".join(
+        repr(char)[1:-1] if unicodedata.category(char) in ("Cc", "Cf") else char for char in path
+    )
 
 
 def json_report(records: Sequence[Record]) -> str:
@@ -104,4 +111,6 @@ def _sarif_result(record: Record) -> dict[str, Any]:
 
 
 def _location(path: str) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "SRCROOT"}}}
+    # SARIF locations are URI references: spaces, '#', '%' and the rest percent-encoded.
+    uri = urllib.parse.quote(path, safe="/")
+    return {"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"}}}

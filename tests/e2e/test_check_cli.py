@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,61 @@ def test_many_files_are_checked_in_parallel_with_the_same_results(tmp_path: Path
     result = run("--format", "json", ".", cwd=tmp_path)
     paths = [item["path"] for item in json.loads(result.stdout)]
     assert paths == [f"m{index:02}.py" for index in range(80) if index % 2]
+
+
+# ---------------------------------------------------------------- hostile files
+
+DEEP = "\n".join(
+    ["    " * depth + f"def f{depth}():" for depth in range(600)] + ["    " * 600 + "'s'"]
+)
+
+
+def test_a_fifo_and_a_link_to_dev_zero_are_skipped_not_read(tmp_path: Path):
+    os.mkfifo(tmp_path / "x.py")
+    (tmp_path / "zero.py").symlink_to("/dev/zero")
+    (tmp_path / "ok.py").write_text(AMBIGUOUS, encoding="utf-8")
+    result = run(".", cwd=tmp_path)
+    assert "x.py is not a regular file" in result.stderr
+    assert "zero.py is not a regular file" in result.stderr
+    assert "ok.py:2:14: ambiguous-todo" in result.stdout
+    assert result.returncode == 2, "paths that could not be read are not a clean result"
+
+
+def test_an_unreadable_file_named_alone_is_not_a_clean_exit(tmp_path: Path):
+    (tmp_path / "ghost.py").symlink_to(tmp_path / "nowhere.py")
+    result = run("ghost.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ghost.py cannot be read" in result.stderr
+
+
+def test_code_nested_too_deeply_is_skipped_without_crashing_even_in_parallel(tmp_path: Path):
+    for number in range(70):  # past the threshold where worker processes take over
+        (tmp_path / f"deep{number}.py").write_text(DEEP, encoding="utf-8")
+    (tmp_path / "ok.py").write_text(AMBIGUOUS, encoding="utf-8")
+    result = run(".", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert [record["path"] for record in json.loads(result.stdout)] == ["ok.py"]
+    assert result.stderr.count("nests blocks 600 levels deep") == 70
+
+
+def test_huge_files_and_files_full_of_todos_are_bounded(tmp_path: Path):
+    (tmp_path / "huge.py").write_bytes(b"# TODO: handle errors\n" * 600_000)  # 13 MB
+    (tmp_path / "many.py").write_text("# TODO: handle errors\n" * 20_000)
+    started = time.monotonic()
+    result = run(".", cwd=tmp_path)
+    assert time.monotonic() - started < 60
+    assert "huge.py is 13 MB, over the 10 MB limit" in result.stderr
+    assert "many.py holds more than 1000 specs" in result.stderr
+    assert len(result.stdout.splitlines()) == 1000
+
+
+def test_control_characters_in_names_are_printed_escaped_and_sarif_uris_encoded(tmp_path: Path):
+    odd = "a b#\x1b[31mred.py"
+    (tmp_path / odd).write_text(AMBIGUOUS, encoding="utf-8")
+    text = run(".", cwd=tmp_path)
+    assert "\x1b" not in text.stdout + text.stderr
+    assert text.stdout.startswith("a b#\\x1b[31mred.py:2:14:")
+    sarif = json.loads(run(".", "--format", "sarif", cwd=tmp_path).stdout)
+    [result] = sarif["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "a%20b%23%1B%5B31mred.py"

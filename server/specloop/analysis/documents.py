@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Point, Tree
 
-from specloop.analysis.parsing import parse
+from specloop.analysis.parsing import parse, parse_checked
 from specloop.analysis.text import ColumnUnit, LineIndex, TextPoint, decode, encode
 
 
@@ -32,7 +32,10 @@ class Document:
     version: int | None
     source: bytes
     tree: Tree
+    """The tree of an empty module when the document is not analysed (``skipped``)."""
     lines: LineIndex
+    skipped: str | None = None
+    """Why the document is tracked but not analysed: too large, or nested too deeply."""
 
     @property
     def text(self) -> str:
@@ -44,24 +47,38 @@ class UnknownDocumentError(KeyError):
 
 
 class DocumentStore:
-    """Per-URI snapshots; positions in changes are counted in ``unit``."""
+    """Per-URI snapshots; positions in changes are counted in ``unit``.
 
-    def __init__(self, unit: ColumnUnit = ColumnUnit.UTF16) -> None:
+    Documents larger than ``max_bytes`` are tracked (their text follows every change)
+    but not parsed, nor are documents nested too deeply to parse safely.
+    """
+
+    def __init__(self, unit: ColumnUnit = ColumnUnit.UTF16, max_bytes: int = 5_000_000) -> None:
         self.unit = unit
+        self.max_bytes = max_bytes
         self._documents: dict[str, Document] = {}
 
     def open(self, uri: str, text: str, version: int | None = None) -> Document:
         source = encode(text)
-        document = Document(uri, version, source, parse(source), LineIndex.of(source))
+        tree, skipped = self._parse(source, None)
+        document = Document(uri, version, source, tree, LineIndex.of(source), skipped)
         self._documents[uri] = document
         return document
+
+    def _parse(self, source: bytes, old_tree: Tree | None) -> tuple[Tree, str | None]:
+        if len(source) > self.max_bytes:
+            size, limit = len(source) / 1e6, self.max_bytes / 1e6
+            reason = f"it is {size:.1f} MB, over the {limit:g} MB limit (maxDocumentMegabytes)"
+            return parse(b""), reason
+        return parse_checked(source, old_tree)
 
     def change(self, uri: str, version: int | None, changes: Iterable[ContentChange]) -> Document:
         current = self._documents.get(uri)
         if current is None:
             raise UnknownDocumentError(uri)
         source, lines = current.source, current.lines
-        tree: Tree | None = current.tree.copy()
+        # A skipped document's tree is not its text's: nothing of it can be reused.
+        tree: Tree | None = current.tree.copy() if current.skipped is None else None
         for change in changes:
             if change.start is None or change.end is None:
                 source = encode(change.text)
@@ -69,7 +86,8 @@ class DocumentStore:
                 tree = None
                 continue
             source, lines = _apply(source, lines, tree, change, self.unit)
-        document = Document(uri, version, source, parse(source, tree), lines)
+        new_tree, skipped = self._parse(source, tree)
+        document = Document(uri, version, source, new_tree, lines, skipped)
         self._documents[uri] = document
         return document
 

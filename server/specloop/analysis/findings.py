@@ -40,10 +40,11 @@ def find_specs(
     tree: Tree,
     lines: LineIndex,
     markers: Iterable[str] = DEFAULT_MARKERS,
+    limit: int | None = None,
 ) -> list[Finding]:
-    """Every spec of a module with its label; callers keep what they report."""
+    """Every spec of a module with its label (``limit``: see `extract_specs`)."""
     findings = []
-    for spec in extract_specs(source, tree, lines, markers):
+    for spec in extract_specs(source, tree, lines, markers, limit):
         assessment = assess(spec)
         findings.append(Finding(spec, assessment, describe(assessment, spec)))
     return findings

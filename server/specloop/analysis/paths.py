@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,21 +51,36 @@ class ExcludeRules:
         return self._user.match_file(relative + ("/" if is_dir else ""))
 
 
-def python_files(paths: Iterable[Path], rules: ExcludeRules) -> Iterator[Path]:
-    """Python files under ``paths`` in a stable order; files named explicitly are kept."""
+Unreadable = Callable[[Path, OSError], None]
+"""Told of every folder that could not be listed."""
+
+
+def python_files(
+    paths: Iterable[Path], rules: ExcludeRules, unreadable: Unreadable | None = None
+) -> Iterator[Path]:
+    """Python files under ``paths`` in a stable order; paths named explicitly are kept.
+
+    A named path that is not a folder is yielded as it is (a FIFO or a device too: the
+    reader decides what to do with it).
+    """
     for path in paths:
-        if path.is_file():
+        if path.is_dir():
+            yield from _walk(path, rules, unreadable)
+        else:
             yield path
-        elif path.is_dir():
-            yield from _walk(path, rules)
 
 
-def _walk(top: Path, rules: ExcludeRules) -> Iterator[Path]:
+def _walk(top: Path, rules: ExcludeRules, unreadable: Unreadable | None) -> Iterator[Path]:
     # Everything is compared as resolved paths (resolved once); results keep the user's spelling.
     resolved_top = top.resolve()
     rules = ExcludeRules(rules.root.resolve(), rules.patterns)
     ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = list(_ancestor_gitignores(top))
-    for directory, subdirectories, files in os.walk(resolved_top):
+
+    def report(error: OSError) -> None:
+        if unreadable is not None and error.filename is not None:
+            unreadable(top / Path(error.filename).relative_to(resolved_top), error)
+
+    for directory, subdirectories, files in os.walk(resolved_top, onerror=report):
         here = Path(directory)
         # Scopes of .gitignore files that are no longer ancestors of `here` are dropped.
         ignores = [(base, spec) for base, spec in ignores if _relative(here, base) is not None]

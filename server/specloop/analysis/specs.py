@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from itertools import islice
 
 from tree_sitter import Node, Tree
 
@@ -95,11 +96,13 @@ def extract_specs(
     tree: Tree,
     lines: LineIndex,
     markers: Iterable[str] = DEFAULT_MARKERS,
+    limit: int | None = None,
 ) -> list[Spec]:
-    """Every spec in the module, in document order."""
+    """Every spec in the module, in document order; with ``limit``, no more than that of
+    each kind (comments, docstrings), so a file of a million TODOs costs no more than that."""
     marker_tuple = tuple(markers)
-    specs = list(_comment_specs(source, tree, lines, marker_tuple))
-    specs.extend(_docstring_specs(source, tree, lines))
+    specs = list(islice(_comment_specs(source, tree, lines, marker_tuple), limit))
+    specs.extend(islice(_docstring_specs(source, tree, lines), limit))
     specs.sort(key=lambda spec: spec.start)
     return specs
 
@@ -111,7 +114,7 @@ def may_contain_specs(source: bytes, markers: Iterable[str] = DEFAULT_MARKERS) -
     (``pass``, ``...``, ``raise NotImplementedError``) right after a string. This
     check is conservative: whatever it cannot rule out, it reports as possible.
     """
-    if _marker_comment_starts(source, tuple(markers)):
+    if marker_comment_starts(source, tuple(markers)):
         return True
     return any(_may_follow_a_string(source, offset) for offset in _placeholder_offsets(source))
 
@@ -148,7 +151,7 @@ def _comment_specs(
     root = tree.root_node
     continued_up_to = -1
     # Only comments that can start a spec are looked at: a byte scan finds them.
-    for start in _marker_comment_starts(source, markers):
+    for start in marker_comment_starts(source, markers):
         if start <= continued_up_to:
             continue
         comment = root.descendant_for_byte_range(start, start + 1)
@@ -177,7 +180,7 @@ def _comment_specs(
         )
 
 
-def _marker_comment_starts(source: bytes, markers: tuple[str, ...]) -> list[int]:
+def marker_comment_starts(source: bytes, markers: tuple[str, ...]) -> list[int]:
     """Offsets of every '#' run directly followed by a marker (any case), in order."""
     return [match.start() for match in _marker_scan(markers).finditer(source)]
 

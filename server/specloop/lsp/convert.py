@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from lsprotocol import types
 
 from specloop.analysis.documents import ContentChange, Document
 from specloop.analysis.findings import CODE, SOURCE, Finding, documentation_uri
 from specloop.analysis.symbols import Symbol, SymbolKind
-from specloop.analysis.text import ColumnUnit, TextPoint, units_in
+from specloop.analysis.text import ColumnUnit, LineIndex, TextPoint, units_in
 from specloop.config import Severity
 from specloop.refactor.edits import LineEdit, split_lines
 
@@ -51,12 +52,22 @@ def content_change(change: types.TextDocumentContentChangeEvent) -> ContentChang
     return ContentChange(change.text)
 
 
-def lsp_position(document: Document, offset: int, unit: ColumnUnit) -> types.Position:
+class Text(Protocol):
+    """What positions are computed from: a document, or text not parsed yet."""
+
+    @property
+    def source(self) -> bytes: ...
+
+    @property
+    def lines(self) -> LineIndex: ...
+
+
+def lsp_position(document: Text, offset: int, unit: ColumnUnit) -> types.Position:
     point = document.lines.point_of(document.source, offset, unit)
     return types.Position(line=point.line, character=point.column)
 
 
-def lsp_range(document: Document, start: int, end: int, unit: ColumnUnit) -> types.Range:
+def lsp_range(document: Text, start: int, end: int, unit: ColumnUnit) -> types.Range:
     return types.Range(
         start=lsp_position(document, start, unit), end=lsp_position(document, end, unit)
     )
@@ -100,7 +111,7 @@ def lsp_symbol_information(
 
 
 def lsp_diagnostic(
-    document: Document, finding: Finding, severity: Severity, unit: ColumnUnit
+    document: Text, finding: Finding, severity: Severity, unit: ColumnUnit
 ) -> types.Diagnostic:
     spec = finding.spec
     return types.Diagnostic(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,12 @@ from pygls.uris import to_fs_path
 
 from specloop import __version__
 from specloop.analysis.documents import Document, DocumentStore, UnknownDocumentError
-from specloop.analysis.findings import SOURCE, ambiguous, find_specs
+from specloop.analysis.findings import SOURCE, Finding, ambiguous, find_specs
 from specloop.analysis.paths import ExcludeRules
+from specloop.analysis.quick import quick_findings
 from specloop.analysis.specs import may_contain_specs
 from specloop.analysis.symbols import module_symbols
-from specloop.analysis.text import encode
+from specloop.analysis.text import LineIndex, encode
 from specloop.config import SETTINGS_SECTION, Settings, format_problems, load_settings
 from specloop.lsp import convert
 from specloop.lsp.loop_feature import (
@@ -31,14 +34,26 @@ from specloop.lsp.loop_feature import (
     CommandTarget,
     LoopFeature,
 )
+from specloop.lsp.protocol import SpecloopProtocol
 
 log = logging.getLogger(__name__)
 
 # Analysis takes about a millisecond on a 6,000-line file, so changes need no debounce delay:
 # a burst still folds into one analysis because each change cancels the run pending before it.
-DIAGNOSTICS_DEBOUNCE_SECONDS = 0.0
+# Typing publishes at once (analysis takes about a millisecond); a burst of changes
+# (a paste, an editor's bulk edit, a script) is folded into one analysis: a change that
+# follows the previous one within BURST_SECONDS waits until the burst goes quiet.
+BURST_SECONDS = 0.02
 # Past this size the analysis moves off the event loop so requests keep being answered.
 LARGE_DOCUMENT_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class _Quick:
+    """A document's text before it is parsed: enough to place diagnostics."""
+
+    source: bytes
+    lines: LineIndex
 
 
 class SpecloopServer(LanguageServer):
@@ -49,22 +64,57 @@ class SpecloopServer(LanguageServer):
             "specloop",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=SpecloopProtocol,
         )
         self.documents = DocumentStore()
         self.settings = Settings()
         self.loop = LoopFeature(self)
         self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
+        self._told_skipped: set[str] = set()
+        self._last_change: dict[str, float] = {}
+        self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
+        self._analysing: dict[str, asyncio.Lock] = {}
 
     def apply_settings(self, raw: object) -> None:
         """Validate and take new settings; tell the user which keys were ignored."""
         loaded = load_settings(_unwrap_section(raw))
         self.settings = loaded.settings
+        self.documents.max_bytes = int(self.settings.max_document_megabytes * 1_000_000)
         if loaded.problems:
             message = format_problems(loaded.problems)
             log.warning(message)
             self.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A message that is not JSON is answered (ParseError); the rest as pygls does."""
+        if isinstance(error, json.JSONDecodeError) and isinstance(self.protocol, SpecloopProtocol):
+            self.protocol.answer_unparseable(error)
+            return
+        super().report_server_error(error, source)
+
+    def tell_if_skipped(self, document: Document) -> None:
+        """Say once per document that it is not analysed, and why."""
+        if document.skipped is None:
+            self._told_skipped.discard(document.uri)
+            return
+        if document.uri in self._told_skipped:
+            return
+        self._told_skipped.add(document.uri)
+        name = document.uri.rsplit("/", 1)[-1]
+        message = f"specloop does not analyse {name}: {document.skipped}."
+        log.warning(message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    def forget(self, uri: str) -> None:
+        """A closed document leaves nothing behind."""
+        self._told_skipped.discard(uri)
+        self._last_change.pop(uri, None)
+        self._analysing.pop(uri, None)
+        self._published.pop(uri, None)
 
     def client_supports(self, path: str) -> bool:
         """Whether a dotted client capability (``workspace.configuration``) is truthy."""
@@ -82,16 +132,44 @@ class SpecloopServer(LanguageServer):
 
     def diagnostics_for(self, document: Document) -> list[types.Diagnostic]:
         options = self.settings.diagnostics
-        if not options.enabled or self._is_excluded(document.uri):
+        if not options.enabled or document.skipped or self._is_excluded(document.uri):
             return []
-        findings = ambiguous(
-            find_specs(document.source, document.tree, document.lines, options.markers)
+        findings = find_specs(document.source, document.tree, document.lines, options.markers)
+        return self._lsp_diagnostics(document, ambiguous(findings))
+
+    def publish_before_parsing(self, uri: str, text: str, version: int | None) -> None:
+        """Diagnostics of the TODOs of a document just opened, before its full parse."""
+        options = self.settings.diagnostics
+        source = encode(text)
+        too_large = len(source) > self.documents.max_bytes
+        if self.pulls_diagnostics or not options.enabled or too_large or self._is_excluded(uri):
+            return
+        quick = _Quick(source, LineIndex.of(source))
+        findings = ambiguous(quick_findings(quick.source, quick.lines, options.markers))
+        self._publish(uri, version, self._lsp_diagnostics(quick, findings))
+
+    def _lsp_diagnostics(
+        self, text: convert.Text, findings: list[Finding]
+    ) -> list[types.Diagnostic]:
+        options, unit = self.settings.diagnostics, self.documents.unit
+        return [convert.lsp_diagnostic(text, f, options.severity, unit) for f in findings]
+
+    def _publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+        """Publish, unless exactly these diagnostics were just published for this version."""
+        if self._published.get(uri) == (version, diagnostics):
+            return
+        self._published[uri] = (version, diagnostics)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )
-        unit = self.documents.unit
-        return [
-            convert.lsp_diagnostic(document, finding, options.severity, unit)
-            for finding in findings
-        ]
+
+    def diagnostics_after_change(self, uri: str) -> None:
+        """Schedule the publish a change calls for: now, or when its burst goes quiet."""
+        now = asyncio.get_running_loop().time()
+        last = self._last_change.get(uri)
+        self._last_change[uri] = now
+        in_burst = last is not None and now - last < BURST_SECONDS
+        self.schedule_diagnostics(uri, BURST_SECONDS if in_burst else 0)
 
     def schedule_diagnostics(self, uri: str, delay: float) -> None:
         """Publish diagnostics for ``uri`` after ``delay``, replacing any pending run."""
@@ -111,9 +189,7 @@ class SpecloopServer(LanguageServer):
         options = self.settings.diagnostics
         if options.enabled and may_contain_specs(encode(text), options.markers):
             return False
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=[], version=version)
-        )
+        self._publish(uri, version, [])
         return True
 
     def refresh_all_diagnostics(self) -> None:
@@ -135,18 +211,17 @@ class SpecloopServer(LanguageServer):
 
     async def _publish_later(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
-        document = self.documents.get(uri)
-        if document is None:
-            return
-        diagnostics = await self.diagnostics_off_loop_if_large(document)
+        # One analysis of a document at a time: one moved to a thread cannot be cancelled,
+        # so a newer run waits for it rather than running beside it.
+        async with self._analysing.setdefault(uri, asyncio.Lock()):
+            document = self.documents.get(uri)
+            if document is None:
+                return
+            diagnostics = await self.diagnostics_off_loop_if_large(document)
         latest = self.documents.get(uri)
         if latest is None or latest.version != document.version:
             return  # A newer version is on its way; never publish results for an old one.
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, diagnostics=diagnostics, version=document.version
-            )
-        )
+        self._publish(uri, document.version, diagnostics)
 
     async def diagnostics_off_loop_if_large(self, document: Document) -> list[types.Diagnostic]:
         if len(document.source) < LARGE_DOCUMENT_BYTES:
@@ -205,7 +280,9 @@ def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> Non
     item = params.text_document
     # Most files hold no spec at all; say so before parsing, and skip the analysis.
     nothing_to_report = ls.publish_if_nothing_to_report(item.uri, item.text, item.version)
-    ls.documents.open(item.uri, item.text, item.version)
+    if not nothing_to_report:
+        ls.publish_before_parsing(item.uri, item.text, item.version)
+    ls.tell_if_skipped(ls.documents.open(item.uri, item.text, item.version))
     if not nothing_to_report:
         ls.schedule_diagnostics(item.uri, 0)
 
@@ -215,16 +292,17 @@ def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) ->
     uri, version = params.text_document.uri, params.text_document.version
     changes = [convert.content_change(change) for change in params.content_changes]
     try:
-        ls.documents.change(uri, version, changes)
+        ls.tell_if_skipped(ls.documents.change(uri, version, changes))
     except UnknownDocumentError:
-        log.warning("didChange for %s, which was never opened; re-reading it.", uri)
-        _resynchronise(ls, uri, version)
-    ls.schedule_diagnostics(uri, DIAGNOSTICS_DEBOUNCE_SECONDS)
+        log.warning("didChange for %s, which was never opened; ignoring it.", uri)
+        return
+    ls.diagnostics_after_change(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.documents.close(params.text_document.uri)
+    ls.forget(params.text_document.uri)
     ls.clear_diagnostics(params.text_document.uri)
 
 
@@ -267,7 +345,7 @@ async def pull_diagnostics(
 )
 def code_action(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     document = ls.document(params.text_document.uri)
-    if document is None:
+    if document is None or document.skipped:
         return []
     return ls.loop.code_actions(document, params)
 
@@ -290,12 +368,6 @@ def cancel_progress(ls: SpecloopServer, params: types.WorkDoneProgressCancelPara
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: SpecloopServer, params: None) -> None:
     await ls.loop.shutdown()
-
-
-def _resynchronise(ls: SpecloopServer, uri: str, version: int | None) -> None:
-    """Rebuild our snapshot from pygls's copy, which has already applied the changes."""
-    text_document = ls.workspace.get_text_document(uri)
-    ls.documents.open(uri, text_document.source, version)
 
 
 def _unwrap_section(raw: object) -> object:

@@ -1,0 +1,35 @@
+"""Walking a project: folders that cannot be listed are reported, not silently left out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from specloop.analysis.paths import ExcludeRules, python_files
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.py").write_text("")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.py").write_text("")
+    real_scandir = os.scandir
+
+    def scandir(path):  # root reads every folder, so the refusal is played here
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    reported: list[tuple[Path, str]] = []
+    found = list(
+        python_files(
+            [tmp_path], ExcludeRules(tmp_path, ()), lambda p, e: reported.append((p, e.strerror))
+        )
+    )
+    assert found == [tmp_path / "ok" / "a.py"]
+    assert reported == [(tmp_path / "locked", "Permission denied")]
