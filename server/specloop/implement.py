@@ -140,6 +140,8 @@ async def _implement(options: ImplementOptions) -> int:
         raise UsageError(result.reason)
     applied = bool(result.offered and result.offered.applied)
     _print_result(options, result.record, applied, result.offered)
+    if result.record.error_kind == "config":
+        return EXIT_USAGE  # a key, a model name or an endpoint to fix: a configuration error
     return EXIT_VALIDATED if result.outcome.validated else EXIT_NOT_VALIDATED
 
 

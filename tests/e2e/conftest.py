@@ -38,7 +38,9 @@ async def start_session(
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """A server initialised with one editor's recorded capabilities."""
     lsp_client.profile = request.param  # type: ignore[attr-defined]
-    await start_session(lsp_client, request.param)
+    result = await start_session(lsp_client, request.param)
+    encoding = result.capabilities.position_encoding or types.PositionEncodingKind.Utf16
+    lsp_client.encoding = str(getattr(encoding, "value", encoding))  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -65,3 +67,13 @@ def scripted() -> Iterator[ScriptedLLM]:
     """The scripted model server, answering each stage with the task's defaults."""
     with ScriptedLLM(responder=StageScript()) as server:
         yield server
+
+
+def column(line: str, text: str, encoding: str) -> int:
+    """Where ``text`` starts in ``line``, counted as the negotiated encoding counts."""
+    prefix = line[: line.index(text)]
+    if encoding == "utf-8":
+        return len(prefix.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(prefix)
+    return len(prefix.encode("utf-16-le")) // 2

@@ -156,3 +156,48 @@ async def test_broken_code_still_gets_diagnostics_and_the_server_keeps_answering
     open_document(client, "def charge(amount:\n    # TODO: fix this\n    return (\n")
     [diagnostic] = await diagnostics_for_version(client, 1)
     assert "fix this" in diagnostic.message
+
+
+async def test_a_document_over_a_megabyte_still_gets_its_diagnostics(client: LanguageClient):
+    filler = "".join(f"value_{n} = {n}\n" for n in range(80_000))  # about 1.3 MB
+    open_document(client, AMBIGUOUS + filler)
+    [diagnostic] = await diagnostics_for_version(client, 1)
+    assert diagnostic.range.start == types.Position(line=1, character=4)
+
+
+STUB = '''\
+def convert(value):
+    """Convert the value appropriately."""
+    ...
+'''
+
+
+async def test_results_for_a_version_the_user_has_moved_past_are_never_published(
+    bare_client: LanguageClient,
+):
+    """The analysis of a large document runs beside the event loop and is not cancelled
+    by the next change; what it finds for the old version must be dropped."""
+    await start_session(bare_client, "visual-studio-code")
+    # 25,000 stubs with vague docstrings (1.4 MB): their analysis takes a while.
+    filler = "".join(f'def stub_{n}():\n    """Do it."""\n    ...\n' for n in range(25_000))
+    published: list[tuple[int | None, int]] = []
+
+    features = bare_client.protocol.fm.features
+    default = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def record(params: types.PublishDiagnosticsParams) -> None:
+        published.append((params.version, len(params.diagnostics)))
+        default(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+    open_document(bare_client, STUB + filler)
+    # Sent at once: the server reads it while it analyses version 1.
+    replace_line(bare_client, 2, 0, "def convert(value):  # renamed nothing\n")
+    for _ in range(300):
+        await asyncio.sleep(0.1)
+        if published and published[-1][0] == 2:
+            break
+    # Docstrings are found by the full analysis only: version 1 may be published from
+    # the quick one (nothing), never from the full analysis the change overtook.
+    assert published[-1] == (2, 25_001), published
+    assert [count for version, count in published if version == 1] == [0], published

@@ -5,7 +5,8 @@ from __future__ import annotations
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import start_session
+from tests.e2e.conftest import column, start_session
+from tests.e2e.test_diagnostics import diagnostics_for_version
 
 URI = "file:///tmp/specloop-e2e/billing.py"
 SOURCE = """\
@@ -21,10 +22,6 @@ class Account:
 
 async def refund(amount): ...
 """
-
-
-def utf16_column(line: str, text: str) -> int:
-    return len(line[: line.index(text)].encode("utf-16-le")) // 2
 
 
 def open_document(client: LanguageClient, text: str = SOURCE, version: int = 1) -> None:
@@ -77,11 +74,15 @@ async def test_document_symbols_are_nested_with_utf16_positions(client: Language
     assert account.range.end == types.Position(line=7, character=24)
 
 
-async def test_incremental_changes_are_reflected_in_symbols(client: LanguageClient):
+async def test_incremental_changes_land_where_the_negotiated_encoding_says(
+    client: LanguageClient,
+):
+    encoding = client.encoding  # type: ignore[attr-defined]
     open_document(client)
     first_line = SOURCE.splitlines()[0]
-    # Replace "import math" (after the emoji, so UTF-16 columns matter) with a function.
-    start = utf16_column(first_line, "import")
+    # Replace "import math" (after the emoji: the three encodings count it 4, 2 and 1)
+    # with a TODO and a function; a column counted in the wrong unit corrupts the line.
+    start = column(first_line, "import", encoding)
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
@@ -91,14 +92,21 @@ async def test_incremental_changes_are_reflected_in_symbols(client: LanguageClie
                         start=types.Position(line=0, character=start),
                         end=types.Position(line=0, character=start + len("import math")),
                     ),
-                    text="pass\ndef added(x):\n    return x\n",
+                    text="pass  # TODO: handle errors\ndef added(x):\n    return x\n",
                 )
             ],
         )
     )
+    [diagnostic] = await diagnostics_for_version(client, 2)
     found = await symbols(client)
     assert [s.name for s in found] == ["added", "Account", "refund"]
     assert found[0].selection_range.start == types.Position(line=1, character=4)
+    expected_line = 'MARK = "😀"; pass  # TODO: handle errors'
+    todo = column(expected_line, "# TODO", encoding)
+    assert diagnostic.range.start == types.Position(line=0, character=todo)
+    assert diagnostic.range.end == types.Position(
+        line=0, character=todo + len("# TODO: handle errors")
+    )
 
 
 async def test_a_whole_document_change_replaces_the_text(client: LanguageClient):
@@ -134,3 +142,32 @@ async def test_clients_without_hierarchy_get_flat_symbols_with_containers(
         ("rounded", "charge"),
         ("refund", None),
     ]
+
+
+async def test_a_rename_after_non_bmp_letters_lands_on_the_name(client: LanguageClient):
+    """Columns after 𐌰𐌱 count 8 (UTF-8), 4 (UTF-16) or 2 (UTF-32): one unit for another
+    replaces the wrong characters, and the symbol's name shows it."""
+    encoding = client.encoding  # type: ignore[attr-defined]
+    line = "def 𐌰𐌱_total(): return 1"
+    open_document(client, line + "\n")
+    start = column(line, "_total", encoding)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=start),
+                        end=types.Position(line=0, character=start + len("_total")),
+                    ),
+                    text="_sum",
+                )
+            ],
+        )
+    )
+    [found] = await symbols(client)
+    assert found.name == "𐌰𐌱_sum"
+    name_start = column(line, "𐌰𐌱", encoding)
+    assert found.selection_range.start == types.Position(line=0, character=name_start)
+    end = column("def 𐌰𐌱_sum(): return 1", "(", encoding)
+    assert found.selection_range.end == types.Position(line=0, character=end)

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,34 +125,71 @@ def test_no_assume_stops_with_needs_clarification(project, runs_dir, scripted):
     assert (project / "pricing.py").read_text() == original
 
 
+@dataclass(frozen=True)
+class Fault:
+    """Replies to the generate stage, and exactly how the run must end."""
+
+    replies: list[Reply]
+    status: str
+    says: str
+    """What the error (or the last attempt's record) must say."""
+    generate_requests: int
+    options: tuple[str, ...] = ()
+
+
 FAULTS = {
-    "rate limited, then fine": ([Reply.status(429, retry_after=1)], "validated"),
-    "server error forever": ([Reply.status(500)] * 10, "error"),
-    "hangs past the timeout": ([Reply.hang(30)], "error"),
-    "malformed JSON twice": ([Reply.malformed(), Reply.malformed()], "error"),
-    "schema-invalid twice": ([Reply.json({"cod": 1}), Reply.json({"cod": 1})], "error"),
-    "truncated twice": ([Reply.truncated(), Reply.truncated()], "error"),
-    "code that does not parse": ([candidate(DOES_NOT_PARSE)] * 3, "unvalidated"),
-    "code that fails tests": ([candidate(WRONG)] * 3, "unvalidated"),
-    "code that loops forever": ([candidate(LOOPS_FOREVER)] * 3, "unvalidated"),
+    "rate limited, then fine": Fault(
+        [Reply.status(429, retry_after=1)], "validated", "", generate_requests=2
+    ),
+    "server error forever": Fault(
+        [Reply.status(500)] * 10, "error", "failed with a server error after 3 retries", 4
+    ),
+    "hangs past the timeout": Fault(
+        [Reply.hang(30)], "error", "did not answer within 2 s", 1, ("--timeout", "2")
+    ),
+    "malformed JSON twice": Fault(
+        [Reply.malformed(), Reply.malformed()], "error", "still not JSON after one re-ask", 2
+    ),
+    "schema-invalid twice": Fault(
+        [Reply.json({"cod": 1})] * 2, "error", "did not match the Candidate schema", 2
+    ),
+    "truncated twice": Fault(
+        [Reply.truncated(), Reply.truncated()], "error", "cut off at its length limit", 2
+    ),
+    "code that does not parse": Fault(
+        [candidate(DOES_NOT_PARSE)] * 3, "unvalidated", "does not parse", 3
+    ),
+    "code that fails tests": Fault([candidate(WRONG)] * 3, "unvalidated", "spec examples", 3),
+    "code that loops forever": Fault(
+        [candidate(LOOPS_FOREVER)] * 3,
+        "unvalidated",
+        "limit and was stopped",
+        3,
+        ("--check-timeout", "3"),
+    ),
 }
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
-def test_every_fault_ends_with_a_clear_status_and_untouched_files(
-    fault, project, runs_dir, scripted
+@pytest.mark.parametrize("name", FAULTS, ids=list(FAULTS))
+def test_every_fault_ends_with_its_own_clear_status_and_untouched_files(
+    name, project, runs_dir, scripted
 ):
-    replies, expected = FAULTS[fault]
-    scripted.responder = StageScript(Candidate=list(replies))
-    payload, result = implement(project, runs_dir, scripted, "--timeout", "2")
-    assert payload["status"] == expected, result.stderr
-    assert (result.returncode == 0) == (expected == "validated")
-    if expected != "validated":
+    fault = FAULTS[name]
+    scripted.responder = StageScript(Candidate=list(fault.replies))
+    payload, result = implement(project, runs_dir, scripted, *fault.options)
+    assert payload["status"] == fault.status, result.stderr
+    assert (result.returncode == 0) == (fault.status == "validated")
+    assert len(generate_requests(scripted)) == fault.generate_requests
+    record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
+    if fault.status == "error":
+        assert fault.says in payload["error"]
+    elif fault.status == "unvalidated":
+        last = record["attempts"][-1]
+        said = last["error"] or json.dumps(last["report"])
+        assert fault.says in said, said
+    if fault.status != "validated":
         assert (project / "pricing.py").read_text() == MODULE
         assert (project / "tests" / "test_pricing.py").read_text() == EXISTING_TEST
-    if expected == "error":
-        assert payload["error"], "an error must say what happened"
-    assert (runs_dir / f"{payload['run_id']}.json").is_file()
 
 
 def test_the_api_key_reaches_the_endpoint_but_no_output_or_record(project, runs_dir, scripted):
@@ -173,7 +211,7 @@ def test_the_api_key_reaches_the_endpoint_but_no_output_or_record(project, runs_
 
 def test_a_missing_key_variable_is_a_configuration_error(project, runs_dir, scripted):
     payload, result = implement(project, runs_dir, scripted, "--api-key-env", "NOT_SET_ANYWHERE")
-    assert result.returncode in (1, 2)
+    assert result.returncode == 2
     assert payload["status"] == "error"
     assert "NOT_SET_ANYWHERE" in payload["error"]
     assert (project / "pricing.py").read_text() == MODULE
@@ -282,3 +320,16 @@ def test_every_line_of_a_function_sees_the_todo_in_its_body(project, runs_dir, s
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
     assert record["spec"]["line"] == 1
     assert "raise ValueError if low > high" in record["spec"]["text"]
+
+
+def test_refused_credentials_are_a_configuration_error(project, runs_dir, scripted):
+    scripted.responder = StageScript(Plan=[Reply.status(401, message="invalid api key")])
+    payload, result = implement(
+        project, runs_dir, scripted, "--api-key-env", "SPECLOOP_TEST_KEY",
+        env={"SPECLOOP_TEST_KEY": "sk-wrong-0123456789"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert payload["status"] == "error"
+    assert "refused the credentials" in payload["error"]
+    assert "SPECLOOP_TEST_KEY" in payload["error"]
+    assert len(scripted.requests) == 1, "a refused key is not retried"

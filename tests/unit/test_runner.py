@@ -13,8 +13,11 @@ from specloop.loop.context import resolve_target
 from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, ModelConfig
 from specloop.loop.models import Answer, LoopSpec, LoopStatus, Plan, Question
+from specloop.loop.provisioning import Budget
 from specloop.loop.runner import LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import MODULE, TODO_LINE, StageScript, schema_name
 
 
 class Silent:
@@ -46,3 +49,33 @@ async def test_a_target_the_snapshot_no_longer_defines_is_recorded_as_an_error(
     saved = json.loads((tmp_path / "runs" / f"{outcome.record.id}.json").read_text())
     assert saved["status"] == "error"
     assert outcome.record.exchanges == [], "no model was called"
+
+
+def _clear_request(tmp_path: Path, budget: Budget) -> LoopRequest:
+    snapshot = SourceSnapshot("pricing.py", MODULE)
+    spec = resolve_target(snapshot, TODO_LINE)
+    assert isinstance(spec, LoopSpec)
+    return LoopRequest(Project(tmp_path), snapshot, spec, budget=budget)
+
+
+@pytest.mark.parametrize(
+    ("budget", "says", "requests"),
+    [
+        # Each scripted answer costs 20 tokens: the plan and the spec tests use 40.
+        (Budget(max_tokens=30), "The token budget (30) was used up.", 2),
+        (Budget(deadline_s=0.0), "The loop ran past its 0 s deadline.", 0),
+    ],
+)
+async def test_the_budget_stops_the_run_before_the_next_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: Budget, says: str, requests: int
+) -> None:
+    monkeypatch.setenv(records.RUNS_DIR_VARIABLE, str(tmp_path / "runs"))
+    (tmp_path / "pricing.py").write_text(MODULE)
+    with ScriptedLLM(responder=StageScript()) as scripted:
+        llm = LLMAdapter(ModelConfig("openai/scripted", api_base=scripted.base_url))
+        outcome = await run_loop(_clear_request(tmp_path, budget), llm, Silent())
+        sent = [schema_name(request.body) for request in scripted.requests]
+    assert outcome.record.status is LoopStatus.UNVALIDATED
+    assert outcome.record.error == says
+    assert "Candidate" not in sent, "no code was asked for past the budget"
+    assert len(sent) == requests

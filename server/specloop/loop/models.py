@@ -187,6 +187,11 @@ class RunRecord(_Model):
     usage: list[Usage] = Field(default_factory=list)
     exchanges: list[Exchange] = Field(default_factory=list)
     error: str | None = None
+    error_kind: str | None = Field(
+        default=None,
+        description='What kind of error ended the run: "config" (a setting to '
+        'fix: key, model, endpoint), "timeout", "rate_limit", ...',
+    )
     duration_s: float = 0.0
     applied: bool | None = Field(
         default=None, description="Whether the validated change was applied (None: not offered)."

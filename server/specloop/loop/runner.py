@@ -83,7 +83,9 @@ async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -
     outcome = LoopOutcome(record, request.snapshot.text, None)
     try:
         await _run_stages(request, llm, front_end, outcome, started)
-    except (LLMError, ContextError) as error:
+    except LLMError as error:
+        record.status, record.error, record.error_kind = LoopStatus.ERROR, str(error), error.kind
+    except ContextError as error:
         record.status, record.error = LoopStatus.ERROR, str(error)
     except BudgetExhausted as error:
         record.status = LoopStatus.UNVALIDATED

@@ -74,6 +74,7 @@ class SpecloopServer(LanguageServer):
         self._last_change: dict[str, float] = {}
         self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._analysing: dict[str, asyncio.Lock] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def apply_settings(self, raw: object) -> None:
         """Validate and take new settings; tell the user which keys were ignored."""
@@ -176,8 +177,8 @@ class SpecloopServer(LanguageServer):
         if self.pulls_diagnostics:
             return
         pending = self._pending_diagnostics.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
+        if pending is not None and pending not in self._in_flight:
+            pending.cancel()  # not started: the new run replaces it
         task = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
         self._pending_diagnostics[uri] = task
         task.add_done_callback(lambda done: self._forget_task(uri, done))
@@ -217,7 +218,15 @@ class SpecloopServer(LanguageServer):
             document = self.documents.get(uri)
             if document is None:
                 return
-            diagnostics = await self.diagnostics_off_loop_if_large(document)
+            # Started: a newer change no longer cancels this run; its result is dropped
+            # below if the document moved on, and the newer run follows.
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                diagnostics = await self.diagnostics_off_loop_if_large(document)
+            finally:
+                self._in_flight.discard(task)
         latest = self.documents.get(uri)
         if latest is None or latest.version != document.version:
             return  # A newer version is on its way; never publish results for an old one.
