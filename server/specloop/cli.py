@@ -34,22 +34,23 @@ def _parser() -> argparse.ArgumentParser:
         description="Clarify, plan, generate and validate code from TODO specs.",
     )
     parser.add_argument("--version", action="version", version=f"specloop {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default="WARNING",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (logs go to stderr or --log-file, never stdout)",
-    )
-    parser.add_argument("--log-file", help="write logs to this file instead of stderr")
+    _add_logging_options(parser, defaults={"log_level": "WARNING", "log_file": None})
+    # The logging options also work after the command (`specloop serve --log-file x`);
+    # there they have no default, so they never undo the ones given before it.
+    logging_options = argparse.ArgumentParser(add_help=False)
+    _add_logging_options(logging_options, defaults=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve = commands.add_parser(
+        "serve", parents=[logging_options], help="run the language server (stdio by default)"
+    )
     serve.add_argument("--tcp", action="store_true", help="listen on TCP (for debugging)")
     serve.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
 
     check = commands.add_parser(
         "check",
+        parents=[logging_options],
         help="report ambiguous TODO specs under PATHs",
         description="Report ambiguous TODO/FIXME/XXX/HACK comments and stub docstrings. "
         "Exit status: 0 nothing flagged, 1 something flagged, 2 usage error.",
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     implement = commands.add_parser(
         "implement",
+        parents=[logging_options],
         help="run the clarify/plan/generate/validate loop on the spec at FILE:LINE",
         description="Run the loop on the spec or symbol at FILE:LINE. Exit status: 0 "
         "validated, 1 not validated, 2 usage or configuration error. Without --model, "
@@ -142,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         help="stop with needs_clarification instead of assuming defaults when not on a TTY",
     )
 
-    runs = commands.add_parser("runs", help="list run records, or show one")
+    runs = commands.add_parser(
+        "runs", parents=[logging_options], help="list run records, or show one"
+    )
     runs.add_argument("action", nargs="?", choices=["show"], help="show one record")
     runs.add_argument("run_id", nargs="?", metavar="ID")
     return parser
@@ -251,6 +255,24 @@ def _runs(args: argparse.Namespace) -> int:
             f"{symbol} {where}  attempts={len(record.attempts)} tokens={record.tokens}"
         )
     return 0
+
+
+def _add_logging_options(
+    parser: argparse.ArgumentParser, defaults: dict[str, str | None] | None
+) -> None:
+    """--log-level and --log-file; ``defaults`` None: unset unless given."""
+    missing = argparse.SUPPRESS
+    parser.add_argument(
+        "--log-level",
+        default=defaults["log_level"] if defaults else missing,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity (logs go to stderr or --log-file, never stdout)",
+    )
+    parser.add_argument(
+        "--log-file",
+        default=defaults["log_file"] if defaults else missing,
+        help="write logs to this file instead of stderr",
+    )
 
 
 def _configure_logging(level: str, log_file: str | None) -> None:

@@ -27,6 +27,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.support.editor import Editor, first_option
+from tests.support.processes import processes_under, processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
@@ -65,14 +66,16 @@ def sandbox_tmp() -> Iterator[Path]:
 
 @pytest_asyncio.fixture
 async def client(tmp_path: Path, sandbox_tmp: Path) -> AsyncIterator[LanguageClient]:
+    """The server, logging to a file: no test may leave an error in its log."""
     env = {**os.environ, "SPECLOOP_RUNS_DIR": str(tmp_path / "runs"), "TMPDIR": str(sandbox_tmp)}
-    config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "specloop", "serve"], server_env=env
-    )
-    client = await config.start()
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "specloop", "serve", "--log-file", str(log)]
+    client = await ClientServerConfig(server_command=command, server_env=env).start()
     yield client
     await client.shutdown_session()
     await client.stop()
+    logged = log.read_text() if log.exists() else ""
+    assert "Traceback" not in logged, logged[-3000:]
 
 
 def settings(scripted: ScriptedLLM, **more: Any) -> dict[str, Any]:
@@ -288,24 +291,6 @@ async def validation_started(client: LanguageClient) -> None:
     pytest.fail(f"validation never started: {client.progress_reports}")
 
 
-def processes_under(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothing(
     client: LanguageClient, project: Path, scripted: ScriptedLLM, sandbox_tmp: Path
 ) -> None:
@@ -324,6 +309,33 @@ async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothin
     assert processes_under(server_pid) == []
     assert os.listdir(sandbox_tmp) == []
     assert editor.text(uri) == AMBIGUOUS_MODULE
+
+
+async def test_an_answer_that_comes_after_the_run_was_cancelled_is_dropped_quietly(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    """The user cancels while the question is still on screen, then answers it."""
+    editor = await start(client, VSCODE, project, scripted)
+    asked, answer_now = asyncio.Event(), asyncio.Event()
+
+    async def answer_late(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.set()
+        await answer_now.wait()
+        return types.MessageActionItem(title="raise ValueError")
+
+    client.protocol.fm.features[types.WINDOW_SHOW_MESSAGE_REQUEST] = answer_late
+    uri = editor.open(project / "pricing.py")
+    running = asyncio.create_task(
+        editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    )
+    await asyncio.wait_for(asked.wait(), 60)
+    [token] = client.progress_reports
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert (await running) == {"status": "cancelled"}
+    answer_now.set()
+    await asyncio.sleep(0.5)
+    # The server goes on; the client fixture checks that nothing was logged as an error.
+    assert implement_action(await editor.code_actions(uri, 2)).title.startswith("Implement")
 
 
 async def test_a_second_run_on_the_same_symbol_is_refused_while_other_requests_are_answered(
@@ -494,6 +506,4 @@ async def test_sigterm_to_the_server_stops_its_loops_saves_their_records_and_lea
 
 
 def escapes_left(needle: str) -> list[int]:
-    from tests.support.escapes import processes_with
-
     return processes_with(needle.encode())

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import implement_command, run_implement
-from tests.support.escapes import processes_with
+from tests.support.processes import processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     CORRECT,

@@ -99,6 +99,23 @@ class Editor:
         """Insert ``text`` at the start of 0-based ``line`` and tell the server."""
         self._change(uri, [types.TextEdit(range=_range(line, 0, line, 0), new_text=text)])
 
+    def replace(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """Replace what lies between two (line, character) positions and tell the server."""
+        self._change(uri, [types.TextEdit(range=_range(*start, *end), new_text=text)])
+
+    def position_of(self, uri: str, index: int) -> tuple[int, int]:
+        """(line, character) of code point ``index`` of the buffer, in the negotiated encoding."""
+        text = self.documents[uri].text
+        line_start = text.rfind("\n", 0, index) + 1
+        character = sum(_width(char, self.encoding) for char in text[line_start:index])
+        return text.count("\n", 0, index), character
+
+    def close(self, uri: str) -> None:
+        del self.documents[uri]
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
     def _change(self, uri: str, edits: list[types.TextEdit]) -> None:
         document = self.documents[uri]
         changes = []

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specloop.validate.sandbox import Isolation, Sandbox, SandboxLimits, SandboxResult
+from tests.support.processes import processes_with
 
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY----- specloop-test-key"
 LIMITS = SandboxLimits(cpu_s=10, memory_mb=1024, wall_s=8.0, max_processes=64, disk_mb=256)
@@ -305,15 +306,6 @@ class Outcome:
     leftover_processes: int
     leftover_folders: int
     result: SandboxResult
-
-
-def processes_with(needle: bytes) -> list[int]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if needle in cmdline.read_bytes():
-                found.append(int(cmdline.parent.name))
-    return found
 
 
 def _sandbox_folders() -> set[Path]:

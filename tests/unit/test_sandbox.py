@@ -28,6 +28,7 @@ from specloop.validate.sandbox import (
     refusal,
 )
 from tests.support import escapes
+from tests.support.processes import processes_with
 
 FAST = SandboxLimits(cpu_s=2, memory_mb=512, wall_s=10.0)
 ESCAPE_LIMITS = SandboxLimits(cpu_s=10, memory_mb=1024, wall_s=4.0, max_processes=64)
@@ -241,7 +242,7 @@ async def test_the_memory_of_the_whole_tree_is_limited():
 
 
 def _processes_with(needle: bytes) -> int:
-    return len(escapes.processes_with(needle))
+    return len(processes_with(needle))
 
 
 async def _until(condition: Callable[[], bool], within: float) -> bool:

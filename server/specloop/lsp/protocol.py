@@ -6,11 +6,15 @@ the client would otherwise wait for forever, or a cost paid on every keystroke:
 - A request whose params do not match the method's type (``documentSymbol`` without
   ``textDocument``) fails while the JSON is decoded (``structure_message`` raises
   ``JsonRpcInvalidParams``), before pygls knows it is a request, and ``run_async``
-  only logs it. Here the failure becomes an InvalidParams answer to that request.
+  only logs it, with a traceback. Here requests are decoded first, and a failure
+  becomes an InvalidParams answer to that request naming what is wrong.
 - A message that is not JSON at all is only logged: here it gets a ParseError answer
   with a null id, as JSON-RPC 2.0 asks.
 - After ``shutdown``, ``handle_message`` drops every message but ``exit`` without a
   word: here requests get InvalidRequest ("the server is shutting down").
+- When a loop is cancelled while it waits for the editor (a question, an edit), the
+  editor's late answer made ``_handle_response`` set the result of a cancelled
+  future, and pygls logged the InvalidStateError as an error. Here it is dropped.
 - pygls keeps its own copy of every open document and applies each change to it (for
   a 5 MB single-line file that is 1.4 s a keystroke). specloop keeps its own
   snapshots (`analysis/documents.py`), so the builtin open/change/close handlers here
@@ -21,13 +25,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+from cattrs import transform_error
 from lsprotocol import types
 from pygls.exceptions import (
     JsonRpcException,
+    JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcParseError,
 )
@@ -47,17 +54,20 @@ class UnreadableRequest:
 
 class SpecloopProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
+        request_type = _request_type(self, data)
+        if request_type is None:
             return super().structure_message(data)
-        except JsonRpcException as error:
-            if "jsonrpc" in data and "method" in data and data.get("id") is not None:
-                return UnreadableRequest(data["id"], str(data["method"]), error)
-            raise
+        try:
+            return self._converter.structure(data, request_type)
+        except Exception as error:  # what cattrs raises for data of the wrong shape
+            problems = "; ".join(_json_names(p) for p in transform_error(error, path="$"))
+            method = str(data["method"])
+            message = f"Invalid params for {method}: {problems}."
+            return UnreadableRequest(data["id"], method, JsonRpcInvalidParams(message))
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, UnreadableRequest):
-            log.warning("Request %s (%s) could not be read: %s", message.id, message.method,
-                        message.error)  # fmt: skip
+            log.warning("Request %s could not be read: %s", message.id, message.error)
             self._send_response(message.id, error=message.error.to_response_error())
             return
         method = getattr(message, "method", None)
@@ -66,6 +76,16 @@ class SpecloopProtocol(LanguageServerProtocol):
             self._send_response(message.id, error=error.to_response_error())
             return
         super().handle_message(message)
+
+    def _handle_response(
+        self, msg_id: Any, result: Any | None = None, error: Any | None = None
+    ) -> None:
+        waiting = self._request_futures.get(msg_id)
+        if waiting is not None and waiting.cancelled():
+            self._request_futures.pop(msg_id, None)
+            log.debug("The answer to request %s came after it was cancelled.", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
 
     def answer_unparseable(self, error: Exception) -> None:
         """A body that is not JSON: a ParseError answer (the id is unknown, so null)."""
@@ -100,3 +120,14 @@ class SpecloopProtocol(LanguageServerProtocol):
         handler = self.fm.features.get(method)
         if handler is not None:
             yield handler, (params,), None
+
+
+def _request_type(protocol: LanguageServerProtocol, data: dict[str, Any]) -> type | None:
+    """The lsprotocol type of a request to a known method; None for anything else."""
+    is_request = "jsonrpc" in data and "method" in data and data.get("id") is not None
+    return protocol.get_message_type(str(data["method"])) if is_request else None
+
+
+def _json_names(problem: str) -> str:
+    """cattrs names attributes the Python way (text_document); the client wrote textDocument."""
+    return re.sub(r"_([a-z])", lambda match: match.group(1).upper(), problem)
