@@ -34,6 +34,24 @@ def open_document(client: LanguageClient, text: str = SOURCE, version: int = 1) 
     )
 
 
+def replace_on_first_line(client: LanguageClient, start: int, end: int, text: str) -> None:
+    """Version 2: ``text`` in place of columns ``start:end`` of line 0."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=start),
+                        end=types.Position(line=0, character=end),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
 async def symbols(client: LanguageClient):
     return await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=URI))
@@ -83,20 +101,8 @@ async def test_incremental_changes_land_where_the_negotiated_encoding_says(
     # Replace "import math" (after the emoji: the three encodings count it 4, 2 and 1)
     # with a TODO and a function; a column counted in the wrong unit corrupts the line.
     start = column(first_line, "import", encoding)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=types.Position(line=0, character=start),
-                        end=types.Position(line=0, character=start + len("import math")),
-                    ),
-                    text="pass  # TODO: handle errors\ndef added(x):\n    return x\n",
-                )
-            ],
-        )
-    )
+    added = "pass  # TODO: handle errors\ndef added(x):\n    return x\n"
+    replace_on_first_line(client, start, start + len("import math"), added)
     [diagnostic] = await diagnostics_for_version(client, 2)
     found = await symbols(client)
     assert [s.name for s in found] == ["added", "Account", "refund"]
@@ -151,20 +157,7 @@ async def test_a_rename_after_non_bmp_letters_lands_on_the_name(client: Language
     line = "def 𐌰𐌱_total(): return 1"
     open_document(client, line + "\n")
     start = column(line, "_total", encoding)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=types.Position(line=0, character=start),
-                        end=types.Position(line=0, character=start + len("_total")),
-                    ),
-                    text="_sum",
-                )
-            ],
-        )
-    )
+    replace_on_first_line(client, start, start + len("_total"), "_sum")
     [found] = await symbols(client)
     assert found.name == "𐌰𐌱_sum"
     name_start = column(line, "𐌰𐌱", encoding)

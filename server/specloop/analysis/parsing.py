@@ -28,6 +28,11 @@ def python_language() -> Language:
     return Language(tree_sitter_python.language())
 
 
+FRESH_PARSE_OF_BROKEN_CODE_BYTES = 1_000_000
+"""Up to this size, code with a syntax error is parsed afresh after each change (about
+16 ms for 6,400 lines) rather than incrementally (about 1 ms)."""
+
+
 def parse(source: bytes, old_tree: Tree | None = None) -> Tree:
     """Parse ``source``; with ``old_tree`` (already edited), reuse its unchanged parts.
 
@@ -43,7 +48,16 @@ def parse_checked(source: bytes, old_tree: Tree | None = None) -> tuple[Tree, st
     problem = parse_problem(source)
     if problem is not None:
         return parser.parse(b""), problem
-    tree = parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
+    if old_tree is None:
+        return parser.parse(source), None
+    tree = parser.parse(source, old_tree)
+    if tree.root_node.has_error and len(source) <= FRESH_PARSE_OF_BROKEN_CODE_BYTES:
+        # Error recovery around the edit can go differently from a fresh parse, and the
+        # difference outlives the error: fixing the code left ERROR nodes behind (a
+        # docstring-spec unseen) until the next edit nearby. The same class of upstream
+        # bugs as tree-sitter/tree-sitter#5636 and tree-sitter-haskell#129; found by
+        # tests/unit/test_incremental_properties.py.
+        tree = parser.parse(source)
     return tree, None
 
 

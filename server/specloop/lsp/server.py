@@ -38,8 +38,6 @@ from specloop.lsp.protocol import SpecloopProtocol
 
 log = logging.getLogger(__name__)
 
-# Analysis takes about a millisecond on a 6,000-line file, so changes need no debounce delay:
-# a burst still folds into one analysis because each change cancels the run pending before it.
 # Typing publishes at once (analysis takes about a millisecond); a burst of changes
 # (a paste, an editor's bulk edit, a script) is folded into one analysis: a change that
 # follows the previous one within BURST_SECONDS waits until the burst goes quiet.
