@@ -19,7 +19,7 @@ from pathlib import Path
 
 from specloop.analysis.ambiguity import Label
 from specloop.analysis.findings import CODE, Finding, find_specs
-from specloop.analysis.parsing import parse, parse_problem
+from specloop.analysis.parsing import parse_checked
 from specloop.analysis.paths import ExcludeRules, python_files
 from specloop.analysis.text import ColumnUnit, LineIndex
 from specloop.config import Severity
@@ -93,12 +93,12 @@ def check_file(path: str, options: CheckOptions) -> Iterator[Record | Skipped]:
     if isinstance(source, Skipped):
         yield source
         return
-    problem = parse_problem(source)
+    tree, problem = parse_checked(source)
     if problem is not None:
         yield Skipped(path, f"was not analysed: {problem}")
         return
     lines = LineIndex.of(source)
-    findings = find_specs(source, parse(source), lines, options.markers, MAX_SPECS_PER_FILE + 1)
+    findings = find_specs(source, tree, lines, options.markers, MAX_SPECS_PER_FILE + 1)
     for finding in findings[:MAX_SPECS_PER_FILE]:
         if options.all_labels or finding.label is Label.AMBIGUOUS:
             yield _record(path, source, lines, finding, options.severity)

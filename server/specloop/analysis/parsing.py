@@ -5,7 +5,7 @@ exception) on some deeply nested code: about 520 nested ``def``s ending in a str
 Python itself refuses more than 100 levels of indentation, so no real module comes
 near that: `parse` refuses anything nested deeper than `MAX_NESTING` (a fast byte scan
 rules most files out at once) and returns the tree of an empty module instead;
-`parse_problem` says why, for callers that report skipped files.
+`parse_checked` also says why, for callers that report skipped files.
 """
 
 from __future__ import annotations

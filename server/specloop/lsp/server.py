@@ -136,10 +136,9 @@ class SpecloopServer(LanguageServer):
         findings = find_specs(document.source, document.tree, document.lines, options.markers)
         return self._lsp_diagnostics(document, ambiguous(findings))
 
-    def publish_before_parsing(self, uri: str, text: str, version: int | None) -> None:
+    def publish_before_parsing(self, uri: str, source: bytes, version: int | None) -> None:
         """Diagnostics of the TODOs of a document just opened, before its full parse."""
         options = self.settings.diagnostics
-        source = encode(text)
         too_large = len(source) > self.documents.max_bytes
         if self.pulls_diagnostics or not options.enabled or too_large or self._is_excluded(uri):
             return
@@ -181,12 +180,12 @@ class SpecloopServer(LanguageServer):
         self._pending_diagnostics[uri] = task
         task.add_done_callback(lambda done: self._forget_task(uri, done))
 
-    def publish_if_nothing_to_report(self, uri: str, text: str, version: int | None) -> bool:
-        """Publish empty diagnostics at once when no spec can be in ``text``; whether it did."""
+    def publish_if_nothing_to_report(self, uri: str, source: bytes, version: int | None) -> bool:
+        """Publish empty diagnostics at once when no spec can be in ``source``; whether it did."""
         if self.pulls_diagnostics:
             return False
         options = self.settings.diagnostics
-        if options.enabled and may_contain_specs(encode(text), options.markers):
+        if options.enabled and may_contain_specs(source, options.markers):
             return False
         self._publish(uri, version, [])
         return True
@@ -286,9 +285,10 @@ async def did_change_configuration(
 def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
     # Most files hold no spec at all; say so before parsing, and skip the analysis.
-    nothing_to_report = ls.publish_if_nothing_to_report(item.uri, item.text, item.version)
+    source = encode(item.text)
+    nothing_to_report = ls.publish_if_nothing_to_report(item.uri, source, item.version)
     if not nothing_to_report:
-        ls.publish_before_parsing(item.uri, item.text, item.version)
+        ls.publish_before_parsing(item.uri, source, item.version)
     ls.tell_if_skipped(ls.documents.open(item.uri, item.text, item.version))
     if not nothing_to_report:
         ls.schedule_diagnostics(item.uri, 0)
