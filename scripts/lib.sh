@@ -67,3 +67,34 @@ ensure_apt_package() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
 }
+
+# The real-VS-Code tests: code-server (VS Code in a browser, from npm) and Debian's
+# Chromium, driven by playwright (a dev dependency). code-server needs Node 24, which comes
+# from npm too (the `node` package) into the same folder and is put first on PATH only for
+# code-server. Its native addons compile against the system's Node headers
+# (npm_config_nodedir), so nothing is downloaded from outside the registries.
+# Kept in $SPECLOOP_VSCODE_HOME (default ~/.cache/specloop/vscode-e2e); later runs reuse it.
+CODE_SERVER_VERSION=4.139.1
+NODE_FOR_CODE_SERVER=24
+ensure_vscode_e2e() {
+    local home="${SPECLOOP_VSCODE_HOME:-$HOME/.cache/specloop/vscode-e2e}"
+    export SPECLOOP_VSCODE_HOME="$home"
+    ensure_apt_package chromium chromium
+    ensure_apt_package krb5-config libkrb5-dev
+    ensure_apt_package pkg-config pkg-config
+    if [ -x "$home/node_modules/.bin/code-server" ] \
+        && [ "$(cat "$home/.installed" 2>/dev/null)" = "$CODE_SERVER_VERSION" ]; then
+        return
+    fi
+    echo "Installing code-server $CODE_SERVER_VERSION for the real-VS-Code tests into $home" >&2
+    echo "(about 2 minutes the first time; later runs reuse it)..." >&2
+    mkdir -p "$home"
+    local started=$SECONDS
+    ( cd "$home" \
+        && { [ -f package.json ] || echo '{"name": "specloop-vscode-e2e", "private": true}' > package.json; } \
+        && npm install --no-audit --no-fund --loglevel=error "node@$NODE_FOR_CODE_SERVER" >/dev/null \
+        && PATH="$home/node_modules/node/bin:$PATH" npm_config_nodedir=/usr \
+            npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >/dev/null \
+        && echo "$CODE_SERVER_VERSION" > .installed )
+    echo "code-server installed in $((SECONDS - started)) s." >&2
+}
