@@ -86,6 +86,11 @@ class Settings(_Model):
     server_command: tuple[str, ...] = Field(
         default=(), description="Read by editor clients to start the server; unused by the server."
     )
+    interpreter: str | None = Field(
+        default=None,
+        description="Read by editor clients: the Python that runs `-m specloop serve`; unused "
+        "by the server.",
+    )
 
 
 @dataclass(frozen=True)

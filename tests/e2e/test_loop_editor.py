@@ -507,3 +507,39 @@ async def test_sigterm_to_the_server_stops_its_loops_saves_their_records_and_lea
 
 def escapes_left(needle: str) -> list[int]:
     return processes_with(needle.encode())
+
+
+async def test_review_plan_opens_the_plan_as_a_document_before_asking_to_generate(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    editor = await start(client, VSCODE, project, scripted, settings={"reviewPlan": True})
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    assert result["status"] == "validated", client.messages
+    # The whole plan is a readable document; the message only asks.
+    plan_documents = [d for d in client.shown_documents if "/plan-" in d.uri]
+    [shown] = plan_documents
+    plan = Path(shown.uri.removeprefix("file://")).read_text()  # noqa: ASYNC240
+    assert plan.startswith("# specloop plans this change to `discount`\n\n1. ")
+    [ask] = [r for r in editor.requests if "Generate code?" in r.message]
+    assert "is open beside your code" in ask.message
+    assert [a.title for a in ask.actions or []] == ["Generate", "Cancel"]
+
+
+async def test_the_last_run_report_is_rendered_from_the_newest_record(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    editor = await start(client, VSCODE, project, scripted)
+    nothing = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="specloop.lastRunReport")
+    )
+    assert nothing["status"] == "none" and "no runs yet" in nothing["message"]
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    report = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="specloop.lastRunReport", arguments=[])
+    )
+    assert report["runId"] == result["runId"]
+    text = Path(report["uri"].removeprefix("file://")).read_text()  # noqa: ASYNC240
+    assert text.startswith(f"# specloop run {result['runId']}")
+    assert "Validated" in text

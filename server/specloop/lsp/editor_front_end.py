@@ -15,7 +15,9 @@ target — never written over the user's typing.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -112,8 +114,18 @@ class EditorFrontEnd:
         return answers
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        """The plan as a document beside the code where the client can open one.
+
+        Editors show a message request as a short notification (VS Code cuts it at a
+        few lines), so the plan inside the message is only the fallback.
+        """
         steps = "\n".join(f"{number}. {step}" for number, step in enumerate(plan.steps, 1))
-        message = f"specloop plans this change to `{symbol}`:\n{steps}\nGenerate code from it?"
+        document = f"# specloop plans this change to `{symbol}`\n\n{steps}\n"
+        _, shown = await self._open_beside(f"plan-{secrets.token_hex(4)}", ".md", document)
+        if shown:
+            message = f"specloop's plan for `{symbol}` is open beside your code. Generate code?"
+        else:
+            message = f"specloop plans this change to `{symbol}`:\n{steps}\nGenerate code from it?"
         return await self.choose(message, [GENERATE, CANCEL]) == GENERATE
 
     # ------------------------------------------------------------------ the change
@@ -173,19 +185,27 @@ class EditorFrontEnd:
 
     async def _reviewed(self, proposal: Proposal) -> bool:
         """Diff first, for clients that apply edits without showing them: Apply or Discard."""
-        path = records.save_document(proposal.run_id, ".diff", proposal.diff, proposal.redactor)
-        shown = False
-        if self._can_show_documents():
-            result = await self.server.window_show_document_async(
-                types.ShowDocumentParams(uri=path.as_uri(), take_focus=False)
-            )
-            shown = result.success
+        path, shown = await self._open_beside(
+            proposal.run_id, ".diff", proposal.diff, proposal.redactor
+        )
         intro = f"specloop {proposal.description} for `{proposal.spec.symbol}`."
         if shown:
             message = f"{intro} Its diff is open beside your code. Apply it?"
         else:
             message = f"{intro}\n{_excerpt(proposal.diff, path)}\nApply it?"
         return await self.choose(message, [APPLY, DISCARD]) == APPLY
+
+    async def _open_beside(
+        self, name: str, suffix: str, text: str, redactor: Redactor | None = None
+    ) -> tuple[Path, bool]:
+        """Save a view of the run and open it beside the code, without taking focus."""
+        path = records.save_document(name, suffix, text, redactor)
+        if not self._can_show_documents():
+            return path, False
+        result = await self.server.window_show_document_async(
+            types.ShowDocumentParams(uri=path.as_uri(), take_focus=False)
+        )
+        return path, result.success
 
     def _can_show_documents(self) -> bool:
         window = self.capabilities.window

@@ -35,7 +35,7 @@ from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_sp
 from specloop.analysis.index import index_module
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.symbols import Symbol, module_symbols, qualified_name, symbol_path_at
-from specloop.loop import provisioning, todo_clarify
+from specloop.loop import provisioning, records, todo_clarify
 from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 IMPLEMENT_COMMAND = "specloop.implement"
 CLARIFY_COMMAND = "specloop.clarifyTodo"
+LAST_RUN_COMMAND = "specloop.lastRunReport"
 CLARIFY_TITLE = "Clarify this TODO"
 RUN_AGAIN = "Run again"
 _SHUTDOWN_GRACE_S = 10.0
@@ -332,6 +333,26 @@ class LoopFeature:
             if choice is not None:
                 draft = todo_clarify.answer(draft, question, choice)
         return draft
+
+    # ------------------------------------------------------------------ run records
+
+    async def last_run_report(self) -> dict[str, Any]:
+        """The newest run record rendered as a Markdown report, saved beside the record.
+
+        Answers with the report's ``uri`` (the client chooses how to show it), or with
+        ``status: none`` and a sentence when there is no run yet.
+        """
+        found = await asyncio.to_thread(records.list_records, 1)
+        if not found:
+            return {
+                "status": "none",
+                "message": f"specloop has no runs yet (records live in {records.runs_dir()}).",
+            }
+        record = found[0]
+        path = await asyncio.to_thread(
+            records.save_document, record.id, ".md", render_record(record)
+        )
+        return {"status": "ok", "runId": record.id, "uri": path.as_uri()}
 
     # ------------------------------------------------------------------ lifetime
 

@@ -31,6 +31,7 @@ from specloop.lsp import convert
 from specloop.lsp.loop_feature import (
     CLARIFY_COMMAND,
     IMPLEMENT_COMMAND,
+    LAST_RUN_COMMAND,
     CommandTarget,
     LoopFeature,
 )
@@ -365,6 +366,11 @@ async def implement(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]
 @server.command(CLARIFY_COMMAND)
 async def clarify_todo(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]:
     return await ls.loop.run_command(ls.loop.clarify(target))
+
+
+@server.command(LAST_RUN_COMMAND)
+async def last_run_report(ls: SpecloopServer, *_: object) -> dict[str, Any]:
+    return await ls.loop.last_run_report()
 
 
 @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
