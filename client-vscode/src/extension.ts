@@ -1,31 +1,27 @@
-// VS Code entry point: starts the specloop language server over stdio for Python
-// files, passes it the `specloop.*` settings, and offers a restart command.
+// VS Code entry point: starts the specloop language server for Python files with the
+// `specloop.*` settings (and the API key from secret storage in its environment), and
+// adds the palette/context-menu commands, the run status item and the restart logic.
 import * as vscode from 'vscode';
 import {
     CloseAction,
     ErrorAction,
     ErrorHandler,
+    ExecuteCommandRequest,
     LanguageClient,
     LanguageClientOptions,
     ServerOptions,
 } from 'vscode-languageclient/node';
+import { ApiKeys } from './apiKey';
+import { CANCEL_RUN_COMMAND, RunStatus } from './runStatus';
+import { installCommand, onPythonEnvironmentChange, probe, resolveLaunch, ServerLaunch } from './serverCommand';
 
-const DEFAULT_COMMAND = ['specloop', 'serve'];
+// The server's own commands (see server/specloop/lsp/loop_feature.py).
+const SERVER_IMPLEMENT = 'specloop.implement';
+const SERVER_CLARIFY = 'specloop.clarifyTodo';
+const SERVER_LAST_RUN = 'specloop.lastRunReport';
 
-// The settings the server's config model knows, as dotted keys under `specloop`.
-const SETTING_KEYS = [
-    'serverCommand',
-    'diagnostics.enabled',
-    'diagnostics.severity',
-    'diagnostics.markers',
-    'diagnostics.exclude',
-    'model',
-    'apiBase',
-    'apiKeyEnv',
-    'temperature',
-    'stageModels',
-    'maxAttempts',
-];
+// Settings that choose how the server starts: changing one restarts it.
+const RESTART_SETTINGS = ['specloop.serverCommand', 'specloop.interpreter', 'specloop.apiKeyEnv'];
 
 // The library pops up its own generic error when starting fails; startServer()
 // reports those failures itself with a pointer to the setting, so keep them quiet then.
@@ -37,43 +33,78 @@ class SpecloopClient extends LanguageClient {
     }
 }
 
+let context: vscode.ExtensionContext;
 let output: vscode.OutputChannel;
 let client: SpecloopClient | undefined;
+let apiKeys: ApiKeys;
+let runStatus: RunStatus;
+// Starts and stops one at a time: a restart requested while one runs waits for it.
+let lifecycle: Promise<void> = Promise.resolve();
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(extensionContext: vscode.ExtensionContext): Promise<void> {
+    context = extensionContext;
     output = vscode.window.createOutputChannel('specloop');
+    apiKeys = new ApiKeys(context.secrets);
+    runStatus = new RunStatus();
+    const command = (id: string, run: () => unknown) => vscode.commands.registerCommand(id, run);
     context.subscriptions.push(
         output,
-        vscode.commands.registerCommand('specloop.restartServer', restartServer),
+        runStatus,
+        command('specloop.restartServer', () => restartServer('restart requested')),
+        command('specloop.implementAtCursor', () => runAtCursor(SERVER_IMPLEMENT)),
+        command('specloop.clarifyAtCursor', () => runAtCursor(SERVER_CLARIFY)),
+        command('specloop.showLastRun', showLastRun),
+        command('specloop.setApiKey', setApiKey),
+        command('specloop.clearApiKey', clearApiKey),
+        command(CANCEL_RUN_COMMAND, () => runStatus.cancel()),
         vscode.workspace.onDidChangeConfiguration((event) => {
             // Other settings reach the running server through didChangeConfiguration.
-            if (event.affectsConfiguration('specloop.serverCommand')) {
-                void restartServer();
+            const changed = RESTART_SETTINGS.find((key) => event.affectsConfiguration(key));
+            if (changed) {
+                void restartServer(`${changed} changed`);
+            }
+        }),
+        await onPythonEnvironmentChange(() => {
+            const config = vscode.workspace.getConfiguration('specloop');
+            if (config.get<string[]>('serverCommand', []).length === 0 && !config.get('interpreter')) {
+                void restartServer("the Python extension's environment changed");
             }
         }),
     );
-    await startServer();
+    await restartServer('activated');
 }
 
 export async function deactivate(): Promise<void> {
     await stopServer();
 }
 
-async function restartServer(): Promise<void> {
-    await stopServer();
-    await startServer();
+function restartServer(reason: string): Promise<void> {
+    lifecycle = lifecycle.then(async () => {
+        output.appendLine(`[${new Date().toISOString()}] (Re)starting the server: ${reason}.`);
+        await stopServer();
+        await startServer();
+    });
+    return lifecycle;
 }
 
 async function startServer(): Promise<void> {
-    const [command, ...args] = serverCommand();
-    const commandLine = [command, ...args].join(' ');
+    const resource = vscode.window.activeTextEditor?.document.uri;
+    const launch = await resolveLaunch(resource);
+    const commandLine = [launch.command, ...launch.args].join(' ');
+    output.appendLine(`Server command (from ${launch.source}): ${commandLine}`);
+    if (launch.python && !(await checkInstalled(launch))) {
+        return;
+    }
     // No `transport` on purpose: with TransportKind.stdio the library appends `--stdio`.
-    const serverOptions: ServerOptions = { command, args };
+    const serverOptions: ServerOptions = {
+        command: launch.command,
+        args: launch.args,
+        options: { env: { ...process.env, ...(await apiKeys.environment()) } },
+    };
 
     let running = false;
     const newClient = new SpecloopClient('specloop', 'specloop', serverOptions, clientOptions(() => running));
     client = newClient;
-    output.appendLine(`Starting the language server: ${commandLine}`);
     newClient.quietErrors = true;
     try {
         await newClient.start();
@@ -88,20 +119,64 @@ async function startServer(): Promise<void> {
     if (!running && client === newClient) {
         await stopServer();
         // Not awaited: activation must not wait for the user to answer.
-        void showStartFailure(commandLine);
+        void showStartFailure(commandLine, launch);
+        return;
     }
+    runStatus.attach(newClient);
 }
 
 async function stopServer(): Promise<void> {
     const old = client;
     client = undefined;
+    runStatus?.attach(undefined);
     // dispose() throws when the client never got running; it still ends the process.
     await old?.dispose().catch(() => undefined);
 }
 
-function serverCommand(): string[] {
-    const configured = vscode.workspace.getConfiguration('specloop').get<string[]>('serverCommand', []);
-    return configured.length > 0 ? configured : DEFAULT_COMMAND;
+// Whether `python -m specloop` can work; if not, says how to install it.
+async function checkInstalled(launch: ServerLaunch): Promise<boolean> {
+    const python = launch.python as string;
+    const probed = await probe(python);
+    if (probed.version) {
+        output.appendLine(`specloop ${probed.version} is installed for ${python}.`);
+        return true;
+    }
+    const problem = probed.error
+        ? `could not run ${python} (from ${launch.source}): ${probed.error}`
+        : `specloop is not installed for ${python} (from ${launch.source})`;
+    output.appendLine(`Not starting the server: ${problem}.`);
+    void showNotInstalled(problem, python, probed);
+    return false;
+}
+
+async function showNotInstalled(problem: string, python: string, probed: Awaited<ReturnType<typeof probe>>): Promise<void> {
+    const install = probed.error ? undefined : installCommand(python, probed, context.extensionPath);
+    const copy = 'Copy Install Command';
+    const choose = 'Choose Interpreter';
+    const showOutput = 'Show Output';
+    let message = `specloop: ${problem}.`;
+    if (install && install.interpreter !== python) {
+        message +=
+            ` That Python does not accept pip installs, so the install command makes a virtual environment;` +
+            ` then set specloop.interpreter to ${install.interpreter} (copied to the output channel).`;
+        output.appendLine(`After installing, set "specloop.interpreter": "${install.interpreter}".`);
+    } else if (install) {
+        message += ' Install it with the copied command in a terminal, then run "specloop: Restart Server".';
+    } else {
+        message += ' Set specloop.interpreter to a Python that has specloop installed.';
+    }
+    const choice = await vscode.window.showErrorMessage(message, ...(install ? [copy] : []), choose, showOutput);
+    if (choice === copy && install) {
+        await vscode.env.clipboard.writeText(install.command);
+        output.appendLine(`Install command (copied to the clipboard): ${install.command}`);
+        void vscode.window.showInformationMessage(
+            'specloop: the install command is on the clipboard; run it in a terminal, then run "specloop: Restart Server".',
+        );
+    } else if (choice === choose) {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'specloop.interpreter');
+    } else if (choice === showOutput) {
+        output.show();
+    }
 }
 
 function clientOptions(isRunning: () => boolean): LanguageClientOptions {
@@ -137,21 +212,31 @@ function clientOptions(isRunning: () => boolean): LanguageClientOptions {
             { scheme: 'untitled', language: 'python' },
         ],
         synchronize: { configurationSection: 'specloop' },
-        initializationOptions: settings(),
+        initializationOptions: serverSettings(),
         outputChannel: output,
         errorHandler,
         // Do not retry; startServer() reports the failure.
         initializationFailedHandler: () => false,
+        middleware: {
+            handleWorkDoneProgress: (token, params, next) => {
+                runStatus.observe(token, params);
+                next(token, params);
+            },
+        },
     };
 }
 
-// The `specloop` settings as plain JSON: dotted keys become nested objects.
-function settings(): Record<string, unknown> {
+// The `specloop` settings this extension contributes, as the server's nested JSON.
+// The keys come from package.json, so a new setting needs no change here; `trace.*`
+// belongs to the language client.
+function serverSettings(): Record<string, unknown> {
+    const properties = context.extension.packageJSON.contributes.configuration.properties as Record<string, unknown>;
     const config = vscode.workspace.getConfiguration('specloop');
     const result: Record<string, unknown> = {};
-    for (const key of SETTING_KEYS) {
+    for (const fullKey of Object.keys(properties)) {
+        const key = fullKey.replace(/^specloop\./, '');
         const value = config.get(key);
-        if (value === undefined) {
+        if (key.startsWith('trace.') || value === undefined) {
             continue;
         }
         const parts = key.split('.');
@@ -165,18 +250,96 @@ function settings(): Record<string, unknown> {
     return result;
 }
 
-async function showStartFailure(commandLine: string): Promise<void> {
+// ---------------------------------------------------------------------------- commands
+
+async function runningClient(): Promise<SpecloopClient | undefined> {
+    await lifecycle;
+    if (client?.isRunning()) {
+        return client;
+    }
+    const restart = 'Restart Server';
+    const choice = await vscode.window.showErrorMessage(
+        'specloop: the language server is not running (see the "specloop" output).',
+        restart,
+    );
+    if (choice === restart) {
+        await restartServer('restart requested');
+    }
+    return undefined;
+}
+
+async function runAtCursor(serverCommand: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.languageId !== 'python') {
+        void vscode.window.showWarningMessage('specloop: put the cursor in a Python file first.');
+        return;
+    }
+    const running = await runningClient();
+    if (!running) {
+        return;
+    }
+    const position = editor.selection.active;
+    const target = {
+        uri: editor.document.uri.toString(),
+        version: editor.document.version,
+        position: { line: position.line, character: position.character },
+    };
+    // The server reports progress, asks its questions and tells how the run ended itself.
+    await running.sendRequest(ExecuteCommandRequest.type, { command: serverCommand, arguments: [target] });
+}
+
+async function showLastRun(): Promise<void> {
+    const running = await runningClient();
+    if (!running) {
+        return;
+    }
+    const answer = (await running.sendRequest(ExecuteCommandRequest.type, {
+        command: SERVER_LAST_RUN,
+        arguments: [],
+    })) as { status: string; uri?: string; message?: string };
+    if (!answer.uri) {
+        void vscode.window.showInformationMessage(answer.message ?? 'specloop has no runs yet.');
+        return;
+    }
+    const uri = vscode.Uri.parse(answer.uri);
+    try {
+        await vscode.commands.executeCommand('markdown.showPreview', uri);
+    } catch {
+        await vscode.window.showTextDocument(uri, { preview: true });
+    }
+}
+
+async function setApiKey(): Promise<void> {
+    if (await apiKeys.set()) {
+        const name = vscode.workspace.getConfiguration('specloop').get<string>('apiKeyEnv');
+        await restartServer('the API key was set');
+        void vscode.window.showInformationMessage(
+            `specloop: the API key is stored in VS Code's secret storage; the server gets it as ${name}.`,
+        );
+    }
+}
+
+async function clearApiKey(): Promise<void> {
+    if (await apiKeys.clear()) {
+        await restartServer('the API key was cleared');
+        void vscode.window.showInformationMessage('specloop: the API key was removed from secret storage.');
+    } else {
+        void vscode.window.showInformationMessage('specloop: no API key was stored.');
+    }
+}
+
+async function showStartFailure(commandLine: string, launch: ServerLaunch): Promise<void> {
     const openSettings = 'Open Settings';
     const showOutput = 'Show Output';
+    const setting = launch.python ? 'specloop.interpreter' : 'specloop.serverCommand';
     const choice = await vscode.window.showErrorMessage(
-        `specloop: could not start the language server with \`${commandLine}\`. ` +
-            'Install specloop (for example `pipx install specloop`), or set `specloop.serverCommand` ' +
-            'to the command that runs it, such as `["/path/to/.venv/bin/specloop", "serve"]`.',
+        `specloop: could not start the language server with \`${commandLine}\` (from ${launch.source}). ` +
+            `See the "specloop" output, or set \`${setting}\`.`,
         openSettings,
         showOutput,
     );
     if (choice === openSettings) {
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'specloop.serverCommand');
+        await vscode.commands.executeCommand('workbench.action.openSettings', setting);
     } else if (choice === showOutput) {
         output.show();
     }
