@@ -17,8 +17,9 @@ export class ApiKeys {
     }
 
     // Asks for the key (hidden input) and, when no variable name is configured yet, sets
-    // `specloop.apiKeyEnv` to one in the user settings. True when something changed.
-    async set(): Promise<boolean> {
+    // `specloop.apiKeyEnv` to one in the user settings. What changed: nothing, the key,
+    // or the key and the variable's name (a settings change that restarts the server).
+    async set(): Promise<'nothing' | 'key' | 'keyAndName'> {
         const key = await vscode.window.showInputBox({
             title: 'specloop: Set API Key',
             prompt: 'The API key for the model in specloop.model. It is kept in VS Code\'s secret storage, never in a settings file.',
@@ -27,15 +28,16 @@ export class ApiKeys {
             validateInput: (value) => (value.trim() ? undefined : 'Enter the key, or press Escape to cancel.'),
         });
         if (!key?.trim()) {
-            return false;
+            return 'nothing';
         }
         await this.secrets.store(SECRET, key.trim());
         const config = vscode.workspace.getConfiguration('specloop');
         if (!config.get<string | null>('apiKeyEnv', null)) {
             // Only the variable's *name* goes into settings; the server reads the key from it.
             await config.update('apiKeyEnv', DEFAULT_KEY_VARIABLE, vscode.ConfigurationTarget.Global);
+            return 'keyAndName';
         }
-        return true;
+        return 'key';
     }
 
     async clear(): Promise<boolean> {

@@ -310,9 +310,11 @@ async function showLastRun(): Promise<void> {
 }
 
 async function setApiKey(): Promise<void> {
-    if (await apiKeys.set()) {
+    const changed = await apiKeys.set();
+    if (changed !== 'nothing') {
         const name = vscode.workspace.getConfiguration('specloop').get<string>('apiKeyEnv');
-        await restartServer('the API key was set');
+        // A new variable name restarts the server by itself (RESTART_SETTINGS).
+        await (changed === 'key' ? restartServer('the API key was set') : lifecycle);
         void vscode.window.showInformationMessage(
             `specloop: the API key is stored in VS Code's secret storage; the server gets it as ${name}.`,
         );
