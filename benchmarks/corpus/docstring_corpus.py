@@ -59,8 +59,9 @@ def parse_variants(path: Path = VARIANTS_FILE) -> list[Variant]:
 
     A block is ``def ...`` (the signature, without the colon), then ``C:``, ``A:``
     and ``I:`` lines (the clear summary, its ambiguous and its incomplete
-    version; ``C+ text`` adds a line to the clear one), then optional doctest lines (``>>>`` and the expected output) that
-    belong to the clear docstring only. Lines starting with ``#`` are comments.
+    version; ``C+ text`` adds a line to the clear one), then optional doctest
+    lines (``>>>`` and the expected output) that belong to the clear docstring
+    only. Lines starting with ``#`` are comments.
     """
     variants: list[Variant] = []
     text = path.read_text(encoding="utf-8")
@@ -188,11 +189,11 @@ def signature_at(file: Path, line: int) -> str:
     source = file.read_text(encoding="utf-8")
     tree = ast.parse(source)
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
-            if node.body[0].lineno == line:
-                lines = source.splitlines()[node.lineno - 1 : node.body[0].lineno - 1]
-                header = "\n".join(lines).rstrip()
-                return header[:-1] if header.endswith(":") else header
+        function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        if function and node.body and node.body[0].lineno == line:
+            lines = source.splitlines()[node.lineno - 1 : node.body[0].lineno - 1]
+            header = "\n".join(lines).rstrip()
+            return header[:-1] if header.endswith(":") else header
     raise LookupError(f"no function whose docstring opens at {file}:{line}")
 
 
@@ -270,8 +271,13 @@ def build_items(roots: dict[str, Path]) -> list[dict[str, Any]]:
 
 
 def split_of(item_id: str, base: str | None = None) -> str:
-    """dev or held-out, by hash; a variant goes by its base, so a triple stays together."""
-    key = f"base:{base}" if base else item_id
+    """dev or held-out, by hash; a variant goes by its base, so a triple stays together.
+
+    A reference ``ref:<project>/<path>:<line>`` hashes ``<project>/<path>:<line>``, the
+    key ``benchmarks/todo_detector.py`` splits the TODO corpus by, so the TODO
+    corpus keeps the halves it was tuned and held out with.
+    """
+    key = f"base:{base}" if base else item_id.removeprefix("ref:")
     return "dev" if hashlib.sha1(key.encode()).digest()[0] % 2 == 0 else "held-out"
 
 
