@@ -65,6 +65,10 @@ class SpecContext:
     has_doctest: bool = False
     interface_stub: bool = False
     """A stub method of a class that reads as an interface (a base for subclasses)."""
+    return_annotation: str | None = None
+    """The stub's return annotation as written (``"float"``), None when it has none."""
+    docstring_lines: tuple[str, ...] = ()
+    """A docstring spec's lines as written (quotes removed), so its layout can be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +291,7 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
         return None
     docstring = statements[0]
     raw = decode(source[docstring.start_byte : docstring.end_byte])
+    returns = function.child_by_field_name("return_type")
     return Spec(
         kind=SpecKind.DOCSTRING,
         marker=None,
@@ -303,6 +308,7 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
             "",
             raw,
             interface_stub=_is_interface_stub(function, placeholders),
+            return_annotation=_text(returns) if returns is not None else None,
         ),
     )
 
@@ -363,13 +369,17 @@ def _is_abstract(function: Node) -> bool:
 
 
 def _docstring_text(raw: str) -> str:
+    return " ".join(line.strip() for line in _docstring_body(raw).splitlines() if line.strip())
+
+
+def _docstring_body(raw: str) -> str:
+    """The literal without its prefix and quotes."""
     body = raw
     for prefix in ("r", "u", "R", "U", "b", "B", "f", "F"):
         if body.startswith(prefix) and body[1:2] in ('"', "'"):
             body = body[1:]
             break
-    body = body.strip('"').strip("'")
-    return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+    return body.strip('"').strip("'").strip()
 
 
 def _scope_of(node: Node) -> Scope:
@@ -401,6 +411,7 @@ def _context(
     trailing: str,
     docstring: str = "",
     interface_stub: bool = False,
+    return_annotation: str | None = None,
 ) -> SpecContext:
     scope_node = _enclosing(first, ("function_definition", "class_definition"))
     scope_source = b""
@@ -421,6 +432,8 @@ def _context(
         scope_identifiers=frozenset(_IDENTIFIER.findall(decode(scope_source))),
         has_doctest=">>>" in docstring,
         interface_stub=interface_stub,
+        return_annotation=return_annotation,
+        docstring_lines=tuple(_docstring_body(docstring).splitlines()) if docstring else (),
     )
 
 
