@@ -138,7 +138,8 @@ def _assess_docstring(spec: Spec) -> Assessment:
 
 
 _CODE_IN_TEXT = re.compile(r"`[^`]*`|\"[^\"\n]*\"")
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+")
+# A sentence ends before a capital, a quote or an example, not after "e.g." or "etc.".
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z\"'`(>])")
 _OPTIONS = re.compile(r"\((?:e\.g\.|i\.e\.|for example|such as)?,?\s*([^()]*\bor\b[^()]*)\)")
 _OPEN_NOUN = re.compile(r"\b(?:certain|some|appropriate|suitable|sensible|reasonable)\s+(\w+)")
 _NOT_NONE = ("None", "NoReturn", "Never", "'None'", '"None"')
@@ -167,7 +168,7 @@ def _choice_question(sentence: str, trigger: str) -> str:
     verb = sentence.split(None, 1)[0].lower() if sentence.split() else ""
     lead = "Return which" if verb in ("return", "returns") else "Which"
     if options:
-        choices = [c.strip(" ,.") for c in re.split(r",\s*|\s+or\s+", options.group(1))]
+        choices = [c.strip(" ,.") for c in re.split(r",?\s+or\s+|,\s*", options.group(1))]
         choices = [c for c in choices if c]
         if len(choices) >= 2:
             listed = ", ".join(choices[:-1]) + f", or {choices[-1]}"
@@ -181,7 +182,7 @@ def _choice_question(sentence: str, trigger: str) -> str:
 def _open_values_facets(text: str) -> list[Facet]:
     """Inputs or conditions the text names without saying which, or what happens."""
     for sentence in _sentences(text):
-        match = lexicon.DOC_OPEN_VALUES.search(sentence)
+        match = lexicon.open_values(sentence)
         if match is None or lexicon.STATED_OUTCOME.search(sentence):
             continue
         trigger = match.group(0)

@@ -376,10 +376,20 @@ DOC_OPEN_VALUES = _words(
     r"(?:handled|dealt with|treated|handle|resolved) (?:somehow|in some way|differently|"
     r"as appropriate|appropriately|sensibly|in a sensible way)",
     r"handle invalid \w+",
-    r"a given \w+ \(e\.g\.[^)]*\)",
     r"looks? like",
     r"enough",
 )
+# "a given balance (e.g. positive or zero)": examples of a value instead of the rule.
+_GIVEN_EXAMPLES = re.compile(
+    r"\ba (?:given|certain|specified) \w+ \((?:e\.g\.|for example|such as)[^)]*\)", re.IGNORECASE
+)
+
+
+def open_values(sentence: str) -> re.Match[str] | None:
+    """Values the sentence names without pinning them down, if it does."""
+    return DOC_OPEN_VALUES.search(sentence) or _GIVEN_EXAMPLES.search(sentence)
+
+
 # A sentence that says what happens states an outcome: the values are then pinned down.
 STATED_OUTCOME = re.compile(
     r"\b(?:raises?|raising|returns?|returning|gives?|yields?|becomes?|counts? as|is treated as)\b"
