@@ -75,6 +75,9 @@ def _assess_comment(spec: Spec) -> Assessment:
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
+    if not facets and lexicon.EVIDENT_DEFECT.search(prose):
+        # A defect whose correct behaviour is evident fixes the end state (rubric, rule 4).
+        return Assessment(Label.CLEAR)
     # In an empty test, the TODO asks for that test (rubric: terse markers read with code).
     asks_for_the_test = _in_empty_test(spec)
     if not asks and not has_trigger and not facets and not asks_for_the_test:
@@ -94,7 +97,7 @@ def _assess_comment(spec: Spec) -> Assessment:
         facets.append(
             _facet(FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?")
         )
-    facets.extend(_vagueness_facets(prose))
+    facets.extend(_vagueness_facets(prose, original=text))
     return _result(facets)
 
 
@@ -130,7 +133,7 @@ def _assess_docstring(spec: Spec) -> Assessment:
         facets.append(_facet(FacetKind.CHOICE, _first_words(text), "Which behaviour is wanted?"))
     facets.extend(_open_choice_facets(parts.prose))
     facets.extend(_open_values_facets(parts.prose))
-    facets.extend(_vagueness_facets(prose, error_words=False))
+    facets.extend(_vagueness_facets(prose, error_words=False, original=text))
     facets.extend(_output_facets(parts, spec.context.return_annotation))
     if not facets and len(text.split()) < 3 and not lexicon.CODE_NAME.search(text):
         facets.append(_facet(FacetKind.WHAT, text or '""', "What should this function do?"))
@@ -276,12 +279,15 @@ def _target_facets(prose: str) -> list[Facet]:
     return []
 
 
-def _vagueness_facets(prose: str, error_words: bool = True) -> list[Facet]:
+def _vagueness_facets(
+    prose: str, error_words: bool = True, original: str | None = None
+) -> list[Facet]:
     """Vague verbs, open values and soft criteria. ``error_words=False`` (docstrings):
-    "errors" alone names no open value — a docstring mentions errors to describe them."""
+    "errors" alone names no open value — a docstring mentions errors to describe them.
+    ``original``: the text before code spans were blanked ("support `zstd`" is concrete)."""
     facets: list[Facet] = []
     has_criterion = bool(lexicon.CRITERION.search(prose))
-    verb = lexicon.vague_verb(prose)
+    verb = lexicon.vague_verb(prose, original)
     if verb and not has_criterion:
         facets.append(
             _facet(

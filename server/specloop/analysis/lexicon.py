@@ -313,14 +313,56 @@ def asks_for_change(prose_text: str) -> bool:
     return bool(MODAL_REQUEST.search(prose_text))
 
 
+# "this will be unnecessary", "special casing unnecessary with 2D EAs": the end state is
+# known (the code goes away), and so is the condition, or the tag names it.
+_OBSOLETE_WHEN = re.compile(
+    r"\b(?:will be|becomes?|is|are)?\s*(?:unnecessary|not needed|obsolete|redundant)\b"
+    r"(?:\s+(?:with|once|when|after|in)\b[^.;]+|\s*$|\s*[.;])",
+    re.IGNORECASE,
+)
+
+
 def has_trigger(prose_text: str, tag: str | None) -> bool:
-    return bool(_TRIGGER.search(prose_text)) or bool(tag and _VERSION_TAG.match(tag))
+    return (
+        bool(_TRIGGER.search(prose_text))
+        or bool(tag and _VERSION_TAG.match(tag))
+        or bool(_OBSOLETE_WHEN.search(prose_text))
+    )
 
 
-def vague_verb(prose_text: str) -> str | None:
-    """A vague verb used as a verb (at the start, after a modal, 'to', 'we', ...)."""
+# A defect whose fix is evident: the code fails to do a named, checkable thing
+# ("we do not round-trip correctly", "doesn't preserve the dtype").
+EVIDENT_DEFECT = re.compile(
+    r"\b(?:we|it|this|that|they|which)\s+(?:do|does|did)\s*(?:n't|not)\s+"
+    r"(?:correctly\s+)?(?:round-?trip|match|preserve|propagate|respect|honou?r|raise|"
+    r"roundtrip|retain|keep|return the same)\b",
+    re.IGNORECASE,
+)
+# "support X" with a concrete X: a name from code or a proper noun ("support Oracle").
+_CONCRETE_OBJECT = re.compile(
+    r"^\s*(?:for\s+)?(?:the\s+)?(?:`[^`]+`|[A-Z][\w.+-]*[A-Za-z0-9]|"
+    r"\w+\.\w+|\w+_\w+|\w+\(\))"
+)
+
+
+def concrete_object_follows(text: str, verb_end: int) -> bool:
+    return bool(_CONCRETE_OBJECT.match(text[verb_end:]))
+
+
+def vague_verb(prose_text: str, original: str | None = None) -> str | None:
+    """A vague verb used as a verb (at the start, after a modal, 'to', 'we', ...).
+
+    With ``original`` (the text before code spans were blanked), "support X" whose X is
+    concrete (a code name, a literal, a proper noun: "support Oracle") is not vague."""
     for match in VAGUE_VERBS.finditer(prose_text):
         if _VERB_POSITION.search(prose_text[: match.start()]):
+            word = match.group(0).lower()
+            if (
+                original is not None
+                and word in ("support", "add support")
+                and concrete_object_follows(original, match.end())
+            ):
+                continue
             return match.group(0)
     return None
 
