@@ -267,3 +267,24 @@ def test_the_parts_of_a_docstring_are_read_in_every_layout():
         ("for x in y:\npass", ""),
     ]
     assert "3" not in parts.prose.split() and "----------" not in parts.prose
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '@pytest.fixture\ndef data():\n    """Length-3 array with a known sort order."""\n'
+        "    raise NotImplementedError\n",
+        'def _root_krylov_doc():\n    """Options: nit, disp and maxiter."""\n    pass\n',
+    ],
+)
+def test_fixtures_and_documentation_only_stubs_are_notes(source):
+    document = DocumentStore().open("file:///t.py", source)
+    (spec,) = extract_specs(document.source, document.tree, document.lines)
+    assert assess(spec).label is Label.NOTE
+
+
+def test_the_same_stub_without_the_fixture_decorator_is_judged_on_its_text():
+    source = 'def data() -> list[int]:\n    """Length-3 array."""\n    raise NotImplementedError\n'
+    document = DocumentStore().open("file:///t.py", source)
+    (spec,) = extract_specs(document.source, document.tree, document.lines)
+    assert assess(spec).label is not Label.NOTE

@@ -64,7 +64,8 @@ class SpecContext:
     """Names used in the enclosing scope, so a spec that names real code can be recognised."""
     has_doctest: bool = False
     interface_stub: bool = False
-    """A stub method of a class that reads as an interface (a base for subclasses)."""
+    """A stub that reads as an interface (a method of a base for subclasses), a pytest
+    fixture to override, or a function kept only for its documentation."""
     return_annotation: str | None = None
     """The stub's return annotation as written (``"float"``), None when it has none."""
     docstring_lines: tuple[str, ...] = ()
@@ -307,7 +308,8 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
             docstring.end_byte,
             "",
             raw,
-            interface_stub=_is_interface_stub(function, placeholders),
+            interface_stub=_is_interface_stub(function, placeholders)
+            or _is_fixture_or_documentation(function),
             return_annotation=_text(returns) if returns is not None else None,
         ),
     )
@@ -346,6 +348,30 @@ def _is_interface_stub(function: Node, placeholders: list[Node]) -> bool:
         return True
     name = owner.child_by_field_name("name")
     return name is not None and bool(_BASE_CLASS_NAME.search(_text(name)))
+
+
+_DOCUMENTATION_NAME = re.compile(r"^_\w*_doc$|^_doc_\w+$")
+_FIXTURE_DECORATORS = {"fixture", "yield_fixture"}
+
+
+def _is_fixture_or_documentation(function: Node) -> bool:
+    """A pytest fixture that a test module overrides, or a function kept only for its
+    docstring (scipy's ``_root_krylov_doc``): contracts and documentation, not requests."""
+    name = function.child_by_field_name("name")
+    if name is not None and _DOCUMENTATION_NAME.match(_text(name)):
+        return True
+    return bool(_decorator_names(function) & _FIXTURE_DECORATORS)
+
+
+def _decorator_names(function: Node) -> set[str]:
+    outer = function.parent
+    if outer is None or outer.type != "decorated_definition":
+        return set()
+    return {
+        _text(decorator).lstrip("@").split("(")[0].rsplit(".", 1)[-1].strip()
+        for decorator in outer.named_children
+        if decorator.type == "decorator"
+    }
 
 
 def _is_abstract(function: Node) -> bool:
