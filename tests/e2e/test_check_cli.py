@@ -172,3 +172,33 @@ def test_control_characters_in_names_are_printed_escaped_and_sarif_uris_encoded(
     [result] = sarif["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "a%20b%23%1B%5B31mred.py"
+
+
+def test_stub_docstrings_are_flagged_with_the_facet_and_a_question_with_options(tmp_path: Path):
+    (tmp_path / "stubs.py").write_text(
+        "def truncate_number(number: float) -> float:\n"
+        '    """Return a certain part of a positive floating point number\n'
+        '    (e.g. the integer part, the decimal part, or another)."""\n'
+        "    ...\n\n\n"
+        "def mean(numbers: list[float]) -> float:\n"
+        '    """Given a list of numbers, add them up."""\n'
+        "    ...\n\n\n"
+        "def median(numbers: list[float]) -> float:\n"
+        '    """Return the median of the numbers.\n\n'
+        "    >>> median([3.0, 1.0, 2.0])\n"
+        "    2.0\n"
+        '    """\n'
+        "    ...\n",
+        encoding="utf-8",
+    )
+    result = run("--format", "json", "stubs.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    choice, output = json.loads(result.stdout)  # median is clear: not reported
+    assert choice["line"] == 2 and output["line"] == 8
+    assert "(an open choice)" in choice["message"]
+    assert (
+        "Return which part: the integer part, the decimal part, or another?" in (choice["message"])
+    )
+    assert choice["facets"][0]["kind"] == "choice"
+    assert "(what it returns)" in output["message"] and "-> float" in output["message"]
+    assert output["severity"] == "information"

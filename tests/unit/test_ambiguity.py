@@ -218,3 +218,22 @@ def test_the_same_terse_todo_in_real_code_is_ambiguous():
 def test_a_question_mark_inside_code_is_not_a_question():
     spec = comment("TODO: enable once the parser supports check('x ? y : z')")
     assert FacetKind.CHOICE not in facet_kinds(spec)
+
+
+@pytest.mark.parametrize(
+    ("clear", "ambiguous"),
+    [
+        # A defect whose correct behaviour is evident fixes the end state (rubric rule 4).
+        ("TODO: without casting we do not round-trip correctly", "TODO: this does not work"),
+        ("FIXME: this doesn't preserve the dtype", "FIXME: this doesn't look right"),
+        # Code that becomes unnecessary under a named condition.
+        ("TODO: special casing unnecessary with 2D arrays", "TODO: special casing"),
+        ("TODO(GH#123): this will be unnecessary", "TODO: this is odd"),
+        # "Support X" with a concrete X.
+        ("TODO: add support for Oracle", "TODO: add support for more databases"),
+        ("TODO: support `zstd` here", "TODO: support this"),
+    ],
+)
+def test_todos_whose_change_is_evident_are_clear(clear, ambiguous):
+    assert assess(comment(clear)).label is Label.CLEAR, assess(comment(clear))
+    assert assess(comment(ambiguous)).label is Label.AMBIGUOUS

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from specloop.analysis import lexicon
+from specloop.analysis.docstrings import DocstringParts, read_docstring
 from specloop.analysis.specs import Spec, SpecKind
 
 
@@ -30,6 +31,10 @@ class FacetKind(StrEnum):
     VALUES = "values"
     DONE = "done"
     CHOICE = "choice"
+    OUTPUT = "output"
+    """A docstring that never says what the function returns."""
+    EXAMPLES = "examples"
+    """Examples that leave a case the text singles out without its result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class Assessment:
     facets: tuple[Facet, ...] = ()
 
 
+_ERROR_WORD = re.compile(r"(?:errors?|exceptions?|failures?)$", re.IGNORECASE)
 _TEST_NAME = re.compile(r"^(?:test_|test[A-Z])")
 _VALUE_LINE = re.compile(r"[=:]\s*[^=]+,?$")
 
@@ -69,6 +75,9 @@ def _assess_comment(spec: Spec) -> Assessment:
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
+    if not facets and lexicon.EVIDENT_DEFECT.search(prose):
+        # A defect whose correct behaviour is evident fixes the end state (rubric, rule 4).
+        return Assessment(Label.CLEAR)
     # In an empty test, the TODO asks for that test (rubric: terse markers read with code).
     asks_for_the_test = _in_empty_test(spec)
     if not asks and not has_trigger and not facets and not asks_for_the_test:
@@ -88,7 +97,7 @@ def _assess_comment(spec: Spec) -> Assessment:
         facets.append(
             _facet(FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?")
         )
-    facets.extend(_vagueness_facets(prose))
+    facets.extend(_vagueness_facets(prose, original=text))
     return _result(facets)
 
 
@@ -109,19 +118,139 @@ def _in_empty_test(spec: Spec) -> bool:
 
 
 def _assess_docstring(spec: Spec) -> Assessment:
+    """A stub's docstring by docs/rubric.md part 3: interfaces are notes; examples that
+    pin the behaviour down leave only the cases they skip; otherwise open choices,
+    open values and a missing output are asked about."""
     text = spec.text.strip()
     if lexicon.SUBCLASS_CONTRACT.search(text) or spec.context.interface_stub:
         return Assessment(Label.NOTE)
-    if spec.context.has_doctest:
-        return Assessment(Label.CLEAR)
+    parts = read_docstring(spec.context.docstring_lines or (text,))
+    if any(example.output for example in parts.examples):
+        return _result(_unpinned_cases(parts, spec.scope.name))
     prose = lexicon.prose(text)
     facets: list[Facet] = []
     if lexicon.question(prose) or lexicon.DOCSTRING_CHOICE.search(prose):
         facets.append(_facet(FacetKind.CHOICE, _first_words(text), "Which behaviour is wanted?"))
-    facets.extend(_vagueness_facets(prose))
+    facets.extend(_open_choice_facets(parts.prose))
+    facets.extend(_open_values_facets(parts.prose))
+    facets.extend(_vagueness_facets(prose, error_words=False, original=text))
+    facets.extend(_output_facets(parts, spec.context.return_annotation))
     if not facets and len(text.split()) < 3 and not lexicon.CODE_NAME.search(text):
         facets.append(_facet(FacetKind.WHAT, text or '""', "What should this function do?"))
     return _result(facets)
+
+
+_CODE_IN_TEXT = re.compile(r"`[^`]*`|\"[^\"\n]*\"")
+# A sentence ends before a capital, a quote or an example, not after "e.g." or "etc.".
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z\"'`(>])")
+_OPTIONS = re.compile(r"\((?:e\.g\.|i\.e\.|for example|such as)?,?\s*([^()]*\bor\b[^()]*)\)")
+_OPEN_NOUN = re.compile(r"\b(?:certain|some|appropriate|suitable|sensible|reasonable)\s+(\w+)")
+_NOT_NONE = ("None", "NoReturn", "Never", "'None'", '"None"')
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+
+
+def _open_choice_facets(text: str) -> list[Facet]:
+    """An open choice in the text, asked with the options the text offers."""
+    for sentence in _sentences(text):
+        blanked = _CODE_IN_TEXT.sub(lambda match: " " * len(match.group(0)), sentence)
+        match = lexicon.DOC_OPEN_CHOICE.search(blanked)
+        if match is None:
+            continue
+        trigger = match.group(0)
+        return [_facet(FacetKind.CHOICE, trigger, _choice_question(sentence, trigger))]
+    return []
+
+
+def _choice_question(sentence: str, trigger: str) -> str:
+    """ "Return which part: the integer part, the decimal part, or another?" where it can."""
+    options = _OPTIONS.search(sentence)
+    noun = _OPEN_NOUN.search(trigger)
+    verb = sentence.split(None, 1)[0].lower() if sentence.split() else ""
+    lead = "Return which" if verb in ("return", "returns") else "Which"
+    if options:
+        choices = [c.strip(" ,.") for c in re.split(r",?\s+or\s+|,\s*", options.group(1))]
+        choices = [c for c in choices if c]
+        if len(choices) >= 2:
+            listed = ", ".join(choices[:-1]) + f", or {choices[-1]}"
+            subject = f"{lead} {noun.group(1)}" if noun else f"{lead} one"
+            return f"{subject}: {listed}?"
+    if noun:
+        return f'{lead} {noun.group(1)} exactly? "{trigger}" leaves it to the implementer.'
+    return f'"{trigger}": which behaviour exactly? Say the rule, or give an example.'
+
+
+def _open_values_facets(text: str) -> list[Facet]:
+    """Inputs or conditions the text names without saying which, or what happens."""
+    for sentence in _sentences(text):
+        match = lexicon.open_values(sentence)
+        if match is None or lexicon.STATED_OUTCOME.search(sentence):
+            continue
+        trigger = match.group(0)
+        question = (
+            f'"{trigger}": which values exactly, and what should happen for them '
+            "(raise, return a default, or skip)?"
+        )
+        return [_facet(FacetKind.VALUES, trigger, question)]
+    return []
+
+
+def _output_facets(parts: DocstringParts, annotation: str | None) -> list[Facet]:
+    """A function that returns something whose docstring never says what."""
+    if annotation is None or annotation.strip() in _NOT_NONE:
+        return []
+    if "returns" in parts.sections or lexicon.STATES_RETURN.search(parts.prose):
+        return []
+    if lexicon.opens_with_result(parts.summary):
+        return []
+    boolean = re.search(r"\b(?:bool|TypeGuard|TypeIs)\b", annotation)
+    if boolean and lexicon.STATES_TRUTH.search(parts.prose):
+        return []
+    question = (
+        f"What does it return? The signature says `-> {annotation.strip()}`; "
+        "the docstring does not say which value."
+    )
+    return [_facet(FacetKind.OUTPUT, _first_words(parts.summary) or '""', question)]
+
+
+def _unpinned_cases(parts: DocstringParts, name: str | None) -> list[Facet]:
+    """Examples pin the behaviour down, except for a case the text singles out and
+    leaves without its result (Information: a question naming the case)."""
+    calls = " ".join(example.call for example in parts.examples)
+    for case, pattern in lexicon.SPECIAL_CASES:
+        for sentence in _sentences(parts.prose):
+            mention = pattern.search(sentence)
+            if mention is None or not lexicon.COPES_WITH.search(sentence):
+                continue
+            if lexicon.STATED_OUTCOME.search(sentence) or _example_covers(case, calls):
+                break
+            call = f"`{name}(…)`" if name else "the function"
+            question = (
+                f"What should {call} give for {_CASE_NAMES[case]}? The text mentions it, "
+                "but no example shows it."
+            )
+            return [_facet(FacetKind.EXAMPLES, mention.group(0), question)]
+    return []
+
+
+_CASE_NAMES = {
+    "empty": "an empty input",
+    "negative": "a negative number",
+    "ties": "a tie",
+    "duplicates": "duplicates",
+}
+_EMPTY_LITERAL = re.compile(r"\[\]|\(\)|\{\}|''|\"\"|\bset\(\)")
+_NEGATIVE_LITERAL = re.compile(r"(?<![\w)\]])-\s*\d")
+
+
+def _example_covers(case: str, calls: str) -> bool:
+    if case == "empty":
+        return bool(_EMPTY_LITERAL.search(calls))
+    if case == "negative":
+        return bool(_NEGATIVE_LITERAL.search(calls))
+    return False  # Ties and duplicates cannot be told from the call alone.
 
 
 def _choice_facets(prose: str) -> list[Facet]:
@@ -150,10 +279,15 @@ def _target_facets(prose: str) -> list[Facet]:
     return []
 
 
-def _vagueness_facets(prose: str) -> list[Facet]:
+def _vagueness_facets(
+    prose: str, error_words: bool = True, original: str | None = None
+) -> list[Facet]:
+    """Vague verbs, open values and soft criteria. ``error_words=False`` (docstrings):
+    "errors" alone names no open value — a docstring mentions errors to describe them.
+    ``original``: the text before code spans were blanked ("support `zstd`" is concrete)."""
     facets: list[Facet] = []
     has_criterion = bool(lexicon.CRITERION.search(prose))
-    verb = lexicon.vague_verb(prose)
+    verb = lexicon.vague_verb(prose, original)
     if verb and not has_criterion:
         facets.append(
             _facet(
@@ -163,6 +297,8 @@ def _vagueness_facets(prose: str) -> list[Facet]:
             )
         )
     values = lexicon.OPEN_VALUES.search(prose)
+    if values and not error_words and _ERROR_WORD.match(values.group(0)):
+        values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)
         question = f"Which {word.lower()} exactly, and what should happen for each?"
@@ -187,13 +323,23 @@ def _facet(kind: FacetKind, trigger: str, question: str) -> Facet:
 
 
 # The most specific question goes first in the message.
-_PRIORITY = (FacetKind.CHOICE, FacetKind.TARGET, FacetKind.VALUES, FacetKind.DONE, FacetKind.WHAT)
+_PRIORITY = (
+    FacetKind.CHOICE,
+    FacetKind.TARGET,
+    FacetKind.VALUES,
+    FacetKind.OUTPUT,
+    FacetKind.DONE,
+    FacetKind.WHAT,
+    FacetKind.EXAMPLES,
+)
 _FACET_NAMES = {
     FacetKind.WHAT: "what to do",
     FacetKind.TARGET: "what it applies to",
     FacetKind.VALUES: "which values or cases",
     FacetKind.DONE: "what done means",
     FacetKind.CHOICE: "an open choice",
+    FacetKind.OUTPUT: "what it returns",
+    FacetKind.EXAMPLES: "a case no example shows",
 }
 
 
@@ -216,6 +362,10 @@ def describe(assessment: Assessment, spec: Spec) -> str:
     first = assessment.facets[0]
     others = [_FACET_NAMES[facet.kind] for facet in assessment.facets[1:]]
     also = f" Also unclear: {', '.join(others)}." if others else ""
+    if spec.kind is SpecKind.DOCSTRING:
+        # A docstring's message names the facet: the text is long, the gap is specific.
+        facet = _FACET_NAMES[first.kind]
+        return f'Ambiguous docstring "{quoted}" ({facet}): {first.question}{also}'
     return f'Ambiguous {kind} "{quoted}": {first.question}{also}'
 
 

@@ -313,13 +313,199 @@ def asks_for_change(prose_text: str) -> bool:
     return bool(MODAL_REQUEST.search(prose_text))
 
 
+# "this will be unnecessary", "special casing unnecessary with 2D EAs": the end state is
+# known (the code goes away), and so is the condition, or the tag names it.
+_OBSOLETE_WHEN = re.compile(
+    r"\b(?:will be|becomes?|is|are)?\s*(?:unnecessary|not needed|obsolete|redundant)\b"
+    r"(?:\s+(?:with|once|when|after|in)\b[^.;]+|\s*$|\s*[.;])",
+    re.IGNORECASE,
+)
+
+
 def has_trigger(prose_text: str, tag: str | None) -> bool:
-    return bool(_TRIGGER.search(prose_text)) or bool(tag and _VERSION_TAG.match(tag))
+    return (
+        bool(_TRIGGER.search(prose_text))
+        or bool(tag and _VERSION_TAG.match(tag))
+        or bool(_OBSOLETE_WHEN.search(prose_text))
+    )
 
 
-def vague_verb(prose_text: str) -> str | None:
-    """A vague verb used as a verb (at the start, after a modal, 'to', 'we', ...)."""
+# A defect whose fix is evident: the code fails to do a named, checkable thing
+# ("we do not round-trip correctly", "doesn't preserve the dtype").
+EVIDENT_DEFECT = re.compile(
+    r"\b(?:we|it|this|that|they|which)\s+(?:do|does|did)\s*(?:n't|not)\s+"
+    r"(?:correctly\s+)?(?:round-?trip|match|preserve|propagate|respect|honou?r|raise|"
+    r"roundtrip|retain|keep|return the same)\b",
+    re.IGNORECASE,
+)
+# "support X" with a concrete X: a name from code or a proper noun ("support Oracle").
+_CONCRETE_OBJECT = re.compile(
+    r"^\s*(?:for\s+)?(?:the\s+)?(?:`[^`]+`|[A-Z][\w.+-]*[A-Za-z0-9]|"
+    r"\w+\.\w+|\w+_\w+|\w+\(\))"
+)
+
+
+def concrete_object_follows(text: str, verb_end: int) -> bool:
+    return bool(_CONCRETE_OBJECT.match(text[verb_end:]))
+
+
+def vague_verb(prose_text: str, original: str | None = None) -> str | None:
+    """A vague verb used as a verb (at the start, after a modal, 'to', 'we', ...).
+
+    With ``original`` (the text before code spans were blanked), "support X" whose X is
+    concrete (a code name, a literal, a proper noun: "support Oracle") is not vague."""
     for match in VAGUE_VERBS.finditer(prose_text):
         if _VERB_POSITION.search(prose_text[: match.start()]):
+            word = match.group(0).lower()
+            if (
+                original is not None
+                and word in ("support", "add support")
+                and concrete_object_follows(original, match.end())
+            ):
+                continue
             return match.group(0)
     return None
+
+
+# Docstring specs (docs/rubric.md, part 3). An open choice: the text offers options or
+# leaves a rule to the implementer.
+DOC_OPEN_CHOICE = _words(
+    r"(?:a|one|to a) certain \w+",
+    r"under (?:a certain|certain|some|suitable) \w+",
+    r"(?:in|by|to|with|at|for|under|on) some \w+",
+    r"some (?:threshold|order|way|form|format|sense|measure|notation|convention|direction|"
+    r"precision|amount|structure|definition|number|set|cap|size|depth|rule|limit|value|"
+    r"separators?|unit|frequency|range|window)",
+    r"an? (?:appropriate|suitable|reasonable|sensible|convenient|proper) \w+",
+    r"(?:as|if|where|when|whichever is) (?:appropriate|suitable|needed|intended|convenient)",
+    r"appropriately",
+    r"sensibly",
+    r"suitably",
+    r"reasonably",
+    r"in a (?:sensible|reasonable|suitable|certain) way",
+    r"whichever(?: fits| is \w+)?",
+    r"somehow",
+    r"or (?:another|others?|similar|so|both|close to it)",
+    r"or (?:some|any) other \w+",
+    r"with or without",
+    r"or not",
+    r"depending on(?: the \w+| context| the case)?",
+    r"etc\.?",
+    r"and so on",
+    r"and the like",
+    r"maybe",
+    r"perhaps",
+    r"possibly(?! with)",
+    r"roughly",
+    r"approximately",
+    r"about \w+ characters",
+    r"(?:is|are) up to you",
+    r"the usual \w+",
+    r"or (?:one|some) of them",
+    r"(?:strictly|counted|included|merged) or not",
+    r"some(?:thing)? (?:sensible|reasonable|suitable|else)",
+)
+# Values left open: an input class or condition named but not pinned down.
+DOC_OPEN_VALUES = _words(
+    r"invalid (?:input|inputs|data|values?|arguments?)",
+    r"bad (?:input|data|values?)",
+    r"large (?:numbers|values|inputs|lists|files|responses)",
+    r"malformed \w+",
+    r"unknown \w+",
+    r"unusual \w+",
+    r"edge cases?",
+    r"corner cases?",
+    r"(?:handled|dealt with|treated|handle|resolved) (?:somehow|in some way|differently|"
+    r"as appropriate|appropriately|sensibly|in a sensible way)",
+    r"handle invalid \w+",
+    r"looks? like",
+    r"enough",
+)
+# "a given balance (e.g. positive or zero)": examples of a value instead of the rule.
+_GIVEN_EXAMPLES = re.compile(
+    r"\ba (?:given|certain|specified) \w+ \((?:e\.g\.|for example|such as)[^)]*\)", re.IGNORECASE
+)
+
+
+def open_values(sentence: str) -> re.Match[str] | None:
+    """Values the sentence names without pinning them down, if it does."""
+    return DOC_OPEN_VALUES.search(sentence) or _GIVEN_EXAMPLES.search(sentence)
+
+
+# A sentence that says what happens states an outcome: the values are then pinned down.
+STATED_OUTCOME = re.compile(
+    r"\b(?:raises?|raising|returns?|returning|gives?|yields?|becomes?|counts? as|is treated as)\b"
+    r"[^.;]*(?:\b[A-Z]\w*(?:Error|Exception)\b|\bNone\b|\b\d+|\bempty\b|\bunchanged\b|\"|')",
+    re.IGNORECASE,
+)
+# The output is stated: a return sentence, a yield, "gives", a result named as the value.
+STATES_RETURN = _words(
+    r"returns?",
+    r"returned",
+    r"returning",
+    r"yields?",
+    r"yielded",
+    r"yielding",
+    r"gives",
+    r"produces?",
+    r"evaluates? to",
+    r"the result is",
+)
+STATES_TRUTH = _words(r"true", r"false", r"whether", r"if")
+# A summary opening with one of these names its result as its object.
+_RESULT_VERB_STEMS = (
+    "compute calculate get fetch determine estimate generate create construct make convert "
+    "format iterate extract load"
+    # Transformations whose result is the transformed input: "Clamp value into [low, high]."
+    " clamp round normalize normalise truncate escape unescape encode decode quote unquote"
+)
+RESULT_VERBS = frozenset(
+    form for stem in _RESULT_VERB_STEMS.split() for form in (stem, stem + "s", stem + "es")
+)
+_STEP_OBJECT = re.compile(r"^\s*(?:each|every|it|them|one|step|up)\b", re.IGNORECASE)
+# A summary that names the value: "The shape of ...", "Number of ...".
+_NOUN_SUMMARY = re.compile(r"^(?:the|a|an|number of)\b", re.IGNORECASE)
+_FINITE_VERB = _words(
+    r"is", r"are", r"was", r"were", r"has", r"have", r"holds?", r"contains?", r"takes?"
+)
+# Referring to a known function settles the output: "Like os.path.splitext, but ...".
+_LIKE_KNOWN = re.compile(r"^(?:like|same as|equivalent to|alias (?:of|for)|see)\b", re.I)
+# A sentence that singles a case out as something to cope with, not as a rule.
+COPES_WITH = _words(
+    r"handles?",
+    r"handling",
+    r"supports?",
+    r"accepts?",
+    r"works? (?:for|with|on)",
+    r"careful with",
+    r"watch out for",
+    r"mind",
+    r"(?:is|are) possible",
+    r"(?:can|may) (?:occur|happen|be given|appear)",
+    r"take (?:care of|into account)",
+)
+# Cases a text can single out without saying what happens for them.
+SPECIAL_CASES = (
+    ("empty", re.compile(r"\bempty\b", re.IGNORECASE)),
+    ("negative", re.compile(r"\bnegatives?\b", re.IGNORECASE)),
+    ("ties", re.compile(r"\bties?\b|\btied\b|\bequally\b", re.IGNORECASE)),
+    ("duplicates", re.compile(r"\bduplicates?\b|\brepeated\b", re.IGNORECASE)),
+)
+
+
+def opens_with_result(summary: str) -> bool:
+    """The summary names the returned value: "Compute the median ...", "The shape of ..."."""
+    text = summary.strip()
+    if _LIKE_KNOWN.match(text):
+        return True
+    words = text.split(None, 1)
+    if not words:
+        return False
+    first = words[0].lower().strip(".,:;")
+    rest = words[1] if len(words) > 1 else ""
+    if first in RESULT_VERBS:
+        return not _STEP_OBJECT.match(rest)
+    if _NOUN_SUMMARY.match(text):
+        sentence = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0]
+        return not _FINITE_VERB.search(sentence)
+    return False

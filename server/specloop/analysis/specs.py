@@ -64,7 +64,12 @@ class SpecContext:
     """Names used in the enclosing scope, so a spec that names real code can be recognised."""
     has_doctest: bool = False
     interface_stub: bool = False
-    """A stub method of a class that reads as an interface (a base for subclasses)."""
+    """A stub that reads as an interface (a method of a base for subclasses), a pytest
+    fixture to override, or a function kept only for its documentation."""
+    return_annotation: str | None = None
+    """The stub's return annotation as written (``"float"``), None when it has none."""
+    docstring_lines: tuple[str, ...] = ()
+    """A docstring spec's lines as written (quotes removed), so its layout can be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +292,7 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
         return None
     docstring = statements[0]
     raw = decode(source[docstring.start_byte : docstring.end_byte])
+    returns = function.child_by_field_name("return_type")
     return Spec(
         kind=SpecKind.DOCSTRING,
         marker=None,
@@ -302,7 +308,9 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
             docstring.end_byte,
             "",
             raw,
-            interface_stub=_is_interface_stub(function, placeholders),
+            interface_stub=_is_interface_stub(function, placeholders)
+            or _is_fixture_or_documentation(function),
+            return_annotation=_text(returns) if returns is not None else None,
         ),
     )
 
@@ -342,6 +350,30 @@ def _is_interface_stub(function: Node, placeholders: list[Node]) -> bool:
     return name is not None and bool(_BASE_CLASS_NAME.search(_text(name)))
 
 
+_DOCUMENTATION_NAME = re.compile(r"^_\w*_doc$|^_doc_\w+$")
+_FIXTURE_DECORATORS = {"fixture", "yield_fixture"}
+
+
+def _is_fixture_or_documentation(function: Node) -> bool:
+    """A pytest fixture that a test module overrides, or a function kept only for its
+    docstring (scipy's ``_root_krylov_doc``): contracts and documentation, not requests."""
+    name = function.child_by_field_name("name")
+    if name is not None and _DOCUMENTATION_NAME.match(_text(name)):
+        return True
+    return bool(_decorator_names(function) & _FIXTURE_DECORATORS)
+
+
+def _decorator_names(function: Node) -> set[str]:
+    outer = function.parent
+    if outer is None or outer.type != "decorated_definition":
+        return set()
+    return {
+        _text(decorator).lstrip("@").split("(")[0].rsplit(".", 1)[-1].strip()
+        for decorator in outer.named_children
+        if decorator.type == "decorator"
+    }
+
+
 def _is_abstract(function: Node) -> bool:
     """Abstract methods, overloads and Protocol members are contracts, not requests."""
     outer = function.parent
@@ -363,13 +395,17 @@ def _is_abstract(function: Node) -> bool:
 
 
 def _docstring_text(raw: str) -> str:
+    return " ".join(line.strip() for line in _docstring_body(raw).splitlines() if line.strip())
+
+
+def _docstring_body(raw: str) -> str:
+    """The literal without its prefix and quotes."""
     body = raw
     for prefix in ("r", "u", "R", "U", "b", "B", "f", "F"):
         if body.startswith(prefix) and body[1:2] in ('"', "'"):
             body = body[1:]
             break
-    body = body.strip('"').strip("'")
-    return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+    return body.strip('"').strip("'").strip()
 
 
 def _scope_of(node: Node) -> Scope:
@@ -401,6 +437,7 @@ def _context(
     trailing: str,
     docstring: str = "",
     interface_stub: bool = False,
+    return_annotation: str | None = None,
 ) -> SpecContext:
     scope_node = _enclosing(first, ("function_definition", "class_definition"))
     scope_source = b""
@@ -421,6 +458,8 @@ def _context(
         scope_identifiers=frozenset(_IDENTIFIER.findall(decode(scope_source))),
         has_doctest=">>>" in docstring,
         interface_stub=interface_stub,
+        return_annotation=return_annotation,
+        docstring_lines=tuple(_docstring_body(docstring).splitlines()) if docstring else (),
     )
 
 
