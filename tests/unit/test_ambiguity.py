@@ -44,7 +44,7 @@ def facet_kinds(spec: Spec) -> set[FacetKind]:
         ("TODO: support edge cases", FacetKind.VALUES),
         ("TODO: headers may be a plain dict here", FacetKind.WHAT),
         ("FIXME: this is slow", FacetKind.WHAT),
-        ("TODO: placement", FacetKind.WHAT),
+        ("TODO: copy", FacetKind.WHAT),
         ("TODO: add more tests", FacetKind.VALUES),
         ("TODO: move this somewhere else", FacetKind.VALUES),
         ("TODO: keep the cache in memory for now", FacetKind.WHAT),
@@ -237,3 +237,41 @@ def test_a_question_mark_inside_code_is_not_a_question():
 def test_todos_whose_change_is_evident_are_clear(clear, ambiguous):
     assert assess(comment(clear)).label is Label.CLEAR, assess(comment(clear))
     assert assess(comment(ambiguous)).label is Label.AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    ("clear", "ambiguous"),
+    [
+        # A limitation that is only "not yet" names its end state (rubric rule 4, C5).
+        (
+            "TODO: cannot use N itself yet; factorial overflows on N+1",
+            "TODO: not implemented yet",
+        ),
+        # Moves and splits need a destination (rule 6).
+        ("TODO: move this to sphinx.util", "TODO: move this to a matrix gallery"),
+        (
+            "TODO: split this out into `helpers.py`",
+            "TODO: separate this part out from Preparer when the v1 resolver is removed",
+        ),
+        # A trigger names when, not what (rule 3).
+        ("TODO: remove this when yield tests are gone", "FIXME when yield tests are gone."),
+        # A wish that names the new name asks for that rename.
+        (
+            "TODO: this would make more sense as 'compile_outdated_catalogs'",
+            "TODO: this would make more sense as something else",
+        ),
+    ],
+)
+def test_dev_half_rules_second_round(clear, ambiguous):
+    assert assess(comment(clear)).label is Label.CLEAR, assess(comment(clear))
+    assert assess(comment(ambiguous)).label is Label.AMBIGUOUS, assess(comment(ambiguous))
+
+
+def test_an_obsolete_note_followed_by_a_new_sentence_on_the_next_line_is_clear():
+    text = (
+        "TODO(GH#38240) this will be unnecessary\n"
+        "    # Note that a try/except would work for ints, not bools."
+    )
+    assert assess(comment(text)).label is Label.CLEAR
+    other = "TODO: this is odd\n    # Note that a try/except would work for ints, not bools."
+    assert assess(comment(other)).label is Label.AMBIGUOUS

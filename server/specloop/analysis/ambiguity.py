@@ -68,14 +68,21 @@ def _assess_comment(spec: Spec) -> Assessment:
         return _assess_bare(spec)
     prose = lexicon.prose(text)
     is_request_marker = spec.marker in ("TODO", "FIXME")
-    asks = lexicon.asks_for_change(prose)
+    asks = lexicon.asks_for_change(prose) or bool(lexicon.RENAME_WISH.search(text))
     hedged = bool(lexicon.HEDGED_REQUEST.search(prose))
     if not is_request_marker and not (asks or hedged or lexicon.question(prose)):
         return Assessment(Label.NOTE)
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
-    if not facets and lexicon.EVIDENT_DEFECT.search(prose):
+    if lexicon.TRIGGER_ONLY.match(prose):
+        facets.append(_facet(FacetKind.WHAT, text, "When that happens, what should change?"))
+    if move := lexicon.MOVE_WITHOUT_DESTINATION.search(text):
+        facets.append(
+            _facet(FacetKind.WHAT, move.group(0), "Where to, exactly: which module or class?")
+        )
+    evident = lexicon.EVIDENT_DEFECT.search(prose) or lexicon.NOT_YET.search(prose)
+    if not facets and evident:
         # A defect whose correct behaviour is evident fixes the end state (rubric, rule 4).
         return Assessment(Label.CLEAR)
     # In an empty test, the TODO asks for that test (rubric: terse markers read with code).

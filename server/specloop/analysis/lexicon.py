@@ -317,9 +317,11 @@ def asks_for_change(prose_text: str) -> bool:
 # known (the code goes away), and so is the condition, or the tag names it.
 _OBSOLETE_WHEN = re.compile(
     r"\b(?:will be|becomes?|is|are)?\s*(?:unnecessary|not needed|obsolete|redundant)\b"
-    r"(?:\s+(?:with|once|when|after|in)\b[^.;]+|\s*$|\s*[.;])",
+    r"(?:\s+(?:with|once|when|after|in)\b[^.;]+|\s*$|\s*[.;]|(?=\s+[A-Z][a-z]+\s))",
     re.IGNORECASE,
 )
+# The last alternative: a new sentence on the next comment line, its full stop omitted
+# ("this will be unnecessary / Note that ...").
 
 
 def has_trigger(prose_text: str, tag: str | None) -> bool:
@@ -338,6 +340,27 @@ EVIDENT_DEFECT = re.compile(
     r"roundtrip|retain|keep|return the same)\b",
     re.IGNORECASE,
 )
+# A limitation that says what cannot be done *yet* names the end state: doing it
+# ("cannot use N itself yet" -> use N).
+NOT_YET = re.compile(r"\b(?:can ?not|can't|cannot)\s+(?:[\w`]+\s+){1,4}?yet\b", re.IGNORECASE)
+# Moves and splits need a destination (rubric rule 6): "move this to a matrix gallery",
+# "separate this part out from X" leave where to open; "move this to sphinx.util" does not.
+MOVE_WITHOUT_DESTINATION = re.compile(
+    r"\b(?:move|moved)\b[^.;]*?\b(?:to|into)\s+(?:a|an|some|somewhere)\b|"
+    r"\bmove\b[^.;]*?\bsomewhere\b|"
+    r"\b(?:separate|split|factor|pull|break)\b(?:(?!\b(?:into|to)\b)[^.;])*?\bout\b"
+    r"(?![^.;]*\b(?:into|to)\s+(?!a\b|an\b|some\b)\S)",
+    re.IGNORECASE,
+)
+# A wish that names the new name: "this would make more sense as 'compile_outdated'".
+RENAME_WISH = re.compile(
+    r"\b(?:would|should)\s+(?:make more sense|be better|be clearer)\s+(?:as|named|called)\s+"
+    r"['\"`]\w",
+    re.IGNORECASE,
+)
+# A trigger and nothing else: "when yield tests are gone." (rubric rule 3: a trigger does
+# not name the change).
+TRIGGER_ONLY = re.compile(r"^\s*(?:when|once|after|until)\b[^,;:!?]*[.!]?\s*$", re.IGNORECASE)
 # "support X" with a concrete X: a name from code or a proper noun ("support Oracle").
 _CONCRETE_OBJECT = re.compile(
     r"^\s*(?:for\s+)?(?:the\s+)?(?:`[^`]+`|[A-Z][\w.+-]*[A-Za-z0-9]|"
