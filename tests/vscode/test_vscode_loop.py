@@ -1,0 +1,129 @@
+"""The loop in a real VS Code: Implement from Quick Fix against the scripted model server.
+
+The scripted OpenAI-compatible server (tests/support/scripted_llm.py) answers each stage
+(tests/support/stage_script.py); the user answers the question in VS Code's notification
+and reviews the edit in the Refactor Preview, as a user would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import (
+    AMBIGUOUS_MODULE,
+    HIDDEN_TESTS,
+    TODO_LINE,
+    WRONG,
+    StageScript,
+    candidate,
+    schema_name,
+)
+from tests.vscode.conftest import OpenVSCode
+from tests.vscode.harness import VSCode, server_command, wait_for_file
+
+LOOP_TIMEOUT_S = 90.0
+QUESTION = "What should happen for a negative total?"
+IMPLEMENT = "Implement `discount` with specloop"
+
+
+def loop_settings(scripted: ScriptedLLM, log_file: Path, **more: Any) -> dict[str, Any]:
+    return {
+        "specloop.serverCommand": server_command(log_file),
+        "specloop.model": "openai/scripted",
+        "specloop.apiBase": scripted.base_url,
+        **more,
+    }
+
+
+def start_implement(vscode: VSCode) -> None:
+    """Open pricing.py, see its diagnostic, and choose Implement from Quick Fix on the TODO."""
+    vscode.open_file("pricing.py")
+    vscode.problems(expect="handle errors")
+    vscode.go_to_line(TODO_LINE, 7)
+    vscode.choose_quick_fix(IMPLEMENT)
+
+
+def passes_hidden_tests(workspace: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Run the task's hidden tests against ``text`` in a copy of the project."""
+    judge = workspace.parent / "judge"
+    judge.mkdir(exist_ok=True)
+    (judge / "pricing.py").write_text(text, encoding="utf-8")
+    (judge / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(judge)],
+        capture_output=True,
+        text=True,
+        cwd=judge,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_clean_log(log_file: Path) -> None:
+    logged = log_file.read_text() if log_file.exists() else ""
+    assert "Traceback" not in logged, logged[-3000:]
+
+
+def test_implement_asks_in_a_notification_and_applies_through_the_refactor_preview(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "server.log"
+    vscode = open_vscode(
+        workspace,
+        settings=loop_settings(scripted, log_file),
+        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
+    )
+    start_implement(vscode)
+
+    asked = vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
+    assert "negative total" in asked
+
+    preview = vscode.apply_refactor_preview(timeout_s=LOOP_TIMEOUT_S)
+    assert "pricing.py" in preview, preview
+    shown = vscode.editor_text()
+    assert "raise ValueError" in shown and "# TODO: handle errors" not in shown, shown
+    assert (workspace / "pricing.py").read_text() == AMBIGUOUS_MODULE, "applied but not saved"
+
+    vscode.save()
+    saved = wait_for_file(
+        workspace / "pricing.py", lambda text: "raise ValueError" in text, "the applied edit"
+    )
+    judged = passes_hidden_tests(workspace, saved)
+    assert judged.returncode == 0, judged.stdout + judged.stderr
+    stages = [schema_name(request.body) for request in scripted.requests]
+    assert stages[0] == "Clarification" and "Candidate" in stages, stages
+    assert_clean_log(log_file)
+
+
+def test_code_that_never_validates_offers_no_edit_and_opens_a_readable_report(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)] * 3)
+    log_file = tmp_path / "server.log"
+    runs = tmp_path / "runs"
+    vscode = open_vscode(
+        workspace,
+        settings=loop_settings(scripted, log_file),
+        env={"SPECLOOP_RUNS_DIR": str(runs)},
+    )
+    start_implement(vscode)
+    vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
+
+    report = vscode.visible_editor_containing("# specloop run", timeout_s=LOOP_TIMEOUT_S)
+    assert "Not validated" in report, report
+    assert "spec examples FAILED" in report, report
+    vscode.notification("could not validate")
+
+    assert vscode.page.locator(".bulk-edit-panel, .refactor-preview").count() == 0
+    generated = [r for r in scripted.requests if schema_name(r.body) == "Candidate"]
+    assert len(generated) == 3
+    vscode.open_file("pricing.py")
+    assert "# TODO: handle errors" in vscode.editor_text()
+    assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0, "an edit was applied"
+    assert (workspace / "pricing.py").read_text() == AMBIGUOUS_MODULE
+    assert list(runs.glob("*.json")), "the run left no record"
+    assert_clean_log(log_file)
