@@ -17,6 +17,8 @@ export const CANCEL_RUN_COMMAND = 'specloop.cancelRun';
 interface Run {
     token: ProgressToken;
     title: string;
+    // The last stage the run reported (`[plan] …` → `plan`) and its latest message.
+    stage?: string;
     message: string;
 }
 
@@ -46,6 +48,7 @@ export class RunStatus implements vscode.Disposable {
             const run = this.runs.get(token);
             if (run && value.message) {
                 run.message = value.message;
+                run.stage = /^\[(\w+)\]/.exec(value.message)?.[1] ?? run.stage;
             }
         } else {
             this.runs.delete(token);
@@ -82,8 +85,10 @@ export class RunStatus implements vscode.Disposable {
         }
         const newest = runs[runs.length - 1];
         const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
-        const stage = /^\[(\w+)\]/.exec(newest.message)?.[1] ?? newest.message;
-        this.item.text = `$(sync~spin) ${newest.title}${more}${stage ? ` — ${stage}` : ''}`;
+        // "clarify", or "clarify (waiting for your answer)" when the message is not a stage's.
+        const aside = newest.message && !newest.message.startsWith('[') ? newest.message : '';
+        const where = newest.stage ? (aside ? `${newest.stage} (${aside.toLowerCase()})` : newest.stage) : aside;
+        this.item.text = `$(sync~spin) ${newest.title}${more}${where ? ` — ${where}` : ''}`;
         this.item.tooltip = `${newest.title}\n${newest.message}\n\nClick to cancel.`;
         this.item.show();
     }

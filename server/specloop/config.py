@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 SETTINGS_SECTION = "specloop"
+# Keys a language client keeps in the same section for itself (VS Code's
+# `specloop.trace.server`): not the server's settings, and not mistakes either.
+CLIENT_KEYS = frozenset({"trace"})
 
 
 class Severity(StrEnum):
@@ -119,7 +122,9 @@ def load_settings(raw: object) -> LoadedSettings:
         problem = SettingsProblem(SETTINGS_SECTION, f"expected an object, got {_kind(raw)}")
         return LoadedSettings(Settings(), (problem,))
 
-    data: dict[str, Any] = _deep_copy(raw)
+    data: dict[str, Any] = {
+        key: value for key, value in _deep_copy(raw).items() if key not in CLIENT_KEYS
+    }
     problems: list[SettingsProblem] = []
     # Each pass removes every key pydantic rejected; nested objects can surface
     # new errors only once their bad children are gone, so a few passes suffice.

@@ -74,3 +74,9 @@ def test_an_empty_list_where_a_list_is_expected_stays_a_list():
     loaded = load_settings({"diagnostics": {"markers": []}})
     assert loaded.problems == ()
     assert loaded.settings.diagnostics.markers == ()
+
+
+def test_the_language_clients_own_keys_are_neither_settings_nor_problems():
+    loaded = load_settings({"trace": {"server": "verbose"}, "maxAttempts": 4})
+    assert loaded.problems == ()
+    assert loaded.settings.max_attempts == 4

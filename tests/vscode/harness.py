@@ -186,10 +186,6 @@ class Profile:
         return self.user_data / "User" / "settings.json"
 
     @property
-    def machine_settings_file(self) -> Path:
-        return self.user_data / "Machine" / "settings.json"
-
-    @property
     def logs(self) -> Path:
         return self.user_data / "logs"
 
@@ -249,11 +245,9 @@ class VSCode:
                 base[name] = value
         full_env = install.env(base)
         user_settings = {**QUIET_SETTINGS, **(settings or {})}
-        # The same settings as user and as remote ("Machine") settings: code-server is a
-        # remote window, where settings of machine scope come from the remote's file only.
-        for path in (profile.settings_file, profile.machine_settings_file):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(user_settings, indent=2), encoding="utf-8")
+        # User settings only, as a user writes them (Settings → User in code-server).
+        profile.settings_file.parent.mkdir(parents=True, exist_ok=True)
+        profile.settings_file.write_text(json.dumps(user_settings, indent=2), encoding="utf-8")
         vscode = cls(install, profile, workspace, steps, full_env)
         try:
             vscode._install_extension(vsix)

@@ -7,8 +7,10 @@ and reviews the edit in the Refactor Preview, as a user would.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,14 @@ def passes_hidden_tests(workspace: Path, text: str) -> subprocess.CompletedProce
     )
 
 
+def wait_for_records(runs: Path) -> list[Path]:
+    """The run records in ``runs`` once there is one (a run saves its record as it ends)."""
+    deadline = time.monotonic() + 30
+    while not (records := sorted(runs.glob("*.json"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return records
+
+
 def assert_clean_log(log_file: Path) -> None:
     logged = log_file.read_text() if log_file.exists() else ""
     assert "Traceback" not in logged, logged[-3000:]
@@ -79,6 +89,12 @@ def test_implement_asks_in_a_notification_and_applies_through_the_refactor_previ
     )
     start_implement(vscode)
 
+    # While the loop waits for the answer, the status bar shows the run and its stage.
+    vscode.notification(QUESTION, timeout_s=LOOP_TIMEOUT_S)
+    vscode.expect_visible(
+        vscode.page.locator(".statusbar-item", has_text="implementing `discount` — clarify"),
+        "the run's status bar item",
+    )
     asked = vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
     assert "negative total" in asked
 
@@ -96,6 +112,18 @@ def test_implement_asks_in_a_notification_and_applies_through_the_refactor_previ
     assert judged.returncode == 0, judged.stdout + judged.stderr
     stages = [schema_name(request.body) for request in scripted.requests]
     assert stages[0] == "Clarification" and "Candidate" in stages, stages
+    vscode.wait_until(
+        lambda: vscode.page.locator(".statusbar-item", has_text="implementing").count() == 0,
+        "the run's status bar item to go once the run ended",
+    )
+
+    # "Show Last Run": the run record as a Markdown preview.
+    [record] = (tmp_path / "runs").glob("*.json")
+    vscode.run_command("specloop: Show Last Run")
+    vscode.expect_visible(
+        vscode.page.locator(".tabs-container .tab", has_text=f"Preview {record.stem}.md"),
+        "the last run's report as a Markdown preview",
+    )
     assert_clean_log(log_file)
 
 
@@ -126,4 +154,33 @@ def test_code_that_never_validates_offers_no_edit_and_opens_a_readable_report(
     assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0, "an edit was applied"
     assert (workspace / "pricing.py").read_text() == AMBIGUOUS_MODULE
     assert list(runs.glob("*.json")), "the run left no record"
+    assert_clean_log(log_file)
+
+
+def test_clicking_the_runs_status_bar_item_cancels_it_and_nothing_changes(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "server.log"
+    vscode = open_vscode(
+        workspace,
+        settings=loop_settings(scripted, log_file),
+        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
+    )
+    start_implement(vscode)
+    vscode.notification(QUESTION, timeout_s=LOOP_TIMEOUT_S)
+    item = vscode.expect_visible(
+        vscode.page.locator(".statusbar-item", has_text="implementing `discount`"),
+        "the run's status bar item",
+    )
+    item.click()
+    vscode.wait_until(
+        lambda: vscode.page.locator(".statusbar-item", has_text="implementing").count() == 0,
+        "the run's status bar item to go",
+    )
+    vscode.snap("cancelled")
+    [record] = wait_for_records(tmp_path / "runs")
+    assert json.loads(record.read_text())["status"] == "cancelled"
+    assert not any(schema_name(r.body) == "Candidate" for r in scripted.requests)
+    assert "# TODO: handle errors" in vscode.editor_text()
+    assert (workspace / "pricing.py").read_text() == AMBIGUOUS_MODULE
     assert_clean_log(log_file)
