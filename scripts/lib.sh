@@ -18,6 +18,7 @@ ensure_uv() {
 # nothing to a 135M model on two cores, so x86-64 builds leave it out. A CMAKE_ARGS of the
 # user's own wins. uv keeps built wheels in its cache: after changing this, rebuild with
 # `uv cache clean llama-cpp-python`.
+# The VS Code extension's install command (client-vscode/src/serverCommand.ts) applies the same rule.
 llama_build_flags() {
     if [ -n "${CMAKE_ARGS:-}" ] || [ "$(uname -m)" != "x86_64" ]; then
         return

