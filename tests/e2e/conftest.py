@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.support.scripted_llm import ScriptedLLM
-from tests.support.stage_script import EXISTING_TEST, MODULE, StageScript
+from tests.support.stage_script import MODULE, write_project
 
 # The recorded capabilities of real editors, as pytest-lsp ships them.
 CLIENT_PROFILES = ["visual-studio-code", "neovim@v0.7.0", "neovim"]
@@ -55,18 +53,7 @@ async def bare_client(lsp_client: LanguageClient):
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The task's project: pricing.py (discount, a clear TODO) and a test of it."""
-    root = tmp_path / "project"
-    (root / "tests").mkdir(parents=True)
-    (root / "pricing.py").write_text(MODULE, encoding="utf-8")
-    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    """The scripted model server, answering each stage with the task's defaults."""
-    with ScriptedLLM(responder=StageScript()) as server:
-        yield server
+    return write_project(tmp_path / "project", MODULE)
 
 
 def column(line: str, text: str, encoding: str) -> int:

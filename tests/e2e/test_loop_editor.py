@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,13 +30,13 @@ from tests.support.processes import processes_under, processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
-    HIDDEN_TESTS,
     MODULE,
     SLOW,
     TODO_LINE,
     WRONG,
     StageScript,
     candidate,
+    passes_hidden_tests,
     schema_name,
 )
 
@@ -102,21 +101,6 @@ def implement_action(actions: list[types.CodeAction]) -> types.CodeAction:
     return action
 
 
-def passes_hidden_tests(project: Path, text: str) -> subprocess.CompletedProcess[str]:
-    """Run the task's hidden tests against ``text`` in a copy of the project."""
-    copy = project.parent / "judge"
-    copy.mkdir(exist_ok=True)
-    (copy / "pricing.py").write_text(text, encoding="utf-8")
-    (copy / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
-        capture_output=True,
-        text=True,
-        cwd=copy,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize("profile", [VSCODE, NEOVIM_07])
 async def test_implement_asks_reports_progress_and_applies_a_validated_reviewable_edit(
     client: LanguageClient, project: Path, scripted: ScriptedLLM, profile: str
@@ -161,7 +145,7 @@ async def test_implement_asks_reports_progress_and_applies_a_validated_reviewabl
         assert any(message.startswith(stage) for message in messages), messages
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     # The edited buffer passes the task's hidden tests.
-    judged = passes_hidden_tests(project, editor.text(uri))
+    judged = passes_hidden_tests(project.parent / "judge", editor.text(uri))
     assert judged.returncode == 0, judged.stdout + judged.stderr
     assert (project / "pricing.py").read_text() == AMBIGUOUS_MODULE, "the disk is the editor's"
 
@@ -177,7 +161,7 @@ async def test_a_wrong_first_candidate_is_fed_back_and_the_right_one_is_applied(
     generate = [r for r in scripted.requests if schema_name(r.body) == "Candidate"]
     assert len(generate) == 2
     assert "spec examples failed" in generate[1].messages[-1]["content"]
-    assert passes_hidden_tests(project, editor.text(uri)).returncode == 0
+    assert passes_hidden_tests(project.parent / "judge", editor.text(uri)).returncode == 0
 
 
 async def test_only_wrong_candidates_send_no_edit_and_say_which_check_failed(
@@ -220,7 +204,7 @@ async def test_the_unsaved_buffers_are_what_the_loop_works_on_and_validates(
     assert "2 existing tests" in (annotation.description or ""), annotation.description
     assert "HELPER" not in (project / "pricing.py").read_text()
     assert editor.text(uri).startswith("HELPER = 1\n")
-    assert passes_hidden_tests(project, editor.text(uri)).returncode == 0
+    assert passes_hidden_tests(project.parent / "judge", editor.text(uri)).returncode == 0
 
 
 async def test_typing_elsewhere_while_the_loop_runs_rebases_the_edit(
@@ -239,7 +223,7 @@ async def test_typing_elsewhere_while_the_loop_runs_rebases_the_edit(
     assert result["applied"] is True, client.messages
     text = editor.text(uri)
     assert text.startswith("# typed while specloop worked\ndef discount")
-    assert passes_hidden_tests(project, text).returncode == 0
+    assert passes_hidden_tests(project.parent / "judge", text).returncode == 0
     [change] = editor.edits[0].edit.document_changes or []
     assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 2
 

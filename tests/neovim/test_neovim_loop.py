@@ -7,9 +7,6 @@ it only after "Apply". The model is the scripted OpenAI-compatible server.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +16,13 @@ from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
     EXISTING_TEST,
-    HIDDEN_TESTS,
     TODO_LINE,
-    StageScript,
+    passes_hidden_tests,
 )
 
 from .conftest import NeovimSession
 
 pytestmark = pytest.mark.neovim
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    with ScriptedLLM(responder=StageScript()) as server:
-        yield server
 
 
 def test_implement_through_the_diff_first_review_lands_in_the_buffer(
@@ -73,17 +63,7 @@ def test_implement_through_the_diff_first_review_lands_in_the_buffer(
     text = "\n".join(neovim.nvim.api.buf_get_lines(bufnr, 0, -1, True)) + "\n"
     assert "if total < 0:" in text
     assert (project / "pricing.py").read_text() == AMBIGUOUS_MODULE
-    judge = tmp_path / "judge"
-    judge.mkdir()
-    (judge / "pricing.py").write_text(text, encoding="utf-8")
-    (judge / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
-    judged = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(judge)],
-        capture_output=True,
-        text=True,
-        cwd=judge,
-        timeout=120,
-    )
+    judged = passes_hidden_tests(tmp_path / "judge", text)
     assert judged.returncode == 0, judged.stdout + judged.stderr
 
 

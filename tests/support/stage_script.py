@@ -8,7 +8,10 @@ call order. The task is `discount` in `pricing.py`, with an existing test and sp
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 from tests.support.scripted_llm import Reply
@@ -116,3 +119,26 @@ class StageScript:
 def schema_name(body: dict[str, Any]) -> str:
     response_format = body.get("response_format") or {}
     return str(response_format.get("json_schema", {}).get("name", ""))
+
+
+def write_project(root: Path, module: str) -> Path:
+    """The task's project in ``root``: pricing.py holding ``module``, and a test of it."""
+    (root / "tests").mkdir(parents=True)
+    (root / "pricing.py").write_text(module, encoding="utf-8")
+    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
+    return root
+
+
+def passes_hidden_tests(judge: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Run the task's hidden tests against ``text`` (pricing.py) in the folder ``judge``."""
+    judge.mkdir(exist_ok=True)
+    (judge / "pricing.py").write_text(text, encoding="utf-8")
+    (judge / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(judge)],
+        capture_output=True,
+        text=True,
+        cwd=judge,
+        timeout=120,
+        check=False,
+    )

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.scripted_llm import ScriptedLLM
-from tests.support.stage_script import AMBIGUOUS_MODULE, EXISTING_TEST, StageScript
+from tests.support.stage_script import AMBIGUOUS_MODULE, write_project
 from tests.vscode.harness import ARTIFACTS, CodeServerInstall, Steps, VSCode, build_vsix
 
 OpenVSCode = Callable[..., VSCode]
@@ -79,18 +78,7 @@ def sandbox_tmp() -> Iterator[Path]:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """The task's project: pricing.py (discount, an ambiguous TODO) and a test of it."""
-    root = tmp_path / "project"
-    (root / "tests").mkdir(parents=True)
-    (root / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
-    (root / "tests" / "test_pricing.py").write_text(EXISTING_TEST, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedLLM]:
-    """The scripted model server, answering each stage with the task's defaults."""
-    with ScriptedLLM(responder=StageScript()) as server:
-        yield server
+    return write_project(tmp_path / "project", AMBIGUOUS_MODULE)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ and reviews the edit in the Refactor Preview, as a user would.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,11 @@ from typing import Any
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
-    HIDDEN_TESTS,
     TODO_LINE,
     WRONG,
     StageScript,
     candidate,
+    passes_hidden_tests,
     schema_name,
 )
 from tests.vscode.conftest import OpenVSCode
@@ -47,22 +45,6 @@ def start_implement(vscode: VSCode) -> None:
     vscode.problems(expect="handle errors")
     vscode.go_to_line(TODO_LINE, 7)
     vscode.choose_quick_fix(IMPLEMENT)
-
-
-def passes_hidden_tests(workspace: Path, text: str) -> subprocess.CompletedProcess[str]:
-    """Run the task's hidden tests against ``text`` in a copy of the project."""
-    judge = workspace.parent / "judge"
-    judge.mkdir(exist_ok=True)
-    (judge / "pricing.py").write_text(text, encoding="utf-8")
-    (judge / "test_hidden.py").write_text(HIDDEN_TESTS, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(judge)],
-        capture_output=True,
-        text=True,
-        cwd=judge,
-        timeout=120,
-        check=False,
-    )
 
 
 def wait_for_records(runs: Path) -> list[Path]:
@@ -108,7 +90,7 @@ def test_implement_asks_in_a_notification_and_applies_through_the_refactor_previ
     saved = wait_for_file(
         workspace / "pricing.py", lambda text: "raise ValueError" in text, "the applied edit"
     )
-    judged = passes_hidden_tests(workspace, saved)
+    judged = passes_hidden_tests(workspace.parent / "judge", saved)
     assert judged.returncode == 0, judged.stdout + judged.stderr
     stages = [schema_name(request.body) for request in scripted.requests]
     assert stages[0] == "Clarification" and "Candidate" in stages, stages
