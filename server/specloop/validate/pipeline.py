@@ -235,20 +235,32 @@ def _generated_tests_path(module: str) -> str:
 
 def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
     tests = [_relative(request.project_root, path) for path in request.test_files]
-    files = project_files(request.project_root, module, tests)
-    buffers = {
-        _relative(request.project_root, path): text
-        for path, text in request.open_buffers.items()
-        if path.endswith((".py", ".pyi"))
-    }
-    sandbox.copy_in(
-        request.project_root, [path for path in files if path != module and path not in buffers]
-    )
-    for path, text in buffers.items():
-        sandbox.write(path, text)
+    fill_project(sandbox, request.project_root, module, tests, request.open_buffers)
     sandbox.write(module, request.new_source)
     if request.generated_tests is not None:
         sandbox.write(_generated_tests_path(module), request.generated_tests)
+
+
+def fill_project(
+    sandbox: Sandbox,
+    root: Path,
+    module: str,
+    tests: list[str],
+    open_buffers: Mapping[str, str],
+) -> None:
+    """Copy the project (unsaved buffers in place of their files) into the sandbox.
+
+    The module itself is left for the caller to write: it is the candidate's.
+    """
+    files = project_files(root, module, tests)
+    buffers = {
+        _relative(root, path): text
+        for path, text in open_buffers.items()
+        if path.endswith((".py", ".pyi"))
+    }
+    sandbox.copy_in(root, [path for path in files if path != module and path not in buffers])
+    for path, text in buffers.items():
+        sandbox.write(path, text)
 
 
 def project_files(root: Path, module: str, tests: list[str]) -> list[str]:
