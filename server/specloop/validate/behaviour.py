@@ -141,9 +141,7 @@ def split_inputs(groups: Sequence[BehaviourGroup]) -> list[int]:
         return []
     count = len(groups[0].outcomes)
     return [
-        index
-        for index in range(count)
-        if len({group.outcomes[index].key for group in groups}) > 1
+        index for index in range(count) if len({group.outcomes[index].key for group in groups}) > 1
     ]
 
 

@@ -41,6 +41,7 @@ from specloop.validate.checks import (
     run_tests,
     run_tests_with_status,
 )
+from specloop.validate.mutation import judge_tests
 from specloop.validate.report import (
     EXISTING_TESTS,
     GENERATED_TESTS,
@@ -50,6 +51,7 @@ from specloop.validate.report import (
     STATIC,
     SYNTAX,
     CheckResult,
+    MutationJudgement,
     ValidationReport,
 )
 from specloop.validate.sandbox import (
@@ -96,6 +98,9 @@ class ValidationRequest:
     """Run generated code even without the namespace sandbox (the weaker level is reported)."""
     isolation: Isolation | None = None
     """The isolation to use; None: what this machine offers (`detect_isolation`)."""
+    judge_mutants: bool = False
+    """Judge counted spec tests by the mutants of the new code they kill (`validate/mutation.py`):
+    done for the accepted candidate only, it takes a test run per mutant."""
 
 
 async def validate(
@@ -223,7 +228,35 @@ async def _run_generated_tests(
                 "before the change, so they show nothing about it; not counted as evidence.",
             }
         )
-    return on_new
+    if not request.judge_mutants:
+        return on_new
+    judgement = await judge_tests(
+        sandbox, module, request.new_source, request.symbol, path,
+        request.generated_tests or "", limits,
+    )  # fmt: skip
+    return judged(on_new, judgement)
+
+
+def judged(check: CheckResult, judgement: MutationJudgement) -> CheckResult:
+    """Spec tests count only as far as they kill mutants of the new code."""
+    if judgement.mutants == 0:
+        note = "No mutant of the new code could be made, so the tests were not judged."
+        return check.model_copy(update={"mutation": judgement, "output": note})
+    idle = judgement.idle_tests
+    said = f"The spec tests kill {judgement.score} mutants of the new code."
+    if idle:
+        said += f" Not counted, as they kill none: {', '.join(idle)}."
+    if judgement.survivors:
+        said += f" Mutants no test noticed: {'; '.join(judgement.survivors[:5])}."
+    counted = judgement.counted_tests
+    return check.model_copy(
+        update={
+            "mutation": judgement,
+            "evidence": counted > 0,
+            "count": counted if judgement.kills else check.count,
+            "output": said,
+        }
+    )
 
 
 def _generated_tests_path(module: str) -> str:

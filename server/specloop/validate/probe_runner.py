@@ -63,7 +63,7 @@ def canonical(value: object, depth: int = 0) -> str:
         return f"{type(value).__name__}:{{{','.join(pairs)}}}"
     try:
         shown = repr(value)
-    except Exception:  # noqa: BLE001 - a broken __repr__ is still a result
+    except Exception:
         shown = "<unrepresentable>"
     return f"{type(value).__qualname__}:{_ADDRESS.sub('', shown)}"
 
@@ -72,7 +72,7 @@ def display(value: object) -> str:
     """The value as a doctest would print it, cut to a readable length."""
     try:
         shown = repr(value)
-    except Exception:  # noqa: BLE001
+    except Exception:
         shown = f"<{type(value).__name__}>"
     return shown if len(shown) <= _DISPLAY_LIMIT else shown[: _DISPLAY_LIMIT - 1] + "…"
 
@@ -96,7 +96,7 @@ def call_one(
         return {"kind": "timeout", "key": "timeout", "text": "does not finish"}
     except RecursionError:
         return {"kind": "raise", "key": "raise:RecursionError", "text": "raise RecursionError"}
-    except Exception as error:  # noqa: BLE001 - any exception is a behaviour
+    except Exception as error:
         name = type(error).__name__
         return {"kind": "raise", "key": f"raise:{name}", "text": f"raise {name}"}
     finally:
