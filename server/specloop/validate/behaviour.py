@@ -36,6 +36,8 @@ PROBE_REQUEST = "specloop_probe_request.json"
 RUNNER_SOURCE = Path(probe_runner.__file__).read_text(encoding="utf-8")
 CALL_TIMEOUT_S = 1.0
 """How long one call may take before it counts as not finishing."""
+OUTPUT_LIMIT = 4 * 1024 * 1024
+"""Every input's outcome must come back, not just the last few (outcome lines are bounded)."""
 _NOT_FINISHED = {"kind": "timeout", "key": "timeout", "text": "does not finish"}
 
 
@@ -85,7 +87,9 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
     """Per candidate, per input, what the call did (run in the sandbox, never here)."""
     from specloop.validate.pipeline import fill_project
 
-    isolation = request.isolation or await asyncio.to_thread(detect_isolation)
+    isolation = request.isolation
+    if isolation is None:
+        isolation = await asyncio.to_thread(detect_isolation)
     refused = refusal(isolation, request.allow_unisolated)
     if refused is not None:
         raise ProbeRefused(refused)
@@ -106,7 +110,11 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
         sandbox.write(PROBE_REQUEST, json.dumps(payload))
         for source in request.sources:
             sandbox.write(module, source)
-            run = await sandbox.run([sys.executable, PROBE_SCRIPT, PROBE_REQUEST], request.limits)
+            run = await sandbox.run(
+                [sys.executable, PROBE_SCRIPT, PROBE_REQUEST],
+                request.limits,
+                output_limit=OUTPUT_LIMIT,
+            )
             results.append(parse_outcomes(run.stdout, len(request.inputs)))
     return results
 

@@ -147,8 +147,9 @@ def _apply(function: ast.AST, site_number: int) -> str:
     if kind == "constant":
         assert isinstance(node, ast.Constant)
         old_value = node.value
+        assert isinstance(old_value, int)
         node.value = old_value + variant
-        return f"line {line}: {old_value} -> {node.value}"
+        return f"line {line}: {old_value} -> {old_value + variant}"
     if kind == "arguments":
         assert isinstance(node, ast.Call)
         node.args[0], node.args[1] = node.args[1], node.args[0]

@@ -17,6 +17,7 @@ as soon as it is known, so a process killed half-way still reports what it did.
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib
 import json
 import math
@@ -31,6 +32,8 @@ LINE_PREFIX = "@specloop-probe@ "
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _DISPLAY_LIMIT = 200
 _DEPTH_LIMIT = 20
+_KEY_LIMIT = 300
+"""Longer canonical keys are replaced by their hash, so each outcome line stays short."""
 
 
 class _CallTimeout(BaseException):
@@ -102,6 +105,8 @@ def call_one(
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if len(key) > _KEY_LIMIT:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
     return {"kind": "return", "key": f"return:{key}", "text": f"return {shown}", "value": shown}
 
 
