@@ -26,7 +26,7 @@ from typing import Any
 DEFAULT_SEED = 0
 MAX_INPUTS = 48
 GENERATED_INPUTS = 24
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?![\w.])")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?!\w|\.\d)")
 _MAX_SPEC_NUMBERS = 4
 _MAX_INT = 10**6
 

@@ -172,7 +172,7 @@ def _apply(function: ast.AST, site_number: int) -> str:
 # ---------------------------------------------------------------- judging tests
 
 
-def test_names(tests_source: str) -> list[str]:
+def named_tests(tests_source: str) -> list[str]:
     """Names of the test functions (``test_x`` or ``TestY::test_x``) in a pytest file."""
     try:
         tree = ast.parse(tests_source)
@@ -215,7 +215,7 @@ async def judge_tests(
     """Run the tests at ``tests_path`` on mutants of ``symbol``; the sandbox is left as found."""
     made = mutants(accepted_source, symbol)
     chosen = spread(made, max_mutants)
-    kills = dict.fromkeys(test_names(tests_source), 0)
+    kills = dict.fromkeys(named_tests(tests_source), 0)
     killed, ran, survivors = 0, 0, []
     started = time.monotonic()
     try:
