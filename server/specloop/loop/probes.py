@@ -138,8 +138,11 @@ def _replayable(texts: Sequence[str]) -> bool:
 # ---------------------------------------------------------------- the spec
 
 
-def spec_examples(docstring: str, name: str, arity: int) -> list[tuple[Any, ...]]:
-    """Literal arguments of the calls of ``name`` in the docstring's ``>>>`` lines."""
+def spec_examples(docstring: str, name: str, arity: int | None) -> list[tuple[Any, ...]]:
+    """Literal arguments of the calls of ``name`` in the docstring's ``>>>`` lines.
+
+    ``arity``: only calls with that many arguments (None: any).
+    """
     found = []
     for line in docstring.splitlines():
         stripped = line.strip()
@@ -152,7 +155,7 @@ def spec_examples(docstring: str, name: str, arity: int) -> list[tuple[Any, ...]
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and _called_name(node.func) == name):
                 continue
-            if node.keywords or len(node.args) != arity:
+            if node.keywords or (arity is not None and len(node.args) != arity):
                 continue
             try:
                 found.append(tuple(ast.literal_eval(argument) for argument in node.args))
