@@ -123,7 +123,10 @@ def _namespace(source: str) -> dict[str, Any] | None:
 
 def passes_examples(namespace: dict[str, Any], docstring: str, name: str) -> bool | None:
     """The prompt's doctest examples on the candidate; None when the prompt has none."""
-    examples = doctest.DocTestParser().get_examples(docstring)
+    try:
+        examples = doctest.DocTestParser().get_examples(docstring)
+    except ValueError:  # examples doctest cannot read (inconsistent indentation)
+        return None
     if not examples:
         return None
     test = doctest.DocTest(examples, dict(namespace), name, None, 0, docstring)

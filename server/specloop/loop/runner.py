@@ -195,6 +195,7 @@ async def _run_stages(
             return
         if report.all_checks_passed:
             if passed:
+                failures += 1  # no evidence this time: not a sample, but an attempt spent
                 continue
             # Nothing failed, but nothing exercised the code either: another attempt
             # cannot produce the missing evidence, so say so instead of claiming success.
