@@ -83,6 +83,7 @@ class TaskResult:
     task_id: str
     pool: int
     survivors: int
+    has_examples: bool = False
     modes: dict[str, ModeResult] = field(default_factory=dict)
     error: str | None = None
 
@@ -208,7 +209,7 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
     has_examples = verdicts and verdicts[0] is not None
     survivors = [index for index, verdict in enumerate(verdicts) if verdict in (True, None)]
     pool_seconds = time.monotonic() - started
-    result = TaskResult(task["task_id"], len(pool), len(survivors))
+    result = TaskResult(task["task_id"], len(pool), len(survivors), bool(has_examples))
     hidden: dict[int, bool] = {}
 
     def correct(index: int) -> bool:
@@ -292,6 +293,18 @@ def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) 
         f"pool size: mean {statistics.mean(pools):.1f}; candidates passing the prompt's examples: "
         f"mean {statistics.mean(survivors):.1f}\n"
     )
+    _table(results, "all tasks")
+    with_examples = [result for result in results if result.has_examples]
+    _table(
+        with_examples,
+        "tasks whose prompt has doctest examples (model-free, the only check specloop has; "
+        "elsewhere it abstains, as no check exercises the code)",
+    )
+    print(f"\nwall-clock run time: {elapsed:.1f} s (time s: CPU-side seconds summed over tasks)")
+
+
+def _table(results: list[TaskResult], title: str) -> None:
+    print(f"\n{len(results)} {title}")
     header = (
         f"{'mode':<40} {'accepted':>8} {'right':>6} {'precision':>9} {'q/task':>6} "
         f"{'median q':>8} {'abstain':>7} {'time s':>7}"
@@ -316,7 +329,6 @@ def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) 
         )
         if mode.startswith("c") and asked:
             print(f"{'':<40} (median over tasks asked at least once: {median_asked})")
-    print(f"\nwall-clock run time: {elapsed:.1f} s (time s: CPU-side seconds summed over tasks)")
 
 
 def main() -> None:
