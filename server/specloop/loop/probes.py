@@ -2,7 +2,8 @@
 
 In this order (earlier inputs are preferred as questions, being the easiest to read):
 1. the spec's own examples: calls of the target in its docstring's ``>>>`` lines whose
-   arguments are literals;
+   arguments are literals, then values near them (words or items reordered, fewer,
+   repeated; numbers ±1) — the shape of a valid input is often one no hint tells;
 2. edge values of the annotated types (empty, zero, negative, one element, ...) and the
    numbers the spec names with their neighbours (boundaries), varied one parameter at a
    time from the first example (or from a typical value), then all at once;
@@ -24,11 +25,14 @@ from itertools import islice
 from typing import Any
 
 DEFAULT_SEED = 0
-MAX_INPUTS = 48
+MAX_INPUTS = 64
+NEAR_EXAMPLES = 16
 GENERATED_INPUTS = 24
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?!\w|\.\d)")
 _MAX_SPEC_NUMBERS = 4
 _MAX_INT = 10**6
+_QUOTED = re.compile(r"(['\"])([^'\"\n]{1,20})\1")
+_MAX_SPEC_STRINGS = 12
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def probe_inputs(
         for index, hint in enumerate(hints)
     ]
     numbers = spec_numbers(docstring or "")
+    words = spec_strings(docstring or "")
     probes = ProbeSet(seed, names)
     seen: set[tuple[str, ...]] = set()
 
@@ -99,19 +104,27 @@ def probe_inputs(
 
     for example in examples:
         add(example, "example")
+    near_examples = [
+        [*example[:index], variant, *example[index + 1 :]]
+        for example in examples
+        for index, value in enumerate(example)
+        for variant in near(value, words)
+    ]
+    for arguments in near_examples[:NEAR_EXAMPLES]:
+        add(arguments, "near example")
     if not names:
         if not examples:
             add((), "edge")
         return probes
-    edges = [edge_values(hint, numbers) for hint in hints]
+    edges = [edge_values(hint, numbers, words) for hint in hints]
     base = list(examples[0]) if examples else [values[min(2, len(values) - 1)] for values in edges]
     for index, values in enumerate(edges):
         for value in values:
             add([*base[:index], value, *base[index + 1 :]], "edge")
     for depth in range(max(len(values) for values in edges)):
         add([values[min(depth, len(values) - 1)] for values in edges], "edge")
-    for arguments in generated_values(hints, numbers, seed, generated):
-        add(arguments, "generated")
+    for drawn in generated_values(hints, numbers, seed, generated):
+        add(drawn, "generated")
     return probes
 
 
@@ -172,6 +185,17 @@ def _called_name(func: ast.expr) -> str | None:
     return None
 
 
+def spec_strings(docstring: str) -> list[str]:
+    """Short quoted words the spec names outside its examples (values it allows, say)."""
+    prose = "\n".join(line for line in docstring.splitlines() if not line.strip().startswith(">>>"))
+    found: list[str] = []
+    for match in _QUOTED.finditer(prose):
+        word = match.group(2)
+        if word and word not in found:
+            found.append(word)
+    return found[:_MAX_SPEC_STRINGS]
+
+
 def spec_numbers(docstring: str) -> list[int]:
     """Whole numbers the spec names (boundaries), outside its examples' output lines."""
     numbers: list[int] = []
@@ -180,6 +204,60 @@ def spec_numbers(docstring: str) -> list[int]:
         if abs(value) <= _MAX_INT and value not in numbers:
             numbers.append(value)
     return numbers[:_MAX_SPEC_NUMBERS]
+
+
+def near(value: Any, words: Sequence[str] = ()) -> list[Any]:
+    """Values like one the spec passes: its words or items reordered, fewer, repeated; ±1.
+
+    Valid inputs are often of a shape no type hint tells (number words, numeric strings,
+    sorted lists): the spec's own examples show the shape, so vary them. A string of
+    several words is also rebuilt from the words the spec quotes (``'zero' to 'nine'``).
+    """
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value - 1, value + 1, -value, value * 2]
+    if isinstance(value, float):
+        return [value + 0.5, value - 0.5, -value, round(value) + 0.5]
+    if isinstance(value, str):
+        return _near_string(value, words)
+    if isinstance(value, list | tuple):
+        items = list(value)
+        variants = [items[::-1], sorted(items, key=repr), items[:1], items[:-1], items + items[:1]]
+        if items and isinstance(items[0], int | float | str) and not isinstance(items[0], bool):
+            variants.append([items[0], *items])
+        return [variant if isinstance(value, list) else tuple(variant) for variant in variants]
+    return []
+
+
+def _near_string(text: str, vocabulary: Sequence[str]) -> list[Any]:
+    variants: list[Any] = []
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None and text.strip():
+        variants += [
+            f"{number + 0.5:g}",
+            f"{number - 0.5:g}",
+            f"-{text.lstrip('-')}",
+            f"{-number - 0.5:g}",
+        ]
+    words = text.split()
+    if len(words) > 1:
+        variants += [
+            " ".join(reversed(words)),
+            words[0],
+            " ".join(words[:2]),
+            " ".join([*words, words[0]]),
+        ]
+        spoken = [word for word in vocabulary if word.isalpha()]
+        if len(spoken) > 1:
+            variants += [" ".join(spoken[::-1]), " ".join(spoken[1::2] + spoken[::2])]
+    elif len(text) > 1:
+        variants += [text[::-1], text[0], text[:-1], text + text[0]]
+    variants += [text.upper(), text.lower(), text.swapcase()]
+    return [variant for variant in variants if variant != text]
 
 
 # ---------------------------------------------------------------- type hints
@@ -270,8 +348,11 @@ def _type_of(value: Any) -> TypeHint:
 # ---------------------------------------------------------------- values
 
 
-def edge_values(hint: TypeHint, numbers: Sequence[int] = ()) -> list[Any]:
-    """Boundary values of a type: empty, zero, negative, one element, the spec's numbers ±1."""
+def edge_values(
+    hint: TypeHint, numbers: Sequence[int] = (), words: Sequence[str] = ()
+) -> list[Any]:
+    """Boundary values of a type: empty, zero, negative, one element, the spec's numbers ±1
+    and the words it quotes."""
     kind = hint.kind
     if kind in ("int", "any"):
         bounds = [value + delta for value in numbers for delta in (-1, 0, 1)]
@@ -279,7 +360,7 @@ def edge_values(hint: TypeHint, numbers: Sequence[int] = ()) -> list[Any]:
     if kind == "float":
         return [0.0, 1.0, -1.0, 0.5, 2.5, -3.75, *[float(value) for value in numbers]]
     if kind == "str":
-        return ["", "a", "ab", "abc", "aA", "a b", "hello world", "racecar", "a1b2"]
+        return ["", "a", "ab", "abc", "aA", "a b", "hello world", "racecar", "a1b2", *words[:4]]
     if kind == "bool":
         return [True, False]
     if kind == "bytes":
@@ -287,9 +368,11 @@ def edge_values(hint: TypeHint, numbers: Sequence[int] = ()) -> list[Any]:
     if kind == "none":
         return [None]
     if kind == "union":
-        return _unique([value for item in hint.items for value in edge_values(item, numbers)[:4]])
+        return _unique(
+            [value for item in hint.items for value in edge_values(item, numbers, words)[:4]]
+        )
     item = hint.items[0] if hint.items else ANY
-    values = edge_values(item, numbers)
+    values = edge_values(item, numbers, words)
     pick = [values[index % len(values)] for index in (1, 2, 3, 0, 4, 5, 2)]
     if kind == "list":
         return [[], pick[:1], pick[:2], pick[:3], pick[1:3] + pick[:1], pick[:1] * 2, pick]
