@@ -9,11 +9,12 @@ offers must then depend on the user's answer, not on which came first.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.cli import run_implement
+from tests.support.cli import implement_command, run_implement
 from tests.support.scripted_llm import Reply
 from tests.support.stage_script import StageScript, candidate
 
@@ -175,8 +176,7 @@ def test_without_an_answer_the_majority_is_taken_and_said_to_be_assumed(
     assert evidence["disagreements"][0]["answer"] == "raise ValueError"
     text = subprocess.run(
         [sys.executable, "-m", "specloop", "runs", "show", payload["run_id"]],
-        capture_output=True, text=True, env={**__import__("os").environ,
-                                             "SPECLOOP_RUNS_DIR": str(runs)},
+        capture_output=True, text=True, env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs)},
     )  # fmt: skip
     assert '"assumed": true' in text.stdout
 
@@ -187,3 +187,21 @@ def test_no_majority_is_not_a_coin_flip(project, tmp_path, scripted):
     payload, result = implement(project, runs, scripted)
     assert payload["status"] == "needs_clarification", result.stderr
     assert "no behaviour has a majority" in payload["error"]
+
+
+def test_the_text_report_shows_the_input_and_what_each_group_did(project, tmp_path, scripted):
+    runs = tmp_path / "runs"
+    scripted.responder = script(LOW_WINS, RIGHT, HIGH_WINS)
+    (project / "tasks.py").write_text(CLAMP, encoding="utf-8")
+    argv = implement_command(scripted, "--no-assume", line=1, file="tasks.py")
+    argv.remove("--json")
+    result = subprocess.run(
+        argv, cwd=project, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "SPECLOOP_RUNS_DIR": str(runs)},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "NEEDS CLARIFICATION: The samples disagree and nothing may be assumed" in out
+    assert "samples disagree on clamp(" in out
+    assert "raise ValueError  (attempt 2)" in out
+    assert "return" in out.split("samples disagree on", 1)[1]

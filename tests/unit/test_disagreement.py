@@ -115,3 +115,17 @@ def test_doctest_lines_for_values_none_exceptions_and_hangs():
     assert doctest_lines("f(1)", returns("None")) == [">>> f(1)"]
     assert doctest_lines("f(1)", RAISES)[0] == ">>> f(1)  # doctest: +IGNORE_EXCEPTION_DETAIL"
     assert doctest_lines("f(1)", Outcome(kind="timeout", key="timeout", text="x")) == []
+
+
+async def test_the_record_view_shows_the_disagreement_and_what_settled_it():
+    from specloop.loop.models import LoopStatus, RunRecord
+    from specloop.loop.rendering import render_record
+
+    settled = await settle([1, 2, 3], [LOW, RIGHT, LOW], PROBES, "clamp", User(None), 3, False)
+    record = RunRecord(id="r1", status=LoopStatus.VALIDATED, evidence=settled.evidence)
+    shown = render_record(record)
+    assert "## Evidence beyond the model" in shown
+    assert "2 of 3 samples agree on 2 inputs after 1 question(s)" in shown
+    assert "Samples disagree on `clamp(1, 5, 0)`:" in shown
+    assert "- raise ValueError — attempt 2" in shown
+    assert "→ **return 5** (assumed: the majority)" in shown
