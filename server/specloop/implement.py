@@ -335,7 +335,17 @@ def _verdict(record: RunRecord, applied: bool, offered: Offered | None) -> str:
             tail = f"; not applied: {offered.reason}" if offered and offered.reason else "."
         return f"VALIDATED after {len(record.attempts)} attempt(s){tail}"
     if record.status is LoopStatus.NEEDS_CLARIFICATION and record.error:
-        return f"NEEDS CLARIFICATION: {record.error} Nothing was applied."
+        split = record.evidence.disagreements if record.evidence else []
+        hint = next(
+            (
+                f' Answer with --answers FILE, e.g. {{"{item.question_id}": '
+                f'"{item.outcomes[0].outcome}"}}, or run it on a terminal.'
+                for item in reversed(split)
+                if item.question_id and not item.answer
+            ),
+            "",
+        )
+        return f"NEEDS CLARIFICATION: {record.error} Nothing was applied.{hint}"
     if record.status is LoopStatus.NEEDS_CLARIFICATION:
         questions = record.clarification.questions if record.clarification else []
         asked = "; ".join(question.text for question in questions)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.support.cli import implement_command, run_implement
 from tests.support.scripted_llm import Reply
-from tests.support.stage_script import StageScript, candidate
+from tests.support.stage_script import StageScript, candidate, schema_name
 
 CLAMP = '''\
 def clamp(value: int, low: int, high: int) -> int:
@@ -113,6 +113,11 @@ def test_wrong_right_wrong_with_no_assume_needs_clarification_naming_the_input(
     assert len(outcomes) == 3, outcomes
     assert call in payload["error"] and "raise ValueError" in payload["error"]
     assert payload["evidence"]["samples"] == 3
+    # The spec tests were written once, before any code, and every sample ran them.
+    written = [r for r in scripted.requests if schema_name(r.body) == "GeneratedTests"]
+    assert len(written) == 1
+    record = record_of(runs, payload)
+    assert record["spec_tests"] == SPEC_TESTS
 
 
 def test_right_samples_validate_with_their_agreement_as_evidence(project, tmp_path, scripted):
@@ -204,4 +209,5 @@ def test_the_text_report_shows_the_input_and_what_each_group_did(project, tmp_pa
     assert "NEEDS CLARIFICATION: The samples disagree and nothing may be assumed" in out
     assert "samples disagree on clamp(" in out
     assert "raise ValueError  (attempt 2)" in out
+    assert 'Answer with --answers FILE, e.g. {"d1": ' in out
     assert "return" in out.split("samples disagree on", 1)[1]

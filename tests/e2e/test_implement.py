@@ -83,6 +83,8 @@ def test_a_wrong_first_answer_is_fed_back_and_attempt_two_passes(project, runs_d
     payload, result = implement(project, runs_dir, scripted)
     assert payload["status"] == "validated", result.stderr
     assert payload["attempts"] == 4, "a failure, then three samples"
+    written = [r for r in scripted.requests if schema_name(r.body) == "GeneratedTests"]
+    assert len(written) == 1, "spec tests are written once, before any code: frozen"
     second = generate_requests(scripted)[1]
     prompt = second.messages[-1]["content"]
     assert "attempt 1:" in prompt

@@ -40,7 +40,7 @@ from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
-from specloop.validate.behaviour import ProbeRequest, run_probes
+from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
 from specloop.validate.pipeline import ValidationRequest, validate
 from specloop.validate.report import ValidationReport
 from specloop.validate.sandbox import SandboxLimits
@@ -300,22 +300,31 @@ async def _settle(
             Stage.VALIDATE, 0, f"Comparing {len(passed)} samples on {len(probes.inputs)} inputs"
         )
     )
-    outcomes = await run_probes(
-        ProbeRequest(
-            project_root=request.project.root,
-            module_path=spec.path,
-            function=spec.symbol,
-            sources=[source for _, source in passed],
-            inputs=probes.inputs,
-            limits=request.limits,
-            open_buffers={
-                path: text
-                for path, text in request.project.open_buffers.items()
-                if path != request.snapshot.path
-            },
-            allow_unisolated=request.allow_unisolated,
+    try:
+        outcomes = await run_probes(
+            ProbeRequest(
+                project_root=request.project.root,
+                module_path=spec.path,
+                function=spec.symbol,
+                sources=[source for _, source in passed],
+                inputs=probes.inputs,
+                limits=request.limits,
+                open_buffers={
+                    path: text
+                    for path, text in request.project.open_buffers.items()
+                    if path != request.snapshot.path
+                },
+                allow_unisolated=request.allow_unisolated,
+            )
         )
-    )
+    except (ProbeRefused, ValueError, OSError) as error:
+        # The samples each validated; they just could not be compared. Say so.
+        evidence = Evidence(
+            samples=len(passed),
+            probe_skipped=f"the samples could not be run on probe inputs ({error})",
+            chosen_attempt=attempts[0],
+        )
+        return Settlement(evidence, chosen=0)
     return await settle(
         attempts,
         outcomes,
