@@ -1,9 +1,13 @@
 """The runner: owns the budget, runs the stages in order, feeds failures back, keeps the record.
 
 clarify (only if a spec of the target is ambiguous) -> plan (+ tests written from the
-spec alone; shown for review first when the user asked for that) -> generate ->
-validate, retrying generate with what validation said, until a candidate passes or the
-budget (attempts, tokens, deadline) runs out. The runner works on the snapshot it was
+spec alone, once, before any code: frozen; shown for review first when the user asked
+for that) -> generate -> validate, retrying generate with what validation said, until
+``samples`` candidates pass or the budget (failed attempts, tokens, deadline) runs out
+-> compare the passing samples by behaviour and settle what they disagree on
+(`loop/disagreement.py`: questions with concrete outcomes, or the majority, or
+needs_clarification) -> validate the accepted sample again, its answered examples in
+its docstring and its spec tests judged by the mutants they kill. The runner works on the snapshot it was
 given and never writes to the user's files: it returns the new source and a diff; the
 run (`loop/orchestrate.py`) decides what is offered, and only a validated result is.
 """

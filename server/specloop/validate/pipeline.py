@@ -4,7 +4,9 @@ syntax -> static -> the spec's examples (if it has doctests; run against the new
 even if the candidate dropped them) -> existing tests that mention the symbol (if
 any) -> the module's other tests (none that passed before may fail) -> tests
 generated from the spec (if any; they count as evidence only if they
-fail on the code before the change). A report validates only if some check
+fail on the code before the change, and — when ``judge_mutants`` asks for it, for the
+accepted candidate — only the tests that kill some mutant of the new code,
+`validate/mutation.py`). A report validates only if some check
 actually exercised the new code (see ``ValidationReport.passed``). The first
 two only read the source; the rest run in one `Sandbox` holding a copy of the
 project with the candidate module in place.
