@@ -392,8 +392,11 @@ def evidence_lines(record: RunRecord) -> list[str]:
     if evidence is None:
         return []
     from specloop.loop.disagreement import evidence_phrase
+    from specloop.validate.report import evidence_summary
 
     lines = [f"Evidence: {evidence_phrase(evidence)}."]
+    if record.final_report is not None:
+        lines.append(f"  the accepted sample, judged: {evidence_summary(record.final_report)}")
     for item in evidence.disagreements:
         lines.append(f"  samples disagree on {item.call}:")
         for group in item.outcomes:

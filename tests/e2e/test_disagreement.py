@@ -210,4 +210,5 @@ def test_the_text_report_shows_the_input_and_what_each_group_did(project, tmp_pa
     assert "samples disagree on clamp(" in out
     assert "raise ValueError  (attempt 2)" in out
     assert 'Answer with --answers FILE, e.g. {"d1": ' in out
+    assert "the accepted sample, judged" not in out, "nothing was accepted"
     assert "return" in out.split("samples disagree on", 1)[1]

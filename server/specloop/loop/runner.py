@@ -7,9 +7,11 @@ for that) -> generate -> validate, retrying generate with what validation said, 
 -> compare the passing samples by behaviour and settle what they disagree on
 (`loop/disagreement.py`: questions with concrete outcomes, or the majority, or
 needs_clarification) -> validate the accepted sample again, its answered examples in
-its docstring and its spec tests judged by the mutants they kill. The runner works on the snapshot it was
-given and never writes to the user's files: it returns the new source and a diff; the
-run (`loop/orchestrate.py`) decides what is offered, and only a validated result is.
+its docstring and its spec tests judged by the mutants they kill.
+
+The runner works on the snapshot it was given and never writes to the user's files: it
+returns the new source and a diff; the run (`loop/orchestrate.py`) decides what is
+offered, and only a validated result is.
 """
 
 from __future__ import annotations
