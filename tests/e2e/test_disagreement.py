@@ -38,6 +38,18 @@ def clamp(value: int, low: int, high: int) -> int:
         raise ValueError("low > high")
     return max(low, min(value, high))
 '''
+RIGHT_TOO = RIGHT.replace(
+    """    if low > high:
+        raise ValueError("low > high")
+    return max(low, min(value, high))
+""",
+    """    if high < low:
+        raise ValueError(f"empty range {low}..{high}")
+    if value < low:
+        return low
+    return high if value > high else value
+""",
+)
 LOW_WINS = RIGHT.replace('    if low > high:\n        raise ValueError("low > high")\n', "")
 HIGH_WINS = LOW_WINS.replace("max(low, min(value, high))", "min(high, max(value, low))")
 SPEC_TESTS = """\
@@ -122,7 +134,7 @@ def test_wrong_right_wrong_with_no_assume_needs_clarification_naming_the_input(
 
 def test_right_samples_validate_with_their_agreement_as_evidence(project, tmp_path, scripted):
     runs = tmp_path / "runs"
-    scripted.responder = script(RIGHT, RIGHT, RIGHT, tests=STRICT_SPEC_TESTS)
+    scripted.responder = script(RIGHT, RIGHT_TOO, RIGHT, tests=STRICT_SPEC_TESTS)
     payload, result = implement(project, runs, scripted, "--apply", "--no-assume")
     assert payload["status"] == "validated", result.stderr
     evidence = payload["evidence"]

@@ -129,3 +129,13 @@ async def test_the_record_view_shows_the_disagreement_and_what_settled_it():
     assert "Samples disagree on `clamp(1, 5, 0)`:" in shown
     assert "- raise ValueError — attempt 2" in shown
     assert "→ **return 5** (assumed: the majority)" in shown
+
+
+def test_the_phrase_says_when_samples_were_the_same_code():
+    from specloop.loop.models import Evidence
+
+    assert evidence_phrase(Evidence(samples=3, distinct=1, agreeing=3)) == (
+        "3 samples, all the same code"
+    )
+    mixed = Evidence(samples=3, distinct=2, agreeing=3, inputs=["f(1)", "f(2)"])
+    assert evidence_phrase(mixed) == "3 samples (2 different) agree on 2 inputs"

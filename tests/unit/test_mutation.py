@@ -81,7 +81,7 @@ async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path)
     assert judgement.kills["test_rejects_negative_scores"] >= 2
     assert judgement.idle_tests == ["test_returns_a_string"]
     assert check.evidence and check.count == 1
-    assert f"kill {judgement.score} mutants" in evidence_summary(report)
+    assert f"kills {judgement.killed} of 12 mutants" in evidence_summary(report)
     assert "test_returns_a_string" in check.output
 
     idle_only = JUDGED_TESTS.replace("def test_rejects", "def _not_a_test")

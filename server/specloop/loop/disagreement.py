@@ -202,13 +202,18 @@ def evidence_phrase(evidence: Evidence) -> str:
     """The samples' part of the evidence, as a reviewer reads it."""
     if evidence.samples <= 1:
         return "1 sample (no other sample to compare behaviour with)"
+    if evidence.distinct == 1:
+        return f"{evidence.samples} samples, all the same code"
     if evidence.probe_skipped:
         return f"{evidence.samples} samples, not compared: {evidence.probe_skipped}"
     inputs = len(evidence.inputs)
+    samples = f"{evidence.samples} samples"
+    if evidence.distinct is not None and evidence.distinct < evidence.samples:
+        samples += f" ({evidence.distinct} different)"
     if evidence.groups == 1:
-        return f"{evidence.samples} samples agree on {inputs} inputs"
+        return f"{samples} agree on {inputs} inputs"
     phrase = (
-        f"{evidence.agreeing} of {evidence.samples} samples agree on {inputs} inputs after "
+        f"{evidence.agreeing} of {samples} agree on {inputs} inputs after "
         f"{evidence.questions_asked} question(s) ({evidence.answered} answered"
     )
     if evidence.assumed:

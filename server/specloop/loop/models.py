@@ -184,6 +184,7 @@ class Evidence(_Model):
     """Evidence that does not depend on the model: samples, probe inputs, questions, examples."""
 
     samples: int = Field(default=1, description="Candidates that passed validation.")
+    distinct: int | None = Field(default=None, description="How many of them differ in code.")
     probe_seed: int = 0
     inputs: list[str] = Field(default_factory=list, description="The probe calls, in order.")
     input_origins: list[str] = Field(default_factory=list)

@@ -183,12 +183,18 @@ async def _run_stages(
         def checking(name: str, number: int = number) -> None:
             front_end.progress(ProgressEvent(Stage.VALIDATE, number, f"Checking {name}"))
 
-        report = await validate(
-            _validation_request(
-                request, context, outcome.original_source, new_source, generated_tests
-            ),
-            checking,
-        )
+        same = next((earlier for earlier, source in passed if source == new_source), None)
+        if same is not None and same.report is not None:
+            # The very code that validated already: the same checks would say the same.
+            checking(f"nothing: the same code as attempt {same.number}, which validated")
+            report = same.report.model_copy(deep=True)
+        else:
+            report = await validate(
+                _validation_request(
+                    request, context, outcome.original_source, new_source, generated_tests
+                ),
+                checking,
+            )
         attempt.report = report
         if not passed:
             outcome.report = report
@@ -290,6 +296,15 @@ async def _settle(
     spec = request.spec
     if len(passed) == 1:
         return Settlement(Evidence(samples=1, chosen_attempt=attempts[0]), chosen=0)
+    sources = [source for _, source in passed]
+    distinct = list(dict.fromkeys(sources))  # identical code behaves identically: run it once
+    if len(distinct) == 1:
+        return Settlement(
+            Evidence(
+                samples=len(passed), distinct=1, agreeing=len(passed), chosen_attempt=attempts[0]
+            ),
+            chosen=0,
+        )
     definition = context.target_source if spec.symbol_kind == "function" else ""
     probes = await asyncio.to_thread(
         probe_inputs, definition, context.docstring, request.probe_seed
@@ -307,12 +322,12 @@ async def _settle(
         )
     )
     try:
-        outcomes = await run_probes(
+        by_source = await run_probes(
             ProbeRequest(
                 project_root=request.project.root,
                 module_path=spec.path,
                 function=spec.symbol,
-                sources=[source for _, source in passed],
+                sources=distinct,
                 inputs=probes.inputs,
                 limits=request.limits,
                 open_buffers={
@@ -331,7 +346,8 @@ async def _settle(
             chosen_attempt=attempts[0],
         )
         return Settlement(evidence, chosen=0)
-    return await settle(
+    outcomes = [by_source[distinct.index(source)] for source in sources]
+    settlement = await settle(
         attempts,
         outcomes,
         probes,
@@ -340,6 +356,8 @@ async def _settle(
         request.max_questions,
         request.no_assume,
     )
+    settlement.evidence.distinct = len(distinct)
+    return settlement
 
 
 def _place(original: str, symbol: str, candidate: Candidate) -> str | TransformFailure:

@@ -137,7 +137,8 @@ def _phrase(check: CheckResult) -> str:
     counted = _counted(check)
     judgement = check.mutation
     if judgement is not None and judgement.mutants:
-        counted += f" and kill {judgement.score} mutants"
+        kill = "kills" if check.count == 1 else "kill"
+        counted += f" and {kill} {judgement.killed} of {judgement.mutants} mutants"
         if judgement.idle_tests:
             counted += f" ({len(judgement.idle_tests)} killing none not counted)"
     return counted
