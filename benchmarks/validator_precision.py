@@ -251,7 +251,7 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
 
     for mode, max_questions, ask, no_assume in (
         ("b", 0, decline, True),
-        ("b'", 1, decline, False),
+        ("b'", 0, decline, False),
         ("c1", 1, user, True),
         ("c2", 2, user, True),
         ("c3", 3, user, True),

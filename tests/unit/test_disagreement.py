@@ -139,3 +139,11 @@ def test_the_phrase_says_when_samples_were_the_same_code():
     )
     mixed = Evidence(samples=3, distinct=2, agreeing=3, inputs=["f(1)", "f(2)"])
     assert evidence_phrase(mixed) == "3 samples (2 different) agree on 2 inputs"
+
+
+async def test_without_a_question_budget_nothing_is_asked_and_the_majority_is_assumed():
+    user = User()
+    settled = await settle([1, 2, 3], [LOW, RIGHT, LOW], PROBES, "clamp", user, 0, False)
+    assert user.asked == [] and settled.chosen == 0 and settled.evidence.assumed == 1
+    settled = await settle([1, 2, 3], [LOW, RIGHT, LOW], PROBES, "clamp", user, 0, True)
+    assert settled.chosen is None and "no-assume" in (settled.needs_clarification or "")

@@ -140,22 +140,23 @@ async def settle(
     while len(groups) > 1:
         index = most_telling_input(groups)
         assert index is not None  # different groups differ somewhere
-        if asked >= max_questions:
-            disagreement = described(index, groups)
-            evidence.disagreements.append(disagreement)
+        disagreement = described(index, groups)
+        evidence.disagreements.append(disagreement)
+        if asked >= max_questions and asked > 0:
             settlement.needs_clarification = (
                 f"The samples still disagree after {asked} question(s): {_shown(disagreement)}."
             )
             return settlement
-        asked += 1
         at = outcomes_at(groups, index)
-        question = question_for(asked, calls[index], at)
-        disagreement = described(index, groups)
-        disagreement.question_id = question.id
-        evidence.disagreements.append(disagreement)
-        answers = await ask([question])
-        answer = answers[0] if answers else None
+        answer = None
+        if max_questions > 0:
+            asked += 1
+            question = question_for(asked, calls[index], at)
+            disagreement.question_id = question.id
+            answers = await ask([question])
+            answer = answers[0] if answers else None
         if answer is None or answer.assumed:
+            # Declined, not asked (no question budget) or answered by a default: assume.
             majority = None if no_assume else _strict_majority(groups)
             if majority is None:
                 why = (
