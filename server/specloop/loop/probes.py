@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -57,7 +58,7 @@ class ProbeSet:
     parameters: tuple[str, ...]
     inputs: list[list[str]] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
-    """``example``, ``edge`` or ``generated``, one per input."""
+    """``example``, ``near example``, ``edge`` or ``generated``, one per input."""
     skipped: str | None = None
     """Why nothing is probed (a method, ``*args``, a signature that does not parse)."""
 
@@ -95,8 +96,10 @@ def probe_inputs(
     seen: set[tuple[str, ...]] = set()
 
     def add(arguments: Sequence[Any], origin: str) -> None:
+        # Room is kept for the generated inputs: they reach what the fixed values do not.
+        room = max_inputs if origin == "generated" else max_inputs - generated
         texts = tuple(repr(value) for value in arguments)
-        if texts in seen or len(probes.inputs) >= max_inputs or not _replayable(texts):
+        if texts in seen or len(probes.inputs) >= room or not _replayable(texts):
             return
         seen.add(texts)
         probes.inputs.append(list(texts))
@@ -130,7 +133,7 @@ def probe_inputs(
 
 def _function(definition: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     try:
-        module = ast.parse(definition.strip("\n"))
+        module = ast.parse(textwrap.dedent(definition.strip("\n")))
     except SyntaxError:
         return None
     for node in module.body:
