@@ -121,3 +121,29 @@ async def test_candidates_run_in_the_sandbox_and_a_hang_is_its_own_behaviour(tmp
     ]
     groups = group_by_behaviour(outcomes)
     assert [group.members for group in groups] == [[0, 1], [2], [3]]
+
+
+async def test_a_candidate_the_timer_cannot_stop_is_stopped_by_the_sandbox(tmp_path: Path):
+    (tmp_path / "calc.py").write_text("def half(n):\n    ...\n")
+    stubborn = (
+        "import signal\n\n\n"
+        "def half(n):\n"
+        "    if n < 0:\n"
+        "        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+        "        while True:\n"
+        "            pass\n"
+        "    return n // 2\n"
+    )
+    request = ProbeRequest(
+        project_root=tmp_path,
+        module_path="calc.py",
+        function="half",
+        sources=[stubborn],
+        inputs=[["4"], ["-3"], ["8"]],
+        limits=SandboxLimits(wall_s=3.0, cpu_s=3),
+        open_buffers={},
+        call_timeout_s=0.3,
+    )
+    (outcomes,) = await run_probes(request)
+    # The wall-clock limit stopped the process: what it had not reported did not finish.
+    assert [item.text for item in outcomes] == ["return 2", "does not finish", "does not finish"]
