@@ -300,7 +300,22 @@ def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) 
         "tasks whose prompt has doctest examples (model-free, the only check specloop has; "
         "elsewhere it abstains, as no check exercises the code)",
     )
-    print(f"\nwall-clock run time: {elapsed:.1f} s (time s: CPU-side seconds summed over tasks)")
+    rows = [result.modes["c3"] for result in results]
+    accepted = sum(row.accepted for row in rows)
+    precision = sum(row.correct for row in rows) / accepted if accepted else 0.0
+    median = statistics.median(row.questions for row in rows) if rows else 0
+    met = "met" if precision >= 0.95 and median <= 1 else "NOT met"
+    print(
+        f"\ntarget (c, up to 3 questions): precision >= 95% with a median of <= 1 question: "
+        f"{met} ({precision:.1%}, median {median:g}; (a): "
+        f"{_precision([result.modes['a'] for result in results])})"
+    )
+    print(f"wall-clock run time: {elapsed:.1f} s (time s: CPU-side seconds summed over tasks)")
+
+
+def _precision(rows: list[ModeResult]) -> str:
+    accepted = sum(row.accepted for row in rows)
+    return f"{sum(row.correct for row in rows) / accepted:.1%}" if accepted else "n/a"
 
 
 def _table(results: list[TaskResult], title: str) -> None:
