@@ -87,18 +87,19 @@ def test_grouping_puts_the_largest_group_first_and_finds_the_telling_input():
 
 
 def test_a_process_stopped_half_way_did_not_finish_the_rest():
-    line = (
-        probe_runner.LINE_PREFIX + '{"kind": "return", "key": "return:int:1", "text": "return 1"}'
+    line = probe_runner.LINE_PREFIX + (
+        '{"index": 1, "kind": "return", "key": "return:int:1", "text": "return 1"}'
     )
     outcomes = parse_outcomes(f"noise printed by the candidate\n{line}\n", 3)
-    assert [item.kind for item in outcomes] == ["return", "timeout", "timeout"]
+    assert [item.kind for item in outcomes] == ["timeout", "return", "timeout"]
 
 
 async def test_candidates_run_in_the_sandbox_and_a_hang_is_its_own_behaviour(tmp_path: Path):
     (tmp_path / "calc.py").write_text("def half(n):\n    ...\n")
     sources = [
         "def half(n):\n    return n // 2\n",
-        "def half(n):\n    print('chatty')\n    return n >> 1\n",
+        # prints far more than the sandbox keeps of its output
+        "def half(n):\n    print('chatty' * 1_000_000)\n    return n >> 1\n",
         "def half(n):\n    if n < 0:\n        raise ValueError(n)\n    return n // 2\n",
         "def half(n):\n    while n < 0:\n        pass\n    return n // 2\n",
     ]

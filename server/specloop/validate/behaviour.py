@@ -120,14 +120,17 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
 
 
 def parse_outcomes(stdout: str, count: int) -> list[Outcome]:
-    """The runner's lines; inputs it never reported (stopped, crashed) did not finish."""
-    outcomes = [
-        Outcome.model_validate(json.loads(line.removeprefix(probe_runner.LINE_PREFIX)))
-        for line in stdout.splitlines()
-        if line.startswith(probe_runner.LINE_PREFIX)
-    ][:count]
-    outcomes += [Outcome.model_validate(_NOT_FINISHED)] * (count - len(outcomes))
-    return outcomes
+    """The runner's lines, by input; inputs it never reported (stopped, crashed) did not finish."""
+    found: dict[int, Outcome] = {}
+    for line in stdout.splitlines():
+        if not line.startswith(probe_runner.LINE_PREFIX):
+            continue
+        data = json.loads(line.removeprefix(probe_runner.LINE_PREFIX))
+        index = data.pop("index", None)
+        if isinstance(index, int) and 0 <= index < count:
+            found[index] = Outcome.model_validate(data)
+    not_finished = Outcome.model_validate(_NOT_FINISHED)
+    return [found.get(index, not_finished) for index in range(count)]
 
 
 def group_by_behaviour(outcomes: Sequence[Sequence[Outcome]]) -> list[BehaviourGroup]:

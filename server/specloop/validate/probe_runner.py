@@ -21,6 +21,7 @@ import hashlib
 import importlib
 import json
 import math
+import os
 import re
 import signal
 import sys
@@ -122,20 +123,26 @@ def call_all(
 
 
 def main(argv: Sequence[str]) -> int:
-    """Script mode: ``REQUEST.json`` names the module, the function, the inputs and the timeout."""
+    """Script mode: ``REQUEST.json`` names the module, the function, the inputs and the timeout.
+
+    The candidate's own prints go to stderr (its stdout is pointed there before it is
+    imported), so a chatty candidate cannot push the results out of the captured
+    output; each result line carries its input's index besides.
+    """
     with open(argv[1], encoding="utf-8") as handle:
         request = json.load(handle)
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
     sys.path.insert(0, ".")
     sys.setrecursionlimit(2_000)
     module = importlib.import_module(request["module"])
     target: Any = module
     for part in request["function"].split("."):
         target = getattr(target, part)
-    out = sys.__stdout__
-    assert out is not None
-    for outcome in call_all(target, request["inputs"], float(request["timeout_s"])):
-        out.write(LINE_PREFIX + json.dumps(outcome) + "\n")
-        out.flush()
+    outcomes = call_all(target, request["inputs"], float(request["timeout_s"]))
+    for index, outcome in enumerate(outcomes):
+        results.write(LINE_PREFIX + json.dumps({"index": index, **outcome}) + "\n")
+        results.flush()
     return 0
 
 
