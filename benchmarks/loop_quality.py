@@ -7,8 +7,9 @@ from its docstring. The task's own tests are *hidden*: the loop never sees them;
 they run afterwards, in the sandbox, on whatever the loop produced.
 
 For each task it runs
-- the loop (clarify -> plan -> generate -> validate, non-interactive, default
-  assumptions), and
+- the loop (clarify -> plan -> generate -> validate; prose questions take their default
+  assumptions, questions about inputs on which samples disagree are answered from the
+  canonical solution, as in benchmarks/validator_precision.py), and
 - the same model single-shot: one generate call, no plan, no validation,
 and prints: tasks attempted, validated, validated-and-passing-hidden-tests, the
 share of validated edits that pass the hidden tests (the number that matters),
@@ -21,10 +22,12 @@ given. Run: .venv/bin/python benchmarks/loop_quality.py [--tasks 20] [--offset 0
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import gzip
 import json
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -43,6 +46,7 @@ from specloop.loop.provisioning import ModelProvider
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.validate.checks import run_tests
+from specloop.validate.probe_runner import call_one
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 LIMITS = SandboxLimits(wall_s=20.0, cpu_s=10)
@@ -55,6 +59,7 @@ class TaskResult:
     loop_hidden: bool
     single_shot_hidden: bool
     seconds: float
+    questions: int = 0
 
 
 def load_tasks(offset: int, count: int) -> list[dict[str, Any]]:
@@ -78,13 +83,32 @@ def write_project(root: Path, task: dict[str, Any]) -> tuple[SourceSnapshot, int
 
 
 class BenchmarkFrontEnd:
-    """Non-interactive: stated assumptions, no plan review, nothing applied."""
+    """Stated assumptions for prose questions; questions about inputs on which samples
+    disagree are answered from the canonical solution (a simulated user, as in ClarifyGPT
+    and TiCoder); no plan review, nothing applied."""
+
+    def __init__(self, task: dict[str, Any]) -> None:
+        self.task = task
+        self.questions = 0
+        namespace: dict[str, Any] = {}
+        exec(task["prompt"] + task["canonical_solution"], namespace)  # trusted: HumanEval's own
+        self.canonical = namespace[task["entry_point"]]
 
     def progress(self, event: ProgressEvent) -> None:
         pass
 
     async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        return assume_defaults(questions)
+        answers = []
+        for question in questions:
+            call = question.text.split("`")[1] if question.text.count("`") >= 2 else None
+            if not question.id.startswith("d") or call is None:
+                answers += assume_defaults([question])
+                continue
+            self.questions += 1
+            arguments = ast.literal_eval(f"({call.partition('(')[2][:-1]},)")
+            truth = call_one(self.canonical, [repr(value) for value in arguments], 5.0)
+            answers.append(Answer(question_id=question.id, answer=truth["text"], assumed=False))
+        return answers
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         return True
@@ -131,7 +155,8 @@ async def run_task(provider: ModelProvider, settings: Settings, task: dict[str, 
         project = Project(Path(directory))
         snapshot, line = write_project(project.root, task)
         request = orchestrate.RunRequest(project, snapshot, line, settings)
-        result = await orchestrate.run(request, provider, BenchmarkFrontEnd())
+        front_end = BenchmarkFrontEnd(task)
+        result = await orchestrate.run(request, provider, front_end)
         if isinstance(result, orchestrate.Refused):
             raise SystemExit(f"{task['task_id']}: {result.reason}")
         # The last candidate, validated or not: the hidden tests judge it either way.
@@ -141,7 +166,12 @@ async def run_task(provider: ModelProvider, settings: Settings, task: dict[str, 
         config = await provider.config(settings)
         single = await passes_hidden_tests(await single_shot(config, project, snapshot, spec), task)
     return TaskResult(
-        task["task_id"], result.record.status.value, loop_hidden, single, time.monotonic() - started
+        task["task_id"],
+        result.record.status.value,
+        loop_hidden,
+        single,
+        time.monotonic() - started,
+        front_end.questions,
     )
 
 
@@ -162,6 +192,23 @@ def report(results: list[TaskResult], model: str, elapsed: float) -> None:
     print(f"  share of validated edits that really work: {share}  (aim >= 95%)")
     print(f"  loop output passing hidden tests:          {loop_hidden}/{attempted}")
     print(f"  single-shot passing hidden tests:          {single}/{attempted}")
+    # The columns of benchmarks/validator_precision.py, for this model.
+    questions = [result.questions for result in results]
+    abstained = sum(result.status == "needs_clarification" for result in results)
+    seconds = sum(result.seconds for result in results)
+    header = (
+        f"{'mode':<34} {'accepted':>8} {'right':>6} {'precision':>9} {'q/task':>6} "
+        f"{'median q':>8} {'abstain':>7} {'time s':>7}"
+    )
+    precision = f"{len(validated_hidden) / len(validated):.1%}" if validated else "n/a"
+    mean_q = statistics.mean(questions) if questions else 0.0
+    median_q = statistics.median(questions) if questions else 0
+    print("\n" + header + "\n" + "-" * len(header))
+    print(
+        f"{'specloop (samples, questions)':<34} {len(validated):>8} {len(validated_hidden):>6} "
+        f"{precision:>9} {mean_q:>6.2f} {median_q:>8g} {abstained:>7} {seconds:>7.0f}"
+    )
+    print(f"{'single shot':<34} {attempted:>8} {single:>6} {single / attempted:>9.1%}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -173,6 +220,8 @@ async def main_async(args: argparse.Namespace) -> None:
         timeout=args.timeout,
         max_attempts=args.attempts,
         check_timeout=LIMITS.wall_s,
+        samples=args.samples,
+        max_questions=args.max_questions,
     )
     async with ModelProvider() as provider:
         model = (await provider.config(settings)).model
@@ -195,6 +244,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--attempts", type=int, default=Settings().max_attempts)
+    parser.add_argument("--samples", type=int, help="default: 3 with --model, 1 embedded")
+    parser.add_argument("--max-questions", type=int, default=Settings().max_questions)
     parser.add_argument("--model")
     parser.add_argument("--api-base")
     parser.add_argument("--api-key-env")

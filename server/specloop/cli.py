@@ -141,7 +141,20 @@ def _parser() -> argparse.ArgumentParser:
     implement.add_argument(
         "--no-assume",
         action="store_true",
-        help="stop with needs_clarification instead of assuming defaults when not on a TTY",
+        default=None,
+        help="stop with needs_clarification instead of assuming defaults or the majority "
+        "behaviour of the samples when nobody answers",
+    )
+    implement.add_argument(
+        "--samples",
+        type=int,
+        help="validated candidates to compare by behaviour (default: 3 with --model, "
+        "1 with the embedded model)",
+    )
+    implement.add_argument(
+        "--max-questions",
+        type=int,
+        help=f"questions about inputs the samples disagree on (default: {defaults.max_questions})",
     )
 
     runs = commands.add_parser(
@@ -214,8 +227,11 @@ def _implement(args: argparse.Namespace) -> int:
             json_output=args.json,
             apply=args.apply,
             answers_file=args.answers,
-            no_assume=args.no_assume,
+            no_assume=bool(args.no_assume),
             flags={
+                "samples": args.samples,
+                "max_questions": args.max_questions,
+                "no_assume": args.no_assume,
                 "model": args.model,
                 "api_base": args.api_base,
                 "api_key_env": args.api_key_env,

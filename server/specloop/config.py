@@ -86,6 +86,24 @@ class Settings(_Model):
         description="Run generated code even where the namespace sandbox is not available "
         "(with Landlock where the kernel has it); every result says which isolation ran.",
     )
+    samples: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description="Candidates to generate and compare by behaviour; unset: 3 with a "
+        "configured model, 1 with the embedded one.",
+    )
+    max_questions: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Questions about inputs on which the samples disagree, per run.",
+    )
+    no_assume: bool = Field(
+        default=False,
+        description="When samples disagree and nobody answers, stop with needs_clarification "
+        "instead of taking the majority behaviour.",
+    )
     server_command: tuple[str, ...] = Field(
         default=(), description="Read by editor clients to start the server; unused by the server."
     )

@@ -25,7 +25,16 @@ from pydantic import ValidationError
 
 from specloop.config import Settings
 from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
-from specloop.loop.models import Answer, Attempt, LoopStatus, Plan, Question, RunRecord
+from specloop.loop.models import (
+    Answer,
+    Attempt,
+    Evidence,
+    LoopStatus,
+    Plan,
+    Question,
+    RunRecord,
+)
+from specloop.validate.report import GENERATED_TESTS, SPEC_EXAMPLES
 
 if TYPE_CHECKING:
     from specloop.loop.orchestrate import Proposal
@@ -115,6 +124,7 @@ async def _implement(options: ImplementOptions) -> int:
         raise UsageError(snapshot.reason)
     answers = _load_answers(options.answers_file)
     front_end = TerminalFrontEnd(options, answers, root)
+    front_end.settings_no_assume = settings.no_assume
     request = orchestrate.RunRequest(Project(root), snapshot, line, settings)
     run = asyncio.current_task()
     assert run is not None
@@ -173,6 +183,7 @@ class TerminalFrontEnd:
         self.root = root
         self.status = StatusLine(sys.stderr)
         self.run_id: str | None = None
+        self.settings_no_assume = False
 
     @property
     def interactive(self) -> bool:
@@ -196,7 +207,7 @@ class TerminalFrontEnd:
             for question in unanswered:
                 answers.append(await asyncio.to_thread(_ask, question))
             return answers
-        if self.options.no_assume:
+        if self.options.no_assume or self.settings_no_assume:
             return None
         return answers + assume_defaults(unanswered)
 
@@ -262,7 +273,7 @@ def _ask(question: Question) -> Answer:
 def _print_result(
     options: ImplementOptions, record: RunRecord, applied: bool, offered: Offered | None
 ) -> None:
-    last = record.attempts[-1].report if record.attempts else None
+    last = record.final_report or (record.attempts[-1].report if record.attempts else None)
     checks = [
         {"name": check.name, "passed": check.passed, "ran": check.ran}
         for check in (last.checks if last else [])
@@ -276,6 +287,7 @@ def _print_result(
             "tokens": record.tokens,
             "run_id": record.id,
             "isolation": last.isolation if last else "",
+            "evidence": evidence_json(record),
         }
         if record.error:
             payload["error"] = record.error
@@ -308,6 +320,8 @@ def _print_result(
     print(_verdict(record, applied, offered), file=out)
     for attempt in record.attempts:
         _print_attempt(attempt, out)
+    for line in evidence_lines(record):
+        print(line, file=out)
     if last is not None and last.isolation_description:
         print(f"Isolation: {last.isolation_description}", file=out)
     print(f"Run record: specloop runs show {record.id}", file=out)
@@ -320,12 +334,83 @@ def _verdict(record: RunRecord, applied: bool, offered: Offered | None) -> str:
         else:
             tail = f"; not applied: {offered.reason}" if offered and offered.reason else "."
         return f"VALIDATED after {len(record.attempts)} attempt(s){tail}"
+    if record.status is LoopStatus.NEEDS_CLARIFICATION and record.error:
+        split = record.evidence.disagreements if record.evidence else []
+        hint = next(
+            (
+                f' Answer with --answers FILE, e.g. {{"{item.question_id}": '
+                f'"{item.outcomes[0].outcome}"}}, or run it on a terminal.'
+                for item in reversed(split)
+                if item.question_id and not item.answer
+            ),
+            "",
+        )
+        return f"NEEDS CLARIFICATION: {record.error} Nothing was applied.{hint}"
     if record.status is LoopStatus.NEEDS_CLARIFICATION:
         questions = record.clarification.questions if record.clarification else []
         asked = "; ".join(question.text for question in questions)
         return f"NEEDS CLARIFICATION: {asked} (answer with --answers FILE)."
     reason = f" {record.error}" if record.error else ""
     return f"NOT VALIDATED ({record.status.value}); nothing was applied.{reason}"
+
+
+def evidence_json(record: RunRecord) -> dict[str, Any]:
+    """The ``evidence`` object of --json: examples, tests and their mutants, samples, questions."""
+    report = record.final_report or (record.attempts[-1].report if record.attempts else None)
+    checks = {check.name: check for check in (report.checks if report else [])}
+    examples = checks.get(SPEC_EXAMPLES)
+    spec_tests = checks.get(GENERATED_TESTS)
+    mutation = spec_tests.mutation if spec_tests else None
+    evidence = record.evidence or Evidence(samples=0)
+    return {
+        "examples_run": examples.count if examples and examples.passed else 0,
+        "spec_tests": {
+            "counted": bool(spec_tests and spec_tests.passed and spec_tests.evidence),
+            "tests": spec_tests.count if spec_tests else None,
+            "mutants": mutation.mutants if mutation else None,
+            "killed": mutation.killed if mutation else None,
+            "mutation_score": mutation.score if mutation and mutation.mutants else None,
+            "not_counted": mutation.idle_tests if mutation else [],
+            "frozen": record.spec_tests is not None,
+        },
+        "samples": evidence.samples,
+        "agreeing": evidence.agreeing if evidence.samples else 0,
+        "inputs": len(evidence.inputs),
+        "probe_seed": evidence.probe_seed,
+        "probe_skipped": evidence.probe_skipped,
+        "questions_asked": evidence.questions_asked,
+        "answered": evidence.answered,
+        "assumed": evidence.assumed,
+        "examples_added": evidence.examples_added,
+        "disagreements": [item.model_dump() for item in evidence.disagreements],
+    }
+
+
+def evidence_lines(record: RunRecord) -> list[str]:
+    """The samples and questions, for the text report."""
+    evidence = record.evidence
+    if evidence is None:
+        return []
+    from specloop.loop.disagreement import evidence_phrase
+    from specloop.validate.report import evidence_summary
+
+    lines = [f"Evidence: {evidence_phrase(evidence)}."]
+    if record.final_report is not None:
+        lines.append(f"  the accepted sample, judged: {evidence_summary(record.final_report)}")
+    for item in evidence.disagreements:
+        lines.append(f"  samples disagree on {item.call}:")
+        for group in item.outcomes:
+            attempts = ", ".join(map(str, group.attempts))
+            lines.append(
+                f"    {group.outcome}  (attempt{'s' if len(group.attempts) > 1 else ''} {attempts})"
+            )
+        if item.answer:
+            how = "assumed: the majority" if item.assumed else "answered"
+            lines.append(f"    -> {item.answer} ({how})")
+    if evidence.examples_added:
+        lines.append("  examples added to the docstring:")
+        lines += [f"    {line}" for line in evidence.examples_added]
+    return lines
 
 
 def _print_attempt(attempt: Attempt, out: TextIO) -> None:

@@ -60,7 +60,8 @@ def test_a_clear_spec_goes_plan_generate_validate_and_applies(project, runs_dir,
     payload, result = implement(project, runs_dir, scripted)
     assert result.returncode == 0, result.stderr
     assert payload["status"] == "validated"
-    assert payload["attempts"] == 1
+    assert payload["attempts"] == 3, "three samples, compared by behaviour"
+    assert payload["evidence"]["samples"] == 3 and payload["evidence"]["agreeing"] == 3
     assert payload["tokens"] > 0
     assert {"syntax", "static", "spec examples", "tests", "generated tests"} <= {
         check["name"] for check in payload["checks"]
@@ -81,7 +82,9 @@ def test_a_wrong_first_answer_is_fed_back_and_attempt_two_passes(project, runs_d
     scripted.responder = StageScript(Candidate=[candidate(WRONG)])
     payload, result = implement(project, runs_dir, scripted)
     assert payload["status"] == "validated", result.stderr
-    assert payload["attempts"] == 2
+    assert payload["attempts"] == 4, "a failure, then three samples"
+    written = [r for r in scripted.requests if schema_name(r.body) == "GeneratedTests"]
+    assert len(written) == 1, "spec tests are written once, before any code: frozen"
     second = generate_requests(scripted)[1]
     prompt = second.messages[-1]["content"]
     assert "attempt 1:" in prompt
@@ -139,7 +142,7 @@ class Fault:
 
 FAULTS = {
     "rate limited, then fine": Fault(
-        [Reply.status(429, retry_after=1)], "validated", "", generate_requests=2
+        [Reply.status(429, retry_after=1)], "validated", "", generate_requests=4
     ),
     "server error forever": Fault(
         [Reply.status(500)] * 10, "error", "failed with a server error after 3 retries", 4

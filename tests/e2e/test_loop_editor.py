@@ -159,7 +159,7 @@ async def test_a_wrong_first_candidate_is_fed_back_and_the_right_one_is_applied(
     result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
     assert result["status"] == "validated"
     generate = [r for r in scripted.requests if schema_name(r.body) == "Candidate"]
-    assert len(generate) == 2
+    assert len(generate) == 4, "the wrong one, then three samples to compare"
     assert "spec examples failed" in generate[1].messages[-1]["content"]
     assert passes_hidden_tests(project.parent / "judge", editor.text(uri)).returncode == 0
 

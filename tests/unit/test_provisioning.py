@@ -81,3 +81,25 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch):
 def test_bad_flags_are_usage_errors_that_name_the_flag(flags, stage_models, message):
     with pytest.raises(UsageError, match=message):
         settings_from_flags(ImplementOptions("x.py:1", flags=flags, stage_models=stage_models))
+
+
+def test_samples_default_to_three_with_a_model_and_one_embedded():
+    assert provisioning.samples(Settings(model="openai/m")) == 3
+    assert provisioning.samples(Settings()) == 1
+    assert provisioning.samples(Settings(samples=5)) == 5
+    assert provisioning.samples(Settings(model="openai/m", samples=1)) == 1
+
+
+def test_comparison_settings_come_from_the_editor_and_the_command_line():
+    from specloop.config import load_settings
+
+    loaded = load_settings({"samples": 4, "maxQuestions": 1, "noAssume": True})
+    assert not loaded.problems
+    settings = loaded.settings
+    assert (settings.samples, settings.max_questions, settings.no_assume) == (4, 1, True)
+    assert [problem.key for problem in load_settings({"samples": 0}).problems] == [
+        "specloop.samples"
+    ]
+    flags = {"samples": 2, "max_questions": 0, "no_assume": True}
+    from_flags = settings_from_flags(ImplementOptions(target="x.py:1", flags=flags))
+    assert (from_flags.samples, from_flags.max_questions, from_flags.no_assume) == (2, 0, True)

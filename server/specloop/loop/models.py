@@ -163,6 +163,53 @@ class Attempt(_Model):
     error: str | None = None
 
 
+class GroupOutcome(_Model):
+    """What some samples did on one input."""
+
+    outcome: str = Field(description='"return 5", "raise ValueError", "does not finish".')
+    attempts: list[int] = Field(description="The attempts whose candidates did this.")
+
+
+class Disagreement(_Model):
+    """An input on which the validated samples did different things, and what settled it."""
+
+    call: str = Field(description='The call, e.g. "clamp(1, 5, 0)".')
+    outcomes: list[GroupOutcome]
+    question_id: str | None = None
+    answer: str | None = Field(default=None, description="The outcome taken, if one was.")
+    assumed: bool = Field(default=False, description="Taken as the majority, not answered.")
+
+
+class Evidence(_Model):
+    """Evidence that does not depend on the model: samples, probe inputs, questions, examples."""
+
+    samples: int = Field(default=1, description="Candidates that passed validation.")
+    distinct: int | None = Field(default=None, description="How many of them differ in code.")
+    probe_seed: int = 0
+    inputs: list[str] = Field(default_factory=list, description="The probe calls, in order.")
+    input_origins: list[str] = Field(default_factory=list)
+    probe_skipped: str | None = Field(default=None, description="Why no input was probed.")
+    groups: int = Field(default=1, description="Behaviour groups among the samples at first.")
+    agreeing: int = Field(default=1, description="Samples that agree with the accepted one.")
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    examples_added: list[str] = Field(
+        default_factory=list, description="Doctest lines added to the docstring from answers."
+    )
+    chosen_attempt: int | None = None
+
+    @property
+    def questions_asked(self) -> int:
+        return sum(1 for item in self.disagreements if item.question_id)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for item in self.disagreements if item.answer and not item.assumed)
+
+    @property
+    def assumed(self) -> int:
+        return sum(1 for item in self.disagreements if item.assumed)
+
+
 class LoopStatus(StrEnum):
     VALIDATED = "validated"
     UNVALIDATED = "unvalidated"
@@ -182,7 +229,15 @@ class RunRecord(_Model):
     clarification: Clarification | None = None
     answers: list[Answer] = Field(default_factory=list)
     plan: Plan | None = None
+    spec_tests: str | None = Field(
+        default=None, description="Tests written from the spec before generation: frozen."
+    )
     attempts: list[Attempt] = Field(default_factory=list)
+    evidence: Evidence | None = None
+    final_report: ValidationReport | None = Field(
+        default=None,
+        description="The accepted sample's report, answered examples and judged tests included.",
+    )
     diff: str = ""
     usage: list[Usage] = Field(default_factory=list)
     exchanges: list[Exchange] = Field(default_factory=list)

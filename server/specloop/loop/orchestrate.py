@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from specloop.config import Settings
 from specloop.loop import provisioning, records
 from specloop.loop.context import TargetError, resolve_target
+from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter
 from specloop.loop.models import LoopSpec, RunRecord, Stage
@@ -27,7 +28,7 @@ from specloop.loop.runner import LoopOutcome, LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
 from specloop.secrets import Redactor
-from specloop.validate.report import evidence_summary
+from specloop.validate.report import ValidationReport, evidence_summary
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ async def run(
         redactor=redactor,
         review_plan=settings.review_plan,
         allow_unisolated=settings.allow_unisolated,
+        samples=provisioning.samples(settings),
+        max_questions=settings.max_questions,
+        no_assume=settings.no_assume,
     )
     outcome = await run_loop(loop_request, LLMAdapter(model, redactor), front_end)
     record = outcome.record
@@ -143,7 +147,7 @@ async def run(
         new_text=outcome.new_source,
         edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
         diff=record.diff,
-        evidence=evidence_summary(outcome.report),
+        evidence=evidence_text(record, outcome.report),
         redactor=redactor,
         assumptions=_assumptions(record),
     )
@@ -153,12 +157,27 @@ async def run(
     return Finished(record, proposal, offered, outcome, redactor)
 
 
+def evidence_text(record: RunRecord, report: ValidationReport) -> str:
+    """What was checked, then what the samples showed: the one sentence every front end shows."""
+    summary = evidence_summary(report)
+    if record.evidence is None:
+        return summary
+    return f"{summary}; {evidence_phrase(record.evidence)}"
+
+
 def _assumptions(record: RunRecord) -> tuple[str, ...]:
     questions = (
         {q.id: q.text for q in record.clarification.questions} if record.clarification else {}
     )
-    return tuple(
+    assumed = [
         f"{questions.get(answer.question_id, answer.question_id)} → {answer.answer}"
         for answer in record.answers
         if answer.assumed
-    )
+    ]
+    if record.evidence is not None:
+        assumed += [
+            f"{item.call} → {item.answer} (the majority of samples)"
+            for item in record.evidence.disagreements
+            if item.assumed
+        ]
+    return tuple(assumed)

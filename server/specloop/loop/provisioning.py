@@ -46,6 +46,18 @@ def budget(settings: Settings) -> Budget:
     return Budget(max_attempts=settings.max_attempts)
 
 
+CONFIGURED_MODEL_SAMPLES = 3
+EMBEDDED_MODEL_SAMPLES = 1
+"""The embedded model is slow and weak: more of its samples add time, not trust."""
+
+
+def samples(settings: Settings) -> int:
+    """How many validated candidates a run compares by behaviour."""
+    if settings.samples is not None:
+        return settings.samples
+    return CONFIGURED_MODEL_SAMPLES if settings.model else EMBEDDED_MODEL_SAMPLES
+
+
 def sandbox_limits(settings: Settings) -> SandboxLimits:
     return SandboxLimits(wall_s=settings.check_timeout, cpu_s=max(1, int(settings.check_timeout)))
 

@@ -7,15 +7,17 @@ is a view of it, with long outputs cut to what explains the failure.
 
 from __future__ import annotations
 
+from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.models import Attempt, LoopStatus, RunRecord
 from specloop.validate.report import evidence_summary
 
 _OUTPUT_LIMIT = 2_500
+_INPUTS_SHOWN = 12
 
 _HEADLINES = {
     LoopStatus.VALIDATED: "Validated",
     LoopStatus.UNVALIDATED: "Not validated: nothing was applied",
-    LoopStatus.NEEDS_CLARIFICATION: "Needs clarification: nothing was generated",
+    LoopStatus.NEEDS_CLARIFICATION: "Needs clarification: nothing was applied",
     LoopStatus.CANCELLED: "Cancelled: nothing was applied",
     LoopStatus.ERROR: "Stopped by an error: nothing was applied",
 }
@@ -54,6 +56,8 @@ def render_record(record: RunRecord) -> str:
         lines += [f"{number}. {step}" for number, step in enumerate(record.plan.steps, 1)]
     for attempt in record.attempts:
         lines += ["", *_attempt(attempt)]
+    if record.evidence is not None:
+        lines += ["", *_evidence(record)]
     if record.diff:
         heading = "Change" if record.status is LoopStatus.VALIDATED else "Last candidate"
         lines += ["", f"## {heading}", "", "```diff", record.diff.rstrip("\n"), "```"]
@@ -61,6 +65,46 @@ def render_record(record: RunRecord) -> str:
         lines += ["", "## Left out of the model's context", ""]
         lines += [f"- {note}" for note in record.context_omitted]
     return "\n".join(lines) + "\n"
+
+
+def _evidence(record: RunRecord) -> list[str]:
+    """Samples, the inputs they were compared on, the questions, the judged spec tests."""
+    evidence = record.evidence
+    assert evidence is not None
+    lines = ["## Evidence beyond the model", "", f"{evidence_phrase(evidence)}."]
+    if evidence.inputs:
+        lines.append(
+            f"Probe inputs (seed {evidence.probe_seed}): "
+            + ", ".join(f"`{call}`" for call in evidence.inputs[:_INPUTS_SHOWN])
+            + (
+                f" and {len(evidence.inputs) - _INPUTS_SHOWN} more"
+                if len(evidence.inputs) > _INPUTS_SHOWN
+                else ""
+            )
+        )
+    for item in evidence.disagreements:
+        lines += ["", f"Samples disagree on `{item.call}`:"]
+        lines += [
+            f"- {group.outcome} — attempt{'s' if len(group.attempts) > 1 else ''} "
+            f"{', '.join(map(str, group.attempts))}"
+            for group in item.outcomes
+        ]
+        if item.answer:
+            lines.append(
+                f"→ **{item.answer}**" + (" (assumed: the majority)" if item.assumed else "")
+            )
+    if evidence.examples_added:
+        lines += [
+            "",
+            "Examples added to the docstring:",
+            "",
+            "```",
+            *evidence.examples_added,
+            "```",
+        ]
+    if record.final_report is not None:
+        lines += ["", f"The accepted sample, judged: {evidence_summary(record.final_report)}"]
+    return lines
 
 
 def _attempt(attempt: Attempt) -> list[str]:

@@ -1,11 +1,17 @@
 """The runner: owns the budget, runs the stages in order, feeds failures back, keeps the record.
 
 clarify (only if a spec of the target is ambiguous) -> plan (+ tests written from the
-spec alone; shown for review first when the user asked for that) -> generate ->
-validate, retrying generate with what validation said, until a candidate passes or the
-budget (attempts, tokens, deadline) runs out. The runner works on the snapshot it was
-given and never writes to the user's files: it returns the new source and a diff; the
-run (`loop/orchestrate.py`) decides what is offered, and only a validated result is.
+spec alone, once, before any code: frozen; shown for review first when the user asked
+for that) -> generate -> validate, retrying generate with what validation said, until
+``samples`` candidates pass or the budget (failed attempts, tokens, deadline) runs out
+-> compare the passing samples by behaviour and settle what they disagree on
+(`loop/disagreement.py`: questions with concrete outcomes, or the majority, or
+needs_clarification) -> validate the accepted sample again, its answered examples in
+its docstring and its spec tests judged by the mutants they kill.
+
+The runner works on the snapshot it was given and never writes to the user's files: it
+returns the new source and a diff; the run (`loop/orchestrate.py`) decides what is
+offered, and only a validated result is.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from specloop.loop import records, stages
 from specloop.loop.context import ContextError, build_context
+from specloop.loop.disagreement import Settlement, settle
 from specloop.loop.front_end import FrontEnd, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError
 from specloop.loop.models import (
@@ -25,17 +32,21 @@ from specloop.loop.models import (
     Candidate,
     Clarification,
     Context,
+    Evidence,
     LoopSpec,
     LoopStatus,
     Question,
     RunRecord,
     Stage,
 )
+from specloop.loop.probes import DEFAULT_SEED, probe_inputs
 from specloop.loop.provisioning import Budget
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
+from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
+from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
 from specloop.validate.pipeline import ValidationRequest, validate
 from specloop.validate.report import ValidationReport
 from specloop.validate.sandbox import SandboxLimits
@@ -56,6 +67,11 @@ class LoopRequest:
     """The run's secrets: masked in prompts, feedback and the record."""
     review_plan: bool = False
     allow_unisolated: bool = False
+    samples: int = 1
+    """Validated candidates to compare by behaviour (`provisioning.samples`)."""
+    max_questions: int = 3
+    no_assume: bool = False
+    probe_seed: int = DEFAULT_SEED
 
 
 @dataclass
@@ -138,12 +154,18 @@ async def _run_stages(
         return
     generated_tests = await _tests_from_spec(llm, context, record.answers, questions)
 
+    record.spec_tests = generated_tests  # frozen: no repair attempt may rewrite them
     feedback: list[str] = []
-    for number in range(1, request.budget.max_attempts + 1):
+    passed: list[tuple[Attempt, str]] = []
+    failures = 0
+    number = 0
+    while len(passed) < request.samples and failures < request.budget.max_attempts:
+        number += 1
         _check_budget(request.budget, llm, started)
         attempt = Attempt(number=number)
         record.attempts.append(attempt)
-        front_end.progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}"))
+        sample = f" (sample {len(passed) + 1} of {request.samples})" if request.samples > 1 else ""
+        front_end.progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}{sample}"))
         candidate = await stages.generate(
             llm, context, record.plan, record.answers, questions, feedback, number
         )
@@ -152,28 +174,41 @@ async def _run_stages(
         if isinstance(new_source, TransformFailure):
             attempt.error = new_source.reason
             feedback.append(f"attempt {number}: the code could not be used: {new_source.reason}")
+            failures += 1
             continue
-        outcome.new_source = new_source
-        record.diff = unified_diff(outcome.original_source, new_source, spec.path)
+        if not passed:
+            outcome.new_source = new_source
+            record.diff = unified_diff(outcome.original_source, new_source, spec.path)
 
         def checking(name: str, number: int = number) -> None:
             front_end.progress(ProgressEvent(Stage.VALIDATE, number, f"Checking {name}"))
 
-        report = await validate(
-            _validation_request(
-                request, context, outcome.original_source, new_source, generated_tests
-            ),
-            checking,
-        )
-        attempt.report = outcome.report = report
+        same = next((earlier for earlier, source in passed if source == new_source), None)
+        if same is not None and same.report is not None:
+            # The very code that validated already: the same checks would say the same.
+            checking(f"nothing: the same code as attempt {same.number}, which validated")
+            report = same.report.model_copy(deep=True)
+        else:
+            report = await validate(
+                _validation_request(
+                    request, context, outcome.original_source, new_source, generated_tests
+                ),
+                checking,
+            )
+        attempt.report = report
+        if not passed:
+            outcome.report = report
         if report.passed:
-            record.status = LoopStatus.VALIDATED
-            return
+            passed.append((attempt, new_source))
+            continue
         if (not_run := report.not_run) is not None:
             # Another candidate would be refused the same way: say why and stop.
             record.status, record.error = LoopStatus.UNVALIDATED, not_run.output
             return
         if report.all_checks_passed:
+            if passed:
+                failures += 1  # no evidence this time: not a sample, but an attempt spent
+                continue
             # Nothing failed, but nothing exercised the code either: another attempt
             # cannot produce the missing evidence, so say so instead of claiming success.
             record.status = LoopStatus.UNVALIDATED
@@ -183,8 +218,146 @@ async def _run_stages(
                 "Add an example or a test, then run specloop again."
             )
             return
+        failures += 1
         feedback.append(_feedback(number, report))
+    if not passed:
+        record.status = LoopStatus.UNVALIDATED
+        return
+    await _accept(request, context, front_end, outcome, passed, generated_tests)
+
+
+async def _accept(
+    request: LoopRequest,
+    context: Context,
+    front_end: FrontEnd,
+    outcome: LoopOutcome,
+    passed: list[tuple[Attempt, str]],
+    generated_tests: str | None,
+) -> None:
+    """Compare the validated samples by behaviour, settle what they disagree on, judge the tests.
+
+    The accepted sample (with the answered examples in its docstring) is validated once
+    more, with its spec tests judged by the mutants they kill: that report is the one
+    the change is offered with.
+    """
+    record, spec = outcome.record, request.spec
+    settlement = await _settle(request, context, front_end, passed)
+    record.evidence = settlement.evidence
+    if settlement.chosen is None:
+        record.status = LoopStatus.NEEDS_CLARIFICATION
+        record.error = settlement.needs_clarification
+        return
+    attempt, source = passed[settlement.chosen]
+    final = add_examples(source, spec.symbol, settlement.examples)
+    if isinstance(final, TransformFailure):
+        final = source  # the answer still chose the sample; it is recorded, not written
+        settlement.evidence.examples_added = []
+    examples = "\n".join(settlement.evidence.examples_added)
+    docstring = "\n".join(part for part in (context.docstring, examples) if part) or None
+
+    def checking(name: str) -> None:
+        front_end.progress(ProgressEvent(Stage.VALIDATE, attempt.number, f"Judging {name}"))
+
+    validation = _validation_request(
+        request, context, outcome.original_source, final, generated_tests
+    )
+    report = await validate(
+        replace(
+            validation,
+            spec_examples=docstring if ">>>" in (docstring or "") else None,
+            judge_mutants=True,
+        ),
+        checking,
+    )
+    outcome.new_source, outcome.report = final, report
+    record.diff = unified_diff(outcome.original_source, final, spec.path)
+    record.final_report = report
+    if report.passed:
+        record.status = LoopStatus.VALIDATED
+        return
     record.status = LoopStatus.UNVALIDATED
+    failure = report.first_failure()
+    record.error = (
+        f"The accepted sample (attempt {attempt.number}) failed {failure.name} once judged: "
+        f"{failure.output.strip()[:_FEEDBACK_LIMIT]}"
+        if failure is not None
+        else "No check of the accepted sample counts as evidence once its spec tests were "
+        "judged by the mutants they kill: add an example or a test, then run specloop again."
+    )
+
+
+async def _settle(
+    request: LoopRequest,
+    context: Context,
+    front_end: FrontEnd,
+    passed: list[tuple[Attempt, str]],
+) -> Settlement:
+    attempts = [attempt.number for attempt, _ in passed]
+    spec = request.spec
+    if len(passed) == 1:
+        return Settlement(Evidence(samples=1, chosen_attempt=attempts[0]), chosen=0)
+    sources = [source for _, source in passed]
+    distinct = list(dict.fromkeys(sources))  # identical code behaves identically: run it once
+    if len(distinct) == 1:
+        return Settlement(
+            Evidence(
+                samples=len(passed), distinct=1, agreeing=len(passed), chosen_attempt=attempts[0]
+            ),
+            chosen=0,
+        )
+    definition = context.target_source if spec.symbol_kind == "function" else ""
+    probes = await asyncio.to_thread(
+        probe_inputs, definition, context.docstring, request.probe_seed
+    )
+    if probes.skipped or not probes.inputs:
+        evidence = Evidence(
+            samples=len(passed),
+            probe_skipped=probes.skipped or "no input could be made",
+            chosen_attempt=attempts[0],
+        )
+        return Settlement(evidence, chosen=0)
+    front_end.progress(
+        ProgressEvent(
+            Stage.VALIDATE, 0, f"Comparing {len(passed)} samples on {len(probes.inputs)} inputs"
+        )
+    )
+    try:
+        by_source = await run_probes(
+            ProbeRequest(
+                project_root=request.project.root,
+                module_path=spec.path,
+                function=spec.symbol,
+                sources=distinct,
+                inputs=probes.inputs,
+                limits=request.limits,
+                open_buffers={
+                    path: text
+                    for path, text in request.project.open_buffers.items()
+                    if path != request.snapshot.path
+                },
+                allow_unisolated=request.allow_unisolated,
+            )
+        )
+    except (ProbeRefused, ValueError, OSError) as error:
+        # The samples each validated; they just could not be compared. Say so.
+        evidence = Evidence(
+            samples=len(passed),
+            probe_skipped=f"the samples could not be run on probe inputs ({error})",
+            chosen_attempt=attempts[0],
+        )
+        return Settlement(evidence, chosen=0)
+    outcomes = [by_source[distinct.index(source)] for source in sources]
+    settlement = await settle(
+        attempts,
+        outcomes,
+        probes,
+        spec.symbol,
+        front_end.ask,
+        request.max_questions,
+        request.no_assume,
+    )
+    settlement.evidence.distinct = len(distinct)
+    return settlement
 
 
 def _place(original: str, symbol: str, candidate: Candidate) -> str | TransformFailure:

@@ -144,7 +144,8 @@ class EditorFrontEnd:
         assert current is not None  # _onto_current checked it is open
         symbol = proposal.spec.symbol
         annotation = types.ChangeAnnotation(
-            label=f"specloop: validated change to `{symbol}`",
+            label=f"specloop: validated change to `{symbol}`"
+            + (" (assumed, not answered: see details)" if proposal.assumptions else ""),
             needs_confirmation=True,
             description=proposal.description,
         )

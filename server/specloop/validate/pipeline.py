@@ -4,7 +4,9 @@ syntax -> static -> the spec's examples (if it has doctests; run against the new
 even if the candidate dropped them) -> existing tests that mention the symbol (if
 any) -> the module's other tests (none that passed before may fail) -> tests
 generated from the spec (if any; they count as evidence only if they
-fail on the code before the change). A report validates only if some check
+fail on the code before the change, and — when ``judge_mutants`` asks for it, for the
+accepted candidate — only the tests that kill some mutant of the new code,
+`validate/mutation.py`). A report validates only if some check
 actually exercised the new code (see ``ValidationReport.passed``). The first
 two only read the source; the rest run in one `Sandbox` holding a copy of the
 project with the candidate module in place.
@@ -41,6 +43,7 @@ from specloop.validate.checks import (
     run_tests,
     run_tests_with_status,
 )
+from specloop.validate.mutation import judge_tests
 from specloop.validate.report import (
     EXISTING_TESTS,
     GENERATED_TESTS,
@@ -50,6 +53,7 @@ from specloop.validate.report import (
     STATIC,
     SYNTAX,
     CheckResult,
+    MutationJudgement,
     ValidationReport,
 )
 from specloop.validate.sandbox import (
@@ -96,6 +100,9 @@ class ValidationRequest:
     """Run generated code even without the namespace sandbox (the weaker level is reported)."""
     isolation: Isolation | None = None
     """The isolation to use; None: what this machine offers (`detect_isolation`)."""
+    judge_mutants: bool = False
+    """Judge counted spec tests by the mutants of the new code they kill (`validate/mutation.py`):
+    done for the accepted candidate only, it takes a test run per mutant."""
 
 
 async def validate(
@@ -223,7 +230,35 @@ async def _run_generated_tests(
                 "before the change, so they show nothing about it; not counted as evidence.",
             }
         )
-    return on_new
+    if not request.judge_mutants:
+        return on_new
+    judgement = await judge_tests(
+        sandbox, module, request.new_source, request.symbol, path,
+        request.generated_tests or "", limits,
+    )  # fmt: skip
+    return judged(on_new, judgement)
+
+
+def judged(check: CheckResult, judgement: MutationJudgement) -> CheckResult:
+    """Spec tests count only as far as they kill mutants of the new code."""
+    if judgement.mutants == 0:
+        note = "No mutant of the new code could be made, so the tests were not judged."
+        return check.model_copy(update={"mutation": judgement, "output": note})
+    idle = judgement.idle_tests
+    said = f"The spec tests kill {judgement.score} mutants of the new code."
+    if idle:
+        said += f" Not counted, as they kill none: {', '.join(idle)}."
+    if judgement.survivors:
+        said += f" Mutants no test noticed: {'; '.join(judgement.survivors[:5])}."
+    counted = judgement.counted_tests
+    return check.model_copy(
+        update={
+            "mutation": judgement,
+            "evidence": counted > 0,
+            "count": counted if judgement.kills else check.count,
+            "output": said,
+        }
+    )
 
 
 def _generated_tests_path(module: str) -> str:
@@ -235,20 +270,32 @@ def _generated_tests_path(module: str) -> str:
 
 def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
     tests = [_relative(request.project_root, path) for path in request.test_files]
-    files = project_files(request.project_root, module, tests)
-    buffers = {
-        _relative(request.project_root, path): text
-        for path, text in request.open_buffers.items()
-        if path.endswith((".py", ".pyi"))
-    }
-    sandbox.copy_in(
-        request.project_root, [path for path in files if path != module and path not in buffers]
-    )
-    for path, text in buffers.items():
-        sandbox.write(path, text)
+    fill_project(sandbox, request.project_root, module, tests, request.open_buffers)
     sandbox.write(module, request.new_source)
     if request.generated_tests is not None:
         sandbox.write(_generated_tests_path(module), request.generated_tests)
+
+
+def fill_project(
+    sandbox: Sandbox,
+    root: Path,
+    module: str,
+    tests: list[str],
+    open_buffers: Mapping[str, str],
+) -> None:
+    """Copy the project (unsaved buffers in place of their files) into the sandbox.
+
+    The module itself is left for the caller to write: it is the candidate's.
+    """
+    files = project_files(root, module, tests)
+    buffers = {
+        _relative(root, path): text
+        for path, text in open_buffers.items()
+        if path.endswith((".py", ".pyi"))
+    }
+    sandbox.copy_in(root, [path for path in files if path != module and path not in buffers])
+    for path, text in buffers.items():
+        sandbox.write(path, text)
 
 
 def project_files(root: Path, module: str, tests: list[str]) -> list[str]:

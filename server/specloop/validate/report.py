@@ -22,6 +22,31 @@ REGRESSION_TESTS = "regression tests"
 GENERATED_TESTS = "generated tests"
 
 
+class MutationJudgement(BaseModel):
+    """What the tests did to the mutants of the accepted code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mutants: int = Field(description="Mutants the tests ran against.")
+    killed: int = Field(description="Mutants on which some test failed (or that never finished).")
+    kills: dict[str, int] = Field(default_factory=dict, description="Test name -> mutants killed.")
+    survivors: list[str] = Field(default_factory=list, description="Mutants no test noticed.")
+    made: int = Field(default=0, description="Mutants made before the cap.")
+
+    @property
+    def idle_tests(self) -> list[str]:
+        """Tests that killed no mutant: they do not count as evidence."""
+        return sorted(name for name, kills in self.kills.items() if kills == 0)
+
+    @property
+    def counted_tests(self) -> int:
+        return sum(1 for kills in self.kills.values() if kills > 0)
+
+    @property
+    def score(self) -> str:
+        return f"{self.killed}/{self.mutants}"
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +65,9 @@ class CheckResult(BaseModel):
     ran: bool = Field(
         default=True,
         description="False when the check could not run at all (the sandbox was refused).",
+    )
+    mutation: MutationJudgement | None = Field(
+        default=None, description="For spec tests: what they did to mutants of the accepted code."
     )
 
 
@@ -101,8 +129,19 @@ def _phrase(check: CheckResult) -> str:
     if check.name == REGRESSION_TESTS:
         return "the module's other tests still pass"
     if not check.evidence:
+        if check.mutation is not None and check.mutation.mutants:
+            return (
+                f"{_name(check)} (not counted: they kill none of {check.mutation.mutants} mutants)"
+            )
         return f"{_name(check)} (not counted: they show nothing about the change)"
-    return _counted(check)
+    counted = _counted(check)
+    judgement = check.mutation
+    if judgement is not None and judgement.mutants:
+        kill = "kills" if check.count == 1 else "kill"
+        counted += f" and {kill} {judgement.killed} of {judgement.mutants} mutants"
+        if judgement.idle_tests:
+            counted += f" ({len(judgement.idle_tests)} killing none not counted)"
+    return counted
 
 
 def _name(check: CheckResult) -> str:

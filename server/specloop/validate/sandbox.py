@@ -366,10 +366,12 @@ class Sandbox:
         limits: SandboxLimits,
         cwd: str = ".",
         environment: Mapping[str, str] | None = None,
+        output_limit: int = OUTPUT_LIMIT,
     ) -> SandboxResult:
         """Run ``argv`` in the sandbox; cancelling the caller stops the whole run.
 
-        ``environment`` adds variables to the scrubbed environment (never secrets).
+        ``environment`` adds variables to the scrubbed environment (never secrets);
+        ``output_limit`` is how much of the end of stdout and of stderr is kept.
         """
         launch = self.launch(argv, limits, cwd, environment)
         started = time.monotonic()
@@ -384,7 +386,7 @@ class Sandbox:
             preexec_fn=launch.preexec,
         )
         _live.add(process.pid)
-        stdout, stderr = _Tail(), _Tail()
+        stdout, stderr = _Tail(output_limit), _Tail(output_limit)
         assert process.stdout is not None and process.stderr is not None
         readers = [
             asyncio.create_task(stdout.drain(process.stdout)),

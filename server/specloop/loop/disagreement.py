@@ -1,0 +1,222 @@
+"""Validated samples that behave differently: the split becomes a question, the answer a test.
+
+`settle` takes the samples that passed validation, runs them on the probe inputs (in the
+sandbox, `validate/behaviour.py`) and groups them by behaviour. One group: the samples
+agree, and that is evidence. Several: the input whose answer rules out the most becomes
+a question whose options are the concrete outcomes ("`clamp(1, 5, 0)`: raise ValueError
+· return 5 · return 0"), asked through the front end; the answer drops the samples that
+contradict it and becomes a doctest line for the docstring; repeat up to
+``max_questions``. Declined (or answered with the stated assumption by a non-interactive
+front end): the majority behaviour is taken and said to be assumed — unless ``no_assume``,
+or there is no strict majority (that would be a coin flip): then the run needs
+clarification, and the disagreement is shown. Still split after the budget: needs
+clarification too. This module owns those rules; every front end goes through it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from specloop.loop.models import Answer, Disagreement, Evidence, GroupOutcome, Question
+from specloop.loop.probes import ProbeSet
+from specloop.validate.behaviour import (
+    BehaviourGroup,
+    Outcome,
+    group_by_behaviour,
+    most_telling_input,
+    outcomes_at,
+)
+
+Ask = Callable[[Sequence[Question]], Awaitable[list[Answer] | None]]
+MAX_OPTIONS = 4
+
+
+@dataclass
+class Settlement:
+    """Which sample is accepted (its index in the pool), or why none is."""
+
+    evidence: Evidence
+    chosen: int | None = None
+    needs_clarification: str | None = None
+    """Set when the samples still disagree and nothing may be assumed: says where and how."""
+    examples: list[str] = field(default_factory=list)
+
+
+def call_text(function: str, arguments: Sequence[str]) -> str:
+    return f"{function.rsplit('.', 1)[-1]}({', '.join(arguments)})"
+
+
+def doctest_lines(call: str, outcome: Outcome) -> list[str]:
+    """The answer as a doctest: the call and its value, or the exception it raises."""
+    if outcome.kind == "return":
+        value = outcome.value or "None"
+        if value.endswith("…"):
+            return []  # cut to fit a message: not the value a doctest would print
+        return [f">>> {call}"] if value == "None" else [f">>> {call}", value]
+    if outcome.kind == "raise":
+        name = outcome.text.removeprefix("raise ")
+        return [
+            f">>> {call}  # doctest: +IGNORE_EXCEPTION_DETAIL",
+            "Traceback (most recent call last):",
+            "    ...",
+            name,
+        ]
+    return []  # "does not finish" cannot be written as an example
+
+
+def question_for(number: int, call: str, outcomes: Sequence[tuple[Outcome, list[int]]]) -> Question:
+    options = [outcome.text for outcome, _ in outcomes[:MAX_OPTIONS]]
+    return Question(
+        id=f"d{number}",
+        text=f"The samples disagree on `{call}`. What should it do?",
+        options=options,
+        assumption=options[0],
+    )
+
+
+def matching(answer: str, outcomes: Sequence[tuple[Outcome, list[int]]]) -> Outcome | None:
+    """The outcome the answer names: an option, or a value typed as a Python literal."""
+    text = answer.strip()
+    for outcome, _ in outcomes:
+        if text == outcome.text:
+            return outcome
+    for outcome, _ in outcomes:
+        if outcome.kind == "return" and outcome.value is not None:
+            typed = text.removeprefix("return ").strip()
+            if typed == outcome.value or _same_literal(typed, outcome.value):
+                return outcome
+        if outcome.kind == "raise" and text in (outcome.text.removeprefix("raise "), outcome.text):
+            return outcome
+    return None
+
+
+def _same_literal(left: str, right: str) -> bool:
+    try:
+        return bool(ast.literal_eval(left) == ast.literal_eval(right))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+
+
+def _strict_majority(groups: Sequence[BehaviourGroup]) -> BehaviourGroup | None:
+    if len(groups) == 1 or len(groups[0].members) > len(groups[1].members):
+        return groups[0]
+    return None
+
+
+async def settle(
+    attempts: Sequence[int],
+    outcomes: Sequence[Sequence[Outcome]],
+    probes: ProbeSet,
+    function: str,
+    ask: Ask,
+    max_questions: int,
+    no_assume: bool,
+) -> Settlement:
+    """Group the samples (``outcomes[i]``: per input, for ``attempts[i]``), ask, pick one."""
+    calls = [call_text(function, arguments) for arguments in probes.inputs]
+    groups = group_by_behaviour(outcomes)
+    evidence = Evidence(
+        samples=len(attempts),
+        probe_seed=probes.seed,
+        inputs=calls,
+        input_origins=list(probes.origins),
+        probe_skipped=probes.skipped,
+        groups=len(groups),
+    )
+    settlement = Settlement(evidence)
+
+    def described(index: int, alive: Sequence[BehaviourGroup]) -> Disagreement:
+        return Disagreement(
+            call=calls[index],
+            outcomes=[
+                GroupOutcome(outcome=outcome.text, attempts=[attempts[i] for i in members])
+                for outcome, members in outcomes_at(alive, index)
+            ],
+        )
+
+    asked = 0
+    while len(groups) > 1:
+        index = most_telling_input(groups)
+        assert index is not None  # different groups differ somewhere
+        disagreement = described(index, groups)
+        evidence.disagreements.append(disagreement)
+        if asked >= max_questions and asked > 0:
+            settlement.needs_clarification = (
+                f"The samples still disagree after {asked} question(s): {_shown(disagreement)}."
+            )
+            return settlement
+        at = outcomes_at(groups, index)
+        answer = None
+        if max_questions > 0:
+            asked += 1
+            question = question_for(asked, calls[index], at)
+            disagreement.question_id = question.id
+            answers = await ask([question])
+            answer = answers[0] if answers else None
+        if answer is None or answer.assumed:
+            # Declined, not asked (no question budget) or answered by a default: assume.
+            majority = None if no_assume else _strict_majority(groups)
+            if majority is None:
+                why = (
+                    "nothing may be assumed (no-assume)"
+                    if no_assume
+                    else "no behaviour has a majority"
+                )
+                settlement.needs_clarification = (
+                    f"The samples disagree and {why}: {_shown(disagreement)}."
+                )
+                return settlement
+            disagreement.answer, disagreement.assumed = majority.outcomes[index].text, True
+            groups = [majority]
+            break
+        chosen = matching(answer.answer, at)
+        if chosen is None:
+            disagreement.answer = answer.answer
+            settlement.needs_clarification = (
+                f"No sample does what you answered for `{calls[index]}` ({answer.answer}); "
+                "add it as an example to the docstring and run specloop again."
+            )
+            return settlement
+        disagreement.answer = chosen.text
+        settlement.examples += doctest_lines(calls[index], chosen)
+        groups = [group for group in groups if group.outcomes[index].key == chosen.key]
+    final = groups[0]
+    settlement.chosen = final.members[0]
+    evidence.agreeing = len(final.members)
+    evidence.chosen_attempt = attempts[final.members[0]]
+    evidence.examples_added = list(settlement.examples)
+    return settlement
+
+
+def _shown(disagreement: Disagreement) -> str:
+    outcomes = " · ".join(
+        f"{item.outcome} (attempt{'s' if len(item.attempts) > 1 else ''} "
+        f"{', '.join(map(str, item.attempts))})"
+        for item in disagreement.outcomes
+    )
+    return f"`{disagreement.call}`: {outcomes}"
+
+
+def evidence_phrase(evidence: Evidence) -> str:
+    """The samples' part of the evidence, as a reviewer reads it."""
+    if evidence.samples <= 1:
+        return "1 sample (no other sample to compare behaviour with)"
+    if evidence.distinct == 1:
+        return f"{evidence.samples} samples, all the same code"
+    if evidence.probe_skipped:
+        return f"{evidence.samples} samples, not compared: {evidence.probe_skipped}"
+    inputs = len(evidence.inputs)
+    samples = f"{evidence.samples} samples"
+    if evidence.distinct is not None and evidence.distinct < evidence.samples:
+        samples += f" ({evidence.distinct} different)"
+    if evidence.groups == 1:
+        return f"{samples} agree on {inputs} inputs"
+    phrase = (
+        f"{evidence.agreeing} of {samples} agree on {inputs} inputs after "
+        f"{evidence.questions_asked} question(s) ({evidence.answered} answered"
+    )
+    if evidence.assumed:
+        phrase += f", {evidence.assumed} assumed: majority behaviour taken"
+    return phrase + ")"

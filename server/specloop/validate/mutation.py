@@ -1,0 +1,240 @@
+"""The mutation judge: do the spec-written tests notice when the accepted code is wrong?
+
+`mutants` makes small, believable wrong versions of one function (AST mutations):
+comparison and arithmetic operator swaps, off-by-one integer constants, dropped
+branches, swapped call arguments and removed ``raise`` statements. `judge_tests` runs
+the tests on each mutant in the sandbox: a mutant is killed when some test fails on it
+(or the run does not finish). A test that kills no mutant shows nothing about the
+code and does not count as evidence; the score (killed / run) goes into the evidence.
+The benchmark uses `mutants` too, to build its pools of believable wrong candidates.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from specloop.validate.checks import failed_tests, run_tests
+from specloop.validate.report import MutationJudgement
+from specloop.validate.sandbox import Sandbox, SandboxLimits
+
+MAX_MUTANTS = 12
+JUDGE_BUDGET_S = 60.0
+
+_COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+}  # fmt: skip
+_ARITHMETIC_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.FloorDiv, ast.FloorDiv: ast.Mult,
+    ast.Div: ast.Mult, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult,
+}  # fmt: skip
+_SYMBOLS = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+",
+    ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Div: "/", ast.Mod: "%", ast.Pow: "**",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Mutant:
+    description: str
+    """``line 7: < -> <=``."""
+    source: str
+    """The whole module with the mutation in place."""
+
+
+def mutants(module_source: str, symbol: str) -> list[Mutant]:
+    """Every single-point mutant of ``symbol`` in the module, in source order."""
+    try:
+        tree = ast.parse(module_source)
+    except SyntaxError:
+        return []
+    target = _find(tree, symbol)
+    if target is None:
+        return []
+    made: list[Mutant] = []
+    for site in range(sum(1 for _ in _sites(target))):
+        mutated_tree = copy.deepcopy(tree)
+        mutated_target = _find(mutated_tree, symbol)
+        assert mutated_target is not None
+        description = _apply(mutated_target, site)
+        try:
+            source = ast.unparse(ast.fix_missing_locations(mutated_tree))
+            compile(source, "<mutant>", "exec")
+        except (SyntaxError, ValueError, TypeError):
+            continue
+        made.append(Mutant(description, source))
+    return made
+
+
+def _find(tree: ast.Module, symbol: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    scope: list[ast.stmt] = tree.body
+    parts = symbol.split(".")
+    for depth, part in enumerate(parts):
+        found = next(
+            (
+                node
+                for node in scope
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and node.name == part
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        if depth == len(parts) - 1:
+            return found if not isinstance(found, ast.ClassDef) else None
+        scope = found.body
+    return None
+
+
+_Site = tuple[str, ast.AST, int]
+
+
+def _sites(function: ast.AST) -> Iterator[_Site]:
+    """Each place a mutation can go: (kind, node, variant)."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Compare):
+            for index, op in enumerate(node.ops):
+                if type(op) in _COMPARE_SWAPS:
+                    yield "compare", node, index
+        elif isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in _ARITHMETIC_SWAPS:
+            yield "arithmetic", node, 0
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int)
+            and not isinstance(node.value, bool)
+        ):
+            yield "constant", node, 1
+            yield "constant", node, -1
+        elif (
+            isinstance(node, ast.Call)
+            and len(node.args) >= 2
+            and not any(isinstance(arg, ast.Starred) for arg in node.args[:2])
+        ):
+            yield "arguments", node, 0
+        if isinstance(node, ast.If | ast.For | ast.While | ast.With | ast.Try | ast.FunctionDef):
+            for field in ("body", "orelse"):
+                statements = getattr(node, field, [])
+                for index, statement in enumerate(statements):
+                    if isinstance(statement, ast.If):
+                        yield f"branch:{field}", node, index
+                    elif isinstance(statement, ast.Raise):
+                        yield f"raise:{field}", node, index
+
+
+def _apply(function: ast.AST, site_number: int) -> str:
+    kind, node, variant = next(
+        site for number, site in enumerate(_sites(function)) if number == site_number
+    )
+    line = getattr(node, "lineno", 0)
+    if kind == "compare":
+        assert isinstance(node, ast.Compare)
+        old = node.ops[variant]
+        new = _COMPARE_SWAPS[type(old)]()
+        node.ops[variant] = new
+        return f"line {line}: {_SYMBOLS[type(old)]} -> {_SYMBOLS[type(new)]}"
+    if kind == "arithmetic":
+        assert isinstance(node, ast.BinOp | ast.AugAssign)
+        old_op = node.op
+        node.op = _ARITHMETIC_SWAPS[type(old_op)]()
+        return f"line {line}: {_SYMBOLS[type(old_op)]} -> {_SYMBOLS[type(node.op)]}"
+    if kind == "constant":
+        assert isinstance(node, ast.Constant)
+        old_value = node.value
+        assert isinstance(old_value, int)
+        node.value = old_value + variant
+        return f"line {line}: {old_value} -> {old_value + variant}"
+    if kind == "arguments":
+        assert isinstance(node, ast.Call)
+        node.args[0], node.args[1] = node.args[1], node.args[0]
+        return f"line {line}: first two arguments swapped"
+    what, field = kind.split(":")
+    statements: list[ast.stmt] = getattr(node, field)
+    removed = statements[variant]
+    replacement: list[ast.stmt]
+    if what == "branch":
+        assert isinstance(removed, ast.If)
+        replacement = list(removed.orelse)
+        description = f"line {removed.lineno}: if-branch dropped"
+    else:
+        replacement = []
+        description = f"line {removed.lineno}: raise removed"
+    statements[variant : variant + 1] = replacement or [ast.Pass()]
+    return description
+
+
+# ---------------------------------------------------------------- judging tests
+
+
+def named_tests(tests_source: str) -> list[str]:
+    """Names of the test functions (``test_x`` or ``TestY::test_x``) in a pytest file."""
+    try:
+        tree = ast.parse(tests_source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            names += [
+                f"{node.name}::{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef) and item.name.startswith("test")
+            ]
+    return names
+
+
+def spread(items: list[Mutant], limit: int) -> list[Mutant]:
+    """At most ``limit`` of ``items``, evenly spread over the function."""
+    if len(items) <= limit:
+        return items
+    step = len(items) / limit
+    return [items[int(index * step)] for index in range(limit)]
+
+
+async def judge_tests(
+    sandbox: Sandbox,
+    module: str,
+    accepted_source: str,
+    symbol: str,
+    tests_path: str,
+    tests_source: str,
+    limits: SandboxLimits,
+    max_mutants: int = MAX_MUTANTS,
+    budget_s: float = JUDGE_BUDGET_S,
+) -> MutationJudgement:
+    """Run the tests at ``tests_path`` on mutants of ``symbol``; the sandbox is left as found."""
+    made = mutants(accepted_source, symbol)
+    chosen = spread(made, max_mutants)
+    kills = dict.fromkeys(named_tests(tests_source), 0)
+    killed, ran, survivors = 0, 0, []
+    started = time.monotonic()
+    try:
+        for mutant in chosen:
+            if time.monotonic() - started > budget_s:
+                break
+            sandbox.write(module, mutant.source)
+            result = await run_tests(sandbox, [tests_path], limits, "mutants", stop_at_first=False)
+            ran += 1
+            failed = {node.split("::", 1)[-1].split("[")[0] for node in failed_tests(result.output)}
+            if result.passed:
+                survivors.append(mutant.description)
+                continue
+            killed += 1
+            for name in failed:
+                if name in kills:
+                    kills[name] += 1
+    finally:
+        sandbox.write(module, accepted_source)
+    return MutationJudgement(
+        mutants=ran, killed=killed, kills=kills, survivors=survivors, made=len(made)
+    )

@@ -1,0 +1,91 @@
+"""The mutation judge: the mutants it makes, and tests judged by what they kill (in the sandbox)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from specloop.validate.mutation import mutants, named_tests
+from specloop.validate.pipeline import ValidationRequest, validate
+from specloop.validate.report import GENERATED_TESTS, evidence_summary
+from specloop.validate.sandbox import SandboxLimits
+
+GRADE = """\
+def grade(score: int, cap: int) -> str:
+    if score < 0:
+        raise ValueError("negative")
+    if score >= 90:
+        return "A"
+    return "B" if min(score, cap) + 1 > 50 else "C"
+"""
+
+
+def test_every_kind_of_mutation_is_made_once_per_site():
+    made = {mutant.description for mutant in mutants(GRADE, "grade")}
+    assert "line 2: < -> <=" in made and "line 4: >= -> >" in made
+    assert "line 2: 0 -> 1" in made and "line 2: 0 -> -1" in made
+    assert "line 6: + -> -" in made
+    assert "line 4: if-branch dropped" in made
+    assert "line 3: raise removed" in made
+    assert "line 6: first two arguments swapped" in made
+    for mutant in mutants(GRADE, "grade"):
+        compile(mutant.source, "<mutant>", "exec")
+
+
+def test_only_the_named_symbol_is_mutated():
+    module = GRADE + "\n\ndef other(x):\n    return x + 1\n"
+    assert all("other(x):\n    return x + 1" in m.source for m in mutants(module, "grade"))
+    assert mutants(module, "missing") == []
+
+
+def test_test_names_include_classes():
+    code = "def test_a():\n    pass\n\nclass TestB:\n    def test_c(self):\n        pass\n"
+    assert named_tests(code) == ["test_a", "TestB::test_c"]
+
+
+JUDGED_TESTS = """\
+import pytest
+
+from grades import grade
+
+
+def test_rejects_negative_scores():
+    with pytest.raises(ValueError):
+        grade(-1, 100)
+
+
+def test_returns_a_string():
+    assert isinstance(grade(95, 100), str)
+"""
+
+
+async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path):
+    stub = "def grade(score: int, cap: int) -> str:\n    raise NotImplementedError\n"
+    (tmp_path / "grades.py").write_text(stub)
+    request = ValidationRequest(
+        project_root=tmp_path,
+        module_path="grades.py",
+        original_source=stub,
+        new_source=GRADE,
+        symbol="grade",
+        spec_examples=None,
+        test_files=[],
+        generated_tests=JUDGED_TESTS,
+        limits=SandboxLimits(wall_s=20.0),
+        judge_mutants=True,
+    )
+    report = await validate(request)
+    check = report.checks[-1]
+    assert check.name == GENERATED_TESTS and check.passed
+    judgement = check.mutation
+    assert judgement is not None and judgement.mutants == 12 and judgement.made > 12
+    assert judgement.kills["test_rejects_negative_scores"] >= 2
+    assert judgement.idle_tests == ["test_returns_a_string"]
+    assert check.evidence and check.count == 1
+    assert f"kills {judgement.killed} of 12 mutants" in evidence_summary(report)
+    assert "test_returns_a_string" in check.output
+
+    idle_only = JUDGED_TESTS.replace("def test_rejects", "def _not_a_test")
+    report = await validate(ValidationRequest(**{**request.__dict__, "generated_tests": idle_only}))
+    check = report.checks[-1]
+    assert check.passed and not check.evidence and not report.passed
+    assert "kill none of" in evidence_summary(report)
