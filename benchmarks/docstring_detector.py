@@ -44,6 +44,7 @@ from agreement import (  # noqa: E402
     disagreements,
     gold_labels,
     read_labels,
+    scores,
 )
 from docstring_corpus import (  # noqa: E402
     docstring_literal,
@@ -110,16 +111,6 @@ def _stub_finding(signature: str, docstring: str) -> Finding | None:
 
 def item_split(item: dict[str, Any], bases: dict[str, str]) -> str:
     return split_of(item["id"], bases.get(item["id"]))
-
-
-def scores(pairs: list[tuple[str, str]]) -> tuple[float, float, float, int]:
-    true_positive = sum(1 for truth, guess in pairs if truth == guess == "ambiguous")
-    predicted = sum(1 for _, guess in pairs if guess == "ambiguous")
-    actual = sum(1 for truth, _ in pairs if truth == "ambiguous")
-    precision = true_positive / predicted if predicted else 0.0
-    recall = true_positive / actual if actual else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1, actual
 
 
 def _figures(pairs: list[tuple[str, str]]) -> str:

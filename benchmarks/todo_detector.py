@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "corpus"))
 
+from agreement import scores  # noqa: E402
 from fetch import ensure_sources  # noqa: E402
 
 from specloop.analysis.findings import Finding, find_specs  # noqa: E402
@@ -74,16 +75,6 @@ def predict(rows: list[dict[str, object]], roots: dict[str, Path]) -> list[tuple
         finding = cache[file].get(int(str(row["line"])))
         pairs.append((str(row["label"]), finding.label.value if finding else MISSED))
     return pairs
-
-
-def scores(pairs: list[tuple[str, str]]) -> tuple[float, float, float, int]:
-    true_positive = sum(1 for truth, guess in pairs if truth == guess == "ambiguous")
-    predicted = sum(1 for _, guess in pairs if guess == "ambiguous")
-    actual = sum(1 for truth, _ in pairs if truth == "ambiguous")
-    precision = true_positive / predicted if predicted else 0.0
-    recall = true_positive / actual if actual else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1, actual
 
 
 def print_report(rows: list[dict[str, object]], pairs: list[tuple[str, str]]) -> None:

@@ -121,3 +121,14 @@ def disagreements(
         for item_id, row in first.items()
         if item_id in second and second[item_id]["label"] != row["label"] and item_id not in settled
     )
+
+
+def scores(pairs: list[tuple[str, str]]) -> tuple[float, float, float, int]:
+    """Precision, recall and F1 of the `ambiguous` label over (truth, guess) pairs; its count."""
+    true_positive = sum(1 for truth, guess in pairs if truth == guess == "ambiguous")
+    predicted = sum(1 for _, guess in pairs if guess == "ambiguous")
+    actual = sum(1 for truth, _ in pairs if truth == "ambiguous")
+    precision = true_positive / predicted if predicted else 0.0
+    recall = true_positive / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, actual

@@ -330,11 +330,7 @@ async def _settle(
                 sources=distinct,
                 inputs=probes.inputs,
                 limits=request.limits,
-                open_buffers={
-                    path: text
-                    for path, text in request.project.open_buffers.items()
-                    if path != request.snapshot.path
-                },
+                open_buffers=_other_buffers(request),
                 allow_unisolated=request.allow_unisolated,
             )
         )
@@ -395,11 +391,7 @@ def _validation_request(
         generated_tests=generated_tests,
         limits=request.limits,
         allow_unisolated=request.allow_unisolated,
-        open_buffers={
-            path: text
-            for path, text in request.project.open_buffers.items()
-            if path != request.snapshot.path
-        },
+        open_buffers=_other_buffers(request),
     )
 
 
@@ -427,3 +419,12 @@ def finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: fl
     record.exchanges = list(llm.exchanges)
     record.duration_s = round(time.monotonic() - started, 3)
     records.save(record, request.redactor)
+
+
+def _other_buffers(request: LoopRequest) -> dict[str, str]:
+    """The project's open buffers except the target's own (the sandbox gets the new text)."""
+    return {
+        path: text
+        for path, text in request.project.open_buffers.items()
+        if path != request.snapshot.path
+    }
