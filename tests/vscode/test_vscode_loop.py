@@ -47,6 +47,22 @@ def start_implement(vscode: VSCode) -> None:
     vscode.choose_quick_fix(IMPLEMENT)
 
 
+def open_and_implement(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> VSCode:
+    """VS Code on the task's project with the scripted model, Implement chosen from Quick Fix.
+
+    The server logs to ``tmp_path/server.log`` and keeps its run records in ``tmp_path/runs``.
+    """
+    vscode = open_vscode(
+        workspace,
+        settings=loop_settings(scripted, tmp_path / "server.log"),
+        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
+    )
+    start_implement(vscode)
+    return vscode
+
+
 def wait_for_records(runs: Path) -> list[Path]:
     """The run records in ``runs`` once there is one (a run saves its record as it ends)."""
     deadline = time.monotonic() + 30
@@ -63,13 +79,8 @@ def assert_clean_log(log_file: Path) -> None:
 def test_implement_asks_in_a_notification_and_applies_through_the_refactor_preview(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
+    vscode = open_and_implement(open_vscode, workspace, scripted, tmp_path)
     log_file = tmp_path / "server.log"
-    vscode = open_vscode(
-        workspace,
-        settings=loop_settings(scripted, log_file),
-        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
-    )
-    start_implement(vscode)
 
     # While the loop waits for the answer, the status bar shows the run and its stage.
     vscode.notification(QUESTION, timeout_s=LOOP_TIMEOUT_S)
@@ -113,14 +124,9 @@ def test_code_that_never_validates_offers_no_edit_and_opens_a_readable_report(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
     scripted.responder = StageScript(Candidate=[candidate(WRONG)] * 3)
+    vscode = open_and_implement(open_vscode, workspace, scripted, tmp_path)
     log_file = tmp_path / "server.log"
     runs = tmp_path / "runs"
-    vscode = open_vscode(
-        workspace,
-        settings=loop_settings(scripted, log_file),
-        env={"SPECLOOP_RUNS_DIR": str(runs)},
-    )
-    start_implement(vscode)
     vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
 
     report = vscode.visible_editor_containing("# specloop run", timeout_s=LOOP_TIMEOUT_S)
@@ -142,13 +148,8 @@ def test_code_that_never_validates_offers_no_edit_and_opens_a_readable_report(
 def test_clicking_the_runs_status_bar_item_cancels_it_and_nothing_changes(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
+    vscode = open_and_implement(open_vscode, workspace, scripted, tmp_path)
     log_file = tmp_path / "server.log"
-    vscode = open_vscode(
-        workspace,
-        settings=loop_settings(scripted, log_file),
-        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
-    )
-    start_implement(vscode)
     vscode.notification(QUESTION, timeout_s=LOOP_TIMEOUT_S)
     item = vscode.expect_visible(
         vscode.page.locator(".statusbar-item", has_text="implementing `discount`"),
