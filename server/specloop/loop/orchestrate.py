@@ -138,6 +138,9 @@ async def run(
     )
     outcome = await run_loop(loop_request, LLMAdapter(model, redactor), front_end)
     record = outcome.record
+    if record.error_kind == "connection" and (stopped := provider.embedded_stopped()):
+        record.error = stopped
+        records.save(record, redactor)
     if not outcome.validated or outcome.new_source is None or outcome.report is None:
         return Finished(record, None, None, outcome, redactor)
     proposal = Proposal(

@@ -110,6 +110,24 @@ class ModelProvider:
             max_tokens=_EMBEDDED_MAX_TOKENS,
         )
 
+    def embedded_stopped(self) -> str | None:
+        """Why calls to the embedded model fail, when it was started and has died since.
+
+        A dead embedded model otherwise surfaces as a connection error that blames
+        apiBase, which the user never set.
+        """
+        local = self._local
+        if local is None or local.running:
+            return None
+        return (
+            f"The embedded model stopped while specloop was using it (exit code "
+            f"{local.exit_code}; its log: {local.log_path}). Run the loop again to restart "
+            "it. If it stops on every answer, llama.cpp was built for CPU features this "
+            "machine does not allow (the kernel log shows a general protection fault): "
+            "reinstall llama-cpp-python with CMAKE_ARGS that leave out AMX, as "
+            "scripts/lib.sh does."
+        )
+
     async def _embedded(self, on_note: Callable[[str], None]) -> LocalModelServer:
         from specloop.loop.local_model import LocalModelError, LocalModelMissing, LocalModelServer
 
