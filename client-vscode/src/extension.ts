@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 import { ApiKeys } from './apiKey';
 import { CANCEL_RUN_COMMAND, RunStatus } from './runStatus';
-import { installCommand, onPythonEnvironmentChange, probe, resolveLaunch, ServerLaunch } from './serverCommand';
+import { installCommand, onPythonEnvironmentChange, Probe, probe, resolveLaunch, ServerLaunch } from './serverCommand';
 
 // The server's own commands (see server/specloop/lsp/loop_feature.py).
 const SERVER_IMPLEMENT = 'specloop.implement';
@@ -149,7 +149,7 @@ async function checkInstalled(launch: ServerLaunch): Promise<boolean> {
     return false;
 }
 
-async function showNotInstalled(problem: string, python: string, probed: Awaited<ReturnType<typeof probe>>): Promise<void> {
+async function showNotInstalled(problem: string, python: string, probed: Probe): Promise<void> {
     const install = probed.error ? undefined : installCommand(python, probed, context.extensionPath);
     const copy = 'Copy Install Command';
     const choose = 'Choose Interpreter';

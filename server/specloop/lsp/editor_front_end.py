@@ -200,11 +200,17 @@ class EditorFrontEnd:
         self, name: str, suffix: str, text: str, redactor: Redactor | None = None
     ) -> tuple[Path, bool]:
         """Save a view of the run and open it beside the code, without taking focus."""
+        return await self._save_and_open(name, suffix, text, redactor, take_focus=False)
+
+    async def _save_and_open(
+        self, name: str, suffix: str, text: str, redactor: Redactor | None, take_focus: bool
+    ) -> tuple[Path, bool]:
+        """Save a view of the run (redacted); open it where the client can. Whether it opened."""
         path = records.save_document(name, suffix, text, redactor)
         if not self._can_show_documents():
             return path, False
         result = await self.server.window_show_document_async(
-            types.ShowDocumentParams(uri=path.as_uri(), take_focus=False)
+            types.ShowDocumentParams(uri=path.as_uri(), take_focus=take_focus)
         )
         return path, result.success
 
@@ -214,14 +220,8 @@ class EditorFrontEnd:
 
     async def show_document(self, run_id: str, suffix: str, text: str, redactor: Redactor) -> str:
         """Save a view of the run and open it if the client can; where it is, as a sentence."""
-        path = records.save_document(run_id, suffix, text, redactor)
-        if self._can_show_documents():
-            result = await self.server.window_show_document_async(
-                types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
-            )
-            if result.success:
-                return f"The report is open ({path})."
-        return f"The report is in {path}."
+        path, shown = await self._save_and_open(run_id, suffix, text, redactor, take_focus=True)
+        return f"The report is open ({path})." if shown else f"The report is in {path}."
 
 
 def _excerpt(diff: str, path: object) -> str:
