@@ -25,6 +25,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from specloop.lsp.protocol import LATE_ANSWER_MESSAGE
 from tests.support.editor import Editor, first_option
 from tests.support.processes import processes_under, processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
@@ -286,6 +287,9 @@ async def test_cancelling_from_the_progress_stops_the_sandbox_and_applies_nothin
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     assert (await running) == {"status": "cancelled"}
     assert editor.edits == []
+    assert [m.message for m in client.messages if "cancelled" in m.message] == [
+        "specloop cancelled the run on `discount`; nothing was changed."
+    ]
     for _ in range(50):
         if not processes_under(server_pid) and not os.listdir(sandbox_tmp):
             break
@@ -317,7 +321,12 @@ async def test_an_answer_that_comes_after_the_run_was_cancelled_is_dropped_quiet
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     assert (await running) == {"status": "cancelled"}
     answer_now.set()
-    await asyncio.sleep(0.5)
+    for _ in range(50):
+        if any(m.message == LATE_ANSWER_MESSAGE for m in client.messages):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"the late answer was not told its run is gone: {client.messages}")
     # The server goes on; the client fixture checks that nothing was logged as an error.
     assert implement_action(await editor.code_actions(uri, 2)).title.startswith("Implement")
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from specloop.lsp.protocol import LATE_ANSWER_MESSAGE
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
@@ -160,7 +161,11 @@ def test_clicking_the_runs_status_bar_item_cancels_it_and_nothing_changes(
         lambda: vscode.page.locator(".statusbar-item", has_text="implementing").count() == 0,
         "the run's status bar item to go",
     )
+    vscode.notification("specloop cancelled the run on `discount`; nothing was changed.")
     vscode.snap("cancelled")
+    # VS Code cannot take the question off the screen: answering it now is told so.
+    vscode.answer_notification(QUESTION, "raise ValueError")
+    vscode.notification(LATE_ANSWER_MESSAGE)
     [record] = wait_for_records(tmp_path / "runs")
     assert json.loads(record.read_text())["status"] == "cancelled"
     assert not any(schema_name(r.body) == "Candidate" for r in scripted.requests)

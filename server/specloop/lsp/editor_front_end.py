@@ -59,6 +59,8 @@ class EditorFrontEnd:
         self.documents = documents
         self.uri = uri
         self.token = token
+        self.edit_offered = False
+        """Set once the change went to the editor: from then on, its review may apply it."""
 
     @property
     def unit(self) -> ColumnUnit:
@@ -157,6 +159,7 @@ class EditorFrontEnd:
             self.capabilities,
         )
         self.report("Waiting for you to review the change")
+        self.edit_offered = True
         result = await self.server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=f"specloop: implement {symbol}")
         )

@@ -76,6 +76,7 @@ class LoopFeature:
         self._background: set[asyncio.Task[Any]] = set()
         self._warming: asyncio.Task[Any] | None = None
         self._terminating: asyncio.Task[None] | None = None
+        self._shutting_down = False
 
     # ------------------------------------------------------------------ code actions
 
@@ -197,7 +198,13 @@ class LoopFeature:
         front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, token)
         summary = "Stopped"
         try:
-            result = await orchestrate.run(request, self.provider, front_end, spec)
+            try:
+                result = await orchestrate.run(request, self.provider, front_end, spec)
+            except asyncio.CancelledError:
+                summary = "Cancelled"
+                if not self._shutting_down:
+                    self._show(types.MessageType.Info, _cancelled(spec.symbol, front_end))
+                raise
             if isinstance(result, orchestrate.Refused):
                 summary = result.reason
                 return self._refuse(result.reason)
@@ -379,6 +386,7 @@ class LoopFeature:
 
     async def shutdown(self) -> None:
         """Cancel every running loop (their sandboxes die with them) and stop the model."""
+        self._shutting_down = True
         tasks = [*self._running.values(), *self._background]
         for task in tasks:
             task.cancel()
@@ -455,6 +463,15 @@ class LoopFeature:
 
     def _show(self, kind: types.MessageType, message: str) -> None:
         self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+
+def _cancelled(symbol: str, front_end: EditorFrontEnd) -> str:
+    if front_end.edit_offered:  # the editor's review may still apply it: say where it is
+        return (
+            f"specloop cancelled the run on `{symbol}`; the change it offered is still in "
+            "your editor's review, where you can discard it."
+        )
+    return f"specloop cancelled the run on `{symbol}`; nothing was changed."
 
 
 def _arguments(target: CommandTarget) -> dict[str, Any]:

@@ -14,7 +14,9 @@ the client would otherwise wait for forever, or a cost paid on every keystroke:
   word: here requests get InvalidRequest ("the server is shutting down").
 - When a loop is cancelled while it waits for the editor (a question, an edit), the
   editor's late answer made ``_handle_response`` set the result of a cancelled
-  future, and pygls logged the InvalidStateError as an error. Here it is dropped.
+  future, and pygls logged the InvalidStateError as an error. Here it is dropped,
+  and a late answer to a question is told that its run is gone (VS Code cannot
+  take a question off the screen, so the user may still answer it).
 - pygls keeps its own copy of every open document and applies each change to it (for
   a 5 MB single-line file that is 1.4 s a keystroke). specloop keeps its own
   snapshots (`analysis/documents.py`), so the builtin open/change/close handlers here
@@ -41,6 +43,8 @@ from pygls.exceptions import (
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 log = logging.getLogger(__name__)
+
+LATE_ANSWER_MESSAGE = "specloop: the run that asked this was cancelled; your answer was not used."
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,13 @@ class SpecloopProtocol(LanguageServerProtocol):
         if waiting is not None and waiting.cancelled():
             self._request_futures.pop(msg_id, None)
             log.debug("The answer to request %s came after it was cancelled.", msg_id)
+            if isinstance(result, types.MessageActionItem):  # a question's chosen action
+                self.notify(
+                    types.WINDOW_SHOW_MESSAGE,
+                    types.ShowMessageParams(
+                        type=types.MessageType.Info, message=LATE_ANSWER_MESSAGE
+                    ),
+                )
             return
         super()._handle_response(msg_id, result, error)
 
