@@ -31,6 +31,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,16 @@ LABELS = ("ambiguous", "clear", "note")
 MISSED = "missed"
 SPLITS = ("dev", "held-out")
 KINDS = ("todo", "docstring")
+# The rows each table is broken down by: (name, which items).
+GROUPS: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
+    ("TODO comments", lambda i: i["kind"] == "todo"),
+    ("  batch 1 (280)", lambda i: i["kind"] == "todo" and i.get("batch") == 1),
+    ("  batch 2 (240, drawn later)", lambda i: i.get("batch") == 2),
+    ("stub docstrings (all)", lambda i: i["kind"] == "docstring"),
+    ("  real stubs", lambda i: i["source"] == "real-stub"),
+    ("  real docstrings read as stubs", lambda i: i["source"] == "real-nonstub"),
+    ("  written variants", lambda i: i["source"] == "variant"),
+]
 
 
 def findings_by_line(source: bytes) -> dict[int, Finding]:
@@ -143,14 +154,7 @@ def print_report(
 
     print(f"corpus: {len(items)} items; gold = settled label where settled, else first pass")
     print(f"\n{'ambiguous: P / R / F1':<34}" + "".join(f"{split:<42}" for split in SPLITS))
-    rows: list[tuple[str, Any]] = [
-        ("TODO comments", lambda i: i["kind"] == "todo"),
-        ("stub docstrings (all)", lambda i: i["kind"] == "docstring"),
-        ("  real stubs", lambda i: i["source"] == "real-stub"),
-        ("  real docstrings read as stubs", lambda i: i["source"] == "real-nonstub"),
-        ("  written variants", lambda i: i["source"] == "variant"),
-    ]
-    for name, keep in rows:
+    for name, keep in GROUPS:
         line = f"{name:<34}"
         for split in SPLITS:
             line += f"{_figures(pairs([i for i in halves[split] if keep(i)])):<42}"
@@ -195,15 +199,7 @@ def print_agreement(
     if second is None:
         print(f"  no second pass yet: {LABELS_B.relative_to(HERE.parent)} does not exist")
         return
-    groups: list[tuple[str, Any]] = [
-        ("TODO comments", lambda i: i["kind"] == "todo"),
-        ("stub docstrings (all)", lambda i: i["kind"] == "docstring"),
-        ("  real stubs", lambda i: i["source"] == "real-stub"),
-        ("  real docstrings read as stubs", lambda i: i["source"] == "real-nonstub"),
-        ("  written variants", lambda i: i["source"] == "variant"),
-        ("all", lambda i: True),
-    ]
-    for name, keep in groups:
+    for name, keep in [*GROUPS, ("all", lambda i: True)]:
         chosen = [i["id"] for i in items if keep(i) and i["id"] in second]
         label_pairs = [(first[i]["label"], second[i]["label"]) for i in chosen]
         if not label_pairs:

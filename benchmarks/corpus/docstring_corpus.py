@@ -34,6 +34,7 @@ from fetch import spec_fingerprint
 HERE = Path(__file__).resolve().parent
 VARIANTS_FILE = HERE / "variants.txt"
 TODO_LABELS_FILE = HERE / "todo_labels.jsonl"
+TODO_BATCH2_FILE = HERE / "todo_batch2.jsonl"
 ITEMS_FILE = HERE / "docstring_items.jsonl"
 REAL_PER_PROJECT = 12
 SEED = 20261201
@@ -209,31 +210,37 @@ def docstring_value(literal: str) -> str:
 # --- items ---------------------------------------------------------------------------
 
 
-def todo_items(path: Path = TODO_LABELS_FILE) -> list[dict[str, Any]]:
+def todo_items(
+    paths: tuple[Path, ...] = (TODO_LABELS_FILE, TODO_BATCH2_FILE),
+) -> list[dict[str, Any]]:
+    """The TODO corpus' references: batch 1 (comments and stubs) and batch 2 (comments)."""
     items = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        items.append(
-            {
-                "id": f"ref:{row['project']}/{row['path']}:{row['line']}",
-                "kind": "todo" if row["kind"] == "comment" else "docstring",
-                "source": "real-stub" if row["kind"] == "docstring" else "real-comment",
-                "project": row["project"],
-                "version": row["version"],
-                "path": row["path"],
-                "line": row["line"],
-                "sha1": row["sha1"],
-            }
-        )
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            items.append(
+                {
+                    "id": f"ref:{row['project']}/{row['path']}:{row['line']}",
+                    "kind": "todo" if row["kind"] == "comment" else "docstring",
+                    "source": "real-stub" if row["kind"] == "docstring" else "real-comment",
+                    "batch": row.get("batch", 1),
+                    "project": row["project"],
+                    "version": row["version"],
+                    "path": row["path"],
+                    "line": row["line"],
+                    "sha1": row["sha1"],
+                }
+            )
     return items
 
 
 def real_docstring_items(roots: dict[str, Path]) -> list[dict[str, Any]]:
-    versions = {item["project"]: item["version"] for item in todo_items()}
+    versions = {item["project"]: item["version"] for item in todo_items((TODO_LABELS_FILE,))}
+    batch1 = {project: root for project, root in roots.items() if project in versions}
     items = []
-    for row in draw_real(roots):
+    for row in draw_real(batch1):
         file = roots[row["project"]] / row["path"]
         literal = docstring_literal(file, row["line"])
         items.append(

@@ -9,8 +9,12 @@ Subcommands (run from anywhere; the sdists are fetched on demand):
 - ``write LABELS`` -- read the labeller's decisions (TSV: sample id, label,
   comma-separated facets, then optional columns that are ignored, e.g. a reason)
   and write ``todo_labels.jsonl`` (references only).
-- ``verify`` -- check that every row of ``todo_labels.jsonl`` still points at a
-  spec with the same fingerprint in the extracted sdists.
+- ``batch2`` -- draw the second batch of comments (see below) and write
+  ``todo_batch2.jsonl`` (references, no labels: both labelling passes of this
+  batch live with the docstring corpus' labels, see ``LABELLING.md``).
+- ``verify`` -- check that every row of ``todo_labels.jsonl`` and
+  ``todo_batch2.jsonl`` still points at a spec with the same fingerprint in the
+  extracted sdists.
 
 Sampling: 80% comments, 20% stub docstrings. Each part is split evenly across
 projects (a project with fewer specs gives its share to the others), and a
@@ -18,6 +22,12 @@ project's comment share is split across markers in proportion to the square root
 of their counts, so rare markers (XXX, HACK, FIXME) are represented. Each stratum
 (project x marker) is drawn with its own fixed seed over its sorted candidates,
 so the sample is reproducible and a change in one stratum leaves the others alone.
+
+The first batch (``todo_labels.jsonl``) is drawn from the sources of batch 1 only.
+The second batch, drawn once the first had been tuned on, is comments only:
+``BATCH2_TOTAL`` split evenly across every source (the four of batch 2 and the
+first eight, whose candidates already in batch 1 are left out), markers weighted
+as above, each stratum with its own seed.
 """
 
 from __future__ import annotations
@@ -34,10 +44,13 @@ from extract import specs_in_tree
 from fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
 
 SEED = 20240611
+SEED_BATCH2 = 20261202
 TOTAL = 350
+BATCH2_TOTAL = 240
 COMMENT_SHARE = 0.8
 CONTEXT = 10
 LABELS_FILE = HERE / "todo_labels.jsonl"
+BATCH2_FILE = HERE / "todo_batch2.jsonl"
 DEFAULT_WORKLIST = DEFAULT_CACHE_DIR.parent / "worklist.txt"
 LABELS = {"ambiguous", "clear", "note"}
 FACETS = ("what", "target", "values", "done", "choice")
@@ -62,11 +75,14 @@ def allocate(total: int, weights: dict[str, float], caps: dict[str, int]) -> dic
     return alloc
 
 
-def all_specs(roots: dict[str, Path]) -> list[dict[str, Any]]:
-    """Every spec of every pinned sdist, tagged with project and version."""
-    versions = {s["project"]: s["version"] for s in load_sources()}
+def all_specs(roots: dict[str, Path], batch: int | None = None) -> list[dict[str, Any]]:
+    """Every spec of the pinned sdists (of one batch's sources), tagged with project and version."""
+    sources = [s for s in load_sources() if batch is None or s.get("batch", 1) == batch]
+    versions = {s["project"]: s["version"] for s in sources}
     specs = []
     for project, root in roots.items():
+        if project not in versions:
+            continue
         for spec in specs_in_tree(root):
             spec["project"], spec["version"] = project, versions[project]
             specs.append(spec)
@@ -74,23 +90,42 @@ def all_specs(roots: dict[str, Path]) -> list[dict[str, Any]]:
 
 
 def draw(specs: list[dict[str, Any]], seed: int = SEED) -> list[dict[str, Any]]:
-    """Return the stratified, deterministic sample (see the module docstring)."""
+    """Return the first batch's stratified, deterministic sample (see the module docstring)."""
+    n_comments = round(TOTAL * COMMENT_SHARE)
+    chosen = _stratified(specs, MARKERS, n_comments, seed)
+    chosen += _stratified(specs, ("docstring",), TOTAL - n_comments, seed)
+    return _numbered(chosen)
+
+
+def draw_batch2(
+    specs: list[dict[str, Any]], taken: set[tuple[str, str, int]]
+) -> list[dict[str, Any]]:
+    """The second batch: comments of every source that the first batch did not take."""
+    fresh = [s for s in specs if (s["project"], s["path"], s["line"]) not in taken]
+    return _numbered(_stratified(fresh, MARKERS, BATCH2_TOTAL, SEED_BATCH2))
+
+
+def _stratified(
+    specs: list[dict[str, Any]], kinds: tuple[str, ...], total: int, seed: int
+) -> list[dict[str, Any]]:
     strata: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for spec in specs:
         strata[(spec["project"], spec["marker"] or "docstring")].append(spec)
     projects = sorted({s["project"] for s in specs})
-    n_comments = round(TOTAL * COMMENT_SHARE)
+    caps = {p: sum(len(strata[(p, k)]) for k in kinds) for p in projects}
+    per_project = allocate(total, dict.fromkeys(projects, 1.0), caps)
     chosen: list[dict[str, Any]] = []
-    for kinds, total in ((MARKERS, n_comments), (("docstring",), TOTAL - n_comments)):
-        caps = {p: sum(len(strata[(p, k)]) for k in kinds) for p in projects}
-        per_project = allocate(total, dict.fromkeys(projects, 1.0), caps)
-        for project in projects:
-            counts = {k: len(strata[(project, k)]) for k in kinds}
-            weights = {k: math.sqrt(n) for k, n in counts.items()}
-            for kind, n in allocate(per_project[project], weights, counts).items():
-                pool = sorted(strata[(project, kind)], key=lambda s: (s["path"], s["line"]))
-                rng = random.Random(f"{seed}:{project}:{kind}")
-                chosen.extend(rng.sample(pool, n))
+    for project in projects:
+        counts = {k: len(strata[(project, k)]) for k in kinds}
+        weights = {k: math.sqrt(n) for k, n in counts.items()}
+        for kind, n in allocate(per_project[project], weights, counts).items():
+            pool = sorted(strata[(project, kind)], key=lambda s: (s["path"], s["line"]))
+            rng = random.Random(f"{seed}:{project}:{kind}")
+            chosen.extend(rng.sample(pool, n))
+    return chosen
+
+
+def _numbered(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
     order = {p: i for i, p in enumerate(s["project"] for s in load_sources())}
     chosen.sort(key=lambda s: (order[s["project"]], s["path"], s["line"]))
     for i, spec in enumerate(chosen, 1):
@@ -138,18 +173,36 @@ def write_labels(decisions: Path, worklist: Path = DEFAULT_WORKLIST) -> int:
     with LABELS_FILE.open("w", encoding="utf-8") as fh:
         for sid, spec in sorted(sample.items()):
             label, facets = rows[sid]
-            row = {k: spec[k] for k in ("project", "version", "path", "line", "kind", "marker")}
-            row.update(sha1=spec["sha1"], label=label, facets=facets)
+            row = _reference(spec)
+            row.update(label=label, facets=facets)
             fh.write(json.dumps(row) + "\n")
     return len(sample)
 
 
+def _reference(spec: dict[str, Any]) -> dict[str, Any]:
+    keys = ("project", "version", "path", "line", "kind", "marker", "sha1")
+    return {k: spec[k] for k in keys}
+
+
+def write_batch2(roots: dict[str, Path]) -> int:
+    """Draw the second batch and write its references (no labels) to ``todo_batch2.jsonl``."""
+    taken = {(r["project"], r["path"], r["line"]) for r in _rows(LABELS_FILE)}
+    sample = draw_batch2(all_specs(roots), taken)
+    with BATCH2_FILE.open("w", encoding="utf-8") as fh:
+        for spec in sample:
+            fh.write(json.dumps({**_reference(spec), "batch": 2}) + "\n")
+    return len(sample)
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
 def verify(roots: dict[str, Path]) -> int:
-    """Count label rows whose (project, path, line, sha1) no longer match a spec."""
+    """Count reference rows whose (project, path, line, sha1) no longer match a spec."""
     found = {(s["project"], s["path"], s["line"]): s["sha1"] for s in all_specs(roots)}
     bad = 0
-    for line in LABELS_FILE.read_text("utf-8").splitlines():
-        row = json.loads(line)
+    for row in _rows(LABELS_FILE) + _rows(BATCH2_FILE):
         if found.get((row["project"], row["path"], row["line"])) != row["sha1"]:
             print(f"stale: {row['project']} {row['path']}:{row['line']}")
             bad += 1
@@ -167,8 +220,11 @@ def main(argv: list[str]) -> int:
         bad = verify(roots)
         print("all rows match" if not bad else f"{bad} stale rows")
         return 1 if bad else 0
+    if cmd == "batch2":
+        print(f"wrote {write_batch2(roots)} references to {BATCH2_FILE}")
+        return 0
     out = Path(argv[1]) if len(argv) > 1 else DEFAULT_WORKLIST
-    sample = draw(all_specs(roots))
+    sample = draw(all_specs(roots, batch=1))
     write_worklist(sample, roots, out)
     print(f"{len(sample)} specs sampled; worklist at {out}")
     return 0

@@ -7,6 +7,7 @@ read back from the pinned sdists (``fetch.py`` downloads them on first use into
     python3 benchmarks/corpus/show_items.py                  # every item, in file order
     python3 benchmarks/corpus/show_items.py --kind todo      # only TODO-style comments
     python3 benchmarks/corpus/show_items.py --kind docstring # only docstrings
+    python3 benchmarks/corpus/show_items.py --batch 2        # only the second batch of comments
     python3 benchmarks/corpus/show_items.py --id ref:pip/src/pip/_internal/cache.py:283
     python3 benchmarks/corpus/show_items.py --start 100 --count 50   # a page
 
@@ -97,6 +98,7 @@ def _span(lines: list[str], node: ast.AST) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Print corpus items for labelling.")
     parser.add_argument("--kind", choices=["todo", "docstring"])
+    parser.add_argument("--batch", type=int, help="only the TODO corpus' batch N (1 or 2)")
     parser.add_argument("--id", action="append", help="only this item (repeatable)")
     parser.add_argument("--start", type=int, default=0, help="skip this many items first")
     parser.add_argument("--count", type=int, help="print at most this many items")
@@ -104,6 +106,8 @@ def main(argv: list[str]) -> int:
     items = load_items()
     if args.kind:
         items = [item for item in items if item["kind"] == args.kind]
+    if args.batch:
+        items = [item for item in items if item.get("batch") == args.batch]
     if args.id:
         wanted = set(args.id)
         items = [item for item in items if item["id"] in wanted]

@@ -50,6 +50,9 @@ class Assessment:
     facets: tuple[Facet, ...] = ()
 
 
+# XXX questions that wonder rather than ask: why the code is so, or whether something
+# could be done (rubric rule 10, C7).
+_WONDERING = re.compile(r"^\W*(?:why\b|can\s+(?!we\b|i\b|you\b))", re.IGNORECASE)
 _ERROR_WORD = re.compile(r"(?:errors?|exceptions?|failures?)$", re.IGNORECASE)
 _TEST_NAME = re.compile(r"^(?:test_|test[A-Z])")
 _VALUE_LINE = re.compile(r"[=:]\s*[^=]+,?$")
@@ -70,23 +73,37 @@ def _assess_comment(spec: Spec) -> Assessment:
     is_request_marker = spec.marker in ("TODO", "FIXME")
     asks = lexicon.asks_for_change(prose) or bool(lexicon.RENAME_WISH.search(text))
     hedged = bool(lexicon.HEDGED_REQUEST.search(prose))
-    if not is_request_marker and not (asks or hedged or lexicon.question(prose)):
+    # An XXX asking *why* the code is so wonders about it; it asks for no change (rule 10).
+    asked = lexicon.question(prose)
+    if asked and _WONDERING.match(asked) and not is_request_marker and not hedged:
         return Assessment(Label.NOTE)
+    if not is_request_marker and not (asks or hedged or asked):
+        return Assessment(Label.NOTE)
+    if lexicon.COVERAGE_REQUEST.match(prose):
+        # "no coverage here" asks for tests of the code it sits in (rubric C6).
+        return _result(_choice_facets(prose))
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
-    if lexicon.TRIGGER_ONLY.match(prose):
+    if not facets and (aside := lexicon.ASIDE_CHOICE.search(text)):
+        facets.append(_facet(FacetKind.CHOICE, aside.group(0), "Is this to be done at all?"))
+    if lexicon.trigger_only(prose):
         facets.append(_facet(FacetKind.WHAT, text, "When that happens, what should change?"))
     if move := lexicon.MOVE_WITHOUT_DESTINATION.search(text):
         facets.append(
             _facet(FacetKind.WHAT, move.group(0), "Where to, exactly: which module or class?")
         )
-    evident = lexicon.EVIDENT_DEFECT.search(prose) or lexicon.NOT_YET.search(prose)
+    evident = (
+        lexicon.EVIDENT_DEFECT.search(prose)
+        or lexicon.NOT_YET.search(prose)
+        # A commented-out assertion under a terse marker ("TODO: wrong"): make it pass.
+        or (lexicon.COMMENTED_ASSERTION.search(text) and len(_words_before_code(text)) <= 2)
+    )
     if not facets and evident:
         # A defect whose correct behaviour is evident fixes the end state (rubric, rule 4).
         return Assessment(Label.CLEAR)
     # In an empty test, the TODO asks for that test (rubric: terse markers read with code).
-    asks_for_the_test = _in_empty_test(spec)
+    asks_for_the_test = _in_empty_test(spec) or _names_a_case_to_test(spec, text, asks)
     if not asks and not has_trigger and not facets and not asks_for_the_test:
         facets.append(
             _facet(
@@ -110,6 +127,8 @@ def _assess_comment(spec: Spec) -> Assessment:
 
 def _assess_bare(spec: Spec) -> Assessment:
     """A marker with no words: read it with its code."""
+    if spec.marker in ("XXX", "HACK"):
+        return Assessment(Label.NOTE)  # XXX and HACK are notes unless their text asks.
     if _in_empty_test(spec):
         return Assessment(Label.CLEAR)  # `pass  # TODO` in an empty test asks for that test.
     trailing = spec.context.trailing_code
@@ -117,6 +136,17 @@ def _assess_bare(spec: Spec) -> Assessment:
         return _result([_facet(FacetKind.VALUES, trailing, f"What is wrong with `{trailing}`?")])
     return _result(
         [_facet(FacetKind.WHAT, spec.marker or "TODO", "This TODO has no words: what is to do?")]
+    )
+
+
+def _names_a_case_to_test(spec: Spec, text: str, asks: bool) -> bool:
+    """A short noun phrase in a test ("TODO: cases with axis kwarg") names what to cover."""
+    words = text.rstrip(".").split()
+    return (
+        bool(_TEST_NAME.match(spec.scope.name or ""))
+        and not asks
+        and 0 < len(words) <= 4
+        and not lexicon.CODE_NAME.search(text)
     )
 
 
@@ -269,7 +299,7 @@ def _choice_facets(prose: str) -> list[Facet]:
                 "Is this decided? Should it be done at all, and if so how exactly?",
             )
         ]
-    if match := lexicon.OPEN_CHOICE.search(prose):
+    if match := lexicon.OPEN_CHOICE.search(prose) or lexicon.SLASHED_VERBS.search(prose):
         return [
             _facet(
                 FacetKind.CHOICE,
@@ -304,7 +334,8 @@ def _vagueness_facets(
             )
         )
     values = lexicon.OPEN_VALUES.search(prose)
-    if values and not error_words and _ERROR_WORD.match(values.group(0)):
+    names_an_error = values is not None and bool(_ERROR_WORD.match(values.group(0)))
+    if names_an_error and (not error_words or lexicon.THE_EXCEPTION.search(prose)):
         values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)
@@ -315,10 +346,23 @@ def _vagueness_facets(
                 "or return a default?"
             )
         facets.append(_facet(FacetKind.VALUES, word, question))
+    if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
+        question = "The list trails off: what else exactly, and which of it is required?"
+        facets.append(_facet(FacetKind.VALUES, trailing.group(0), question))
     done = lexicon.DONE_CRITERIA.search(prose)
     if done and not re.search(r"\d", prose):
         facets.append(_facet(FacetKind.DONE, done.group(0), f'"{done.group(0)}" by what measure?'))
     return facets
+
+
+def _words_before_code(text: str) -> list[str]:
+    """The words of a comment up to where commented-out code starts."""
+    words = []
+    for word in text.split():
+        if re.search(r"[()=\[\].]", word) or word in ("assert", "self"):
+            break
+        words.append(word)
+    return words
 
 
 def _first_words(text: str, count: int = 6) -> str:

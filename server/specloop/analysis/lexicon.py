@@ -27,11 +27,11 @@ _IMPERATIVE_WORDS = """
     investigate isolate keep kill let lift limit link load lock log look lower make mark memoize
     merge migrate mock modify move narrow need needs normalise normalize open optimise optimize
     override parameterize parametrize parse pass patch pin populate port prefer prepend preserve
-    prevent print promote propagate protect prove pull push put raise re-enable read rebuild
-    reconsider redo reduce refactor refine register reimplement reject release reload remove
+    prevent print promote propagate protect prove pull push put raise re-add re-enable read readd
+    rebuild reconsider redo reduce refactor refine register reimplement reject release reload remove
     rename reorder reorganize replace report require research reset reshape resolve respect
     restore restructure rethink retry return reuse revert review revisit rework rewrite run save
-    schedule separate set share show silence simplify skip sort specify speed split standardize
+    schedule send separate set share show silence simplify skip sort specify speed split standardize
     start stop store strip support suppress switch sync take test throw tidy tighten tolerate
     track translate treat trigger trim try turn uncomment undo unify unpin unskip update upgrade
     use validate vendor verify warn wrap write xfail yield
@@ -58,6 +58,7 @@ VAGUE_VERBS = _words(
     r"look (?:into|at)",
     r"investigate",
     r"figure out",
+    r"find out",
     r"sort out",
     r"enhance",
     r"adapt",
@@ -117,12 +118,32 @@ OPEN_VALUES = _words(
     r"deferred",
     r"for later",
 )
+# A list or a sentence that trails off leaves the rest to the reader, like "etc.".
+TRAILING_OFF = re.compile(r"\w\.\.\.\s*$")
+# An error word that names the exception already in the code: "add a message to the
+# exception", "the exception message" -- not an open class of errors.
+THE_EXCEPTION = re.compile(
+    r"\b(?:to|in|into|of|on)\s+(?:the\s+|this\s+|that\s+|an?\s+)?(?:errors?|exceptions?)\b|"
+    r"\b(?:errors?|exceptions?)\s+(?:message|text|string)\b",
+    re.IGNORECASE,
+)
+# A request for tests of the code it sits in: "no coverage here", "coverage" (rubric C6:
+# the block to cover is named by where the comment is).
+COVERAGE_REQUEST = re.compile(
+    r"^\s*(?:no|needs?|missing|add|more)?\s*(?:test\s+)?coverage\b(?:\s+(?:here|for this \w+))?",
+    re.IGNORECASE,
+)
+# A commented-out assertion under the marker: the end state is that it passes (rule 4).
+COMMENTED_ASSERTION = re.compile(
+    r"(?:^|\s)(?:self\.)?assert(?:_\w+|[A-Z]\w*)\s*\(|"
+    r"(?:^|\s)assert\s+[\w.()\[\], ]+?\s*(?:==|!=|<=|>=|<|>|\bis\b|\bin\b)"
+)
 # Hedged wording that still asks for something, even under XXX or HACK.
 HEDGED_REQUEST = _words(
     r"maybe",
     r"perhaps",
     r"could use",
-    r"would be (?:nice|good|better|great)",
+    r"(?:would|it'd) be (?:nice|good|better|great)",
     r"hmm+",
     r"should (?:we|i)",
     r"ideally",
@@ -148,6 +169,9 @@ DONE_CRITERIA = _words(
     r"hacky",
     r"cleanly",
     r"elegant(?:ly)?",
+    r"gracefully",
+    r"less (?:verbose|hacky|ugly|complex|complicated|awkward|magic(?:al)?|fragile|brittle|clunky|"
+    r"confusing|messy|error-prone)",
     r"makes? sense",
     r"in a (?:better|nicer|saner|smarter) way",
 )
@@ -163,7 +187,7 @@ OPEN_CHOICE = _words(
     r"can (?:we|i)",
     r"would it",
     r"do we (?:need|want)",
-    r"(?<!check )(?<!test )(?<!verify )(?<!assert )(?<!ensure )whether",
+    r"(?<!check )(?<!check on )(?<!test )(?<!verify )(?<!assert )(?<!ensure )whether",
     r"not sure",
     r"unsure",
     r"unclear",
@@ -173,6 +197,7 @@ OPEN_CHOICE = _words(
     r"decide",
     r"tbd",
     r"or not",
+    r"or don't",
     r"might",
     r"ideally",
     r"optionally",
@@ -192,6 +217,8 @@ OPEN_CHOICE = _words(
     r"i guess",
     r"hmm+",
 )
+# An alternative offered in an aside, which `prose` blanks: "(Or don't. ...)".
+ASIDE_CHOICE = re.compile(r"\(\s*or (?:don't|not)\b", re.IGNORECASE)
 DOCSTRING_CHOICE = _words(r"tbd", r"maybe", r"not sure", r"unsure", r"to be decided")
 UNRESOLVED_TARGET = _words(
     r"as discussed",
@@ -228,6 +255,14 @@ _TRIGGER = re.compile(
     r"\b(?:drop|dropping|support|release|fixed|fix|minimum)\b)",
     re.IGNORECASE,
 )
+# A version or a deprecation period opening the request: "Python 3.13 replace ...",
+# "After deprecation period raise ...".
+_LEADING_TRIGGER = re.compile(
+    r"^\s*(?:(?:on|for|with|from|in)\s+)?(?:python|py|cpython)\s*(?:[<>=]=?\s*)?\d+(?:\.\d+)+"
+    r"(?=\W+\w+\W+\w)|"  # followed by the change: a bare version names no change
+    r"\b(?:after|once|when)\s+(?:the\s+)?deprecation(?:\s+period|\s+cycle)?\b",
+    re.IGNORECASE,
+)
 _VERSION_TAG = re.compile(r"^\s*v?\d+(?:\.\d+)*\s*$|^\s*(?:19|20)\d\d(?:-\d\d){0,2}\s*$")
 MODAL_REQUEST = _words(
     r"should",
@@ -251,7 +286,7 @@ _QUESTION_START = re.compile(
 )
 # Code names, exception types, numbers, literals: concrete anchors.
 CODE_NAME = re.compile(
-    r"`[^`]+`|\b\w+\(\)|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|"
+    r"`[^`]+`|\b\w+\(\)|\b_*[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|"
     r"\b\w+\.\w+\b"
 )
 EXCEPTION = re.compile(r"\b[A-Z][a-zA-Z]*(?:Error|Exception|Warning|Exit|Interrupt)\b")
@@ -302,6 +337,14 @@ def question(prose_text: str) -> str | None:
     return None
 
 
+# Two verbs offered as alternatives: "change/deprecate the default".
+SLASHED_VERBS = re.compile(
+    rf"\b(?:{'|'.join(sorted(IMPERATIVES, key=len, reverse=True))})/"
+    rf"(?:{'|'.join(sorted(IMPERATIVES, key=len, reverse=True))})\b",
+    re.IGNORECASE,
+)
+
+
 def asks_for_change(prose_text: str) -> bool:
     """Some clause opens with an imperative, or the spec says something should happen."""
     for clause in re.split(r"[.,;:!]\s+|\s+-+\s+|\s+=>\s+", prose_text):
@@ -327,6 +370,7 @@ _OBSOLETE_WHEN = re.compile(
 def has_trigger(prose_text: str, tag: str | None) -> bool:
     return (
         bool(_TRIGGER.search(prose_text))
+        or bool(_LEADING_TRIGGER.search(prose_text))
         or bool(tag and _VERSION_TAG.match(tag))
         or bool(_OBSOLETE_WHEN.search(prose_text))
     )
@@ -359,13 +403,24 @@ RENAME_WISH = re.compile(
     re.IGNORECASE,
 )
 # A trigger and nothing else: "when yield tests are gone." (rubric rule 3: a trigger does
-# not name the change).
+# not name the change); `trigger_only` checks no change follows it.
 TRIGGER_ONLY = re.compile(r"^\s*(?:when|once|after|until)\b[^,;:!?]*[.!]?\s*$", re.IGNORECASE)
-# "support X" with a concrete X: a name from code or a proper noun ("support Oracle").
+# "support X" with a concrete X: a name from code, a proper noun ("support Oracle"), a
+# named option ("support align option").
 _CONCRETE_OBJECT = re.compile(
     r"^\s*(?:for\s+)?(?:the\s+)?(?:`[^`]+`|[A-Z][\w.+-]*[A-Za-z0-9]|"
-    r"\w+\.\w+|\w+_\w+|\w+\(\))"
+    r"\w+\.\w+|\w+_\w+|\w+\(\)|"
+    r"[\w-]+\s+(?:option|flag|argument|parameter|kwarg|keyword|attribute|directive|setting)s?\b)"
 )
+
+
+def trigger_only(prose_text: str) -> bool:
+    """The spec is a trigger and nothing else ("when yield tests are gone.")."""
+    if not TRIGGER_ONLY.match(prose_text):
+        return False
+    # Past the trigger word and the word after it ("when yield tests are gone").
+    words = re.findall(r"[a-z'-]+", prose_text.lower())[2:]
+    return not any(word in IMPERATIVES for word in words)
 
 
 def concrete_object_follows(text: str, verb_end: int) -> bool:
