@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from specloop.validate.mutation import mutants, named_tests
-from specloop.validate.pipeline import ValidationRequest, validate
+from specloop.validate.mutation import judge_tests, mutants, named_tests
+from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.report import GENERATED_TESTS, evidence_summary
-from specloop.validate.sandbox import SandboxLimits
+from specloop.validate.sandbox import Sandbox, SandboxLimits
 
 GRADE = """\
 def grade(score: int, cap: int) -> str:
@@ -89,3 +90,54 @@ async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path)
     check = report.checks[-1]
     assert check.passed and not check.evidence and not report.passed
     assert "kill none of" in evidence_summary(report)
+
+
+async def test_mutants_judged_side_by_side_give_what_one_worker_gives(tmp_path: Path):
+    """Each worker has its own copy of the sandbox: the judgement does not depend on how many."""
+    (tmp_path / "grades.py").write_text(GRADE)
+    judgements = []
+    for workers in (1, 3):
+        async with Sandbox() as sandbox:
+            sandbox.copy_in(tmp_path, ["grades.py"])
+            sandbox.write("test_grades.py", JUDGED_TESTS)
+            judgements.append(
+                await judge_tests(
+                    sandbox,
+                    "grades.py",
+                    GRADE,
+                    "grade",
+                    "test_grades.py",
+                    JUDGED_TESTS,
+                    SandboxLimits(wall_s=20.0),
+                    workers=workers,
+                )
+            )
+            assert (sandbox.path / "grades.py").read_text() == GRADE, "the sandbox was left changed"
+    one, several = judgements
+    assert one == several
+    assert one.mutants == 12 and one.killed >= 2 and one.survivors
+
+
+async def test_judging_a_validated_report_equals_validating_again_with_mutants(tmp_path: Path):
+    stub = "def grade(score: int, cap: int) -> str:\n    raise NotImplementedError\n"
+    (tmp_path / "grades.py").write_text(stub)
+    request = ValidationRequest(
+        project_root=tmp_path,
+        module_path="grades.py",
+        original_source=stub,
+        new_source=GRADE,
+        symbol="grade",
+        spec_examples=None,
+        test_files=[],
+        generated_tests=JUDGED_TESTS,
+        limits=SandboxLimits(wall_s=20.0),
+    )
+    unjudged = await validate(request)
+    assert unjudged.checks[-1].mutation is None
+    judged = await judge_validated(request, unjudged)
+    again = await validate(replace(request, judge_mutants=True))
+    assert judged.checks[-1].mutation == again.checks[-1].mutation
+    assert [c.model_dump(exclude={"duration_s"}) for c in judged.checks[-1:]] == [
+        c.model_dump(exclude={"duration_s"}) for c in again.checks[-1:]
+    ]
+    assert unjudged.checks[-1].mutation is None, "the report judged was changed in place"

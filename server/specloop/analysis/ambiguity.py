@@ -73,7 +73,6 @@ def _assess_comment(spec: Spec) -> Assessment:
     is_request_marker = spec.marker in ("TODO", "FIXME")
     asks = lexicon.asks_for_change(prose) or bool(lexicon.RENAME_WISH.search(text))
     hedged = bool(lexicon.HEDGED_REQUEST.search(prose))
-    # An XXX asking *why* the code is so wonders about it; it asks for no change (rule 10).
     asked = lexicon.question(prose)
     if asked and _WONDERING.match(asked) and not is_request_marker and not hedged:
         return Assessment(Label.NOTE)
@@ -347,7 +346,7 @@ def _vagueness_facets(
             )
         facets.append(_facet(FacetKind.VALUES, word, question))
     if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
-        question = "The list trails off: what else exactly, and which of it is required?"
+        question = 'It trails off in "...": what else exactly, and which of it is required?'
         facets.append(_facet(FacetKind.VALUES, trailing.group(0), question))
     done = lexicon.DONE_CRITERIA.search(prose)
     if done and not re.search(r"\d", prose):

@@ -119,7 +119,7 @@ OPEN_VALUES = _words(
     r"for later",
 )
 # A list or a sentence that trails off leaves the rest to the reader, like "etc.".
-TRAILING_OFF = re.compile(r"\w\.\.\.\s*$")
+TRAILING_OFF = re.compile(r"(?<=\w)\.\.\.(?=\s*$)")
 # An error word that names the exception already in the code: "add a message to the
 # exception", "the exception message" -- not an open class of errors.
 THE_EXCEPTION = re.compile(

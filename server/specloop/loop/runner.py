@@ -47,7 +47,7 @@ from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
 from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
-from specloop.validate.pipeline import ValidationRequest, validate
+from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.report import ValidationReport
 from specloop.validate.sandbox import SandboxLimits
 
@@ -261,14 +261,18 @@ async def _accept(
     validation = _validation_request(
         request, context, outcome.original_source, final, generated_tests
     )
-    report = await validate(
-        replace(
-            validation,
-            spec_examples=docstring if ">>>" in (docstring or "") else None,
-            judge_mutants=True,
-        ),
-        checking,
-    )
+    if final == source and attempt.report is not None:
+        # The very code that validated: only the mutant judgement is new.
+        report = await judge_validated(validation, attempt.report, checking)
+    else:
+        report = await validate(
+            replace(
+                validation,
+                spec_examples=docstring if ">>>" in (docstring or "") else None,
+                judge_mutants=True,
+            ),
+            checking,
+        )
     outcome.new_source, outcome.report = final, report
     record.diff = unified_diff(outcome.original_source, final, spec.path)
     record.final_report = report

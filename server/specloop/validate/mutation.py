@@ -12,7 +12,10 @@ The benchmark uses `mutants` too, to build its pools of believable wrong candida
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import copy
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,30 +214,64 @@ async def judge_tests(
     limits: SandboxLimits,
     max_mutants: int = MAX_MUTANTS,
     budget_s: float = JUDGE_BUDGET_S,
+    workers: int | None = None,
 ) -> MutationJudgement:
-    """Run the tests at ``tests_path`` on mutants of ``symbol``; the sandbox is left as found."""
+    """Run the tests at ``tests_path`` on mutants of ``symbol``; the sandbox is left as found.
+
+    Mutants run side by side, each worker in a sandbox of its own (copies of
+    ``sandbox``): one mutant's test run is a whole pytest start, and they are
+    independent. ``workers`` defaults to the machine's cores, at most `MAX_WORKERS`.
+    """
     made = mutants(accepted_source, symbol)
     chosen = spread(made, max_mutants)
-    kills = dict.fromkeys(named_tests(tests_source), 0)
-    killed, ran, survivors = 0, 0, []
+    count = min(workers or _default_workers(), len(chosen)) or 1
+    pending = list(enumerate(chosen))
+    outcomes: dict[int, set[str] | None] = {}  # mutant -> failed tests, None: it survived
     started = time.monotonic()
-    try:
-        for mutant in chosen:
-            if time.monotonic() - started > budget_s:
-                break
-            sandbox.write(module, mutant.source)
-            result = await run_tests(sandbox, [tests_path], limits, "mutants", stop_at_first=False)
-            ran += 1
-            failed = {node.split("::", 1)[-1].split("[")[0] for node in failed_tests(result.output)}
-            if result.passed:
-                survivors.append(mutant.description)
-                continue
-            killed += 1
-            for name in failed:
-                if name in kills:
-                    kills[name] += 1
-    finally:
-        sandbox.write(module, accepted_source)
+
+    async def work(box: Sandbox) -> None:
+        try:
+            while pending and time.monotonic() - started <= budget_s:
+                number, mutant = pending.pop(0)
+                box.write(module, mutant.source)
+                result = await run_tests(box, [tests_path], limits, "mutants", stop_at_first=False)
+                failed = {
+                    node.split("::", 1)[-1].split("[")[0] for node in failed_tests(result.output)
+                }
+                outcomes[number] = None if result.passed else failed
+        finally:
+            box.write(module, accepted_source)
+
+    async with contextlib.AsyncExitStack() as stack:
+        boxes = [sandbox]
+        for _ in range(count - 1):
+            box = await stack.enter_async_context(Sandbox(sandbox.isolation))
+            await asyncio.to_thread(box.copy_from, sandbox)
+            boxes.append(box)
+        async with asyncio.TaskGroup() as group:
+            for box in boxes:
+                group.create_task(work(box))
+
+    kills = dict.fromkeys(named_tests(tests_source), 0)
+    survivors = []
+    for number in sorted(outcomes):
+        failed = outcomes[number]
+        if failed is None:
+            survivors.append(chosen[number].description)
+            continue
+        for name in failed & kills.keys():
+            kills[name] += 1
     return MutationJudgement(
-        mutants=ran, killed=killed, kills=kills, survivors=survivors, made=len(made)
+        mutants=len(outcomes),
+        killed=len(outcomes) - len(survivors),
+        kills=kills,
+        survivors=survivors,
+        made=len(made),
     )
+
+
+MAX_WORKERS = 4
+
+
+def _default_workers() -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))

@@ -125,9 +125,7 @@ async def validate(
     steps = list(_sandboxed_steps(request, module))
     if not steps:
         return report
-    isolation = request.isolation
-    if isolation is None:
-        isolation = await asyncio.to_thread(detect_isolation)
+    isolation = await _isolation(request)
     refused = refusal(isolation, request.allow_unisolated)
     if refused is not None:
         report.checks.append(CheckResult(name=SANDBOX, passed=False, ran=False, output=refused))
@@ -143,6 +141,45 @@ async def validate(
             if not result.passed:
                 break
     return report
+
+
+async def judge_validated(
+    request: ValidationRequest,
+    report: ValidationReport,
+    on_check: Callable[[str], None] = lambda name: None,
+) -> ValidationReport:
+    """``report``, of this very code, with its spec tests judged by the mutants they kill.
+
+    Every other check already ran on ``request.new_source`` and would say the same
+    again: only the mutants are new, so only they run.
+    """
+    judged_report = report.model_copy(deep=True)
+    counted = [
+        index
+        for index, check in enumerate(judged_report.checks)
+        if check.name == GENERATED_TESTS and check.evidence
+    ]
+    if not counted or request.generated_tests is None:
+        return judged_report
+    isolation = await _isolation(request)
+    if refusal(isolation, request.allow_unisolated) is not None:
+        return judged_report  # cannot happen for a report that ran: it was not refused then
+    module = _relative(request.project_root, request.module_path)
+    on_check(GENERATED_TESTS)
+    async with Sandbox(isolation) as sandbox:
+        await asyncio.to_thread(_fill, sandbox, request, module)
+        judgement = await judge_tests(
+            sandbox, module, request.new_source, request.symbol,
+            _generated_tests_path(module), request.generated_tests, request.limits,
+        )  # fmt: skip
+    judged_report.checks[counted[0]] = judged(judged_report.checks[counted[0]], judgement)
+    return judged_report
+
+
+async def _isolation(request: ValidationRequest) -> Isolation:
+    if request.isolation is not None:
+        return request.isolation
+    return await asyncio.to_thread(detect_isolation)
 
 
 _Step = tuple[str, Callable[[Sandbox], Awaitable[CheckResult]]]

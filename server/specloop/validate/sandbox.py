@@ -353,6 +353,16 @@ class Sandbox:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
 
+    def copy_from(self, other: Sandbox) -> None:
+        """Fill this sandbox with the files ``other`` was filled with (not what its runs wrote)."""
+        for entry in other.path.iterdir():
+            if entry.name in ("home", "tmp"):
+                continue
+            if entry.is_dir():
+                shutil.copytree(entry, self.path / entry.name)
+            else:
+                shutil.copy2(entry, self.path / entry.name)
+
     def write(self, relative: str, text: str) -> None:
         target = _within(self.path, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
