@@ -59,11 +59,12 @@ def test_returns_a_string():
 """
 
 
-async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path):
+def grade_request(project: Path, judge_mutants: bool) -> ValidationRequest:
+    """`GRADE` replacing a stub in ``project``, with `JUDGED_TESTS` written from its spec."""
     stub = "def grade(score: int, cap: int) -> str:\n    raise NotImplementedError\n"
-    (tmp_path / "grades.py").write_text(stub)
-    request = ValidationRequest(
-        project_root=tmp_path,
+    (project / "grades.py").write_text(stub)
+    return ValidationRequest(
+        project_root=project,
         module_path="grades.py",
         original_source=stub,
         new_source=GRADE,
@@ -72,8 +73,12 @@ async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path)
         test_files=[],
         generated_tests=JUDGED_TESTS,
         limits=SandboxLimits(wall_s=20.0),
-        judge_mutants=True,
+        judge_mutants=judge_mutants,
     )
+
+
+async def test_spec_tests_count_only_as_far_as_they_kill_mutants(tmp_path: Path):
+    request = grade_request(tmp_path, judge_mutants=True)
     report = await validate(request)
     check = report.checks[-1]
     assert check.name == GENERATED_TESTS and check.passed
@@ -119,19 +124,7 @@ async def test_mutants_judged_side_by_side_give_what_one_worker_gives(tmp_path: 
 
 
 async def test_judging_a_validated_report_equals_validating_again_with_mutants(tmp_path: Path):
-    stub = "def grade(score: int, cap: int) -> str:\n    raise NotImplementedError\n"
-    (tmp_path / "grades.py").write_text(stub)
-    request = ValidationRequest(
-        project_root=tmp_path,
-        module_path="grades.py",
-        original_source=stub,
-        new_source=GRADE,
-        symbol="grade",
-        spec_examples=None,
-        test_files=[],
-        generated_tests=JUDGED_TESTS,
-        limits=SandboxLimits(wall_s=20.0),
-    )
+    request = grade_request(tmp_path, judge_mutants=False)
     unjudged = await validate(request)
     assert unjudged.checks[-1].mutation is None
     judged = await judge_validated(request, unjudged)

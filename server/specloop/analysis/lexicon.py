@@ -338,11 +338,8 @@ def question(prose_text: str) -> str | None:
 
 
 # Two verbs offered as alternatives: "change/deprecate the default".
-SLASHED_VERBS = re.compile(
-    rf"\b(?:{'|'.join(sorted(IMPERATIVES, key=len, reverse=True))})/"
-    rf"(?:{'|'.join(sorted(IMPERATIVES, key=len, reverse=True))})\b",
-    re.IGNORECASE,
-)
+_ANY_IMPERATIVE = "|".join(sorted(IMPERATIVES, key=len, reverse=True))
+SLASHED_VERBS = re.compile(rf"\b(?:{_ANY_IMPERATIVE})/(?:{_ANY_IMPERATIVE})\b", re.IGNORECASE)
 
 
 def asks_for_change(prose_text: str) -> bool:
@@ -404,7 +401,7 @@ RENAME_WISH = re.compile(
 )
 # A trigger and nothing else: "when yield tests are gone." (rubric rule 3: a trigger does
 # not name the change); `trigger_only` checks no change follows it.
-TRIGGER_ONLY = re.compile(r"^\s*(?:when|once|after|until)\b[^,;:!?]*[.!]?\s*$", re.IGNORECASE)
+_TRIGGER_ONLY = re.compile(r"^\s*(?:when|once|after|until)\b[^,;:!?]*[.!]?\s*$", re.IGNORECASE)
 # "support X" with a concrete X: a name from code, a proper noun ("support Oracle"), a
 # named option ("support align option").
 _CONCRETE_OBJECT = re.compile(
@@ -416,7 +413,7 @@ _CONCRETE_OBJECT = re.compile(
 
 def trigger_only(prose_text: str) -> bool:
     """The spec is a trigger and nothing else ("when yield tests are gone.")."""
-    if not TRIGGER_ONLY.match(prose_text):
+    if not _TRIGGER_ONLY.match(prose_text):
         return False
     # Past the trigger word and the word after it ("when yield tests are gone").
     words = re.findall(r"[a-z'-]+", prose_text.lower())[2:]
