@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from specloop.validate import mutation
 from specloop.validate.mutation import judge_tests, mutants, named_tests
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.report import GENERATED_TESTS, evidence_summary
@@ -134,3 +137,23 @@ async def test_judging_a_validated_report_equals_validating_again_with_mutants(t
         c.model_dump(exclude={"duration_s"}) for c in again.checks[-1:]
     ]
     assert unjudged.checks[-1].mutation is None, "the report judged was changed in place"
+
+
+async def test_a_mutant_run_that_fails_raises_its_own_error_and_leaves_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Fault injection: the error a run raises reaches the caller as itself, not grouped."""
+
+    async def broken_run(*args: object, **kwargs: object) -> None:
+        raise OSError("the sandbox could not start")
+
+    monkeypatch.setattr(mutation, "run_tests", broken_run)
+    async with Sandbox() as sandbox:
+        sandbox.write("grades.py", GRADE)
+        sandbox.write("test_grades.py", JUDGED_TESTS)
+        with pytest.raises(OSError, match="could not start"):
+            await judge_tests(
+                sandbox, "grades.py", GRADE, "grade", "test_grades.py", JUDGED_TESTS,
+                SandboxLimits(wall_s=20.0), workers=2,
+            )  # fmt: skip
+        assert (sandbox.path / "grades.py").read_text() == GRADE

@@ -248,9 +248,12 @@ async def judge_tests(
             box = await stack.enter_async_context(Sandbox(sandbox.isolation))
             await asyncio.to_thread(box.copy_from, sandbox)
             boxes.append(box)
-        async with asyncio.TaskGroup() as group:
-            for box in boxes:
-                group.create_task(work(box))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for box in boxes:
+                    group.create_task(work(box))
+        except ExceptionGroup as errors:  # what one mutant run raised, as it would alone
+            raise errors.exceptions[0] from None
 
     kills = dict.fromkeys(named_tests(tests_source), 0)
     survivors = []
