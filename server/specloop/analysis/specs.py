@@ -25,7 +25,6 @@ DEFAULT_MARKERS = ("TODO", "FIXME", "XXX", "HACK")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SKIPPED_DECORATORS = {"abstractmethod", "abstractproperty", "overload"}
 _ABSTRACT_BASES = {"Protocol", "ABC"}
-_MAX_SCOPE_BYTES = 20_000
 _CONTEXT_LINES = 3
 
 
@@ -60,8 +59,6 @@ class SpecContext:
     """The next few lines of code after the spec, stripped."""
     scope_is_stub: bool
     """The enclosing function's body is only a docstring, pass, ... or NotImplementedError."""
-    scope_identifiers: frozenset[str]
-    """Names used in the enclosing scope, so a spec that names real code can be recognised."""
     has_doctest: bool = False
     interface_stub: bool = False
     """A stub that reads as an interface (a method of a base for subclasses), a pytest
@@ -440,22 +437,13 @@ def _context(
     return_annotation: str | None = None,
 ) -> SpecContext:
     scope_node = _enclosing(first, ("function_definition", "class_definition"))
-    scope_source = b""
-    stub = False
-    if scope_node is not None:
-        scope_source = source[scope_node.start_byte : scope_node.end_byte][:_MAX_SCOPE_BYTES]
-        if scope_node.type == "function_definition":
-            stub = _is_stub(scope_node)
-    else:
-        line = lines.line_of(first.start_byte)
-        window_start = lines.starts[max(line - 10, 0)]
-        window_end = lines.starts[min(line + 10, lines.line_count - 1)]
-        scope_source = source[window_start:window_end]
+    stub = (
+        scope_node is not None and scope_node.type == "function_definition" and _is_stub(scope_node)
+    )
     return SpecContext(
         trailing_code=trailing,
         next_code=_next_code(source, lines, end),
         scope_is_stub=stub,
-        scope_identifiers=frozenset(_IDENTIFIER.findall(decode(scope_source))),
         has_doctest=">>>" in docstring,
         interface_stub=interface_stub,
         return_annotation=return_annotation,
