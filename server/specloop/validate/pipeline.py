@@ -154,12 +154,12 @@ async def judge_validated(
     again: only the mutants are new, so only they run.
     """
     judged_report = report.model_copy(deep=True)
-    counted = [
-        index
-        for index, check in enumerate(judged_report.checks)
-        if check.name == GENERATED_TESTS and check.evidence
-    ]
-    if not counted or request.generated_tests is None:
+    checks = judged_report.checks
+    counted = next(
+        (i for i, check in enumerate(checks) if check.name == GENERATED_TESTS and check.evidence),
+        None,
+    )
+    if counted is None or request.generated_tests is None:
         return judged_report
     isolation = await _isolation(request)
     if refusal(isolation, request.allow_unisolated) is not None:
@@ -168,11 +168,7 @@ async def judge_validated(
     on_check(GENERATED_TESTS)
     async with Sandbox(isolation) as sandbox:
         await asyncio.to_thread(_fill, sandbox, request, module)
-        judgement = await judge_tests(
-            sandbox, module, request.new_source, request.symbol,
-            _generated_tests_path(module), request.generated_tests, request.limits,
-        )  # fmt: skip
-    judged_report.checks[counted[0]] = judged(judged_report.checks[counted[0]], judgement)
+        checks[counted] = await _judged_by_mutants(sandbox, request, module, checks[counted])
     return judged_report
 
 
@@ -269,11 +265,18 @@ async def _run_generated_tests(
         )
     if not request.judge_mutants:
         return on_new
+    return await _judged_by_mutants(sandbox, request, module, on_new)
+
+
+async def _judged_by_mutants(
+    sandbox: Sandbox, request: ValidationRequest, module: str, check: CheckResult
+) -> CheckResult:
+    """``check`` (the spec tests, passed on the new code) judged by the mutants they kill."""
     judgement = await judge_tests(
-        sandbox, module, request.new_source, request.symbol, path,
-        request.generated_tests or "", limits,
+        sandbox, module, request.new_source, request.symbol, _generated_tests_path(module),
+        request.generated_tests or "", request.limits,
     )  # fmt: skip
-    return judged(on_new, judgement)
+    return judged(check, judgement)
 
 
 def judged(check: CheckResult, judgement: MutationJudgement) -> CheckResult:

@@ -65,6 +65,8 @@ _READER_GRACE_S = 1.0
 _STOP_GRACE_S = 1.0
 _PROBE_TIMEOUT_S = 60.0
 _NOBODY = 65534
+_WRITABLE = ("home", "tmp")
+"""The sandbox folder's only places its commands may write (HOME and TMPDIR)."""
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = (
     "/etc/ld.so.cache",
@@ -292,11 +294,11 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         base = Path(tempfile.mkdtemp(prefix="specloop-sandbox-")).resolve()
         self._base = base
-        for name in ("root", "root/home", "root/tmp", "stage"):
+        for name in ("root", *(f"root/{writable}" for writable in _WRITABLE), "stage"):
             (base / name).mkdir()
         base.chmod(0o755)
         self.path.chmod(0o755)
-        for name in ("home", "tmp"):  # writable without namespaces (Landlock decides)
+        for name in _WRITABLE:  # writable without namespaces (Landlock decides)
             (self.path / name).chmod(0o777)
         (base / "stage").chmod(0o700)
         return self
@@ -356,7 +358,7 @@ class Sandbox:
     def copy_from(self, other: Sandbox) -> None:
         """Fill this sandbox with the files ``other`` was filled with (not what its runs wrote)."""
         for entry in other.path.iterdir():
-            if entry.name in ("home", "tmp"):
+            if entry.name in _WRITABLE:
                 continue
             if entry.is_dir():
                 shutil.copytree(entry, self.path / entry.name)
