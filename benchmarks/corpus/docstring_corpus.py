@@ -34,7 +34,7 @@ from fetch import load_sources, spec_fingerprint
 HERE = Path(__file__).resolve().parent
 VARIANTS_FILE = HERE / "variants.txt"
 TODO_LABELS_FILE = HERE / "todo_labels.jsonl"
-TODO_BATCH2_FILE = HERE / "todo_batch2.jsonl"
+TODO_BATCH_FILES = (HERE / "todo_batch2.jsonl", HERE / "todo_batch3.jsonl")
 ITEMS_FILE = HERE / "docstring_items.jsonl"
 REAL_PER_PROJECT = 12
 SEED = 20261201
@@ -211,9 +211,9 @@ def docstring_value(literal: str) -> str:
 
 
 def todo_items(
-    paths: tuple[Path, ...] = (TODO_LABELS_FILE, TODO_BATCH2_FILE),
+    paths: tuple[Path, ...] = (TODO_LABELS_FILE, *TODO_BATCH_FILES),
 ) -> list[dict[str, Any]]:
-    """The TODO corpus' references: batch 1 (comments and stubs) and batch 2 (comments)."""
+    """The TODO corpus' references: batch 1 (comments and stubs), batches 2 and 3 (comments)."""
     items = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -237,7 +237,7 @@ def todo_items(
 
 
 def real_docstring_items(roots: dict[str, Path]) -> list[dict[str, Any]]:
-    # Drawn from the first eight sdists only: the sources added for batch 2 add no items.
+    # Drawn from the first eight sdists only: the sources added for later batches add no items.
     versions = {src["project"]: src["version"] for src in load_sources() if "batch" not in src}
     batch1 = {project: root for project, root in roots.items() if project in versions}
     items = []

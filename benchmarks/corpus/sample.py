@@ -9,12 +9,12 @@ Subcommands (run from anywhere; the sdists are fetched on demand):
 - ``write LABELS`` -- read the labeller's decisions (TSV: sample id, label,
   comma-separated facets, then optional columns that are ignored, e.g. a reason)
   and write ``todo_labels.jsonl`` (references only).
-- ``batch2`` -- draw the second batch of comments (see below) and write
-  ``todo_batch2.jsonl`` (references, no labels: both labelling passes of this
-  batch live with the docstring corpus' labels, see ``LABELLING.md``).
-- ``verify`` -- check that every row of ``todo_labels.jsonl`` and
-  ``todo_batch2.jsonl`` still points at a spec with the same fingerprint in the
-  extracted sdists.
+- ``batch2`` / ``batch3`` -- draw a later batch of comments (see below) and write
+  ``todo_batch2.jsonl`` / ``todo_batch3.jsonl`` (references, no labels: both
+  labelling passes of a batch live with the docstring corpus' labels, see
+  ``LABELLING.md``).
+- ``verify`` -- check that every row of ``todo_labels.jsonl`` and of the later
+  batches still points at a spec with the same fingerprint in the extracted sdists.
 
 Sampling: 80% comments, 20% stub docstrings. Each part is split evenly across
 projects (a project with fewer specs gives its share to the others), and a
@@ -24,10 +24,12 @@ of their counts, so rare markers (XXX, HACK, FIXME) are represented. Each stratu
 so the sample is reproducible and a change in one stratum leaves the others alone.
 
 The first batch (``todo_labels.jsonl``) is drawn from the sources of batch 1 only.
-The second batch, drawn once the first had been tuned on, is comments only:
-``BATCH2_TOTAL`` split evenly across every source (the four of batch 2 and the
-first eight, whose candidates already in batch 1 are left out), markers weighted
-as above, each stratum with its own seed.
+Each later batch, drawn once the batches before it had been tuned on, is comments
+only: ``LATER_BATCH_TOTAL`` split evenly across the sources of that batch and every
+earlier one (candidates an earlier batch took are left out), markers weighted as
+above, each stratum with the batch's own seed. Batch 2 added four sources and so
+did batch 3; a batch never draws from the sources added after it, so redrawing an
+earlier batch gives back exactly its items.
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ from extract import specs_in_tree
 from fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
 
 SEED = 20240611
-SEED_BATCH2 = 20261202
+LATER_BATCH_SEEDS = {2: 20261202, 3: 20261203}
 TOTAL = 350
-BATCH2_TOTAL = 240
+LATER_BATCH_TOTAL = 240
 COMMENT_SHARE = 0.8
 CONTEXT = 10
 LABELS_FILE = HERE / "todo_labels.jsonl"
-BATCH2_FILE = HERE / "todo_batch2.jsonl"
+LATER_BATCH_FILES = {n: HERE / f"todo_batch{n}.jsonl" for n in LATER_BATCH_SEEDS}
 DEFAULT_WORKLIST = DEFAULT_CACHE_DIR.parent / "worklist.txt"
 LABELS = {"ambiguous", "clear", "note"}
 FACETS = ("what", "target", "values", "done", "choice")
@@ -75,9 +77,9 @@ def allocate(total: int, weights: dict[str, float], caps: dict[str, int]) -> dic
     return alloc
 
 
-def all_specs(roots: dict[str, Path], batch: int | None = None) -> list[dict[str, Any]]:
-    """Every spec of the pinned sdists (of one batch's sources), tagged with project and version."""
-    sources = [s for s in load_sources() if batch is None or s.get("batch", 1) == batch]
+def all_specs(roots: dict[str, Path], up_to_batch: int | None = None) -> list[dict[str, Any]]:
+    """Every spec of the pinned sdists (the sources up to one batch), with project and version."""
+    sources = [s for s in load_sources() if up_to_batch is None or s.get("batch", 1) <= up_to_batch]
     versions = {s["project"]: s["version"] for s in sources}
     specs = []
     for project, root in roots.items():
@@ -97,12 +99,12 @@ def draw(specs: list[dict[str, Any]], seed: int = SEED) -> list[dict[str, Any]]:
     return _numbered(chosen)
 
 
-def draw_batch2(
-    specs: list[dict[str, Any]], taken: set[tuple[str, str, int]]
+def draw_later_batch(
+    batch: int, specs: list[dict[str, Any]], taken: set[tuple[str, str, int]]
 ) -> list[dict[str, Any]]:
-    """The second batch: comments of every source that the first batch did not take."""
+    """A later batch: comments of its sources that no earlier batch took."""
     fresh = [s for s in specs if (s["project"], s["path"], s["line"]) not in taken]
-    return _numbered(_stratified(fresh, MARKERS, BATCH2_TOTAL, SEED_BATCH2))
+    return _numbered(_stratified(fresh, MARKERS, LATER_BATCH_TOTAL, LATER_BATCH_SEEDS[batch]))
 
 
 def _stratified(
@@ -184,13 +186,14 @@ def _reference(spec: dict[str, Any]) -> dict[str, Any]:
     return {k: spec[k] for k in keys}
 
 
-def write_batch2(roots: dict[str, Path]) -> int:
-    """Draw the second batch and write its references (no labels) to ``todo_batch2.jsonl``."""
-    taken = {(r["project"], r["path"], r["line"]) for r in _rows(LABELS_FILE)}
-    sample = draw_batch2(all_specs(roots), taken)
-    with BATCH2_FILE.open("w", encoding="utf-8") as fh:
+def write_later_batch(batch: int, roots: dict[str, Path]) -> int:
+    """Draw a later batch and write its references (no labels) to ``todo_batch<N>.jsonl``."""
+    earlier = [LABELS_FILE] + [LATER_BATCH_FILES[n] for n in LATER_BATCH_FILES if n < batch]
+    taken = {(r["project"], r["path"], r["line"]) for path in earlier for r in _rows(path)}
+    sample = draw_later_batch(batch, all_specs(roots, up_to_batch=batch), taken)
+    with LATER_BATCH_FILES[batch].open("w", encoding="utf-8") as fh:
         for spec in sample:
-            fh.write(json.dumps({**_reference(spec), "batch": 2}) + "\n")
+            fh.write(json.dumps({**_reference(spec), "batch": batch}) + "\n")
     return len(sample)
 
 
@@ -202,7 +205,8 @@ def verify(roots: dict[str, Path]) -> int:
     """Count reference rows whose (project, path, line, sha1) no longer match a spec."""
     found = {(s["project"], s["path"], s["line"]): s["sha1"] for s in all_specs(roots)}
     bad = 0
-    for row in _rows(LABELS_FILE) + _rows(BATCH2_FILE):
+    later = [row for path in LATER_BATCH_FILES.values() for row in _rows(path)]
+    for row in _rows(LABELS_FILE) + later:
         if found.get((row["project"], row["path"], row["line"])) != row["sha1"]:
             print(f"stale: {row['project']} {row['path']}:{row['line']}")
             bad += 1
@@ -220,11 +224,12 @@ def main(argv: list[str]) -> int:
         bad = verify(roots)
         print("all rows match" if not bad else f"{bad} stale rows")
         return 1 if bad else 0
-    if cmd == "batch2":
-        print(f"wrote {write_batch2(roots)} references to {BATCH2_FILE}")
+    if cmd.startswith("batch") and cmd[5:].isdigit() and int(cmd[5:]) in LATER_BATCH_FILES:
+        batch = int(cmd[5:])
+        print(f"wrote {write_later_batch(batch, roots)} references to {LATER_BATCH_FILES[batch]}")
         return 0
     out = Path(argv[1]) if len(argv) > 1 else DEFAULT_WORKLIST
-    sample = draw(all_specs(roots, batch=1))
+    sample = draw(all_specs(roots, up_to_batch=1))
     write_worklist(sample, roots, out)
     print(f"{len(sample)} specs sampled; worklist at {out}")
     return 0

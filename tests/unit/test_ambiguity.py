@@ -351,3 +351,52 @@ def test_a_short_topic_in_a_test_names_the_case_to_cover():
     assert assess(comment("TODO: cases with axis kwarg")).label is Label.AMBIGUOUS
     verb = "def test_max():\n    # TODO: re-add 0\n    assert max([1]) == 1\n"
     assert assess(only_spec(verb)).label is Label.AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "    if dtype == 'e':\n        return\n    return amount\n",
+        "    if solver in (minres, tfqmr):\n        pytest.skip('no atol')\n    return amount\n",
+        "    with np.errstate(all='ignore'):\n        return amount\n",
+    ],
+)
+def test_a_fact_above_code_that_skips_its_case_names_a_known_defect(code):
+    fact = "FIXME: NaN raises an invalid-value exception on 32-bit MSVC"
+    assert assess(comment(fact, code)).label is Label.CLEAR, assess(comment(fact, code))
+    assert assess(comment(fact)).label is Label.AMBIGUOUS
+    asked = "TODO: should NaN raise here?"
+    assert assess(comment(asked, code)).label is Label.AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # A purpose clause is a criterion for a vague verb before or inside it.
+        ("TODO: fix template loader caching so this isn't necessary.", Label.CLEAR),
+        ("TODO: fix template loader caching", Label.AMBIGUOUS),
+        ("TODO: apply the sig to the TypeInfo so we can handle swapped types", Label.CLEAR),
+        # "work out how to X" asks for X; "work out why" asks for a cause (rubric C5).
+        ("TODO: work out how to put this on the base class", Label.CLEAR),
+        ("TODO: work out why this fails on the base class", Label.AMBIGUOUS),
+        ("TODO: figure out a way to type this as a subclass", Label.CLEAR),
+        # A quoted name is as concrete as a code name.
+        ('TODO: deprecate "context"', Label.CLEAR),
+        ("TODO: deprecate context", Label.AMBIGUOUS),
+        # A dead condition: the evident fix is to drop it (rule 4).
+        ("FIXME: compat patches this in, so this condition is always true", Label.CLEAR),
+        ("FIXME: compat patches this in", Label.AMBIGUOUS),
+        # An XXX asking how the code is, not what it should do, wonders (rules 1 and 10).
+        ("XXX: When does this happen??", Label.NOTE),
+        ("XXX: but could we have a regular branch?", Label.NOTE),
+        ("XXX does this method make any sense?", Label.NOTE),
+        ("XXX: Is it completely safe to assume static?", Label.NOTE),
+        ("XXX: when should this warn?", Label.AMBIGUOUS),
+        ("XXX: could we skip the branch?", Label.AMBIGUOUS),
+        # "read/write" is a file mode, not two verbs to choose from.
+        ("XXX: we want the copy installed read/write", Label.CLEAR),
+        ("TODO: copy/move the file", Label.AMBIGUOUS),
+    ],
+)
+def test_dev_half_rules_fourth_round(text, label):
+    assert assess(comment(text)).label is label, assess(comment(text))

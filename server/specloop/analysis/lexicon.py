@@ -34,7 +34,7 @@ _IMPERATIVE_WORDS = """
     schedule send separate set share show silence simplify skip sort specify speed split standardize
     start stop store strip support suppress switch sync take test throw tidy tighten tolerate
     track translate treat trigger trim try turn uncomment undo unify unpin unskip update upgrade
-    use validate vendor verify warn wrap write xfail yield
+    use validate vendor verify warn work wrap write xfail yield
     don't never
 """
 IMPERATIVES = frozenset(_IMPERATIVE_WORDS.split())
@@ -57,7 +57,8 @@ VAGUE_VERBS = _words(
     r"deal with",
     r"look (?:into|at)",
     r"investigate",
-    r"figure out",
+    # "figure out how to X" asks for X (rubric C5); "figure out why" asks for a cause.
+    r"figure out(?! (?:how|a way|the way|way)\b)",
     r"find out",
     r"sort out",
     r"enhance",
@@ -73,7 +74,7 @@ VAGUE_VERBS = _words(
     r"evaluate",
     r"research",
     r"explore",
-    r"work out",
+    r"work out(?! (?:how|a way|the way|way)\b)",
     r"add support",
     r"do (?:this|it|that|something)",
     r"make (?:this|it) work",
@@ -289,6 +290,8 @@ CODE_NAME = re.compile(
     r"`[^`]+`|\b\w+\(\)|\b_*[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|"
     r"\b\w+\.\w+\b"
 )
+# A name in quotes ("deprecate 'context'") is as concrete as a code name.
+QUOTED_NAME = re.compile(r"(['\"`])[A-Za-z_][\w.]*\1")
 EXCEPTION = re.compile(r"\b[A-Z][a-zA-Z]*(?:Error|Exception|Warning|Exit|Interrupt)\b")
 LITERAL = re.compile(r"\b\d+(?:\.\d+)?\b|'[^']*'|\"[^\"]*\"|`[^`]*`|\bNone\b|\bTrue\b|\bFalse\b")
 # A criterion says how a vague verb is to be carried out.
@@ -296,6 +299,7 @@ CRITERION = _words(
     r"by \w+ing",
     r"instead of",
     r"so that",
+    r"so (?:this|it|we|they)",
     r"rather than",
     r"to return",
     r"to raise",
@@ -339,7 +343,10 @@ def question(prose_text: str) -> str | None:
 
 # Two verbs offered as alternatives: "change/deprecate the default".
 _ANY_IMPERATIVE = "|".join(sorted(IMPERATIVES, key=len, reverse=True))
-SLASHED_VERBS = re.compile(rf"\b(?:{_ANY_IMPERATIVE})/(?:{_ANY_IMPERATIVE})\b", re.IGNORECASE)
+# "read/write" names a file mode, not a choice between two verbs.
+SLASHED_VERBS = re.compile(
+    rf"\b(?!read/write\b)(?:{_ANY_IMPERATIVE})/(?:{_ANY_IMPERATIVE})\b", re.IGNORECASE
+)
 
 
 def asks_for_change(prose_text: str) -> bool:
@@ -378,8 +385,21 @@ def has_trigger(prose_text: str, tag: str | None) -> bool:
 EVIDENT_DEFECT = re.compile(
     r"\b(?:we|it|this|that|they|which)\s+(?:do|does|did)\s*(?:n't|not)\s+"
     r"(?:correctly\s+)?(?:round-?trip|match|preserve|propagate|respect|honou?r|raise|"
-    r"roundtrip|retain|keep|return the same)\b",
+    r"roundtrip|retain|keep|return the same)\b|"
+    # A dead condition: the evident fix is to drop it.
+    r"\b(?:condition|check|test|branch)\s+(?:is|will be)\s+always\s+(?:true|false)\b",
     re.IGNORECASE,
+)
+# Code that skips or silences a case: a fact stated above it names a known defect whose
+# end state is evident, the case working without the skip (rubric rule 4, an xfail that
+# should pass). Read on the next code line, or on the line after an ``if`` guard.
+SKIPS_A_CASE = re.compile(
+    r"^(?:(?:return|continue|pass)$|"
+    r"(?:pytest\.)?(?:skip|xfail|importorskip)\(|self\.skipTest\(|"
+    r"raise\s+(?:unittest\.)?SkipTest\b|"
+    r"@(?:pytest\.mark\.)?(?:skip|xfail|XFAIL|SKIP)|@(?:unittest\.)?(?:skip|expectedFailure)|"
+    r"with\s+(?:np\.|numpy\.)?errstate\(.*['\"]ignore['\"]|"
+    r"(?:warnings\.)?(?:simplefilter|filterwarnings)\(\s*['\"]ignore['\"])"
 )
 # A limitation that says what cannot be done *yet* names the end state: doing it
 # ("cannot use N itself yet" -> use N).
