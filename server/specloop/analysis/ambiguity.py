@@ -50,10 +50,9 @@ class Assessment:
     facets: tuple[Facet, ...] = ()
 
 
-# XXX questions that wonder rather than ask: why the code is so, or whether something
-# could be done (rubric rule 10, C7).
-# Questions about how the code is, not what it should do: "why …", "can this be …",
-# "when does this happen?", "could we have …?", "does this make sense?", "is it safe …?".
+# XXX questions that wonder about how the code is rather than ask what it should do
+# (rubric rules 1 and 10, C7): "why …", "can this be …", "when does this happen?",
+# "could we have …?", "does this make sense?", "is it safe …?".
 _WONDERING = re.compile(
     r"^\W*(?:(?:but|and|so)\s+)?(?:why\b|can\s+(?!we\b|i\b|you\b)|"
     r"when\s+(?:does|do|did|is|are|would|will|can|could)\b|"
@@ -126,8 +125,8 @@ def _assess_comment(spec: Spec) -> Assessment:
         facets.append(
             _facet(FacetKind.WHAT, stopgap.group(0), "What should replace this, and when?")
         )
-    terse = len(text.split()) <= 2 and not lexicon.CODE_NAME.search(text)
-    terse = terse and not lexicon.QUOTED_NAME.search(text)
+    names_code = lexicon.CODE_NAME.search(text) or lexicon.QUOTED_NAME.search(text)
+    terse = len(text.split()) <= 2 and not names_code
     if terse and not facets and not asks_for_the_test:
         facets.append(
             _facet(FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?")
