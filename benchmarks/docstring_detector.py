@@ -17,7 +17,9 @@ Prints, for each half side by side:
 - precision / recall / F1 of `ambiguous` per kind (TODO comment, stub docstring) and
   per source, and the confusion tables;
 - how often each kind of variant is flagged (ambiguous, incomplete, clear originals);
-- Cohen's kappa between the two labelling passes, per kind (when labels_b.jsonl exists);
+- Cohen's kappa between the two labelling passes, per kind (when labels_b.jsonl exists),
+  and the first pass's precision / recall with the second as the truth: how far one
+  careful reader agrees with another, the reference for the detector's figures;
 - the time of `specloop check` over the django sdist (target: under 10 s).
 
 Run:  .venv/bin/python benchmarks/docstring_detector.py [--show-errors] [--no-django]
@@ -210,7 +212,13 @@ def print_agreement(
         agree = sum(1 for a, b in label_pairs if a == b)
         kappa = cohen_kappa(label_pairs)
         share = agree / len(chosen)
-        print(f"  {name:<32} n={len(chosen):<5} agree {share:6.1%}  kappa {kappa:.3f}")
+        # A human reference for the detector's figures: the first pass's `ambiguous`
+        # scored with the second pass as the truth (before any settling).
+        precision, recall, _, _ = scores([(b, a) for a, b in label_pairs])
+        print(
+            f"  {name:<32} n={len(chosen):<5} agree {share:6.1%}  kappa {kappa:.3f}"
+            f"  first vs second: P {precision:.2f} R {recall:.2f}"
+        )
     open_ids = disagreements(first, second, settled)
     total = sum(1 for i in first if i in second and first[i]["label"] != second[i]["label"])
     print(f"  disagreements: {total}, settled: {total - len(open_ids)}, open: {len(open_ids)}")
