@@ -188,7 +188,7 @@ def _reference(spec: dict[str, Any]) -> dict[str, Any]:
 
 def write_later_batch(batch: int, roots: dict[str, Path]) -> int:
     """Draw a later batch and write its references (no labels) to ``todo_batch<N>.jsonl``."""
-    earlier = [LABELS_FILE] + [LATER_BATCH_FILES[n] for n in LATER_BATCH_FILES if n < batch]
+    earlier = [LABELS_FILE] + [path for n, path in LATER_BATCH_FILES.items() if n < batch]
     taken = {(r["project"], r["path"], r["line"]) for path in earlier for r in _rows(path)}
     sample = draw_later_batch(batch, all_specs(roots, up_to_batch=batch), taken)
     with LATER_BATCH_FILES[batch].open("w", encoding="utf-8") as fh:
@@ -224,8 +224,9 @@ def main(argv: list[str]) -> int:
         bad = verify(roots)
         print("all rows match" if not bad else f"{bad} stale rows")
         return 1 if bad else 0
-    if cmd.startswith("batch") and cmd[5:].isdigit() and int(cmd[5:]) in LATER_BATCH_FILES:
-        batch = int(cmd[5:])
+    later_batches = {f"batch{n}": n for n in LATER_BATCH_FILES}
+    if cmd in later_batches:
+        batch = later_batches[cmd]
         print(f"wrote {write_later_batch(batch, roots)} references to {LATER_BATCH_FILES[batch]}")
         return 0
     out = Path(argv[1]) if len(argv) > 1 else DEFAULT_WORKLIST
