@@ -130,6 +130,13 @@ def _parser() -> argparse.ArgumentParser:
         "reported in the result)",
     )
     implement.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the project's interpreter or virtual environment that runs the checks "
+        "(default: VIRTUAL_ENV, .venv or venv in the project, PDM's or Poetry's, else "
+        "specloop's own)",
+    )
+    implement.add_argument(
         "--json", action="store_true", help="print exactly one JSON line to stdout"
     )
     implement.add_argument(
@@ -240,6 +247,7 @@ def _implement(args: argparse.Namespace) -> int:
                 "timeout": args.timeout,
                 "check_timeout": args.check_timeout,
                 "allow_unisolated": args.allow_unisolated,
+                "python": args.python,
             },
             stage_models=tuple(args.stage_model),
         )

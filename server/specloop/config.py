@@ -104,6 +104,12 @@ class Settings(_Model):
         description="When samples disagree and nobody answers, stop with needs_clarification "
         "instead of taking the majority behaviour.",
     )
+    python: str | None = Field(
+        default=None,
+        description="The project's Python (an interpreter or a virtual environment) that runs "
+        "the checks; unset: VIRTUAL_ENV, .venv or venv in the project, PDM's or Poetry's "
+        "environment, else specloop's own.",
+    )
     server_command: tuple[str, ...] = Field(
         default=(), description="Read by editor clients to start the server; unused by the server."
     )

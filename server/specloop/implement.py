@@ -150,8 +150,9 @@ async def _implement(options: ImplementOptions) -> int:
         raise UsageError(result.reason)
     applied = bool(result.offered and result.offered.applied)
     _print_result(options, result.record, applied, result.offered)
-    if result.record.error_kind == "config":
-        return EXIT_USAGE  # a key, a model name or an endpoint to fix: a configuration error
+    if result.record.error_kind in ("config", "environment"):
+        # a key, a model name, an endpoint or the project's Python to fix: configuration
+        return EXIT_USAGE
     return EXIT_VALIDATED if result.outcome.validated else EXIT_NOT_VALIDATED
 
 
@@ -287,6 +288,7 @@ def _print_result(
             "tokens": record.tokens,
             "run_id": record.id,
             "isolation": last.isolation if last else "",
+            "environment": record.environment.model_dump() if record.environment else None,
             "evidence": evidence_json(record),
         }
         if record.error:
@@ -322,6 +324,8 @@ def _print_result(
         _print_attempt(attempt, out)
     for line in evidence_lines(record):
         print(line, file=out)
+    if record.environment is not None:
+        print(f"Python: {record.environment.description}", file=out)
     if last is not None and last.isolation_description:
         print(f"Isolation: {last.isolation_description}", file=out)
     print(f"Run record: specloop runs show {record.id}", file=out)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
+from specloop.analysis.modules import import_name, imports_module
 from specloop.analysis.parsing import parse, python_language
 from specloop.analysis.paths import ExcludeRules, python_files
 from specloop.analysis.symbols import Symbol, SymbolKind, module_symbols
@@ -215,6 +216,22 @@ class WorkspaceIndex:
         """Test files that contain ``name`` as a whole word."""
         word = re.compile(_word_pattern(name))
         return [path for path in self._paths_matching(name, word) if self.is_test_file(path)]
+
+    def test_files_importing(self, module_path: Path, names: Sequence[str] = ()) -> list[Path]:
+        """Test files that import the module at ``module_path`` (as Python would resolve
+        it), or one of ``names`` from a package above it."""
+        module = import_name(self.root, self.relative(module_path))
+        last = module.rsplit(".", 1)[-1]
+        found = []
+        for word in dict.fromkeys([last, *names]):
+            for path in self.test_files_mentioning(word):
+                if path in found or absolute_path(path) == absolute_path(module_path):
+                    continue
+                indexed = self.module(path)
+                importer = import_name(self.root, self.relative(path))
+                if indexed is not None and imports_module(indexed.imports, importer, module, names):
+                    found.append(path)
+        return found
 
     def _paths_matching(self, name: str, pattern: re.Pattern[bytes]) -> Iterator[Path]:
         # A substring test is ~25x faster than the regex; the regex confirms the few hits.

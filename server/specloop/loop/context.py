@@ -32,6 +32,7 @@ from specloop.analysis.index import (
     index_module,
     relative_to,
 )
+from specloop.analysis.modules import import_name
 from specloop.analysis.parsing import parse
 from specloop.analysis.specs import Spec, SpecKind, extract_specs
 from specloop.analysis.symbols import SymbolKind
@@ -221,19 +222,22 @@ def build_context(
         overrides = {project.root / path: encode(text) for path, text in buffers.items()}
         index = build_index(project.root, overrides=overrides)
     root = project.root
+    importing = index.test_files_importing(target.path, [_top_name(target)])
     gathered = _Gathered(
         target_source=module.source_of(target),
         signature=target.signature,
         docstring=target.docstring,
         imports=list(module.imports),
-        tests=_tests(index, root, target),
+        tests=_tests(index, root, target, importing),
         callees=_callees(index, root, module, target),
         callers=_callers(index, root, module, target),
     )
-    module_tests = index.test_files_mentioning(_module_stem(target.path))
     context = _fit(spec, snapshot.path, gathered, token_budget)
     return context.model_copy(
-        update={"regression_tests": [relative_to(root, path) for path in module_tests]}
+        update={
+            "import_name": import_name(root, snapshot.path),
+            "regression_tests": [relative_to(root, path) for path in importing],
+        }
     )
 
 
@@ -248,8 +252,11 @@ def _find_target(module: ModuleIndex, spec: LoopSpec, path: str) -> Definition:
     return (around or candidates)[0]
 
 
-def _tests(index: WorkspaceIndex, root: Path, target: Definition) -> _Picked[TestReference]:
-    """Test functions that mention the target; those in files named after it come first.
+def _tests(
+    index: WorkspaceIndex, root: Path, target: Definition, importing: list[Path]
+) -> _Picked[TestReference]:
+    """Test functions that mention the target, in test files that import its module; those
+    in files named after it come first.
 
     Files are read best first, and reading stops once no later file can change the pick.
     """
@@ -257,6 +264,7 @@ def _tests(index: WorkspaceIndex, root: Path, target: Definition) -> _Picked[Tes
     files = sorted(
         (_file_relevance(relative_to(root, path), target), path)
         for path in index.test_files_mentioning(target.name)
+        if path in importing
     )
     found: list[tuple[tuple[int, bool], TestReference]] = []
     unread = 0
@@ -405,6 +413,11 @@ def _callers(
 def _render(root: Path, definition: Definition) -> str:
     header = f"# {definition.qualified_name} in {relative_to(root, definition.path)}"
     return "\n".join([header, *definition.decorators, definition.signature])
+
+
+def _top_name(target: Definition) -> str:
+    """The module-level name a test imports to reach ``target`` (``Stack`` for ``Stack.pop``)."""
+    return target.qualified_name.split(".")[0]
 
 
 def _module_stem(path: Path) -> str:

@@ -80,6 +80,9 @@ class Context(_Model):
     tests: list[TestReference] = Field(default_factory=list)
     omitted: list[str] = Field(default_factory=list, description="Left out to fit the budget.")
     token_estimate: int = 0
+    import_name: str = Field(
+        default="", description="The module's dotted name, as the tests import it."
+    )
     regression_tests: list[str] = Field(
         default_factory=list,
         description="Test files that import the target's module: run as a regression check, "
@@ -219,6 +222,15 @@ class LoopStatus(StrEnum):
     ERROR = "error"
 
 
+class EnvironmentInfo(_Model):
+    """The Python the checks of a run used, and how it was found."""
+
+    python: str
+    version: str
+    source: str
+    description: str = Field(description='"checks ran with .venv/bin/python (3.12), ..."')
+
+
 class RunRecord(_Model):
     id: str
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -239,6 +251,9 @@ class RunRecord(_Model):
         description="The accepted sample's report, answered examples and judged tests included.",
     )
     diff: str = ""
+    environment: EnvironmentInfo | None = Field(
+        default=None, description="The Python environment the checks ran with."
+    )
     usage: list[Usage] = Field(default_factory=list)
     exchanges: list[Exchange] = Field(default_factory=list)
     error: str | None = None

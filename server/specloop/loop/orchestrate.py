@@ -28,6 +28,7 @@ from specloop.loop.runner import LoopOutcome, LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
 from specloop.secrets import Redactor
+from specloop.validate.environment import InterpreterError, find_environment
 from specloop.validate.report import ValidationReport, evidence_summary
 
 
@@ -115,11 +116,17 @@ async def run(
     def note(message: str) -> None:
         front_end.progress(ProgressEvent(Stage.PREPARE, 0, message))
 
+    settings = request.settings
+    try:
+        environment = await asyncio.to_thread(
+            find_environment, request.project.root, settings.python
+        )
+    except InterpreterError as error:
+        return Refused(str(error))
     try:
         model = await provider.config(request.settings, note)
     except ProvisioningError as error:
         return Refused(str(error))
-    settings = request.settings
     redactor = await asyncio.to_thread(
         Redactor.for_run, provisioning.secret_names(settings), request.project.root
     )
@@ -135,6 +142,7 @@ async def run(
         samples=provisioning.samples(settings),
         max_questions=settings.max_questions,
         no_assume=settings.no_assume,
+        environment=environment,
     )
     outcome = await run_loop(loop_request, LLMAdapter(model, redactor), front_end)
     record = outcome.record

@@ -34,6 +34,8 @@ def render_record(record: RunRecord) -> str:
         f"Model: {record.model or '(none)'} · {len(record.attempts)} attempt(s) · "
         f"{record.tokens} tokens · {record.duration_s:.1f} s",
     ]
+    if record.environment is not None:
+        lines += ["", f"Python: {record.environment.description}"]
     if record.error:
         lines += ["", f"> {record.error}"]
     if record.applied is not None:

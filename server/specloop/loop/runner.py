@@ -32,6 +32,7 @@ from specloop.loop.models import (
     Candidate,
     Clarification,
     Context,
+    EnvironmentInfo,
     Evidence,
     LoopSpec,
     LoopStatus,
@@ -47,9 +48,11 @@ from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
 from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
+from specloop.validate.environment import PythonEnvironment, own_environment
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
+from specloop.validate.preflight import ImportCheck, missing_dependency
 from specloop.validate.report import ValidationReport
-from specloop.validate.sandbox import SandboxLimits
+from specloop.validate.sandbox import SandboxLimits, detect_isolation, refusal
 
 _FEEDBACK_LIMIT = 1_500
 CANCELLED_MESSAGE = "Cancelled by the user; nothing was applied."
@@ -72,6 +75,8 @@ class LoopRequest:
     max_questions: int = 3
     no_assume: bool = False
     probe_seed: int = DEFAULT_SEED
+    environment: PythonEnvironment = field(default_factory=own_environment)
+    """The Python the checks run with (`validate/environment.py`)."""
 
 
 @dataclass
@@ -95,7 +100,18 @@ class BudgetExhausted(Exception):
 async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -> LoopOutcome:
     """Run the whole loop and save its record, whatever happens."""
     started = time.monotonic()
-    record = RunRecord(id=records.new_run_id(), model=llm.config.model, spec=request.spec)
+    environment = request.environment
+    record = RunRecord(
+        id=records.new_run_id(),
+        model=llm.config.model,
+        spec=request.spec,
+        environment=EnvironmentInfo(
+            python=environment.python,
+            version=".".join(map(str, environment.version)),
+            source=environment.source,
+            description=environment.describe(request.project.root),
+        ),
+    )
     outcome = LoopOutcome(record, request.snapshot.text, None)
     try:
         await _run_stages(request, llm, front_end, outcome, started)
@@ -127,8 +143,14 @@ async def _run_stages(
             Stage.PREPARE, 0, f"Reading the code around {spec.symbol} (run {record.id})", record.id
         )
     )
-    context = await asyncio.to_thread(build_context, request.project, spec, request.snapshot)
+    context, missing = await asyncio.gather(
+        asyncio.to_thread(build_context, request.project, spec, request.snapshot),
+        _missing_dependency(request),
+    )
     record.context_omitted = context.omitted
+    if missing is not None:
+        record.status, record.error, record.error_kind = LoopStatus.ERROR, missing, "environment"
+        return
 
     questions: list[Question] = []
     if spec.ambiguous:
@@ -336,6 +358,7 @@ async def _settle(
                 limits=request.limits,
                 open_buffers=_other_buffers(request),
                 allow_unisolated=request.allow_unisolated,
+                environment=request.environment,
             )
         )
     except (ProbeRefused, ValueError, OSError) as error:
@@ -396,7 +419,25 @@ def _validation_request(
         limits=request.limits,
         allow_unisolated=request.allow_unisolated,
         open_buffers=_other_buffers(request),
+        environment=request.environment,
     )
+
+
+async def _missing_dependency(request: LoopRequest) -> str | None:
+    """What the module lacks in the checks' environment (None: nothing, or nothing may run)."""
+    isolation = await asyncio.to_thread(detect_isolation)
+    if refusal(isolation, request.allow_unisolated) is not None:
+        return None  # the checks will say that generated code may not run here
+    check = ImportCheck(
+        project_root=request.project.root,
+        module_path=request.spec.path,
+        source=request.snapshot.text,
+        environment=request.environment,
+        isolation=isolation,
+        limits=request.limits,
+        open_buffers=_other_buffers(request),
+    )
+    return await missing_dependency(check)
 
 
 def _feedback(number: int, report: ValidationReport) -> str:

@@ -145,7 +145,7 @@ async def write_tests(
 ) -> GeneratedTests:
     """Tests from the spec alone: the model sees the signature, never the implementation."""
     spec = context.spec
-    module = context.module_path.removesuffix(".py").replace("/", ".").split(".")[-1]
+    module = context.import_name or context.module_path.removesuffix(".py").replace("/", ".")
     messages = _messages(
         "<context>\n"
         f"Module: {module} (import it as `from {module} import ...`)\n"

@@ -179,7 +179,7 @@ class LoopFeature:
                 "(workspace/applyEdit), so specloop cannot offer its changes there; "
                 "use `specloop implement FILE:LINE` in a terminal instead."
             )
-        settings = self.server.settings
+        settings = await self.server.settings_for(document.uri)
         project, snapshot = self._snapshot(document)
         request = orchestrate.RunRequest(project, snapshot, target.position.line + 1, settings)
         spec = await orchestrate.resolve(request)

@@ -87,6 +87,30 @@ class SpecloopServer(LanguageServer):
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
 
+    async def settings_for(self, uri: str) -> Settings:
+        """The settings for one document: resource-scoped where the client has them.
+
+        VS Code answers a ``workspace/configuration`` item scoped to the file with that
+        workspace folder's values (``specloop.python``: the folder's interpreter, which
+        the extension fills from the Python extension). Other clients: the settings the
+        server already has.
+        """
+        if not self.client_supports("workspace.configuration"):
+            return self.settings
+        request = types.ConfigurationParams(
+            items=[types.ConfigurationItem(scope_uri=uri, section=SETTINGS_SECTION)]
+        )
+        try:
+            values = await self.workspace_configuration_async(request)
+        except Exception:  # an editor that cannot answer: the settings it gave before
+            log.warning("The editor did not answer a settings request for %s.", uri)
+            return self.settings
+        raw = _unwrap_section(values[0] if values else None)
+        if not isinstance(raw, dict) or not raw:
+            return self.settings
+        loaded = load_settings(raw)
+        return loaded.settings if not loaded.problems else self.settings
+
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A message that is not JSON is answered (ParseError); the rest as pygls does."""
         if isinstance(error, json.JSONDecodeError) and isinstance(self.protocol, SpecloopProtocol):

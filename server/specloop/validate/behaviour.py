@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specloop.analysis.modules import import_name
 from specloop.validate import probe_runner
+from specloop.validate.environment import PythonEnvironment
 from specloop.validate.sandbox import (
     Isolation,
     Sandbox,
@@ -77,6 +78,8 @@ class ProbeRequest:
     allow_unisolated: bool = False
     call_timeout_s: float = CALL_TIMEOUT_S
     isolation: Isolation | None = None
+    environment: PythonEnvironment | None = None
+    """The project's Python environment; None: specloop's own."""
 
 
 class ProbeRefused(Exception):
@@ -94,9 +97,9 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
     if refused is not None:
         raise ProbeRefused(refused)
     module = request.module_path
-    dotted = module.removesuffix(".py").replace("/", ".")
+    dotted = import_name(request.project_root, module)
     results = []
-    async with Sandbox(isolation) as sandbox:
+    async with Sandbox(isolation, request.environment) as sandbox:
         await asyncio.to_thread(
             fill_project, sandbox, request.project_root, module, [], request.open_buffers
         )
@@ -111,7 +114,7 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
         for source in request.sources:
             sandbox.write(module, source)
             run = await sandbox.run(
-                [sys.executable, PROBE_SCRIPT, PROBE_REQUEST],
+                [sandbox.python, PROBE_SCRIPT, PROBE_REQUEST],
                 request.limits,
                 output_limit=OUTPUT_LIMIT,
             )

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import libcst
 
+from specloop.analysis.modules import import_name
 from specloop.validate.report import SPEC_EXAMPLES, STATIC, SYNTAX, CheckResult
 from specloop.validate.sandbox import Sandbox, SandboxLimits, SandboxResult
 
@@ -35,28 +36,46 @@ _PYTEST_OPTIONS = [
     "--tb=short",
     "-rfE",
     "--rootdir=.",
-    # The project's addopts may name plugins our interpreter lacks (--cov, -n auto).
-    "-o",
-    "addopts=",
 ]
+_WITHOUT_ADDOPTS = ["-o", "addopts="]
 _NO_TESTS_COLLECTED = 5
-# pytest plugins installed beside specloop (its own test tools, anyio's) are not the
-# project's: they would slow every run (pytest-lsp alone imports lsprotocol, 0.6 s) and
-# change how the project's tests behave. Validation runs pytest's core only.
-_PYTEST_ENVIRONMENT = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+_WITHOUT_PLUGINS = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
+def pytest_setup(sandbox: Sandbox, project_tests: bool) -> tuple[list[str], dict[str, str]]:
+    """pytest's options and environment for one run in ``sandbox``.
+
+    With the project's own pytest, its existing tests run as ``pytest`` runs them in the
+    project: its configuration, ``conftest.py`` files, plugins and ``addopts``. specloop's
+    own checks (spec examples, spec tests, mutants) keep the plugins the module may need
+    to import (Django's settings) but not ``addopts`` (coverage, xdist or
+    ``--doctest-modules`` would change what runs). With specloop's pytest (specloop's own
+    interpreter, or lent to an environment without pytest) no plugin and no ``addopts``
+    apply: the plugins beside it are not the project's.
+    """
+    environment = {"COVERAGE_FILE": str(sandbox.path / "tmp" / ".coverage")}
+    if not sandbox.environment.project_pytest:
+        return [*_PYTEST_OPTIONS, *_WITHOUT_ADDOPTS], environment | _WITHOUT_PLUGINS
+    if project_tests:
+        return [*_PYTEST_OPTIONS, "--continue-on-collection-errors"], environment
+    return [*_PYTEST_OPTIONS, *_WITHOUT_ADDOPTS], environment
 
 
 # ---------------------------------------------------------------- syntax
 
 
-def check_syntax(new_module: str, filename: str = "<candidate>") -> CheckResult:
+def check_syntax(
+    new_module: str, filename: str = "<candidate>", python: tuple[int, int] | None = None
+) -> CheckResult:
     """Parse the whole new module with LibCST, then compile it (without running it).
 
     Compiling catches what a parser accepts but Python refuses, such as ``return``
-    outside a function.
+    outside a function. It is done only when ``python`` (the project's version) is the
+    one running specloop: another version's grammar is checked when its tests run.
     """
     started = time.monotonic()
-    problem = _syntax_problem(new_module, filename)
+    compiles = python is None or python == sys.version_info[:2]
+    problem = _syntax_problem(new_module, filename, compiles)
     return CheckResult(
         name=SYNTAX,
         passed=problem is None,
@@ -65,11 +84,13 @@ def check_syntax(new_module: str, filename: str = "<candidate>") -> CheckResult:
     )
 
 
-def _syntax_problem(source: str, filename: str) -> str | None:
+def _syntax_problem(source: str, filename: str, compiles: bool = True) -> str | None:
     try:
         libcst.parse_module(source)
     except libcst.ParserSyntaxError as error:
         return _describe_syntax_error(source, filename, error)
+    if not compiles:
+        return None
     try:
         compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:
@@ -122,16 +143,22 @@ class Diagnostic:
         return f"{self.line}:{self.column} {self.code} {self.message}"
 
 
-def check_static(original_module: str, new_module: str, filename: str) -> CheckResult:
+def check_static(
+    original_module: str,
+    new_module: str,
+    filename: str,
+    python: tuple[int, int] | None = None,
+) -> CheckResult:
     """Ruff's error rules, failing only on problems the change introduced.
 
     Problems are compared by rule code and message (line numbers ignored), so a
     pre-existing unused import or undefined name is not blamed on the candidate.
+    ``python``: the project's Python version, ruff's target.
     """
     started = time.monotonic()
     try:
-        before = ruff_diagnostics(original_module, filename)
-        after = ruff_diagnostics(new_module, filename)
+        before = ruff_diagnostics(original_module, filename, python)
+        after = ruff_diagnostics(new_module, filename, python)
     except RuffError as error:
         return CheckResult(
             name=STATIC, passed=False, output=str(error), duration_s=time.monotonic() - started
@@ -162,12 +189,17 @@ class RuffError(Exception):
     """Ruff could not be run or answered something unreadable."""
 
 
-def ruff_diagnostics(source: str, filename: str) -> list[Diagnostic]:
+def ruff_diagnostics(
+    source: str, filename: str, python: tuple[int, int] | None = None
+) -> list[Diagnostic]:
+    known = python is not None and (3, 7) <= python <= (3, 14)
+    target = ["--target-version", f"py{python[0]}{python[1]}"] if known and python else []
     command = [
         _ruff_binary(),
         "check",
         "--no-cache",
         "--isolated",
+        *target,
         "--select",
         RUFF_RULES,
         "--output-format",
@@ -234,9 +266,16 @@ async def run_tests(
     limits: SandboxLimits,
     name: str,
     stop_at_first: bool = True,
+    project_tests: bool = False,
 ) -> CheckResult:
-    """Run test files or node ids (stopping at the first failure, unless told otherwise)."""
-    return (await run_tests_with_status(sandbox, test_targets, limits, name, stop_at_first))[0]
+    """Run test files or node ids (stopping at the first failure, unless told otherwise).
+
+    ``project_tests``: the project's own tests, run with its test setup (`pytest_setup`).
+    """
+    checked, _ = await run_tests_with_status(
+        sandbox, test_targets, limits, name, stop_at_first, project_tests
+    )
+    return checked
 
 
 async def run_tests_with_status(
@@ -245,10 +284,11 @@ async def run_tests_with_status(
     limits: SandboxLimits,
     name: str,
     stop_at_first: bool = True,
+    project_tests: bool = False,
 ) -> tuple[CheckResult, int | None]:
     """``run_tests`` plus pytest's exit status (2: the tests could not even be collected)."""
     arguments = ["-x", *test_targets] if stop_at_first else test_targets
-    result, duration = await _pytest(sandbox, arguments, limits)
+    result, duration = await _pytest(sandbox, arguments, limits, project_tests)
     if result.returncode == _NO_TESTS_COLLECTED:
         output = f"No tests were collected from {', '.join(test_targets)}."
         checked = CheckResult(name=name, passed=True, output=output, duration_s=duration)
@@ -262,7 +302,7 @@ async def run_spec_examples(
     sandbox: Sandbox, module_relpath: str, symbol: str, examples: str, limits: SandboxLimits
 ) -> CheckResult:
     """Run the examples written in the spec against the new code, even if it dropped them."""
-    module = module_relpath.removesuffix(".py").replace("/", ".")
+    module = import_name(sandbox.path, module_relpath)
     top = symbol.split(".")[0]
     setup = f">>> from {module} import *\n>>> from {module} import {top}\n\n"
     examples_file = str(PurePosixPath(module_relpath).parent / SPEC_EXAMPLES_FILE)
@@ -277,11 +317,12 @@ async def run_spec_examples(
 
 
 async def _pytest(
-    sandbox: Sandbox, arguments: list[str], limits: SandboxLimits
+    sandbox: Sandbox, arguments: list[str], limits: SandboxLimits, project_tests: bool = False
 ) -> tuple[SandboxResult, float]:
     started = time.monotonic()
-    argv = [sys.executable, "-m", "pytest", *_PYTEST_OPTIONS, *arguments]
-    result = await sandbox.run(argv, limits, environment=_PYTEST_ENVIRONMENT)
+    options, environment = pytest_setup(sandbox, project_tests)
+    argv = [sandbox.python, "-m", "pytest", *options, *arguments]
+    result = await sandbox.run(argv, limits, environment=environment)
     return result, time.monotonic() - started
 
 
@@ -311,7 +352,7 @@ def failure_report(result: SandboxResult) -> str:
 
 
 _SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$")
-_HEADLINE = re.compile(r"^(\S+::\S+) (?:failed|could not be run)", re.MULTILINE)
+_HEADLINE = re.compile(r"^(\S+\.py(?:::\S+)?) (?:failed|could not be run)", re.MULTILINE)
 
 
 def failed_tests(report: str) -> set[str]:

@@ -245,7 +245,7 @@ async def judge_tests(
     async with contextlib.AsyncExitStack() as stack:
         boxes = [sandbox]
         for _ in range(count - 1):
-            box = await stack.enter_async_context(Sandbox(sandbox.isolation))
+            box = await stack.enter_async_context(sandbox.twin())
             await asyncio.to_thread(box.copy_from, sandbox)
             boxes.append(box)
         try:

@@ -43,6 +43,7 @@ from specloop.validate.checks import (
     run_tests,
     run_tests_with_status,
 )
+from specloop.validate.environment import PythonEnvironment
 from specloop.validate.mutation import judge_tests
 from specloop.validate.report import (
     EXISTING_TESTS,
@@ -100,6 +101,8 @@ class ValidationRequest:
     """Run generated code even without the namespace sandbox (the weaker level is reported)."""
     isolation: Isolation | None = None
     """The isolation to use; None: what this machine offers (`detect_isolation`)."""
+    environment: PythonEnvironment | None = None
+    """The project's Python environment (`validate/environment.py`); None: specloop's own."""
     judge_mutants: bool = False
     """Judge counted spec tests by the mutants of the new code they kill (`validate/mutation.py`):
     done for the accepted candidate only, it takes a test run per mutant."""
@@ -111,13 +114,14 @@ async def validate(
     """Run the checks in order and stop at the first failure; ``on_check`` hears each start."""
     report = ValidationReport()
     module = _relative(request.project_root, request.module_path)
+    python = _version(request)
     on_check(SYNTAX)
-    report.checks.append(check_syntax(request.new_source, module))
+    report.checks.append(check_syntax(request.new_source, module, python))
     if not report.checks[-1].passed:
         return report
     on_check(STATIC)
     static = await asyncio.to_thread(
-        check_static, request.original_source, request.new_source, module
+        check_static, request.original_source, request.new_source, module, python
     )
     report.checks.append(static)
     if not static.passed:
@@ -132,7 +136,8 @@ async def validate(
         return report
     report.isolation = isolation.level.value
     report.isolation_description = isolation.describe()
-    async with Sandbox(isolation) as sandbox:
+    async with Sandbox(isolation, request.environment) as sandbox:
+        report.environment = sandbox.environment.describe(request.project_root)
         await asyncio.to_thread(_fill, sandbox, request, module)
         for name, step in steps:
             on_check(name)
@@ -166,7 +171,7 @@ async def judge_validated(
         return judged_report  # cannot happen for a report that ran: it was not refused then
     module = _relative(request.project_root, request.module_path)
     on_check(GENERATED_TESTS)
-    async with Sandbox(isolation) as sandbox:
+    async with Sandbox(isolation, request.environment) as sandbox:
         await asyncio.to_thread(_fill, sandbox, request, module)
         checks[counted] = await _judged_by_mutants(sandbox, request, module, checks[counted])
     return judged_report
@@ -176,6 +181,11 @@ async def _isolation(request: ValidationRequest) -> Isolation:
     if request.isolation is not None:
         return request.isolation
     return await asyncio.to_thread(detect_isolation)
+
+
+def _version(request: ValidationRequest) -> tuple[int, int] | None:
+    environment = request.environment
+    return None if environment is None else (environment.version[0], environment.version[1])
 
 
 _Step = tuple[str, Callable[[Sandbox], Awaitable[CheckResult]]]
@@ -191,7 +201,10 @@ def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]
         )
     tests = [_relative(request.project_root, path) for path in request.test_files]
     if tests:
-        yield EXISTING_TESTS, lambda sandbox: run_tests(sandbox, tests, limits, EXISTING_TESTS)
+        yield (
+            EXISTING_TESTS,
+            lambda sandbox: _run_existing_tests(sandbox, request, module, tests),
+        )
     others = [_relative(request.project_root, path) for path in request.regression_tests]
     others = [path for path in others if path not in tests]
     if others:
@@ -203,33 +216,101 @@ def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]
         yield GENERATED_TESTS, lambda sandbox: _run_generated_tests(sandbox, request, module)
 
 
+async def _run_existing_tests(
+    sandbox: Sandbox, request: ValidationRequest, module: str, tests: list[str]
+) -> CheckResult:
+    """The tests that exercise the symbol: evidence when they pass on the new code.
+
+    A test file that cannot even be collected (it imports something the environment
+    lacks) blocks nothing when it could not be collected before the change either: it
+    is named as such, and the other files still have to pass.
+    """
+    limits = request.limits
+    on_new = await run_tests(
+        sandbox, tests, limits, EXISTING_TESTS, stop_at_first=False, project_tests=True
+    )
+    if on_new.passed:
+        return on_new
+    failed = failed_tests(on_new.output)
+    uncollected = {name for name in failed if "::" not in name}
+    if not failed or failed != uncollected:
+        return on_new
+    on_old = await _on_old_code(sandbox, request, module, sorted(uncollected), EXISTING_TESTS)
+    if failed_tests(on_old.output) != uncollected:
+        return on_new
+    runnable = [test for test in tests if test not in uncollected]
+    result = (
+        await run_tests(
+            sandbox, runnable, limits, EXISTING_TESTS, stop_at_first=False, project_tests=True
+        )
+        if runnable
+        else on_new.model_copy(update={"passed": True, "evidence": False, "count": 0})
+    )
+    note = _not_collected_either(on_new.output, uncollected)
+    return result.model_copy(update={"output": f"{result.output}\n{note}".strip()})
+
+
 async def _run_regression_tests(
     sandbox: Sandbox, request: ValidationRequest, module: str, tests: list[str]
 ) -> CheckResult:
     """The module's other tests: only a test that passed before the change and fails now counts.
 
-    Other functions of the module may still be stubs whose tests fail either way; that
-    is not something the change broke.
+    Other functions of the module may still be stubs whose tests fail either way, and a
+    test file may not be collectable in this environment at all (it imports what is not
+    installed); neither is something the change broke, and both are named.
     """
     limits = request.limits
-    on_new = await run_tests(sandbox, tests, limits, REGRESSION_TESTS, stop_at_first=False)
+    on_new = await run_tests(
+        sandbox, tests, limits, REGRESSION_TESTS, stop_at_first=False, project_tests=True
+    )
     if on_new.passed:
         return on_new.model_copy(update={"evidence": False})
+    on_old = await _on_old_code(sandbox, request, module, tests, REGRESSION_TESTS)
+    failed = failed_tests(on_new.output)
+    broken = failed - failed_tests(on_old.output)
+    if broken or not failed:  # unreadable failures count as broken
+        return on_new.model_copy(update={"evidence": False})
+    uncollected = {name for name in failed if "::" not in name}
+    failing = sorted(failed - uncollected)
+    notes = []
+    if failing:
+        notes.append(
+            "These tests of the module fail before the change too, so the change did not "
+            "break them: " + ", ".join(failing)
+        )
+    if uncollected:
+        notes.append(_not_collected_either(on_new.output, uncollected))
+    return on_new.model_copy(update={"passed": True, "evidence": False, "output": "\n".join(notes)})
+
+
+async def _on_old_code(
+    sandbox: Sandbox, request: ValidationRequest, module: str, tests: list[str], name: str
+) -> CheckResult:
+    """``tests`` run on the code before the change (the sandbox is left with the new code)."""
     sandbox.write(module, request.original_source)
     try:
-        on_old = await run_tests(sandbox, tests, limits, REGRESSION_TESTS, stop_at_first=False)
+        return await run_tests(
+            sandbox, tests, request.limits, name, stop_at_first=False, project_tests=True
+        )
     finally:
         sandbox.write(module, request.new_source)
-    broken = failed_tests(on_new.output) - failed_tests(on_old.output)
-    if broken or not failed_tests(on_new.output):  # unreadable failures count as broken
-        return on_new.model_copy(update={"evidence": False})
-    return on_new.model_copy(
-        update={
-            "passed": True,
-            "evidence": False,
-            "output": "These tests of the module fail before the change too, so the change "
-            "did not break them: " + ", ".join(sorted(failed_tests(on_new.output))),
-        }
+
+
+def _not_collected_either(output: str, files: set[str]) -> str:
+    """``tests/x.py could not run before the change either: ModuleNotFoundError ...``."""
+    reasons = {
+        name: line.split(": ", 1)[1] if ": " in line else "an error while collecting it"
+        for line in output.splitlines()
+        for name in files
+        if line.startswith(f"{name} could not be run")
+    }
+    return (
+        "; ".join(
+            f"{name} could not run before the change either: "
+            f"{reasons.get(name, 'it fails to import')}"
+            for name in sorted(files)
+        )
+        + " (not counted, not blocking)."
     )
 
 

@@ -45,7 +45,7 @@ def canonical(value: object, depth: int = 0) -> str:
     """A string equal for two results exactly when they are the same behaviour."""
     if depth > _DEPTH_LIMIT:
         return "…"
-    if value is None or isinstance(value, bool | int | str | bytes):
+    if value is None or isinstance(value, (bool, int, str, bytes)):
         return f"{type(value).__name__}:{value!r}"
     if isinstance(value, float):
         if math.isnan(value):
@@ -53,10 +53,10 @@ def canonical(value: object, depth: int = 0) -> str:
         return f"float:{value:.9g}"
     if isinstance(value, complex):
         return f"complex:{value.real:.9g},{value.imag:.9g}"
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         items = ",".join(canonical(item, depth + 1) for item in value)
         return f"{type(value).__name__}:[{items}]"
-    if isinstance(value, set | frozenset):
+    if isinstance(value, (set, frozenset)):
         items = ",".join(sorted(canonical(item, depth + 1) for item in value))
         return f"{type(value).__name__}:{{{items}}}"
     if isinstance(value, dict):

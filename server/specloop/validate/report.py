@@ -81,6 +81,11 @@ class ValidationReport(BaseModel):
         '"none", or "" when none of it ran.',
     )
     isolation_description: str = ""
+    environment: str = Field(
+        default="",
+        description="The Python the checks ran with: ``checks ran with .venv/bin/python (3.12), "
+        ".venv in the project; its own pytest``; empty when none of them ran code.",
+    )
 
     @property
     def passed(self) -> bool:

@@ -56,7 +56,9 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
+from specloop.analysis.modules import source_roots
 from specloop.validate import supervisor
+from specloop.validate.environment import PythonEnvironment, own_environment
 
 OUTPUT_LIMIT = 4_000
 """Characters kept from the end of each of stdout and stderr."""
@@ -285,8 +287,11 @@ class Sandbox:
     writable places. ``<base>/stage`` is where the new root is built (namespaces).
     """
 
-    def __init__(self, isolation: Isolation | None = None) -> None:
+    def __init__(
+        self, isolation: Isolation | None = None, environment: PythonEnvironment | None = None
+    ) -> None:
         self._isolation = isolation
+        self._environment: PythonEnvironment | None = environment
         self._base: Path | None = None
 
     # -- lifecycle
@@ -335,6 +340,18 @@ class Sandbox:
         return self._isolation
 
     @property
+    def environment(self) -> PythonEnvironment:
+        """The Python environment commands run with (specloop's own unless one was given)."""
+        if self._environment is None:
+            self._environment = own_environment()
+        return self._environment
+
+    @property
+    def python(self) -> str:
+        """The interpreter of `environment`: what runs tests and probes in this sandbox."""
+        return self.environment.python
+
+    @property
     def network_isolated(self) -> bool:
         return self.isolation.network_isolated
 
@@ -354,6 +371,10 @@ class Sandbox:
             target = _within(self.path, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+
+    def twin(self) -> Sandbox:
+        """An empty sandbox with this one's isolation and environment (enter it to use it)."""
+        return Sandbox(self.isolation, self.environment)
 
     def copy_from(self, other: Sandbox) -> None:
         """Fill this sandbox with the files ``other`` was filled with (not what its runs wrote)."""
@@ -432,7 +453,7 @@ class Sandbox:
     ) -> _Launch:
         """How ``argv`` is started: the command line (below the supervisor), environment, limits."""
         workdir = _within(self.path, cwd)
-        env = {**child_environment(self.path), **(environment or {})}
+        env = {**child_environment(self.path, self.environment), **(environment or {})}
         config = self._supervisor_config(limits, workdir)
         supervised = [sys.executable, "-c", SUPERVISOR_SOURCE, json.dumps(config), *argv]
         isolation = self.isolation
@@ -456,7 +477,13 @@ class Sandbox:
         assert self._base is not None
         isolation = self.isolation
         writable = [str(self.path / "home"), str(self.path / "tmp")]
-        readable = [*SYSTEM_PATHS, *ETC_FILES, *map(str, _interpreter_paths()), str(self.path)]
+        readable = [
+            *SYSTEM_PATHS,
+            *ETC_FILES,
+            *map(str, _interpreter_paths()),
+            *self.environment.readable,
+            str(self.path),
+        ]
         config: dict[str, object] = {
             "workdir": str(workdir),
             "memory_mb": limits.memory_mb,
@@ -489,14 +516,20 @@ class Sandbox:
         return config
 
 
-def child_environment(sandbox_dir: Path) -> dict[str, str]:
-    """The child's whole environment: an allowlist, so no secret can pass."""
+def child_environment(sandbox_dir: Path, python: PythonEnvironment | None = None) -> dict[str, str]:
+    """The child's whole environment: an allowlist, so no secret can pass.
+
+    The project's environment comes first on PATH; PYTHONPATH holds the project's source
+    roots in the sandbox (the root, and ``src`` for a src layout) and, for an environment
+    without pytest, the pytest specloop lends it.
+    """
+    python = python or own_environment()
     env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+        "PATH": os.pathsep.join([python.bin_dir, "/usr/bin", "/bin"]),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "HOME": str(sandbox_dir / "home"),
         "TMPDIR": str(sandbox_dir / "tmp"),
-        "PYTHONPATH": str(sandbox_dir),
+        "PYTHONPATH": python.pythonpath(sandbox_dir, source_roots(sandbox_dir)),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONNOUSERSITE": "1",
