@@ -19,10 +19,15 @@ from tests.support.cli import run_implement
 from tests.support.projects import (
     CHUNKED_CORRECT,
     CHUNKED_LINE,
+    DJANGO_CORRECT,
+    DJANGO_LINE,
+    DJANGO_PACKAGES,
     TOOLZ,
     base_python,
     chunked_project,
     chunked_script,
+    django_project,
+    django_script,
     make_environment,
 )
 from tests.support.scripted_llm import ScriptedLLM
@@ -150,3 +155,39 @@ def test_a_project_on_another_python_version_is_checked_with_that_python(
     assert "specloop's pytest, lent for the run" in payload["environment"]["description"]
     assert not list((project / ".venv").rglob("_pytest")), "nothing installed into it"
     assert base_python() != python
+
+
+def test_a_django_project_validates_with_its_pytest_django_setup(
+    tmp_path: Path, scripted: ScriptedLLM
+) -> None:
+    project = django_project(tmp_path / "project")
+    make_environment(project / ".venv", *DJANGO_PACKAGES)
+    scripted.responder = django_script()
+
+    payload, result = run_implement(
+        project,
+        tmp_path / "runs",
+        scripted,
+        "--apply",
+        file="newsroom/text.py",
+        line=DJANGO_LINE,
+        env=WITHOUT_VIRTUAL_ENV,
+    )
+
+    assert payload["status"] == "validated", result.stdout + result.stderr
+    checks = {check["name"]: check for check in payload["checks"]}
+    assert checks["spec examples"]["passed"], "the doctest needs Django's settings"
+    assert checks["tests"]["passed"], "the existing test needs pytest-django's settings fixture"
+    assert "its own pytest" in payload["environment"]["description"]
+    record = json.loads((tmp_path / "runs" / f"{payload['run_id']}.json").read_text())
+    report = record["attempts"][0]["report"]
+    [existing] = [check for check in report["checks"] if check["name"] == "tests"]
+    assert existing["passed"] and existing["evidence"] and existing["count"] == 1
+    assert (
+        "tests/test_async.py could not run before the change either: ModuleNotFoundError"
+        in existing["output"]
+    ), "a test file that fails to import before the change too is named and does not block"
+    assert not any("test_text_lengths" in check["output"] for check in report["checks"]), (
+        "test_text_lengths.py mentions 'text' but does not import newsroom.text: not a test of it"
+    )
+    assert DJANGO_CORRECT in (project / "newsroom" / "text.py").read_text()

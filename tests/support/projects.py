@@ -119,3 +119,104 @@ def chunked_project(root: Path) -> Path:
     (root / "util.py").write_text(CHUNKED_MODULE, encoding="utf-8")
     (root / "tests" / "test_util.py").write_text(CHUNKED_TEST, encoding="utf-8")
     return root
+
+
+DJANGO_PACKAGES = ("django>=5.2,<5.3", "pytest>=8", "pytest-django==4.14.0")
+DJANGO_PYPROJECT = """\
+[project]
+name = "newsroom"
+version = "0.1.0"
+
+[tool.pytest.ini_options]
+DJANGO_SETTINGS_MODULE = "newsroom.settings"
+addopts = "-p no:randomly --strict-markers"
+"""
+DJANGO_SETTINGS = """\
+SECRET_KEY = "not-a-secret-only-for-tests"
+INSTALLED_APPS = ["django.contrib.contenttypes"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+USE_TZ = True
+SLUG_SUFFIX = "-news"
+"""
+DJANGO_MODULE = '''\
+from django.conf import settings
+from django.utils.text import slugify
+
+
+def headline_slug(title):
+    """Return the slug of title (Django's slugify) followed by settings.SLUG_SUFFIX.
+
+    >>> headline_slug("Hello, World")
+    'hello-world-news'
+    """
+    ...
+'''
+DJANGO_LINE = 5
+DJANGO_CORRECT = '''\
+def headline_slug(title):
+    """Return the slug of title (Django's slugify) followed by settings.SLUG_SUFFIX.
+
+    >>> headline_slug("Hello, World")
+    'hello-world-news'
+    """
+    return slugify(title) + settings.SLUG_SUFFIX
+'''
+DJANGO_TEST = """\
+from newsroom.text import headline_slug
+
+
+def test_the_suffix_comes_from_the_settings(settings):
+    settings.SLUG_SUFFIX = "-x"
+    assert headline_slug("Big News") == "big-news-x"
+"""
+DJANGO_UNRELATED_TEST = """\
+def test_text():
+    text = "text"
+    assert False, "this file mentions text but does not import newsroom.text"
+"""
+DJANGO_UNCOLLECTABLE_TEST = """\
+import asgiref_is_not_installed_here  # collecting this file fails in every environment
+
+from newsroom.text import headline_slug
+
+
+def test_async_headlines():
+    assert headline_slug("A")
+"""
+DJANGO_SPEC_TESTS = """\
+from newsroom.text import headline_slug
+
+
+def test_an_empty_title_is_only_the_suffix():
+    assert headline_slug("") == "-news"
+"""
+
+
+def django_project(root: Path) -> Path:
+    """A small Django project with pytest-django configured in pyproject.toml."""
+    (root / "newsroom").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(DJANGO_PYPROJECT, encoding="utf-8")
+    (root / "newsroom" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "newsroom" / "settings.py").write_text(DJANGO_SETTINGS, encoding="utf-8")
+    (root / "newsroom" / "text.py").write_text(DJANGO_MODULE, encoding="utf-8")
+    (root / "tests" / "test_text.py").write_text(DJANGO_TEST, encoding="utf-8")
+    (root / "tests" / "test_text_lengths.py").write_text(DJANGO_UNRELATED_TEST, encoding="utf-8")
+    (root / "tests" / "test_async.py").write_text(DJANGO_UNCOLLECTABLE_TEST, encoding="utf-8")
+    return root
+
+
+def django_script() -> StageScript:
+    script = StageScript()
+    script.defaults.update(
+        Plan=Reply.json(
+            {
+                "steps": ["slugify, then the suffix"],
+                "touched_symbols": ["headline_slug"],
+                "checks": ["the doctest"],
+            }
+        ),
+        GeneratedTests=Reply.json({"code": DJANGO_SPEC_TESTS}),
+        Candidate=candidate(DJANGO_CORRECT),
+    )
+    return script

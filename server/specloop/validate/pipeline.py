@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -298,20 +299,23 @@ async def _on_old_code(
 
 def _not_collected_either(output: str, files: set[str]) -> str:
     """``tests/x.py could not run before the change either: ModuleNotFoundError ...``."""
-    reasons = {
-        name: line.split(": ", 1)[1] if ": " in line else "an error while collecting it"
-        for line in output.splitlines()
-        for name in files
-        if line.startswith(f"{name} could not be run")
-    }
     return (
         "; ".join(
-            f"{name} could not run before the change either: "
-            f"{reasons.get(name, 'it fails to import')}"
+            f"{name} could not run before the change either: {_collection_error(output, name)}"
             for name in sorted(files)
         )
         + " (not counted, not blocking)."
     )
+
+
+_RAISED = re.compile(r"^E\s+(\w+(?:Error|Exception)\b.*)$", re.MULTILINE)
+
+
+def _collection_error(output: str, name: str) -> str:
+    """The exception pytest showed for collecting ``name`` (its ERRORS section)."""
+    _, found, after = output.partition(f"ERROR collecting {name}")
+    raised = _RAISED.search(after) if found else None
+    return raised.group(1).strip() if raised else "an error while collecting it"
 
 
 async def _run_generated_tests(
