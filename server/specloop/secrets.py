@@ -46,6 +46,9 @@ _SECRET_FILE = re.compile(
 )
 _SECRET_FOLDERS = frozenset({"secrets", ".ssh", ".aws", ".gnupg", ".docker", ".kube", ".azure"})
 _SOURCE_SUFFIXES = (".py", ".pyi")
+_TOOL_FOLDERS = frozenset({".vscode", ".idea", ".github", ".gitlab", ".devcontainer", ".circleci"})
+"""Committed settings of editors and CI: kept out of the sandbox like every dot-folder, but
+what they hold (an interpreter path, a workflow name) is configuration, not a secret."""
 _NOT_THE_PROJECT = frozenset({".git", "node_modules", "__pycache__", "site-packages"})
 _MAX_SECRET_FILE_BYTES = 256 * 1024
 _VALUE = re.compile(r"""^\s*(?:export\s+)?[\w.\-]+\s*[:=]\s*["']?([^"'\s#]+)""")
@@ -101,8 +104,14 @@ def _secret_files(root: Path, max_files: int) -> Iterator[Path]:
             seen += 1
             if seen > max_files:
                 return
-            if is_secret_file((here / name).relative_to(root).as_posix()):
+            relative = (here / name).relative_to(root).as_posix()
+            if is_secret_file(relative) and not _tool_setting(relative):
                 yield here / name
+
+
+def _tool_setting(relative: str) -> bool:
+    parts = PurePosixPath(relative).parts
+    return parts[0] in _TOOL_FOLDERS and not _SECRET_FILE.match(parts[-1])
 
 
 def _values(text: str) -> set[str]:

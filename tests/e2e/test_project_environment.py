@@ -61,12 +61,14 @@ def test_a_project_venv_with_a_dependency_validates_with_its_doctest_and_test(
     assert payload["applied"] is True
     checks = {check["name"]: check for check in payload["checks"]}
     assert checks["spec examples"]["passed"] and checks["tests"]["passed"]
+    record = json.loads((tmp_path / "runs" / f"{payload['run_id']}.json").read_text())
+    existing = [c for c in record["final_report"]["checks"] if c["name"] == "tests"]
+    assert existing[0]["evidence"], "its test needs nothing from the test process: evidence"
     environment = payload["environment"]
     assert environment["python"] == str(project / ".venv" / "bin" / "python")
     assert environment["source"] == ".venv in the project"
     assert "checks ran with .venv/bin/python (3." in environment["description"]
     assert CHUNKED_CORRECT in (project / "util.py").read_text()
-    record = json.loads((tmp_path / "runs" / f"{payload['run_id']}.json").read_text())
     assert record["environment"]["source"] == ".venv in the project"
 
 
@@ -106,7 +108,7 @@ def test_without_the_dependency_the_run_names_it_and_changes_nothing(
     assert result.returncode == 2, result.stdout + result.stderr
     assert payload["status"] == "error"
     error = payload["error"]
-    assert "util.py imports toolz, which is not installed" in error
+    assert "util.py cannot be imported: it needs toolz, which is not installed" in error
     assert "specloop's own interpreter" in error and ".venv/" in error
     assert "--python" in error
     assert (project / "util.py").read_text() == before
@@ -182,7 +184,12 @@ def test_a_django_project_validates_with_its_pytest_django_setup(
     record = json.loads((tmp_path / "runs" / f"{payload['run_id']}.json").read_text())
     report = record["attempts"][0]["report"]
     [existing] = [check for check in report["checks"] if check["name"] == "tests"]
-    assert existing["passed"] and existing["evidence"] and existing["count"] == 1
+    assert existing["passed"] and not existing["evidence"], (
+        "the test changes Django's settings for the code: it runs with the code in its own "
+        "process, so it guards the change but is not counted as evidence"
+    )
+    assert "pass only with the new code in the test process itself" in existing["output"]
+    assert [check["evidence"] for check in report["checks"] if check["name"] == "spec examples"]
     assert (
         "tests/test_async.py could not run before the change either: ModuleNotFoundError"
         in existing["output"]

@@ -61,3 +61,15 @@ def test_a_redactor_masks_environment_and_project_secrets_and_key_shapes(
     )
     masked = redactor.redact(text)
     assert masked == " ".join([REDACTED] * 5)
+
+
+def test_editor_settings_are_kept_out_of_the_sandbox_but_are_not_secrets(tmp_path: Path):
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "settings.json").write_text(
+        '{"specloop.python": "/home/me/envs/project/bin/python"}'
+    )
+    (tmp_path / ".vscode" / "credentials.json").write_text('{"token": "vscode-token-123456"}')
+    assert is_secret_file(".vscode/settings.json")
+    found = project_secrets(tmp_path)
+    assert "/home/me/envs/project/bin/python" not in found
+    assert "vscode-token-123456" in found

@@ -34,8 +34,6 @@ def render_record(record: RunRecord) -> str:
         f"Model: {record.model or '(none)'} · {len(record.attempts)} attempt(s) · "
         f"{record.tokens} tokens · {record.duration_s:.1f} s",
     ]
-    if record.environment is not None:
-        lines += ["", f"Python: {record.environment.description}"]
     if record.error:
         lines += ["", f"> {record.error}"]
     if record.applied is not None:
@@ -66,6 +64,9 @@ def render_record(record: RunRecord) -> str:
     if record.context_omitted:
         lines += ["", "## Left out of the model's context", ""]
         lines += [f"- {note}" for note in record.context_omitted]
+    if record.environment is not None:
+        lines += ["", "## Python", "", record.environment.description[0].upper()
+                  + record.environment.description[1:] + "."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -549,3 +549,59 @@ def _separated(node: cst.BaseStatement) -> cst.BaseStatement:
         return node
     count = 2 if isinstance(node, Definition) else 1
     return node.with_changes(leading_lines=[*[cst.EmptyLine()] * count, *node.leading_lines])
+
+
+# --- the checker's stand-in ----------------------------------------------------------------
+
+
+def stand_in(module_source: str, qualified_name: str) -> str | None:
+    """The module with ``qualified_name`` replaced by a stand-in that calls the subject.
+
+    The stand-in keeps the original's decorators and calling convention and forwards
+    every call to the code under test in its own process (`validate/checker_side.py`).
+    None when the target cannot be stood in for: a class, or a function nested in a
+    function (its closure cannot cross a process boundary).
+    """
+    module = _parse_module(module_source)
+    if isinstance(module, TransformFailure):
+        return None
+    parts = qualified_name.split(".")
+    for depth in range(1, len(parts)):
+        parent = _find(module, ".".join(parts[:depth]))
+        if not isinstance(parent, _Target) or not isinstance(parent.node, cst.ClassDef):
+            return None
+    target = _find(module, qualified_name)
+    if not isinstance(target, _Target) or not isinstance(target.node, cst.FunctionDef):
+        return None
+    node = target.node
+    names = {_decorator_name(decorator) for decorator in node.decorators}
+    in_class = len(parts) > 1
+    if "staticmethod" in names or not in_class:
+        parameters, instance = "*args, **kwargs", "None"
+    elif "classmethod" in names:
+        parameters, instance = "cls, *args, **kwargs", "None"
+    elif "property" in names:
+        parameters, instance = "self", "self"
+    else:
+        parameters, instance = "self, *args, **kwargs", "self"
+    forwarded = "(), {}" if parameters == "self" else "args, kwargs"
+    keyword = "async def" if node.asynchronous is not None else "def"
+    code = (
+        f"{keyword} {node.name.value}({parameters}):\n"
+        "    from specloop_checker import call as _specloop_call\n"
+        f"    return _specloop_call({qualified_name!r}, {instance}, {forwarded})\n"
+    )
+    replacement = cst.ensure_type(cst.parse_statement(code), cst.FunctionDef)
+    replacement = replacement.with_changes(
+        decorators=node.decorators, leading_lines=node.leading_lines
+    )
+    return cst.ensure_type(module.deep_replace(node, replacement), cst.Module).code
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    expression = decorator.decorator
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, cst.Attribute):
+        return expression.attr.value
+    return expression.value if isinstance(expression, cst.Name) else ""

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import libcst
 
 from specloop.analysis.modules import import_name
+from specloop.validate.harness import Verdict, run_pytest
 from specloop.validate.report import SPEC_EXAMPLES, STATIC, SYNTAX, CheckResult
 from specloop.validate.sandbox import Sandbox, SandboxLimits, SandboxResult
 
@@ -257,7 +258,6 @@ def _parse_ruff(stdout: bytes) -> list[Diagnostic]:
 
 
 SPEC_EXAMPLES_FILE = "specloop_spec_examples.txt"
-_PASSED = re.compile(r"\b(\d+) passed\b")
 
 
 async def run_tests(
@@ -267,13 +267,15 @@ async def run_tests(
     name: str,
     stop_at_first: bool = True,
     project_tests: bool = False,
+    isolated: bool = True,
 ) -> CheckResult:
     """Run test files or node ids (stopping at the first failure, unless told otherwise).
 
     ``project_tests``: the project's own tests, run with its test setup (`pytest_setup`).
+    ``isolated``: the code under test runs in its own process (`harness.py`) when it can.
     """
     checked, _ = await run_tests_with_status(
-        sandbox, test_targets, limits, name, stop_at_first, project_tests
+        sandbox, test_targets, limits, name, stop_at_first, project_tests, isolated
     )
     return checked
 
@@ -285,17 +287,19 @@ async def run_tests_with_status(
     name: str,
     stop_at_first: bool = True,
     project_tests: bool = False,
+    isolated: bool = True,
 ) -> tuple[CheckResult, int | None]:
     """``run_tests`` plus pytest's exit status (2: the tests could not even be collected)."""
     arguments = ["-x", *test_targets] if stop_at_first else test_targets
-    result, duration = await _pytest(sandbox, arguments, limits, project_tests)
-    if result.returncode == _NO_TESTS_COLLECTED:
+    run = await _pytest(sandbox, arguments, limits, project_tests, isolated)
+    verdict = run.verdict
+    if verdict.finished and verdict.collected == 0 and not verdict.uncollected:
         output = f"No tests were collected from {', '.join(test_targets)}."
-        checked = CheckResult(name=name, passed=True, output=output, duration_s=duration)
-        return checked, result.returncode
-    checked = _pytest_result(name, result, duration)
-    update = {"evidence": checked.passed, "count": _passed_count(result.stdout)}
-    return checked.model_copy(update=update), result.returncode
+        checked = CheckResult(name=name, passed=True, output=output, duration_s=run.duration)
+        return checked, run.result.returncode
+    checked = _pytest_result(name, run)
+    update = {"evidence": checked.passed, "count": len(verdict.passed)}
+    return checked.model_copy(update=update), run.result.returncode
 
 
 async def run_spec_examples(
@@ -307,35 +311,45 @@ async def run_spec_examples(
     setup = f">>> from {module} import *\n>>> from {module} import {top}\n\n"
     examples_file = str(PurePosixPath(module_relpath).parent / SPEC_EXAMPLES_FILE)
     sandbox.write(examples_file, setup + examples)
-    result, duration = await _pytest(
-        sandbox, [f"--doctest-glob={SPEC_EXAMPLES_FILE}", examples_file], limits
-    )
-    checked = _pytest_result(SPEC_EXAMPLES, result, duration)
+    run = await _pytest(sandbox, [f"--doctest-glob={SPEC_EXAMPLES_FILE}", examples_file], limits)
+    checked = _pytest_result(SPEC_EXAMPLES, run)
     # pytest counts the whole doctest file as one test; the user counts examples.
     count = sum(1 for line in examples.splitlines() if line.lstrip().startswith(">>>"))
     return checked.model_copy(update={"evidence": checked.passed, "count": count})
 
 
+@dataclass(frozen=True)
+class _Run:
+    result: SandboxResult
+    verdict: Verdict
+    duration: float
+
+
 async def _pytest(
-    sandbox: Sandbox, arguments: list[str], limits: SandboxLimits, project_tests: bool = False
-) -> tuple[SandboxResult, float]:
+    sandbox: Sandbox,
+    arguments: list[str],
+    limits: SandboxLimits,
+    project_tests: bool = False,
+    isolated: bool = True,
+) -> _Run:
     started = time.monotonic()
     options, environment = pytest_setup(sandbox, project_tests)
     argv = [sandbox.python, "-m", "pytest", *options, *arguments]
-    result = await sandbox.run(argv, limits, environment=environment)
-    return result, time.monotonic() - started
+    result, verdict = await run_pytest(sandbox, argv, limits, environment, isolated)
+    return _Run(result, verdict, time.monotonic() - started)
 
 
-def _pytest_result(name: str, result: SandboxResult, duration: float) -> CheckResult:
-    if result.ok:
+def _pytest_result(name: str, run: _Run) -> CheckResult:
+    """Passed only when the report says every collected test passed (and pytest agrees)."""
+    result, duration = run.result, run.duration
+    if run.verdict.ok and result.ok:
         summary = _last_line(result.stdout) or "The tests passed."
         return CheckResult(name=name, passed=True, output=summary, duration_s=duration)
-    return CheckResult(name=name, passed=False, output=failure_report(result), duration_s=duration)
-
-
-def _passed_count(stdout: str) -> int | None:
-    match = _PASSED.search(_last_line(stdout))
-    return int(match.group(1)) if match else None
+    output = failure_report(result)
+    problem = None if result.reason else run.verdict.problem(result.returncode)
+    if problem is not None:  # it ended by itself, before every test reported
+        output = f"{problem}\n\n{output}" if result.returncode != 0 else problem
+    return CheckResult(name=name, passed=False, output=output, duration_s=duration)
 
 
 def failure_report(result: SandboxResult) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from specloop.validate.checks import failed_tests, run_tests
+from specloop.validate.harness import place, twin
 from specloop.validate.report import MutationJudgement
 from specloop.validate.sandbox import Sandbox, SandboxLimits
 
@@ -233,21 +234,19 @@ async def judge_tests(
         try:
             while pending and time.monotonic() - started <= budget_s:
                 number, mutant = pending.pop(0)
-                box.write(module, mutant.source)
+                _place(box, module, mutant.source)
                 result = await run_tests(box, [tests_path], limits, "mutants", stop_at_first=False)
                 failed = {
                     node.split("::", 1)[-1].split("[")[0] for node in failed_tests(result.output)
                 }
                 outcomes[number] = None if result.passed else failed
         finally:
-            box.write(module, accepted_source)
+            _place(box, module, accepted_source)
 
     async with contextlib.AsyncExitStack() as stack:
         boxes = [sandbox]
         for _ in range(count - 1):
-            box = await stack.enter_async_context(sandbox.twin())
-            await asyncio.to_thread(box.copy_from, sandbox)
-            boxes.append(box)
+            boxes.append(await twin(stack, sandbox))
         try:
             async with asyncio.TaskGroup() as group:
                 for box in boxes:
@@ -274,6 +273,14 @@ async def judge_tests(
 
 
 MAX_WORKERS = 4
+
+
+def _place(box: Sandbox, module: str, source: str) -> None:
+    """The mutant (or the accepted code) where the code under test runs."""
+    if box.harness is not None:
+        place(box, source)
+    else:
+        box.write(module, source)
 
 
 def _default_workers() -> int:

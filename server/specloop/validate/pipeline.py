@@ -28,6 +28,7 @@ their ``conftest.py``) are copied first, so the cap only drops files further awa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -35,6 +36,9 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from specloop.analysis.index import is_test_file
+from specloop.analysis.modules import import_name
+from specloop.refactor.codemod import stand_in
 from specloop.secrets import is_secret_file
 from specloop.validate.checks import (
     check_static,
@@ -45,6 +49,7 @@ from specloop.validate.checks import (
     run_tests_with_status,
 )
 from specloop.validate.environment import PythonEnvironment
+from specloop.validate.harness import Harness, framework_environment, install, place
 from specloop.validate.mutation import judge_tests
 from specloop.validate.report import (
     EXISTING_TESTS,
@@ -136,10 +141,11 @@ async def validate(
         report.checks.append(CheckResult(name=SANDBOX, passed=False, ran=False, output=refused))
         return report
     report.isolation = isolation.level.value
-    report.isolation_description = isolation.describe()
-    async with Sandbox(isolation, request.environment) as sandbox:
+    async with contextlib.AsyncExitStack() as stack:
+        sandbox = await _bench(stack, isolation, request, module)
+        assert sandbox.harness is not None
+        report.isolation_description = f"{isolation.describe()} {sandbox.harness.describe()}."
         report.environment = sandbox.environment.describe(request.project_root)
-        await asyncio.to_thread(_fill, sandbox, request, module)
         for name, step in steps:
             on_check(name)
             result = await step(sandbox)
@@ -172,10 +178,38 @@ async def judge_validated(
         return judged_report  # cannot happen for a report that ran: it was not refused then
     module = _relative(request.project_root, request.module_path)
     on_check(GENERATED_TESTS)
-    async with Sandbox(isolation, request.environment) as sandbox:
-        await asyncio.to_thread(_fill, sandbox, request, module)
+    async with contextlib.AsyncExitStack() as stack:
+        sandbox = await _bench(stack, isolation, request, module)
         checks[counted] = await _judged_by_mutants(sandbox, request, module, checks[counted])
     return judged_report
+
+
+async def _bench(
+    stack: contextlib.AsyncExitStack, isolation: Isolation, request: ValidationRequest, module: str
+) -> Sandbox:
+    """The checker's sandbox, filled, with its harness: the subject's sandbox when the
+    target can be stood in for (`harness.py`), holding the project without its tests."""
+    environment = request.environment
+    sandbox = await stack.enter_async_context(Sandbox(isolation, environment))
+    await asyncio.to_thread(_fill, sandbox, request, module)
+    stand = await asyncio.to_thread(stand_in, request.original_source, request.symbol)
+    subject = None
+    if stand is not None:
+        subject = await stack.enter_async_context(Sandbox(isolation, environment))
+        await asyncio.to_thread(
+            fill_project, subject, request.project_root, module, [], request.open_buffers, True
+        )
+    harness = Harness(
+        module=module,
+        import_name=import_name(sandbox.path, module),
+        target=request.symbol,
+        stand_in=stand,
+        subject=subject,
+        candidate=request.new_source,
+        subject_environment=framework_environment(request.project_root),
+    )
+    install(sandbox, harness)
+    return sandbox
 
 
 async def _isolation(request: ValidationRequest) -> Isolation:
@@ -222,33 +256,47 @@ async def _run_existing_tests(
 ) -> CheckResult:
     """The tests that exercise the symbol: evidence when they pass on the new code.
 
-    A test file that cannot even be collected (it imports something the environment
+    They run with the code under test in its own process first; that is evidence. A
+    test file that cannot even be collected (it imports something the environment
     lacks) blocks nothing when it could not be collected before the change either: it
-    is named as such, and the other files still have to pass.
+    is named as such. A test that passes only with the code in the test process itself
+    (it configures or mocks what the code uses) guards the change but is not evidence.
     """
     limits = request.limits
-    on_new = await run_tests(
-        sandbox, tests, limits, EXISTING_TESTS, stop_at_first=False, project_tests=True
-    )
+
+    async def run(files: list[str], isolated: bool = True) -> CheckResult:
+        return await run_tests(
+            sandbox, files, limits, EXISTING_TESTS, False, project_tests=True, isolated=isolated
+        )
+
+    on_new = await run(tests)
     if on_new.passed:
         return on_new
-    failed = failed_tests(on_new.output)
-    uncollected = {name for name in failed if "::" not in name}
-    if not failed or failed != uncollected:
-        return on_new
-    on_old = await _on_old_code(sandbox, request, module, sorted(uncollected), EXISTING_TESTS)
-    if failed_tests(on_old.output) != uncollected:
-        return on_new
-    runnable = [test for test in tests if test not in uncollected]
-    result = (
-        await run_tests(
-            sandbox, runnable, limits, EXISTING_TESTS, stop_at_first=False, project_tests=True
-        )
-        if runnable
-        else on_new.model_copy(update={"passed": True, "evidence": False, "count": 0})
-    )
-    note = _not_collected_either(on_new.output, uncollected)
-    return result.model_copy(update={"output": f"{result.output}\n{note}".strip()})
+    notes: list[str] = []
+    uncollected = {name for name in failed_tests(on_new.output) if "::" not in name}
+    if uncollected:
+        on_old = await _on_old_code(sandbox, request, module, sorted(uncollected), EXISTING_TESTS)
+        if failed_tests(on_old.output) != uncollected:
+            return on_new  # the change itself keeps them from being collected
+        notes.append(_not_collected_either(on_new.output, uncollected))
+        tests = [test for test in tests if test not in uncollected]
+        if not tests:
+            return on_new.model_copy(
+                update={"passed": True, "evidence": False, "count": 0, "output": notes[0]}
+            )
+        on_new = await run(tests)
+    if not on_new.passed and sandbox.harness is not None and sandbox.harness.isolated:
+        in_process = await run(tests, isolated=False)
+        if in_process.passed:
+            notes.insert(
+                0,
+                "These tests pass only with the new code in the test process itself (they "
+                "set up, configure or mock what it uses), so they guard the change but are "
+                "not counted as evidence. With the code in a process of its own they said:\n"
+                + on_new.output,
+            )
+            on_new = in_process.model_copy(update={"evidence": False})
+    return on_new.model_copy(update={"output": "\n".join([on_new.output, *notes]).strip()})
 
 
 async def _run_regression_tests(
@@ -288,13 +336,13 @@ async def _on_old_code(
     sandbox: Sandbox, request: ValidationRequest, module: str, tests: list[str], name: str
 ) -> CheckResult:
     """``tests`` run on the code before the change (the sandbox is left with the new code)."""
-    sandbox.write(module, request.original_source)
+    place(sandbox, request.original_source)
     try:
         return await run_tests(
             sandbox, tests, request.limits, name, stop_at_first=False, project_tests=True
         )
     finally:
-        sandbox.write(module, request.new_source)
+        place(sandbox, request.new_source)
 
 
 def _not_collected_either(output: str, files: set[str]) -> str:
@@ -335,11 +383,11 @@ async def _run_generated_tests(
         )
     if not on_new.evidence:
         return on_new
-    sandbox.write(module, request.original_source)
+    place(sandbox, request.original_source)
     try:
         on_old = await run_tests(sandbox, [path], limits, GENERATED_TESTS)
     finally:
-        sandbox.write(module, request.new_source)
+        place(sandbox, request.new_source)
     if on_old.passed:
         return on_new.model_copy(
             update={
@@ -396,7 +444,6 @@ def _generated_tests_path(module: str) -> str:
 def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
     tests = [_relative(request.project_root, path) for path in request.test_files]
     fill_project(sandbox, request.project_root, module, tests, request.open_buffers)
-    sandbox.write(module, request.new_source)
     if request.generated_tests is not None:
         sandbox.write(_generated_tests_path(module), request.generated_tests)
 
@@ -407,10 +454,12 @@ def fill_project(
     module: str,
     tests: list[str],
     open_buffers: Mapping[str, str],
+    without_tests: bool = False,
 ) -> None:
     """Copy the project (unsaved buffers in place of their files) into the sandbox.
 
     The module itself is left for the caller to write: it is the candidate's.
+    ``without_tests``: no test file and no ``conftest.py`` (the subject's copy).
     """
     files = project_files(root, module, tests)
     buffers = {
@@ -418,9 +467,16 @@ def fill_project(
         for path, text in open_buffers.items()
         if path.endswith((".py", ".pyi"))
     }
+    if without_tests:
+        files = [path for path in files if not _is_test_or_setup(path)]
+        buffers = {path: text for path, text in buffers.items() if not _is_test_or_setup(path)}
     sandbox.copy_in(root, [path for path in files if path != module and path not in buffers])
     for path, text in buffers.items():
         sandbox.write(path, text)
+
+
+def _is_test_or_setup(path: str) -> bool:
+    return is_test_file(path) or PurePosixPath(path).name == "conftest.py"
 
 
 def project_files(root: Path, module: str, tests: list[str]) -> list[str]:

@@ -62,9 +62,10 @@ async def missing_dependency(check: ImportCheck) -> str | None:
     if environment.own and environment.tried:
         found += f"; no project environment was found (looked for {', '.join(environment.tried)})"
     return (
-        f"{module} imports {missing}, which is not installed in the Python the checks run "
-        f"with: {where}, {found}. Point specloop at the project's environment — the setting "
-        "`python` (CLI: --python PATH), e.g. .venv/bin/python — or install "
+        f"{module} cannot be imported: it needs {missing}, which is not installed in the "
+        f"Python the checks run with: {where}, {found}. Point specloop at the project's "
+        "environment — the setting `python` (CLI: --python PATH), e.g. .venv/bin/python — "
+        "or install "
         f"{missing.split('.')[0]} there, then run specloop again."
     )
 

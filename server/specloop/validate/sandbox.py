@@ -55,10 +55,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from specloop.analysis.modules import source_roots
 from specloop.validate import supervisor
 from specloop.validate.environment import PythonEnvironment, own_environment
+
+if TYPE_CHECKING:
+    from specloop.validate.harness import Harness
 
 OUTPUT_LIMIT = 4_000
 """Characters kept from the end of each of stdout and stderr."""
@@ -293,6 +297,8 @@ class Sandbox:
         self._isolation = isolation
         self._environment: PythonEnvironment | None = environment
         self._base: Path | None = None
+        self.harness: Harness | None = None
+        """Set by the checks (`validate/harness.py`): where the code under test runs."""
 
     # -- lifecycle
 
@@ -400,24 +406,31 @@ class Sandbox:
         cwd: str = ".",
         environment: Mapping[str, str] | None = None,
         output_limit: int = OUTPUT_LIMIT,
+        pass_fds: tuple[int, ...] = (),
     ) -> SandboxResult:
         """Run ``argv`` in the sandbox; cancelling the caller stops the whole run.
 
         ``environment`` adds variables to the scrubbed environment (never secrets);
-        ``output_limit`` is how much of the end of stdout and of stderr is kept.
+        ``output_limit`` is how much of the end of stdout and of stderr is kept;
+        ``pass_fds`` are pipe ends the command inherits (the checks' channels).
         """
         launch = self.launch(argv, limits, cwd, environment)
         started = time.monotonic()
-        process = await asyncio.create_subprocess_exec(
-            *launch.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=launch.env,
-            cwd=launch.cwd,
-            start_new_session=True,
-            preexec_fn=launch.preexec,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *launch.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=launch.env,
+                cwd=launch.cwd,
+                start_new_session=True,
+                preexec_fn=launch.preexec,
+                pass_fds=pass_fds,
+            )
+        finally:
+            for fd in pass_fds:  # the command owns them now: its ends close when it ends
+                os.close(fd)
         _live.add(process.pid)
         stdout, stderr = _Tail(output_limit), _Tail(output_limit)
         assert process.stdout is not None and process.stderr is not None
