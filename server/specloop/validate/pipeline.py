@@ -51,9 +51,11 @@ from specloop.validate.checks import (
 from specloop.validate.environment import PythonEnvironment
 from specloop.validate.harness import Harness, framework_environment, install, place
 from specloop.validate.mutation import judge_tests
+from specloop.validate.reach import check_reach
 from specloop.validate.report import (
     EXISTING_TESTS,
     GENERATED_TESTS,
+    REACH,
     REGRESSION_TESTS,
     SANDBOX,
     SPEC_EXAMPLES,
@@ -131,6 +133,11 @@ async def validate(
     )
     report.checks.append(static)
     if not static.passed:
+        return report
+    on_check(REACH)
+    reach = check_reach(request.original_source, request.new_source, request.symbol)
+    report.checks.append(reach)
+    if not reach.passed:
         return report
     steps = list(_sandboxed_steps(request, module))
     if not steps:

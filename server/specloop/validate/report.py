@@ -20,6 +20,8 @@ SPEC_EXAMPLES = "spec examples"
 EXISTING_TESTS = "tests"
 REGRESSION_TESTS = "regression tests"
 GENERATED_TESTS = "generated tests"
+REACH = "reach"
+"""The candidate read for tricks that fake a verdict (`validate/reach.py`)."""
 
 
 class MutationJudgement(BaseModel):
@@ -131,6 +133,8 @@ def _phrase(check: CheckResult) -> str:
         return f"{_name(check)} FAILED"
     if check.name in (SYNTAX, STATIC):
         return _name(check)
+    if check.name == REACH:
+        return "nothing that could fake a verdict"
     if check.name == REGRESSION_TESTS:
         return "the module's other tests still pass"
     if not check.evidence:
@@ -150,7 +154,8 @@ def _phrase(check: CheckResult) -> str:
 
 
 def _name(check: CheckResult) -> str:
-    return {STATIC: "ruff", GENERATED_TESTS: "spec tests"}.get(check.name, check.name)
+    names = {STATIC: "ruff", GENERATED_TESTS: "spec tests", REACH: "reading the code for tricks"}
+    return names.get(check.name, check.name)
 
 
 def _counted(check: CheckResult) -> str:
