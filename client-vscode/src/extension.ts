@@ -4,16 +4,28 @@
 import * as vscode from 'vscode';
 import {
     CloseAction,
+    ConfigurationItem,
+    DidChangeConfigurationNotification,
     ErrorAction,
     ErrorHandler,
     ExecuteCommandRequest,
     LanguageClient,
     LanguageClientOptions,
+    LSPAny,
     ServerOptions,
 } from 'vscode-languageclient/node';
 import { ApiKeys } from './apiKey';
 import { CANCEL_RUN_COMMAND, RunStatus } from './runStatus';
-import { installCommand, onPythonEnvironmentChange, Probe, probe, resolveLaunch, ServerLaunch } from './serverCommand';
+import {
+    activePythonPath,
+    expandVariables,
+    installCommand,
+    onPythonEnvironmentChange,
+    Probe,
+    probe,
+    resolveLaunch,
+    ServerLaunch,
+} from './serverCommand';
 
 // The server's own commands (see server/specloop/lsp/loop_feature.py).
 const SERVER_IMPLEMENT = 'specloop.implement';
@@ -68,6 +80,11 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
             const config = vscode.workspace.getConfiguration('specloop');
             if (config.get<string[]>('serverCommand', []).length === 0 && !config.get('interpreter')) {
                 void restartServer("the Python extension's environment changed");
+            } else if (client?.isRunning()) {
+                // The project's Python (specloop.python) may follow that environment: re-read.
+                client
+                    .sendNotification(DidChangeConfigurationNotification.type, { settings: null })
+                    .catch(() => undefined);
             }
         }),
     );
@@ -222,6 +239,15 @@ function clientOptions(isRunning: () => boolean): LanguageClientOptions {
                 runStatus.observe(token, params);
                 next(token, params);
             },
+            workspace: {
+                configuration: async (params, token, next) => {
+                    const result = await next(params, token);
+                    if (!Array.isArray(result)) {
+                        return result;
+                    }
+                    return result.map((value, index) => withProjectPython(params.items[index], value));
+                },
+            },
         },
     };
 }
@@ -248,6 +274,26 @@ function serverSettings(): Record<string, unknown> {
         node[leaf] = JSON.parse(JSON.stringify(value));
     }
     return result;
+}
+
+// The `specloop` section of a workspace/configuration answer with `python` (the project's
+// Python for the checks) filled in: the setting for that scope with `${workspaceFolder}`
+// and `~` expanded, else the Python extension's environment for the file's folder.
+function withProjectPython(item: ConfigurationItem | undefined, value: LSPAny): LSPAny {
+    if (item?.section !== 'specloop' || typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return value;
+    }
+    try {
+        const resource = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+        const configured: unknown = value.python;
+        const python =
+            typeof configured === 'string' && configured.trim()
+                ? expandVariables(configured.trim(), resource)
+                : activePythonPath(resource);
+        return python ? { ...value, python } : value;
+    } catch {
+        return value;
+    }
 }
 
 // ---------------------------------------------------------------------------- commands

@@ -59,7 +59,7 @@ function pythonLaunch(python: string, source: string): ServerLaunch {
     return { command: python, args: ['-m', 'specloop', 'serve'], source, python };
 }
 
-function expandVariables(value: string, resource: vscode.Uri | undefined): string {
+export function expandVariables(value: string, resource: vscode.Uri | undefined): string {
     const folder = resource
         ? vscode.workspace.getWorkspaceFolder(resource)
         : vscode.workspace.workspaceFolders?.[0];
@@ -74,7 +74,7 @@ interface PythonEnvironmentsApi {
     resolveEnvironment(environment: { path: string } | string): Promise<
         { executable: { uri?: vscode.Uri } } | undefined
     >;
-    onDidChangeActiveEnvironmentPath: vscode.Event<unknown>;
+    onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
 }
 
 async function pythonEnvironments(): Promise<PythonEnvironmentsApi | undefined> {
@@ -106,10 +106,30 @@ async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Pro
     }
 }
 
+// The Python extension's environment for `resource`'s workspace folder (an interpreter or
+// an environment's folder), without activating that extension: undefined when it is not
+// installed, not active, or has no environment chosen (then it answers a bare `python`).
+export function activePythonPath(resource: vscode.Uri | undefined): string | undefined {
+    try {
+        const extension = vscode.extensions.getExtension<{ environments?: PythonEnvironmentsApi }>(
+            PYTHON_EXTENSION,
+        );
+        const environments = extension?.isActive ? extension.exports?.environments : undefined;
+        const found = environments?.getActiveEnvironmentPath?.(resource)?.path;
+        return typeof found === 'string' && path.isAbsolute(found) ? found : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 // Calls `listener` when the Python extension's active environment changes.
 export async function onPythonEnvironmentChange(listener: () => void): Promise<vscode.Disposable> {
     const environments = await pythonEnvironments();
-    return environments?.onDidChangeActiveEnvironmentPath(listener) ?? new vscode.Disposable(() => undefined);
+    try {
+        return environments?.onDidChangeActiveEnvironmentPath?.(listener) ?? new vscode.Disposable(() => undefined);
+    } catch {
+        return new vscode.Disposable(() => undefined);
+    }
 }
 
 export function probe(python: string): Promise<Probe> {

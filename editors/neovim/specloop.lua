@@ -2,6 +2,13 @@
 -- every Python buffer. Self-contained, so either of these works:
 --   require("specloop").setup{ settings = { diagnostics = { severity = "hint" } } }
 --   dofile("/path/to/specloop.lua").setup{ cmd = { "python3", "-m", "specloop", "serve" } }
+-- `settings` are the server's settings (its camelCase keys, as in VS Code's `specloop.*`),
+-- sent as-is. One of them, `python`, is the project's Python (an interpreter or a virtual
+-- environment) that runs the checks, so they see the project's dependencies:
+--   require("specloop").setup{ settings = { python = "/path/to/project/.venv/bin/python" } }
+-- `python` may also be given next to `settings` (setup{ python = "..." }). Unset, the
+-- server looks for VIRTUAL_ENV, .venv or venv in the project, PDM's or Poetry's
+-- environment, else uses its own.
 -- Uses only APIs that exist in 0.7 (no vim.lsp.start, no vim.fs).
 local M = {}
 
@@ -29,6 +36,9 @@ end
 function M.setup(opts)
   opts = opts or {}
   local settings = opts.settings or {}
+  if opts.python then
+    settings = vim.tbl_extend("force", settings, { python = opts.python })
+  end
   -- An empty Lua table is sent as a JSON array; the server expects an object.
   if vim.tbl_isempty(settings) then
     settings = vim.empty_dict()
