@@ -15,20 +15,28 @@ Modes: ``namespaces`` (what generated code gets by default), ``landlock`` (what 
 gets without namespaces when the user accepts weaker isolation, ``allowUnisolated``),
 and ``none`` (no isolation at all: why specloop refuses to run generated code without
 namespaces unless told otherwise, and what it still cleans up).
+
+Then the forging section: the red team's candidates of ``tests/support/forging.py``
+(exit early, fake a summary, hook the exit, read the frozen tests, walk the checker's
+stack, behave only under a test runner...) validated in each isolated mode: how many
+were caught out of how many tried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.escapes import ATTEMPTS, LIMITS, Outcome, run_attempt
+from tests.support.forging import FORGED, candidate, project, request
 
 from specloop.validate import supervisor
+from specloop.validate.pipeline import validate
 from specloop.validate.sandbox import Isolation, IsolationLevel, detect_isolation
 
 
@@ -70,7 +78,27 @@ async def main() -> int:
     print(f"\n{time.monotonic() - started:.0f} s in all")
     for name, count in escaped.items():
         print(f"  {name:>10}: {len(ATTEMPTS) - count} of {len(ATTEMPTS)} contained, nothing left")
-    return 0 if escaped["namespaces"] == escaped["landlock"] == 0 else 1
+    forged = await forging({name: modes[name] for name in ("namespaces", "landlock")})
+    return 0 if escaped["namespaces"] == escaped["landlock"] == forged == 0 else 1
+
+
+async def forging(modes: dict[str, Isolation]) -> int:
+    """Candidates that fake their verdict (tests/support/forging.py): caught, and why."""
+    print("\nForging: a candidate for f(x) -> 2 * x that is wrong outside the checks\n")
+    print(f"{'trick':<72}" + "".join(f"{name:>12}" for name in modes))
+    validated = dict.fromkeys(modes, 0)
+    for trick, body in FORGED.items():
+        cells = []
+        for name, isolation in modes.items():
+            with tempfile.TemporaryDirectory() as folder:
+                root = project(Path(folder) / "project")
+                report = await validate(request(root, candidate(body), isolation))
+            validated[name] += report.passed
+            cells.append("VALIDATED" if report.passed else "caught")
+        print(f"{trick:<72}" + "".join(f"{text:>12}" for text in cells), flush=True)
+    for name, count in validated.items():
+        print(f"  {name:>10}: {len(FORGED) - count} of {len(FORGED)} forged candidates caught")
+    return sum(validated.values())
 
 
 if __name__ == "__main__":

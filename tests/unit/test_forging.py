@@ -20,166 +20,13 @@ import pytest
 from specloop.validate.pipeline import ValidationRequest, validate
 from specloop.validate.reach import check_reach
 from specloop.validate.sandbox import SandboxLimits
+from tests.support.forging import FORGED, ORIGINAL, candidate, project
+from tests.support.forging import request as forging_request
 from tests.unit.test_sandbox import MODES
-
-LIMITS = SandboxLimits(wall_s=20.0, cpu_s=20)
-
-ORIGINAL = '''\
-def f(x):
-    """Return twice x.
-
-    >>> f(2)
-    4
-    """
-    ...
-'''
-EXISTING_TEST = """\
-from mod import f
-
-
-def test_three():
-    assert f(3) == 6
-"""
-SPEC_TESTS = """\
-from mod import f
-
-
-def test_ten():
-    assert f(10) == 20
-
-
-def test_negative():
-    assert f(-4) == -8
-"""
-DOCSTRING = '    """Return twice x.\n\n    >>> f(2)\n    4\n    """\n'
-_MODULE = 'importlib.import_module("s" + "ys")'
-_OS = 'importlib.import_module("o" + "s")'
-
-FORGED = {
-    "exit early with status 0": f"""
-        import importlib
-        getattr({_OS}, "_ex" + "it")(0)
-    """,
-    "print a fake summary, then exit 0": f"""
-        import importlib
-        print("=========== 3 passed in 0.01s ===========")
-        getattr({_OS}, "_ex" + "it")(0)
-    """,
-    "an exit hook that forces status 0": f"""
-        import importlib
-        getattr(importlib.import_module("ate" + "xit"), "register")(
-            lambda: getattr({_OS}, "_ex" + "it")(0)
-        )
-        return x + 1000
-    """,
-    "sys.exit in a finally": f"""
-        import importlib
-        try:
-            return x + 1000
-        finally:
-            getattr({_MODULE}, "ex" + "it")(0)
-    """,
-    "a thread that ends the process later": f"""
-        import importlib
-        import threading
-        threading.Timer(0.3, lambda: getattr({_OS}, "_ex" + "it")(0)).start()
-        return x + 1000
-    """,
-    "walk the stack to the expected text, return an int that equals anything": f"""
-        import importlib
-        frame = getattr({_MODULE}, "_get" + "frame")(0)
-        expected = None
-        while frame is not None:
-            scope = getattr(frame, "f_" + "locals")
-            example = scope.get("example")
-            if example is not None and hasattr(example, "want"):
-                expected = example.want.strip()
-            frame = getattr(frame, "f_" + "back")
-
-        class Liar(int):
-            def __eq__(self, other):
-                return True
-
-            __hash__ = int.__hash__
-
-            def __repr__(self):
-                return expected if expected is not None else "4"
-
-        return Liar(x + 1000)
-    """,
-    "behave only when a test runner is loaded": f"""
-        import importlib
-        loaded = getattr({_MODULE}, "mod" + "ules")
-        if "_py" + "test" in loaded or "doc" + "test" in loaded:
-            return 2 * x
-        return x + 1000
-    """,
-    "read the frozen tests and examples from the sandbox": """
-        import os
-        import re
-        answers = {}
-        for folder, _, files in os.walk("/"):
-            for name in files:
-                if name.startswith("test_") or name.endswith(".txt"):
-                    try:
-                        text = open(os.path.join(folder, name)).read()
-                    except OSError:
-                        continue
-                    for given, wanted in re.findall(r"f\\((-?\\d+)\\) == (-?\\d+)", text):
-                        answers[int(given)] = int(wanted)
-        answers.setdefault(2, 4)
-        return answers.get(x, x + 1000)
-    """,
-    "write a conftest, a sitecustomize and a .pth file": """
-        import os
-        for folder in (".", os.environ.get("HOME", "."), os.environ.get("TMPDIR", ".")):
-            for name, text in (
-                ("conf" + "test.py", "def pytest_runtest_makereport(item, call):\\n    pass\\n"),
-                ("site" + "customize.py", "import os\\n"),
-                ("evil" + ".p" + "th", "import os\\n"),
-            ):
-                try:
-                    with open(os.path.join(folder, name), "w") as handle:
-                        handle.write(text)
-                except OSError:
-                    pass
-        return x + 1000
-    """,
-    "flood the output to push the report out": """
-        import sys
-        for _ in range(2000):
-            print("=" * 1000 + " 3 passed")
-            print("=" * 1000 + " 3 passed", file=sys.stderr)
-        return x + 1000
-    """,
-}
-
-
-def candidate(body: str) -> str:
-    return "def f(x):\n" + DOCSTRING + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
-
-
-def project(root: Path) -> Path:
-    (root / "tests").mkdir(parents=True)
-    (root / "mod.py").write_text(ORIGINAL)
-    (root / "tests" / "test_mod.py").write_text(EXISTING_TEST)
-    return root
 
 
 def request(root: Path, new_source: str, mode: str) -> ValidationRequest:
-    return ValidationRequest(
-        project_root=root,
-        module_path="mod.py",
-        original_source=ORIGINAL,
-        new_source=new_source,
-        symbol="f",
-        spec_examples="Return twice x.\n\n>>> f(2)\n4\n",
-        test_files=["tests/test_mod.py"],
-        generated_tests=SPEC_TESTS,
-        limits=LIMITS,
-        isolation=MODES[mode](),
-        allow_unisolated=True,
-    )
+    return forging_request(root, new_source, MODES[mode]())
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
@@ -258,3 +105,138 @@ def test_reading_the_code_allows_what_the_definition_already_did() -> None:
     assert check_reach(before, "import sys\n\ndef f(x):\n    sys.exit(x + 1)\n", "f").passed
     honest = "import inspect\n\ndef f(x):\n    return inspect.signature(f)\n"
     assert check_reach(ORIGINAL, honest, "f").passed
+
+
+HONEST = {
+    "a method that changes self": (
+        "Stack.pop",
+        '''
+class Stack:
+    def __init__(self):
+        self.items = []
+
+    def push(self, item):
+        self.items.append(item)
+
+    def pop(self):
+        """Remove and return the last item; IndexError when empty.
+
+        >>> s = Stack(); s.push(3); s.push(4)
+        >>> s.pop(), s.items
+        (4, [3])
+        """
+        BODY
+''',
+        "return self.items.pop()",
+        """
+import pytest
+from mod import Stack
+
+
+def test_pop_is_last_in_first_out():
+    s = Stack()
+    s.push(1)
+    s.push(2)
+    assert s.pop() == 2
+    assert s.items == [1]
+
+
+def test_an_empty_stack_raises():
+    with pytest.raises(IndexError):
+        Stack().pop()
+""",
+    ),
+    "a generator, and an exception with an ellipsis": (
+        "evens",
+        '''
+def evens(limit):
+    """Yield the even numbers below limit; ValueError for a negative limit.
+
+    >>> list(evens(5))
+    [0, 2, 4]
+    >>> next(evens(-1))
+    Traceback (most recent call last):
+      ...
+    ValueError: limit must not be negative
+    """
+    BODY
+''',
+        "if limit < 0:\n        raise ValueError('limit must not be negative')\n    "
+        "yield from range(0, limit, 2)",
+        """
+from mod import evens
+
+
+def test_evens_up_to_ten():
+    assert list(evens(10)) == [0, 2, 4, 6, 8]
+""",
+    ),
+    "a callable from the test, a decimal and a plain object": (
+        "total",
+        '''
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass
+class Line:
+    price: Decimal
+    count: int
+
+
+def total(lines, rounding=round):
+    """The sum of price * count over lines, passed through rounding.
+
+    >>> total([Line(Decimal("1.25"), 2)])
+    Decimal('2.50')
+    """
+    BODY
+''',
+        "return rounding(sum((line.price * line.count for line in lines), Decimal('0.00')), 2)",
+        """
+from decimal import Decimal
+
+from mod import Line, total
+
+
+def test_rounding_is_the_callers():
+    calls = []
+
+    def keep(value, digits):
+        calls.append(value)
+        return value
+
+    assert total([Line(Decimal("0.5"), 3)], keep) == Decimal("1.50")
+    assert calls == [Decimal("1.50")]
+""",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HONEST))
+async def test_honest_code_of_every_shape_still_validates(tmp_path: Path, case: str) -> None:
+    symbol, module, body, tests = HONEST[case]
+    original = module.lstrip("\n").replace("BODY", "...")
+    new = module.lstrip("\n").replace("BODY", body)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "mod.py").write_text(original)
+    (tmp_path / "tests" / "test_mod.py").write_text(tests.lstrip("\n"))
+    docstring = new.split('"""')[1]
+    report = await validate(
+        ValidationRequest(
+            project_root=tmp_path,
+            module_path="mod.py",
+            original_source=original,
+            new_source=new,
+            symbol=symbol,
+            spec_examples=textwrap.dedent(docstring),
+            test_files=["tests/test_mod.py"],
+            generated_tests=None,
+            limits=SandboxLimits(wall_s=20.0, cpu_s=20),
+            allow_unisolated=True,
+        )
+    )
+    assert report.passed, report.model_dump_json(indent=1)
+    counted = {check.name for check in report.checks if check.evidence}
+    assert counted == {"spec examples", "tests"}, report.model_dump_json(indent=1)
+    assert f"{symbol} ran in a process of its own" in report.isolation_description

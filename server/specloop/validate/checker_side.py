@@ -127,10 +127,10 @@ def _write_back(
         wire.update_in_place(instance, decoder.decode(reply["self"]))
     after_args = reply.get("args", [])
     for index, original in enumerate(args[: len(after_args)]):
-        if type(original) in (list, dict, set, bytearray) or hasattr(original, "__dict__"):
+        if after_args[index] is not None:
             wire.update_in_place(original, decoder.decode(after_args[index]))
     for name, after in reply.get("kwargs", {}).items():
-        if name in kwargs:
+        if name in kwargs and after is not None:
             wire.update_in_place(kwargs[name], decoder.decode(after))
 
 

@@ -99,12 +99,20 @@ def _call(module: Any, request: dict[str, Any], channel: _Channel) -> dict[str, 
         except wire.Unplain as error:
             return {"op": "unplain", "what": str(error)}
     try:
-        reply["self"] = wire.encode(instance) if instance is not None else None
-        reply["args"] = [wire.encode(argument) for argument in args]
-        reply["kwargs"] = {key: wire.encode(value) for key, value in kwargs.items()}
+        reply["self"] = _after(instance)
+        reply["args"] = [_after(argument) for argument in args]
+        reply["kwargs"] = {key: _after(value) for key, value in kwargs.items()}
     except wire.Unplain as error:
         return {"op": "unplain", "what": f"arguments left holding {error}"}
     return reply
+
+
+def _after(value: Any) -> Any:
+    """What a mutable argument (or ``self``) holds after the call; None for the rest."""
+    mutable = type(value) in (list, dict, set, bytearray)
+    if mutable or (hasattr(value, "__dict__") and not callable(value)):
+        return wire.encode(value)
+    return None
 
 
 def _setup_framework() -> None:
