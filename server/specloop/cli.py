@@ -88,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
         parents=[logging_options],
         help="run the clarify/plan/generate/validate loop on the spec at FILE:LINE",
         description="Run the loop on the spec or symbol at FILE:LINE. Exit status: 0 "
-        "validated, 1 not validated, 2 usage or configuration error. Without --model, "
+        "validated (and applied, with --apply), 1 not validated, 2 usage or configuration "
+        "error, 3 validated but --apply could not write it. Without --model, "
         "the embedded local model is used (extra `local`).",
     )
     implement.add_argument("target", metavar="FILE:LINE")
@@ -302,7 +303,9 @@ def _add_logging_options(
 def _configure_logging(level: str, log_file: str | None) -> None:
     if log_file:
         # Logs can hold code and prompts: readable by the user alone, from the start.
-        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing log too: it may already hold prompts
+        os.close(descriptor)
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
     )

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 EXIT_VALIDATED = 0
 EXIT_NOT_VALIDATED = 1
 EXIT_USAGE = 2
+EXIT_NOT_APPLIED = 3
+"""Validated, but --apply could not write it (the file changed meanwhile, or is read-only)."""
 
 ENVIRONMENT_SETTINGS = {
     "model": "SPECLOOP_MODEL",
@@ -153,7 +155,9 @@ async def _implement(options: ImplementOptions) -> int:
     if result.record.error_kind in ("config", "environment"):
         # a key, a model name, an endpoint or the project's Python to fix: configuration
         return EXIT_USAGE
-    return EXIT_VALIDATED if result.outcome.validated else EXIT_NOT_VALIDATED
+    if not result.outcome.validated:
+        return EXIT_NOT_VALIDATED
+    return EXIT_NOT_APPLIED if options.apply and not applied else EXIT_VALIDATED
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -285,4 +285,41 @@ def test_a_file_changed_meanwhile_is_not_written(
     assert payload["status"] == "validated", result.stderr
     assert payload["applied"] is False
     assert "changed while the loop ran" in payload["not_applied"]
+    assert result.returncode == 3, "a script can tell a validated change that was not written"
     assert (project / "pricing.py").read_text() == MODULE + "\n# edited meanwhile\n"
+
+
+def test_a_read_only_file_is_not_replaced(
+    project: Path, tmp_path: Path, scripted: ScriptedLLM
+) -> None:
+    path = project / "pricing.py"
+    path.chmod(0o444)
+    payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply")
+    assert payload["status"] == "validated", result.stderr
+    assert payload["applied"] is False and "is read-only (mode 444)" in payload["not_applied"]
+    assert result.returncode == 3
+    assert path.read_text() == MODULE and path.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_file_with_other_hard_links_is_written_in_place(
+    project: Path, tmp_path: Path, scripted: ScriptedLLM
+) -> None:
+    other = tmp_path / "another-name-for-pricing.py"
+    os.link(project / "pricing.py", other)
+    payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply")
+    assert payload["status"] == "validated" and payload["applied"] is True, result.stderr
+    assert result.returncode == 0
+    assert other.read_text() == (project / "pricing.py").read_text() != MODULE
+    assert os.path.samefile(other, project / "pricing.py")
+
+
+def test_an_existing_log_file_becomes_readable_by_the_user_alone(
+    project: Path, tmp_path: Path, scripted: ScriptedLLM
+) -> None:
+    log = tmp_path / "specloop.log"
+    log.write_text("an older log\n")
+    log.chmod(0o644)
+    run_implement(
+        project, tmp_path / "runs", scripted, before=("--log-file", str(log), "--log-level", "INFO")
+    )
+    assert log.stat().st_mode & 0o777 == 0o600

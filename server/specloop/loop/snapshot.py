@@ -91,9 +91,11 @@ def read_snapshot(root: Path, path: Path) -> SourceSnapshot | SnapshotError:
 def write_back(root: Path, base: SourceSnapshot, new_text: str) -> str | None:
     """Write ``new_text`` over the file ``base`` was read from; why not, if it was not.
 
-    Only if the file still holds exactly what ``base`` read. The write is atomic (a
-    temporary file in the same folder, then a rename) and keeps what the user set: the
-    line endings (the text keeps them), the byte order mark, the mode and the owner.
+    Only if the file still holds exactly what ``base`` read, and never over a read-only
+    file. The write is atomic (a temporary file in the same folder, then a rename) and
+    keeps what the user set: the line endings (the text keeps them), the byte order mark,
+    the mode and the owner; a file with other hard links is written in place, so every
+    name of it sees the change.
     """
     path = root / base.path
     current = read_snapshot(root, path)
@@ -102,11 +104,25 @@ def write_back(root: Path, base: SourceSnapshot, new_text: str) -> str | None:
     if current.text != base.text or current.bom != base.bom:
         return f"{path} changed while the loop ran; not applied. Run specloop again."
     status = path.stat()
+    if not status.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"{path} is read-only (mode {stat.S_IMODE(status.st_mode):o}); not applied. Make it "
+            "writable if it should change, then run specloop again."
+        )
+    data = (_BOM if base.bom else b"") + new_text.encode("utf-8")
+    if status.st_nlink > 1:
+        # A rename would leave the file's other names holding the old text: write in place.
+        with open(path, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+        return None
     temporary = path.with_name(f".{path.name}.specloop-{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write((_BOM if base.bom else b"") + new_text.encode("utf-8"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(PermissionError):  # only root may give a file away
