@@ -212,6 +212,7 @@ async def test_a_good_candidate_passes_every_check_in_order(project: Path):
     assert outcome(report) == [
         ("syntax", True),
         ("static", True),
+        ("reach", True),
         ("spec examples", True),
         ("tests", True),
         ("generated tests", True),
@@ -235,7 +236,12 @@ async def test_the_pipeline_stops_at_an_introduced_problem(project: Path):
 async def test_the_pipeline_stops_at_failing_spec_examples(project: Path):
     wrong = CALC.replace("return a + b", "return a * b")
     report = await validate(request_for(project, wrong))
-    assert outcome(report) == [("syntax", True), ("static", True), ("spec examples", False)]
+    assert outcome(report) == [
+        ("syntax", True),
+        ("static", True),
+        ("reach", True),
+        ("spec examples", False),
+    ]
 
 
 async def test_spec_tests_that_pass_on_the_old_code_are_not_evidence(project: Path):
@@ -260,7 +266,7 @@ async def test_spec_tests_that_cannot_be_collected_are_not_counted(project: Path
 async def test_syntax_and_static_checks_alone_never_validate(project: Path):
     request = request_for(project, CALC, spec_examples=None, test_files=[], generated_tests=None)
     report = await validate(request)
-    assert outcome(report) == [("syntax", True), ("static", True)]
+    assert outcome(report) == [("syntax", True), ("static", True), ("reach", True)]
     assert not report.passed
 
 
@@ -270,6 +276,7 @@ async def test_generated_tests_run_last_and_can_fail_alone(project: Path):
     assert outcome(report) == [
         ("syntax", True),
         ("static", True),
+        ("reach", True),
         ("tests", True),
         ("generated tests", False),
     ]
@@ -280,7 +287,12 @@ async def test_generated_tests_run_last_and_can_fail_alone(project: Path):
 async def test_existing_test_failures_stop_before_the_generated_tests(project: Path):
     wrong = CALC.replace("return a + b", "return a - b")
     report = await validate(request_for(project, wrong, spec_examples=None))
-    assert outcome(report) == [("syntax", True), ("static", True), ("tests", False)]
+    assert outcome(report) == [
+        ("syntax", True),
+        ("static", True),
+        ("reach", True),
+        ("tests", False),
+    ]
     assert "assert 0 == 4" in report.checks[-1].output
 
 
@@ -312,7 +324,12 @@ def test_generated_tests_sit_next_to_the_module():
 
 async def test_without_the_namespace_sandbox_generated_code_is_not_run(project: Path):
     report = await validate(request_for(project, CALC, isolation=Isolation()))
-    assert outcome(report) == [("syntax", True), ("static", True), ("sandbox", False)]
+    assert outcome(report) == [
+        ("syntax", True),
+        ("static", True),
+        ("reach", True),
+        ("sandbox", False),
+    ]
     not_run = report.not_run
     assert not_run is not None and not not_run.ran
     assert "Generated code was not run" in not_run.output

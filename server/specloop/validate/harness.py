@@ -25,6 +25,8 @@ import json
 import os
 import re
 import secrets
+import select
+import time
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,7 +45,9 @@ SUBJECT_FILES = {
     "specloop_wire.py": SUPPORT_FILES["specloop_wire.py"],
     "specloop_subject.py": (_HERE / "subject.py").read_text(encoding="utf-8"),
 }
-_SUBJECT_GRACE_S = 2.0
+_HANDSHAKE_S = 20.0
+_SUBJECT_LIFETIME_S = 3_600.0
+"""The subject serves every check of one validation; each check has its own wall clock."""
 
 
 @dataclass
@@ -62,6 +66,8 @@ class Harness:
     candidate: str
     """What the target module holds now: the new code, a mutant, or the code before."""
     subject_environment: dict[str, str] = field(default_factory=dict)
+    process: SubjectProcess | None = None
+    """The subject's process, kept across the checks of this sandbox (`SubjectProcess`)."""
 
     @property
     def isolated(self) -> bool:
@@ -100,17 +106,133 @@ def install(sandbox: Sandbox, harness: Harness) -> None:
     place(sandbox, harness.candidate)
 
 
-async def twin(stack: contextlib.AsyncExitStack, sandbox: Sandbox) -> Sandbox:
-    """A copy of ``sandbox`` — files, harness and the subject's sandbox — to run beside it."""
+class SubjectProcess:
+    """One process of the code under test, serving the checker runs of one sandbox in turn.
+
+    Starting a sandboxed process per check (per mutant) costs more than the check, so
+    the subject lives across them: the host keeps its pipe ends and hands each checker
+    run a copy. Each run opens with a handshake after which the subject imports the
+    module afresh from its file (the new code, a mutant, the code before). A subject that
+    ended, or a run that did not end by itself (a call that never returned), means a
+    fresh process for the next run; so does a subject left with threads or children
+    of its own, which it checks itself at each handshake.
+    """
+
+    def __init__(self, box: Sandbox, import_name: str, environment: dict[str, str]) -> None:
+        self.box = box
+        self.import_name = import_name
+        self.environment = environment
+        self._run: asyncio.Task[SandboxResult] | None = None
+        self._ends: tuple[int, int] | None = None
+        self._served = False
+        """Whether a checker run has used it: a fresh process needs no handshake."""
+
+    async def ensure(self, limits: SandboxLimits) -> None:
+        if self._run is not None and not self._run.done():
+            return
+        await self.close()
+        self._served = False
+        to_read, to_write = os.pipe()
+        from_read, from_write = os.pipe()
+        self._ends = (from_read, to_write)
+        argv = [self.box.python, "specloop_subject.py", str(to_read), str(from_write),
+                self.import_name]  # fmt: skip
+        lifetime = replace(limits, wall_s=_SUBJECT_LIFETIME_S)
+        self._run = asyncio.create_task(
+            self.box.run(
+                argv, lifetime, environment=self.environment, pass_fds=(to_read, from_write)
+            )
+        )
+
+    async def ready(self, limits: SandboxLimits) -> None:
+        """A subject that took a new session: it imports the module afresh at the next call.
+
+        The handshake also reads past whatever an earlier run left unread. A subject that
+        does not answer (it ended, or left threads or children behind) is replaced.
+        """
+        for _ in range(2):
+            await self.ensure(limits)
+            if not self._served or await asyncio.to_thread(self._handshake):
+                self._served = True
+                return
+            await self.close()
+        await self.ensure(limits)  # the checker's first call will say what went wrong
+        self._served = True
+
+    def _handshake(self) -> bool:
+        assert self._ends is not None
+        reads, writes = self._ends
+        session = secrets.token_hex(8)
+        try:
+            os.write(writes, (json.dumps({"op": "hello", "session": session}) + "\n").encode())
+        except OSError:
+            return False
+        expected = {"op": "hello", "session": session}
+        line = b""
+        deadline = time.monotonic() + _HANDSHAKE_S
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([reads], [], [], left)
+            if not ready:
+                return False
+            byte = os.read(reads, 1)
+            if not byte:
+                return False
+            if byte != b"\n":
+                line += byte
+                continue
+            with contextlib.suppress(ValueError):
+                if json.loads(line) == expected:
+                    return True
+            line = b""
+        return False
+
+    def checker_ends(self) -> tuple[int, int]:
+        """Copies of the ends a checker run reads from and writes to (its to close)."""
+        assert self._ends is not None
+        return os.dup(self._ends[0]), os.dup(self._ends[1])
+
+    async def close(self) -> None:
+        """End the process and everything it started (it has nothing to finish)."""
+        ends, self._ends = self._ends, None
+        for fd in ends or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        run, self._run = self._run, None
+        if run is None:
+            return
+        run.cancel()  # the sandbox stops the whole tree
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await run
+
+
+async def start_subject(
+    box: Sandbox, import_name: str, environment: dict[str, str], limits: SandboxLimits
+) -> SubjectProcess:
+    """The subject's process in ``box``, booting (it needs only its script to start)."""
+    for name, text in SUBJECT_FILES.items():
+        box.write(name, text)
+    process = SubjectProcess(box, import_name, environment)
+    await process.ensure(limits)
+    return process
+
+
+async def twin(
+    stack: contextlib.AsyncExitStack, sandbox: Sandbox, limits: SandboxLimits
+) -> Sandbox:
+    """A copy of ``sandbox`` — files, harness, the subject's sandbox and process — beside it."""
     box = await stack.enter_async_context(sandbox.twin())
-    await asyncio.to_thread(box.copy_from, sandbox)
     harness = sandbox.harness
     if harness is not None:
-        subject = None
+        subject = process = None
         if harness.subject is not None:
             subject = await stack.enter_async_context(harness.subject.twin())
+            process = await start_subject(
+                subject, harness.import_name, harness.subject_environment, limits
+            )
+            stack.push_async_callback(process.close)
             await asyncio.to_thread(subject.copy_from, harness.subject)
-        box.harness = replace(harness, subject=subject)
+        box.harness = replace(harness, subject=subject, process=process)
+    await asyncio.to_thread(box.copy_from, sandbox)
     return box
 
 
@@ -201,38 +323,27 @@ async def run_pytest(
     env = {**environment, "SPECLOOP_REPORT": f"{report_write}:{nonce}"}
     command = [*argv[:3], "-p", CHECKER_MODULE, *argv[3:]]
     passed_fds = [report_write]
-    subject_run = None
+    process = None
     if harness is not None:
         use_subject = isolated and harness.isolated
         module_text = harness.stand_in if use_subject and harness.stand_in else harness.candidate
         sandbox.write(harness.module, module_text)
-        if use_subject:
-            to_subject_read, to_subject_write = os.pipe()
-            from_subject_read, from_subject_write = os.pipe()
-            env["SPECLOOP_SUBJECT"] = f"{from_subject_read},{to_subject_write}"
-            passed_fds += [from_subject_read, to_subject_write]
-            subject_run = asyncio.create_task(
-                _subject(harness, limits, (to_subject_read, from_subject_write))
-            )
+        if use_subject and harness.subject is not None:
+            if harness.process is None:
+                harness.process = SubjectProcess(
+                    harness.subject, harness.import_name, harness.subject_environment
+                )
+            process = harness.process
+            await process.ready(limits)
+            reads, writes = process.checker_ends()
+            env["SPECLOOP_SUBJECT"] = f"{reads},{writes}"
+            passed_fds += [reads, writes]
     reader = asyncio.create_task(asyncio.to_thread(_read_all, report_read))
-    try:
-        result = await sandbox.run(command, limits, environment=env, pass_fds=tuple(passed_fds))
-    finally:
-        if subject_run is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(subject_run), _SUBJECT_GRACE_S)
-            subject_run.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await subject_run
+    result = await sandbox.run(command, limits, environment=env, pass_fds=tuple(passed_fds))
+    if process is not None and result.returncode is None:
+        await process.close()  # a call may still be running there: the next run starts afresh
     report = await reader
     return result, read_verdict(report, nonce)
-
-
-async def _subject(harness: Harness, limits: SandboxLimits, fds: tuple[int, int]) -> SandboxResult:
-    assert harness.subject is not None
-    box = harness.subject
-    argv = [box.python, "specloop_subject.py", str(fds[0]), str(fds[1]), harness.import_name]
-    return await box.run(argv, limits, environment=harness.subject_environment, pass_fds=fds)
 
 
 def _read_all(fd: int) -> str:

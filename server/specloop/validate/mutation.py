@@ -246,7 +246,7 @@ async def judge_tests(
     async with contextlib.AsyncExitStack() as stack:
         boxes = [sandbox]
         for _ in range(count - 1):
-            boxes.append(await twin(stack, sandbox))
+            boxes.append(await twin(stack, sandbox, limits))
         try:
             async with asyncio.TaskGroup() as group:
                 for box in boxes:

@@ -49,7 +49,13 @@ from specloop.validate.checks import (
     run_tests_with_status,
 )
 from specloop.validate.environment import PythonEnvironment
-from specloop.validate.harness import Harness, framework_environment, install, place
+from specloop.validate.harness import (
+    Harness,
+    framework_environment,
+    install,
+    place,
+    start_subject,
+)
 from specloop.validate.mutation import judge_tests
 from specloop.validate.reach import check_reach
 from specloop.validate.report import (
@@ -195,25 +201,34 @@ async def _bench(
     stack: contextlib.AsyncExitStack, isolation: Isolation, request: ValidationRequest, module: str
 ) -> Sandbox:
     """The checker's sandbox, filled, with its harness: the subject's sandbox when the
-    target can be stood in for (`harness.py`), holding the project without its tests."""
+    target can be stood in for (`harness.py`), holding the project without its tests.
+
+    The subject's process starts first: it boots while the sandboxes are filled.
+    """
     environment = request.environment
     sandbox = await stack.enter_async_context(Sandbox(isolation, environment))
-    await asyncio.to_thread(_fill, sandbox, request, module)
     stand = await asyncio.to_thread(stand_in, request.original_source, request.symbol)
-    subject = None
+    subject = process = None
+    name = import_name(request.project_root, module)
     if stand is not None:
         subject = await stack.enter_async_context(Sandbox(isolation, environment))
+        process = await start_subject(
+            subject, name, framework_environment(request.project_root), request.limits
+        )
+        stack.push_async_callback(process.close)
         await asyncio.to_thread(
             fill_project, subject, request.project_root, module, [], request.open_buffers, True
         )
+    await asyncio.to_thread(_fill, sandbox, request, module)
     harness = Harness(
         module=module,
-        import_name=import_name(sandbox.path, module),
+        import_name=name,
         target=request.symbol,
         stand_in=stand,
         subject=subject,
         candidate=request.new_source,
         subject_environment=framework_environment(request.project_root),
+        process=process,
     )
     install(sandbox, harness)
     return sandbox

@@ -12,6 +12,7 @@ to the checks, which report it in full.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,8 +39,30 @@ class ImportCheck:
     open_buffers: Mapping[str, str]
 
 
+_IMPORTED: set[tuple[str, ...]] = set()
+"""Modules known to import in an environment (this process's life): asked once, not per run."""
+
+
 async def missing_dependency(check: ImportCheck) -> str | None:
     """Why the module cannot be imported where the checks run, or None when nothing is missing."""
+    environment = check.environment
+    texts = repr((check.source, sorted(check.open_buffers.items())))
+    known = (
+        str(check.project_root),
+        check.module_path,
+        hashlib.sha256(texts.encode()).hexdigest(),
+        environment.python,
+        repr(environment.version),
+    )
+    if known in _IMPORTED:
+        return None
+    missing = await _ask(check)
+    if missing is None:
+        _IMPORTED.add(known)
+    return missing
+
+
+async def _ask(check: ImportCheck) -> str | None:
     from specloop.validate.pipeline import fill_project
 
     module = check.module_path

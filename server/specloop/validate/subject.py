@@ -8,7 +8,10 @@ the checks that judge the candidate run in another process (the checker), which 
 it through the pipes with plain data (`specloop_wire`) and compares the answers there.
 Nothing the candidate does here can reach the checker's frames, files or verdict.
 
-Messages are JSON lines. From the checker: ``{"op": "call", "target": "Stack.pop",
+It serves one checker run after another: each opens with ``{"op": "hello", "session":
+...}``, after which the module is imported afresh from its file; a process left with
+threads or children of its own by an earlier run leaves instead, and specloop starts a
+new one. Messages are JSON lines. From the checker: ``{"op": "call", "target": "Stack.pop",
 "self": ..., "args": [...], "kwargs": {...}}``, or the answer to a callback. To the
 checker: ``return`` (the value, and the state of ``self`` and the arguments after the
 call, so the caller sees what the call changed), ``raise`` (the exception), ``unplain``
@@ -24,6 +27,7 @@ import inspect
 import json
 import os
 import sys
+import threading
 from typing import Any
 
 import specloop_wire as wire  # type: ignore[import-not-found]
@@ -115,6 +119,19 @@ def _after(value: Any) -> Any:
     return None
 
 
+def _left_running() -> bool:
+    """Whether code run here earlier left threads or child processes behind."""
+    if threading.active_count() > 1:
+        return True
+    try:
+        return any(
+            open(f"/proc/self/task/{task}/children").read().split()
+            for task in os.listdir("/proc/self/task")
+        )
+    except OSError:
+        return False
+
+
 def _setup_framework() -> None:
     """The project's test setup that code needs before it can run (Django's settings)."""
     if os.environ.get("DJANGO_SETTINGS_MODULE"):
@@ -134,6 +151,13 @@ def main(argv: list[str]) -> int:
         request = channel.receive()
         if request is None:
             return 0
+        if request.get("op") == "hello":
+            if _left_running():
+                return 0  # threads or children of an earlier run: a fresh process, please
+            sys.modules.pop(argv[3], None)
+            module = None
+            channel.send({"op": "hello", "session": request.get("session")})
+            continue
         try:
             if module is None:
                 _setup_framework()
