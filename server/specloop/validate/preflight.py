@@ -45,12 +45,13 @@ _IMPORTED: set[tuple[str, ...]] = set()
 
 async def missing_dependency(check: ImportCheck) -> str | None:
     """Why the module cannot be imported where the checks run, or None when nothing is missing."""
+    # The module's own text and the environment decide it; another buffer could too (an
+    # import added to a module it imports), but then the checks still say what is missing.
     environment = check.environment
-    texts = repr((check.source, sorted(check.open_buffers.items())))
     known = (
         str(check.project_root),
         check.module_path,
-        hashlib.sha256(texts.encode()).hexdigest(),
+        hashlib.sha256(check.source.encode()).hexdigest(),
         environment.python,
         repr(environment.version),
     )
