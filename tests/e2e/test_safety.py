@@ -241,6 +241,25 @@ def test_sigterm_during_validation_stops_the_sandbox_saves_the_record_and_says_s
     assert (project / "pricing.py").read_text() == MODULE
 
 
+def test_a_killed_specloop_leaves_no_sandbox_behind(
+    project: Path, tmp_path: Path, scripted: ScriptedLLM, server_tmp: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(SLOW)])
+    process = subprocess.Popen(
+        implement_command(scripted, "--check-timeout", "60"),
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "SPECLOOP_RUNS_DIR": str(tmp_path / "runs"), "TMPDIR": str(server_tmp)},
+    )
+    sandbox = str(server_tmp).encode()
+    assert wait_for(lambda: processes_with(sandbox), 60)
+    time.sleep(1.0)  # the checks are under way: the candidate sleeps in its sandbox
+    process.kill()  # SIGKILL: specloop gets no word in
+    process.wait()
+    assert wait_for(lambda: not processes_with(sandbox), 5), "the sandbox outlived specloop"
+
+
 # ---------------------------------------------------------------- files keep their bytes
 
 

@@ -176,6 +176,39 @@ def _daemon(result: SandboxResult, host: Host) -> str | None:
     return "a daemon outlived the run" if processes_with(host.marker.encode()) else None
 
 
+def _io_uring(result: SandboxResult, host: Host) -> str | None:
+    if "io_uring fd -1" in result.stdout:
+        return None
+    return f"io_uring_setup worked: {result.stdout.strip()[-200:] or result.reason}"
+
+
+def _memfd(result: SandboxResult, host: Host) -> str | None:
+    held = [line for line in result.stdout.splitlines() if line.startswith("held ")]
+    if held and held[-1] != "held 0":
+        return f"memory outside the tree's limit: {held[-1]} memfd files of 15 MB"
+    return None
+
+
+IO_URING = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+params = ctypes.create_string_buffer(120)
+fd = libc.syscall(425, 8, params)  # io_uring_setup: sockets without socket()
+print("io_uring fd", fd, ctypes.get_errno(), flush=True)
+"""
+MEMFD = """
+import os
+held = []
+for number in range(120):
+    try:
+        fd = os.memfd_create(f"hold{number}")
+        os.write(fd, b"x" * (15 * 1024 * 1024))
+    except OSError as error:
+        print("refused", error.errno)
+        break
+    held.append(fd)
+print("held", len(held), flush=True)
+"""
 WRITE = """
 import os, sys
 for path in sys.argv[1:]:
@@ -286,6 +319,8 @@ ATTEMPTS = [
         lambda h: [str(h.tcp_port), *map(str, h.unix_sockets)],
         _no_connection,
     ),
+    Attempt("io_uring around the socket filter", IO_URING, lambda h: [], _io_uring),
+    Attempt("120 x 15 MB in memfd files", MEMFD, lambda h: [], _memfd),
     Attempt("fork bomb (200 processes)", FORK_BOMB, lambda h: [], _forks),
     Attempt("4 x 900 MB of memory", MEMORY, lambda h: [], _memory),
     Attempt("fill 2 GB of disk", DISK, lambda h: [], _disk),
@@ -336,3 +371,8 @@ async def run_attempt(
         len(folders),
         result,
     )
+
+
+def attempt(name: str) -> Attempt:
+    """The attempt called ``name``."""
+    return next(attempt for attempt in ATTEMPTS if attempt.name == name)

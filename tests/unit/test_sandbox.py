@@ -105,9 +105,13 @@ async def test_an_escape_attempt_is_contained_and_leaves_nothing(
 
 async def test_without_isolation_nothing_confines_the_code_but_the_tree_is_still_swept():
     """What allowUnisolated on a machine with neither namespaces nor Landlock means."""
-    written = await escapes.run_attempt(escapes.ATTEMPTS[0], Isolation(), ESCAPE_LIMITS)
+    written = await escapes.run_attempt(
+        escapes.attempt("write outside the sandbox"), Isolation(), ESCAPE_LIMITS
+    )
     assert not written.contained
-    daemon = await escapes.run_attempt(escapes.ATTEMPTS[-1], Isolation(), ESCAPE_LIMITS)
+    daemon = await escapes.run_attempt(
+        escapes.attempt("leave a daemon"), Isolation(), ESCAPE_LIMITS
+    )
     assert daemon.contained and daemon.leftover_processes == 0
 
 
@@ -232,7 +236,9 @@ async def test_a_huge_file_is_refused(sandbox: Sandbox):
 
 
 async def test_the_memory_of_the_whole_tree_is_limited():
-    outcome = await escapes.run_attempt(escapes.ATTEMPTS[4], landlock(), ESCAPE_LIMITS)
+    outcome = await escapes.run_attempt(
+        escapes.attempt("4 x 900 MB of memory"), landlock(), ESCAPE_LIMITS
+    )
     assert outcome.result.reason == (
         "It was stopped: its processes used more than 1024 MB of memory in all."
     )
@@ -275,3 +281,60 @@ async def test_cancelling_a_run_kills_the_whole_tree_promptly(mode: str):
             await task
         assert time.monotonic() - started < 3
     assert await _until(lambda: _processes_with(marker.encode()) == 0, within=3)
+
+
+KILLED_HOST = """
+import asyncio, sys
+from specloop.validate import supervisor
+from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox, SandboxLimits
+from specloop.validate.sandbox import detect_isolation
+mode, marker = sys.argv[1], sys.argv[2] + sys.argv[3]  # its own command line lacks the marker
+isolation = detect_isolation() if mode == "namespaces" else Isolation(
+    IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi())
+async def main():
+    with Sandbox(isolation) as box:
+        await box.run([sys.executable, "-c", "import time; time.sleep(60)", marker],
+                      SandboxLimits(wall_s=120, cpu_s=120))
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_a_sandbox_dies_with_a_specloop_that_is_killed(mode: str) -> None:
+    import subprocess
+
+    tail = uuid.uuid4().hex
+    marker = f"specloop-orphan-{tail}"
+    host = subprocess.Popen([sys.executable, "-c", KILLED_HOST, mode, "specloop-orphan-", tail])
+    try:
+        deadline = time.monotonic() + 30
+        while not processes_with(marker.encode()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_with(marker.encode()), "the sandboxed command never started"
+    finally:
+        host.kill()  # SIGKILL: no handler of specloop's runs
+        host.wait()
+    deadline = time.monotonic() + 5
+    while processes_with(marker.encode()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_with(marker.encode()), "the sandbox outlived the specloop that made it"
+
+
+def test_the_next_specloop_removes_the_process_groups_a_killed_one_left() -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    groups = [Path(group) for group in supervisor._pids_groups(gone.pid)]
+    assert groups, "this machine has a pids cgroup hierarchy (CI's does)"
+    for group in groups:
+        group.mkdir()  # what a supervisor killed by SIGKILL leaves
+    subprocess.run(
+        [sys.executable, "-c", "from specloop.validate.sandbox import detect_isolation as d; d()"],
+        check=True,
+        timeout=120,
+    )
+    left = [group for group in groups if group.exists()]
+    for group in left:
+        group.rmdir()
+    assert not left, f"left behind: {left}"

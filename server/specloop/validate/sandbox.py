@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -69,6 +70,9 @@ OUTPUT_LIMIT = 4_000
 
 _READER_GRACE_S = 1.0
 _STOP_GRACE_S = 1.0
+_DEADLINE_MARGIN_S = 5.0
+"""The supervisor's own deadline, past the wall-clock limit specloop enforces."""
+_PR_SET_PDEATHSIG = 1
 _PROBE_TIMEOUT_S = 60.0
 _NOBODY = 65534
 _WRITABLE = ("home", "tmp")
@@ -202,6 +206,7 @@ def detect_isolation() -> Isolation:
 
 @functools.cache
 def _detect_isolation() -> Isolation:
+    supervisor.sweep_stale_groups()  # left by a specloop that was killed mid-run
     if not sys.platform.startswith("linux"):
         return Isolation(note="namespaces and Landlock need Linux")
     notes = []
@@ -278,9 +283,13 @@ class _Launch:
     env: dict[str, str]
     cwd: str
     limits: SandboxLimits
+    parent_death: int = signal.SIGKILL
+    """What the sandbox's first process gets when specloop dies (even by SIGKILL)."""
+    parent: int = field(default_factory=os.getpid)
 
     def preexec(self) -> None:
         _apply_limits(self.limits)
+        _die_with_parent(self.parent_death, self.parent)
 
 
 class Sandbox:
@@ -471,7 +480,8 @@ class Sandbox:
         supervised = [sys.executable, "-c", SUPERVISOR_SOURCE, json.dumps(config), *argv]
         isolation = self.isolation
         if not isolation.namespaces:
-            return _Launch(supervised, env, str(workdir), limits)
+            # The supervisor is the first process: SIGTERM lets it take its tree along.
+            return _Launch(supervised, env, str(workdir), limits, signal.SIGTERM)
         assert isolation.unshare is not None
         wrapped = [
             isolation.unshare,
@@ -501,6 +511,7 @@ class Sandbox:
             "workdir": str(workdir),
             "memory_mb": limits.memory_mb,
             "processes": limits.max_processes,
+            "deadline_s": limits.wall_s + _DEADLINE_MARGIN_S,
         }
         if isolation.namespaces:
             # The process count is the sandbox's own only in a user namespace or as nobody.
@@ -608,6 +619,18 @@ def _apply_limits(limits: SandboxLimits) -> None:
     _set_limit(resource.RLIMIT_AS, limits.memory_mb * megabyte)
     _set_limit(resource.RLIMIT_FSIZE, limits.file_size_mb * megabyte)
     _set_limit(resource.RLIMIT_CORE, 0)
+
+
+def _die_with_parent(number: int, parent: int) -> None:
+    """Between fork and exec: ``number`` when the parent (specloop) dies, however it dies.
+
+    With namespaces the first process is ``unshare --kill-child``: its death takes the
+    supervisor (PID 1 of the namespace) and with it everything in the namespace.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, number, 0, 0, 0)
+    if os.getppid() != parent:  # specloop died between fork and here
+        os._exit(1)
 
 
 def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:

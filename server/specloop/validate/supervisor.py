@@ -69,6 +69,13 @@ _EACCES = 13
 _AF_UNIX = 1
 # machine -> (audit arch, socket syscall number, the bit that marks a foreign ABI's calls)
 _ARCHES = {"x86_64": (0xC000003E, 41, 0x40000000), "aarch64": (0xC00000B7, 198, 0)}
+# System calls no checked code needs and that walk around the sandbox's limits: io_uring
+# opens sockets (and files) without socket(), memfd_create and memfd_secret hold memory no
+# limit of the process tree counts, userfaultfd serves exploits. machine -> numbers.
+_DENIED = {
+    "x86_64": (425, 426, 427, 319, 447, 323),  # io_uring_setup/enter/register, memfd_create,
+    "aarch64": (425, 426, 427, 279, 447, 282),  # memfd_secret, userfaultfd
+}
 
 # Landlock (linux/landlock.h); the syscall numbers are the same on x86_64 and aarch64.
 _SYS_LANDLOCK_CREATE_RULESET = 444
@@ -266,7 +273,8 @@ def apply_socket_filter(block_all: bool) -> None:
     """``socket()`` fails with EACCES for Unix sockets, or for every family.
 
     ``socketpair()`` stays allowed: asyncio and multiprocessing need it and it reaches
-    nothing. System calls of a foreign ABI (i386, x32) are refused outright.
+    nothing. System calls of a foreign ABI (i386, x32) are refused outright, and so are
+    io_uring, memfd_create, memfd_secret and userfaultfd (`_DENIED`).
     """
     machine = platform.machine()
     if machine not in _ARCHES:
@@ -281,6 +289,8 @@ def apply_socket_filter(block_all: bool) -> None:
     ]
     if foreign_bit:
         program += [(_BPF_JSET_K, 0, 1, foreign_bit), (_BPF_RET_K, 0, 0, deny)]
+    for number in _DENIED[machine]:
+        program += [(_BPF_JEQ_K, 0, 1, number), (_BPF_RET_K, 0, 0, deny)]
     if block_all:
         program += [(_BPF_JEQ_K, 0, 1, socket_nr)]
     else:
@@ -342,9 +352,22 @@ def _processes_of(uid: int) -> int:
 
 
 def _resident_bytes(pids: Iterable[int]) -> int:
+    """The tree's memory, each shared page counted once in all (PSS), where the kernel has it.
+
+    RSS would count a page shared by 200 forked children 200 times and call a fork bomb
+    a memory hog.
+    """
     page = os.sysconf("SC_PAGE_SIZE")
     total = 0
     for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(
+                    int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:")
+                )
+            continue
+        except (OSError, ValueError, IndexError, StopIteration):
+            pass
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 total += int(handle.read().split()[1]) * page
@@ -433,6 +456,30 @@ def sweep_pids_group(supervisor_pid: int) -> None:
             time.sleep(0.01)
         with contextlib.suppress(OSError):
             os.rmdir(group)
+
+
+def sweep_stale_groups() -> None:
+    """Remove the pids groups of supervisors that are gone (a specloop killed mid-run)."""
+    for group in _pids_groups(os.getpid()):
+        parent = os.path.dirname(group)
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            owner = name.removeprefix("specloop-")
+            if name.startswith("specloop-") and owner.isdigit() and not _alive(int(owner)):
+                sweep_pids_group(int(owner))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _pids_groups(pid: int) -> list[str]:
@@ -532,6 +579,8 @@ def main(argv: list[str]) -> int:
 def _watch(child: int, config: dict[str, Any], stop: list[int]) -> int:
     memory, processes = config.get("memory_mb"), config.get("processes")
     disk, writable = config.get("disk_mb"), config.get("writable", [])
+    # Its own deadline: nothing below it outlives the run, even if specloop is gone.
+    deadline = time.monotonic() + float(config.get("deadline_s") or 86_400)
     me = os.getpid()
     polls = 0
     while True:
@@ -542,6 +591,10 @@ def _watch(child: int, config: dict[str, Any], stop: list[int]) -> int:
         if stop:
             kill_tree()
             return 128 + stop[0]
+        if time.monotonic() > deadline:
+            kill_tree()
+            _say("stopped: it ran past the sandbox's deadline.")
+            return LIMIT_EXCEEDED
         tree = descendants(me)
         if processes and len(tree) > processes:
             kill_tree()
