@@ -11,7 +11,9 @@ validation output fed back to the model, run records, reports and logs.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import json
 import os
 import re
@@ -157,9 +159,27 @@ class Redactor:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret, and anything shaped like an API key, masked."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """``text`` with every secret — also reversed, in hex or in base64 — and anything
+    shaped like an API key masked. Code under test that prints a secret encoded must not
+    get it into the next prompt or the record."""
+    spellings = {spelling for secret in secrets if secret for spelling in _spellings(secret)}
+    for spelling in sorted(spellings, key=len, reverse=True):
+        text = text.replace(spelling, REDACTED)
     for shape in _KEY_SHAPES:
         text = shape.sub(REDACTED, text)
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(secret: str) -> tuple[str, ...]:
+    """The secret as written, reversed, in hex, and the parts of its base64 (standard and
+    URL-safe) that do not depend on what stands before or after it."""
+    data = secret.encode()
+    found = {secret, secret[::-1], data.hex(), data.hex().upper()}
+    for offset in range(3):
+        padded = b"\0" * offset + data
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(padded).decode()
+            end = len(encoded) - (4 if len(padded) % 3 else 0)
+            found.add(encoded[4 if offset else 0 : end])
+    return tuple(spelling for spelling in found if len(spelling) >= _MIN_SECRET_LENGTH)

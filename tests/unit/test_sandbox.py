@@ -8,6 +8,7 @@ runs with less isolation than expected is exactly what they guard against.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -338,3 +339,13 @@ def test_the_next_specloop_removes_the_process_groups_a_killed_one_left() -> Non
     for group in left:
         group.rmdir()
     assert not left, f"left behind: {left}"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_sandbox_folder_is_the_code_runners_alone(mode: str) -> None:
+    isolation = MODES[mode]()
+    runner = isolation.drop_to[0] if isolation.drop_to else os.getuid()
+    with Sandbox(isolation) as box:
+        for folder in (box.path, box.path / "home", box.path / "tmp"):
+            status = folder.stat()
+            assert (status.st_mode & 0o7777, status.st_uid) == (0o700, runner), folder

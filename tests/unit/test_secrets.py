@@ -73,3 +73,26 @@ def test_editor_settings_are_kept_out_of_the_sandbox_but_are_not_secrets(tmp_pat
     found = project_secrets(tmp_path)
     assert "/home/me/envs/project/bin/python" not in found
     assert "vscode-token-123456" in found
+
+
+def test_a_secret_is_masked_reversed_in_hex_and_in_base64_wherever_it_starts() -> None:
+    import base64
+
+    secret = "tok-environment-1234-abcdef"
+    redactor = Redactor(frozenset({secret}))
+    for prefix in ("", "x", "xy"):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode((prefix + secret).encode()).decode()
+            assert secret[4:-4] not in redactor.redact(encoded)
+            masked = redactor.redact(f"printed: {encoded}")
+            assert REDACTED in masked, (prefix, encoded)
+    assert redactor.redact(secret[::-1]) == REDACTED
+    assert redactor.redact(secret.encode().hex()) == REDACTED
+    assert redactor.redact("nothing to see") == "nothing to see"
+
+
+def test_a_symlink_is_judged_by_what_it_points_to(tmp_path: Path) -> None:
+    (tmp_path / ".env.local").write_text("PASSWORD=file-secret-9999\n")
+    (tmp_path / "config_local.py").symlink_to(tmp_path / ".env.local")
+    (tmp_path / "pricing.py").write_text("X = 1\n")
+    assert project_files(tmp_path, "pricing.py", []) == ["pricing.py"]

@@ -566,7 +566,8 @@ def _skipped_dir(path: Path) -> bool:
 
 
 def _copyable(root: Path, path: str) -> bool:
-    """A regular file inside the project, small enough, readable, and not a secret."""
+    """A regular file inside the project, small enough, readable, and not a secret — judged
+    by what it is, not by its name: a symlink ``config_local.py`` to ``.env.local`` is not."""
     if is_secret_file(path):
         return False
     full = root / path
@@ -575,6 +576,7 @@ def _copyable(root: Path, path: str) -> bool:
         return (
             resolved.is_file()
             and root in resolved.parents
+            and not is_secret_file(resolved.relative_to(root).as_posix())
             and resolved.stat().st_size <= MAX_FILE_BYTES
             and os.access(resolved, os.R_OK)
         )

@@ -315,12 +315,13 @@ class Sandbox:
         base = Path(tempfile.mkdtemp(prefix="specloop-sandbox-")).resolve()
         self._base = base
         for name in ("root", *(f"root/{writable}" for writable in _WRITABLE), "stage"):
-            (base / name).mkdir()
-        base.chmod(0o755)
-        self.path.chmod(0o755)
-        for name in _WRITABLE:  # writable without namespaces (Landlock decides)
-            (self.path / name).chmod(0o777)
-        (base / "stage").chmod(0o700)
+            (base / name).mkdir(mode=0o700)
+        # Readable by the user the code runs as alone: the project's copy is nobody else's
+        # business while a run lasts, and its home/ and tmp/ nobody else's to write.
+        runner = self.isolation.drop_to
+        if runner is not None:
+            for folder in (self.path, *(self.path / name for name in _WRITABLE)):
+                os.chown(folder, *runner)
         return self
 
     def __exit__(
