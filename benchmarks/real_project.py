@@ -48,7 +48,7 @@ PACKAGES = ("wcwidth==0.2.13", "pytest==8.3.5")
 """The project's runtime dependency and its test runner (pytest.ini asks for pytest < 9)."""
 FILE, SYMBOL = "ftfy/fixes.py", "fix_surrogates"
 CACHE = REPO / "benchmarks" / ".cache"
-MISSING = "imports wcwidth, which is not installed"
+MISSING = "it needs wcwidth, which is not installed"
 PLAN = {
     "steps": ["Join properly paired surrogates", "Replace lone surrogates with U+FFFD"],
     "touched_symbols": [SYMBOL],

@@ -76,10 +76,13 @@ def mutants(module_source: str, symbol: str) -> list[Mutant]:
     return made
 
 
-def _find(tree: ast.Module, symbol: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def find_definition(
+    tree: ast.Module, symbol: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    """The definition of ``symbol`` (``f``, ``Stack.pop``) in a parsed module."""
     scope: list[ast.stmt] = tree.body
-    parts = symbol.split(".")
-    for depth, part in enumerate(parts):
+    found: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None = None
+    for part in symbol.split("."):
         found = next(
             (
                 node
@@ -91,10 +94,13 @@ def _find(tree: ast.Module, symbol: str) -> ast.FunctionDef | ast.AsyncFunctionD
         )
         if found is None:
             return None
-        if depth == len(parts) - 1:
-            return found if not isinstance(found, ast.ClassDef) else None
         scope = found.body
-    return None
+    return found
+
+
+def _find(tree: ast.Module, symbol: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = find_definition(tree, symbol)
+    return None if isinstance(found, ast.ClassDef) else found
 
 
 _Site = tuple[str, ast.AST, int]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import time
 
+from specloop.validate.mutation import find_definition
 from specloop.validate.report import REACH, CheckResult
 
 _FRAMES = "inspects the call stack or the objects of the process it runs in"
@@ -82,7 +83,7 @@ def _reached(module_source: str, symbol: str) -> dict[str, str]:
         tree = ast.parse(module_source)
     except SyntaxError:
         return {}
-    definition = _find(tree, symbol)
+    definition = find_definition(tree, symbol)
     found: dict[str, str] = {}
     for node in [*_module_imports(tree), *([definition] if definition else [])]:
         for inner in ast.walk(node):
@@ -131,22 +132,3 @@ def _dotted(node: ast.Attribute) -> str:
 
 def _module_imports(tree: ast.Module) -> list[ast.stmt]:
     return [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-
-
-def _find(tree: ast.Module, symbol: str) -> ast.AST | None:
-    scope: list[ast.stmt] = tree.body
-    found: ast.AST | None = None
-    for part in symbol.split("."):
-        found = next(
-            (
-                node
-                for node in scope
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                and node.name == part
-            ),
-            None,
-        )
-        if found is None:
-            return None
-        scope = getattr(found, "body", [])
-    return found
