@@ -137,7 +137,9 @@ class SubjectProcess:
         self._ends = (from_read, to_write)
         argv = [self.box.python, "specloop_subject.py", str(to_read), str(from_write),
                 self.import_name]  # fmt: skip
-        lifetime = replace(limits, wall_s=_SUBJECT_LIFETIME_S)
+        # It serves many runs: each run's wall clock bounds what it spends there (a run
+        # that does not end closes it), so its own clock and CPU allowance are the long ones.
+        lifetime = replace(limits, wall_s=_SUBJECT_LIFETIME_S, cpu_s=int(_SUBJECT_LIFETIME_S))
         self._run = asyncio.create_task(
             self.box.run(
                 argv, lifetime, environment=self.environment, pass_fds=(to_read, from_write)
