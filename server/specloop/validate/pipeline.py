@@ -210,11 +210,10 @@ async def _bench(
     stand = await asyncio.to_thread(stand_in, request.original_source, request.symbol)
     subject = process = None
     name = import_name(request.project_root, module)
+    framework = framework_environment(request.project_root)
     if stand is not None:
         subject = await stack.enter_async_context(Sandbox(isolation, environment))
-        process = await start_subject(
-            subject, name, framework_environment(request.project_root), request.limits
-        )
+        process = await start_subject(subject, name, framework, request.limits)
         stack.push_async_callback(process.close)
         await asyncio.to_thread(
             fill_project, subject, request.project_root, module, [], request.open_buffers, True
@@ -227,7 +226,7 @@ async def _bench(
         stand_in=stand,
         subject=subject,
         candidate=request.new_source,
-        subject_environment=framework_environment(request.project_root),
+        subject_environment=framework,
         process=process,
     )
     install(sandbox, harness)
