@@ -35,6 +35,13 @@ const SERVER_LAST_RUN = 'specloop.lastRunReport';
 // Settings that choose how the server starts: changing one restarts it.
 const RESTART_SETTINGS = ['specloop.serverCommand', 'specloop.interpreter', 'specloop.apiKeyEnv'];
 
+// Settings a workspace may legitimately set but that choose which model gets the code or
+// which Python runs it: a value from workspace or folder settings reaches the server only
+// once the user allowed it. (apiBase, apiKeyEnv, serverCommand and interpreter are
+// `machine` settings in package.json: VS Code never takes them from a workspace.)
+const ASK_BEFORE_WORKSPACE_VALUE = ['python', 'model', 'stageModels'];
+const ANSWERS_KEY = 'specloop.workspaceSettingAnswers';
+
 // The library pops up its own generic error when starting fails; startServer()
 // reports those failures itself with a pointer to the setting, so keep them quiet then.
 class SpecloopClient extends LanguageClient {
@@ -120,7 +127,14 @@ async function startServer(): Promise<void> {
     };
 
     let running = false;
-    const newClient = new SpecloopClient('specloop', 'specloop', serverOptions, clientOptions(() => running));
+    // May ask the user about a workspace value first (a modal question).
+    const settings = await serverSettings();
+    const newClient = new SpecloopClient(
+        'specloop',
+        'specloop',
+        serverOptions,
+        clientOptions(settings, () => running),
+    );
     client = newClient;
     newClient.quietErrors = true;
     try {
@@ -196,7 +210,7 @@ async function showNotInstalled(problem: string, python: string, probed: Probe):
     }
 }
 
-function clientOptions(isRunning: () => boolean): LanguageClientOptions {
+function clientOptions(settings: Record<string, unknown>, isRunning: () => boolean): LanguageClientOptions {
     const crashes: number[] = [];
     const errorHandler: ErrorHandler = {
         error: (_error, _message, count) => ({
@@ -229,7 +243,7 @@ function clientOptions(isRunning: () => boolean): LanguageClientOptions {
             { scheme: 'untitled', language: 'python' },
         ],
         synchronize: { configurationSection: 'specloop' },
-        initializationOptions: serverSettings(),
+        initializationOptions: settings,
         outputChannel: output,
         errorHandler,
         // Do not retry; startServer() reports the failure.
@@ -245,8 +259,16 @@ function clientOptions(isRunning: () => boolean): LanguageClientOptions {
                     if (!Array.isArray(result)) {
                         return result;
                     }
-                    return result.map((value, index) => withProjectPython(params.items[index], value));
+                    return Promise.all(
+                        result.map(async (value, index) => {
+                            const item = params.items[index];
+                            return withProjectPython(item, await withAllowedValues(item, value));
+                        }),
+                    );
                 },
+                // No settings in the notification: the server asks for them through
+                // workspace/configuration, whose answers pass the check above.
+                didChangeConfiguration: (_sections, next) => next(undefined),
             },
         },
     };
@@ -255,7 +277,7 @@ function clientOptions(isRunning: () => boolean): LanguageClientOptions {
 // The `specloop` settings this extension contributes, as the server's nested JSON.
 // The keys come from package.json, so a new setting needs no change here; `trace.*`
 // belongs to the language client.
-function serverSettings(): Record<string, unknown> {
+async function serverSettings(): Promise<Record<string, unknown>> {
     const properties = context.extension.packageJSON.contributes.configuration.properties as Record<string, unknown>;
     const config = vscode.workspace.getConfiguration('specloop');
     const result: Record<string, unknown> = {};
@@ -273,7 +295,106 @@ function serverSettings(): Record<string, unknown> {
         }
         node[leaf] = JSON.parse(JSON.stringify(value));
     }
+    return allowedSettings(result, undefined);
+}
+
+// A `specloop` section of a workspace/configuration answer with the check below applied.
+async function withAllowedValues(item: ConfigurationItem | undefined, value: LSPAny): Promise<LSPAny> {
+    if (item?.section !== 'specloop' || typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return value;
+    }
+    const resource = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+    return (await allowedSettings(value as Record<string, unknown>, resource)) as LSPAny;
+}
+
+// The one rule for what reaches the server: `settings` (the `specloop` section for
+// `resource`) with each ASK_BEFORE_WORKSPACE_VALUE key whose value comes from workspace or
+// folder settings kept only when the user allowed that value for this workspace; otherwise
+// the user's own value (or the default, null) replaces it.
+async function allowedSettings(
+    settings: Record<string, unknown>,
+    resource: vscode.Uri | undefined,
+): Promise<Record<string, unknown>> {
+    const config = vscode.workspace.getConfiguration('specloop', resource);
+    const result = { ...settings };
+    for (const key of ASK_BEFORE_WORKSPACE_VALUE) {
+        const inspected = config.inspect(key);
+        if (!inspected) {
+            continue;
+        }
+        const fromFolder = inspected.workspaceFolderValue !== undefined;
+        const workspaceValue = fromFolder ? inspected.workspaceFolderValue : inspected.workspaceValue;
+        // Nothing to ask when the workspace says what the user's own settings say.
+        const same = JSON.stringify(workspaceValue) === JSON.stringify(inspected.globalValue);
+        if (workspaceValue === undefined || same) {
+            continue;
+        }
+        const where = fromFolder ? 'the workspace folder settings' : 'the workspace settings';
+        if (!(await workspaceValueAllowed(key, workspaceValue, where, inspected.globalValue))) {
+            const own = inspected.globalValue !== undefined ? inspected.globalValue : inspected.defaultValue;
+            result[key] = own === undefined ? null : JSON.parse(JSON.stringify(own));
+        }
+    }
     return result;
+}
+
+// The user's answers, per workspace (workspaceState) and value: { "model=\"x\"": true }.
+// A dismissed question counts as "no" until the window reloads, then it is asked again.
+const dismissed = new Set<string>();
+const asking = new Map<string, Promise<boolean>>();
+
+function workspaceValueAllowed(key: string, value: unknown, where: string, own: unknown): Promise<boolean> {
+    const id = `${key}=${JSON.stringify(value)}`;
+    const answers = context.workspaceState.get<Record<string, boolean>>(ANSWERS_KEY, {});
+    if (typeof answers[id] === 'boolean') {
+        return Promise.resolve(answers[id]);
+    }
+    if (dismissed.has(id)) {
+        return Promise.resolve(false);
+    }
+    // The server may ask for the settings several times at once: one question.
+    let pending = asking.get(id);
+    if (!pending) {
+        pending = askAboutWorkspaceValue(key, value, where, own, id).finally(() => asking.delete(id));
+        asking.set(id, pending);
+    }
+    return pending;
+}
+
+async function askAboutWorkspaceValue(
+    key: string,
+    value: unknown,
+    where: string,
+    own: unknown,
+    id: string,
+): Promise<boolean> {
+    const allow = 'Allow';
+    const deny = "Don't Allow";
+    const ownText = own === undefined ? 'the default' : `your user setting (${JSON.stringify(own)})`;
+    const chooses = key === 'python' ? 'the Python that runs the checks' : 'the model your code is sent to';
+    output.appendLine(`specloop.${key} = ${JSON.stringify(value)} comes from ${where}: asking the user.`);
+    const choice = await vscode.window.showWarningMessage(
+        `specloop: ${where} set specloop.${key} to ${JSON.stringify(value)}. Use this value from the workspace?`,
+        {
+            modal: true,
+            detail:
+                `specloop.${key} chooses ${chooses}. ` +
+                `Allow it only if you trust this project's settings. Otherwise specloop uses ${ownText}. ` +
+                'The answer is remembered for this workspace until the value changes.',
+        },
+        allow,
+        deny,
+    );
+    const allowed = choice === allow;
+    if (choice === undefined) {
+        dismissed.add(id);
+    } else {
+        const answers = context.workspaceState.get<Record<string, boolean>>(ANSWERS_KEY, {});
+        await context.workspaceState.update(ANSWERS_KEY, { ...answers, [id]: allowed });
+    }
+    const outcome = allowed ? 'allowed' : `not allowed; using ${ownText}`;
+    output.appendLine(`specloop.${key} = ${JSON.stringify(value)} from ${where}: ${outcome}.`);
+    return allowed;
 }
 
 // The `specloop` section of a workspace/configuration answer with `python` (the project's

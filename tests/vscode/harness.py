@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,14 @@ def _run(argv: list[str], cwd: Path, what: str, env: Mapping[str, str] | None = 
         )
 
 
+def machine_scoped(vsix: Path) -> set[str]:
+    """The settings the extension in ``vsix`` declares with scope `machine`."""
+    with zipfile.ZipFile(vsix) as archive:
+        package = json.loads(archive.read("extension/package.json"))
+    properties: dict[str, dict[str, Any]] = package["contributes"]["configuration"]["properties"]
+    return {key for key, spec in properties.items() if spec.get("scope") == "machine"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -184,6 +193,11 @@ class Profile:
     @property
     def settings_file(self) -> Path:
         return self.user_data / "User" / "settings.json"
+
+    @property
+    def machine_settings_file(self) -> Path:
+        """code-server's remote settings (Settings → Remote): where `machine` settings go."""
+        return self.user_data / "Machine" / "settings.json"
 
     @property
     def logs(self) -> Path:
@@ -248,6 +262,14 @@ class VSCode:
         # User settings only, as a user writes them (Settings → User in code-server).
         profile.settings_file.parent.mkdir(parents=True, exist_ok=True)
         profile.settings_file.write_text(json.dumps(user_settings, indent=2), encoding="utf-8")
+        # A code-server window is a remote window: VS Code takes `machine` settings only
+        # from the remote's settings (Settings → Remote), as a code-server user sets them.
+        machine = machine_scoped(vsix)
+        machine_settings = {k: v for k, v in user_settings.items() if k in machine}
+        profile.machine_settings_file.parent.mkdir(parents=True, exist_ok=True)
+        profile.machine_settings_file.write_text(
+            json.dumps(machine_settings, indent=2), encoding="utf-8"
+        )
         vscode = cls(install, profile, workspace, steps, full_env)
         try:
             vscode._install_extension(vsix)
@@ -680,6 +702,26 @@ class VSCode:
         self.wait_until(
             lambda: self.page.locator(".notification-toast", has_text=text).count() == 0,
             f"the notification {text!r} to close",
+            10,
+        )
+        return message
+
+    def answer_dialog(self, text: str, button: str, timeout_s: float = UI_TIMEOUT_S) -> str:
+        """Press ``button`` in the modal dialog that says ``text``; the dialog's text."""
+        dialog = self.page.locator(".monaco-dialog-box", has_text=text)
+        self.expect_visible(dialog, f"a dialog saying {text!r}", timeout_s)
+        message = dialog.first.inner_text()
+        buttons = dialog.first.locator(".dialog-buttons .monaco-button")
+        target = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(button)}\s*$"))
+        if target.count() == 0:
+            raise self.fail(
+                f"the dialog {text!r} has no button {button!r}: {buttons.all_inner_texts()}"
+            )
+        self.snap(f"dialog-{button[:30]}")
+        target.first.click()
+        self.wait_until(
+            lambda: self.page.locator(".monaco-dialog-box", has_text=text).count() == 0,
+            f"the dialog {text!r} to close",
             10,
         )
         return message

@@ -5,6 +5,8 @@ environment has: built with uv from the registry, in a folder the server would n
 itself (not `.venv` or `venv`). The workspace folder's `.vscode/settings.json` names that
 environment's interpreter in `specloop.python`; the server asks VS Code for the file's
 resource-scoped settings when the run starts, and every check must run with that Python.
+A workspace value of `specloop.python` is used only once the user allows it: the
+extension asks first (see test_vscode_workspace_trust.py), and the test allows it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tests.support.projects import (
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import schema_name
 from tests.vscode.conftest import OpenVSCode
-from tests.vscode.harness import wait_for_file
+from tests.vscode.harness import STARTUP_TIMEOUT_S, wait_for_file
 from tests.vscode.test_vscode_loop import (
     LOOP_TIMEOUT_S,
     assert_clean_log,
@@ -54,6 +56,8 @@ def test_the_folders_specloop_python_runs_the_checks_and_the_record_names_it(
     )
 
     vscode.open_file("util.py")
+    asked = vscode.answer_dialog("specloop.python", "Allow", timeout_s=STARTUP_TIMEOUT_S)
+    assert str(python) in asked, asked
     vscode.go_to_line(CHUNKED_LINE, 7)
     vscode.choose_quick_fix(IMPLEMENT)
     preview = vscode.apply_refactor_preview(timeout_s=LOOP_TIMEOUT_S)
