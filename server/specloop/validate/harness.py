@@ -28,7 +28,7 @@ import secrets
 import select
 import time
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from specloop.validate.sandbox import Sandbox, SandboxLimits, SandboxResult
@@ -61,17 +61,15 @@ class Harness:
     """Qualified name of the target (``Stack.pop``)."""
     stand_in: str | None
     """The module with the target replaced by its stand-in; None: it runs in the checker."""
-    subject: Sandbox | None
-    """The subject's sandbox (None with no stand-in)."""
     candidate: str
     """What the target module holds now: the new code, a mutant, or the code before."""
-    subject_environment: dict[str, str] = field(default_factory=dict)
     process: SubjectProcess | None = None
-    """The subject's process, kept across the checks of this sandbox (`SubjectProcess`)."""
+    """The subject's process (and its sandbox), kept across the checks of this sandbox;
+    None when the target has no stand-in."""
 
     @property
     def isolated(self) -> bool:
-        return self.stand_in is not None and self.subject is not None
+        return self.stand_in is not None and self.process is not None
 
     def describe(self) -> str:
         if self.isolated:
@@ -91,18 +89,15 @@ def place(sandbox: Sandbox, source: str) -> None:
     if harness is None:
         raise RuntimeError("The sandbox has no harness: nothing to place the code in.")
     harness.candidate = source
-    if harness.isolated and harness.subject is not None:
-        harness.subject.write(harness.module, source)
+    if harness.isolated and harness.process is not None:
+        harness.process.box.write(harness.module, source)
 
 
 def install(sandbox: Sandbox, harness: Harness) -> None:
-    """Give ``sandbox`` (the checker, already filled) and its subject what they run."""
+    """Give ``sandbox`` (the checker, already filled) what it runs, and the subject the code."""
     sandbox.harness = harness
     for name, text in SUPPORT_FILES.items():
         sandbox.write(name, text)
-    if harness.subject is not None:
-        for name, text in SUBJECT_FILES.items():
-            harness.subject.write(name, text)
     place(sandbox, harness.candidate)
 
 
@@ -225,15 +220,15 @@ async def twin(
     box = await stack.enter_async_context(sandbox.twin())
     harness = sandbox.harness
     if harness is not None:
-        subject = process = None
-        if harness.subject is not None:
-            subject = await stack.enter_async_context(harness.subject.twin())
+        process = None
+        if (original := harness.process) is not None:
+            subject = await stack.enter_async_context(original.box.twin())
             process = await start_subject(
-                subject, harness.import_name, harness.subject_environment, limits
+                subject, original.import_name, original.environment, limits
             )
             stack.push_async_callback(process.close)
-            await asyncio.to_thread(subject.copy_from, harness.subject)
-        box.harness = replace(harness, subject=subject, process=process)
+            await asyncio.to_thread(subject.copy_from, original.box)
+        box.harness = replace(harness, process=process)
     await asyncio.to_thread(box.copy_from, sandbox)
     return box
 
@@ -330,11 +325,7 @@ async def run_pytest(
         use_subject = isolated and harness.isolated
         module_text = harness.stand_in if use_subject and harness.stand_in else harness.candidate
         sandbox.write(harness.module, module_text)
-        if use_subject and harness.subject is not None:
-            if harness.process is None:
-                harness.process = SubjectProcess(
-                    harness.subject, harness.import_name, harness.subject_environment
-                )
+        if use_subject and harness.process is not None:
             process = harness.process
             await process.ready(limits)
             reads, writes = process.checker_ends()

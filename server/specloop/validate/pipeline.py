@@ -208,11 +208,11 @@ async def _bench(
     environment = request.environment
     sandbox = await stack.enter_async_context(Sandbox(isolation, environment))
     stand = await asyncio.to_thread(stand_in, request.original_source, request.symbol)
-    subject = process = None
+    process = None
     name = import_name(request.project_root, module)
-    framework = framework_environment(request.project_root)
     if stand is not None:
         subject = await stack.enter_async_context(Sandbox(isolation, environment))
+        framework = framework_environment(request.project_root)
         process = await start_subject(subject, name, framework, request.limits)
         stack.push_async_callback(process.close)
         await asyncio.to_thread(
@@ -224,9 +224,7 @@ async def _bench(
         import_name=name,
         target=request.symbol,
         stand_in=stand,
-        subject=subject,
         candidate=request.new_source,
-        subject_environment=framework,
         process=process,
     )
     install(sandbox, harness)
