@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/sandbox_escapes.py
+    .venv/bin/python benchmarks/sandbox_escapes.py --disk-spread 20   # run it while the suite runs
 
 For every attempt of ``tests/support/escapes.py`` (write outside the sandbox; read
 /etc/shadow, /root and ~/.ssh with TMPDIR inside the home folder; TCP to localhost and
@@ -16,6 +17,10 @@ gets without namespaces when the user accepts weaker isolation, ``allowUnisolate
 and ``none`` (no isolation at all: why specloop refuses to run generated code without
 namespaces unless told otherwise, and what it still cleans up).
 
+Then, per isolated mode, specloop itself stopped mid-run (SIGTERM, then SIGKILL) while
+its sandboxed command and that command's child run: the processes, sandbox folders
+and pids cgroups left five seconds later, and left once the next specloop started.
+
 Then the forging section: the red team's candidates of ``tests/support/forging.py``
 (exit early, fake a summary, hook the exit, read the frozen tests, walk the checker's
 stack, behave only under a test runner...) validated in each isolated mode: how many
@@ -24,7 +29,10 @@ were caught out of how many tried.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +40,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.escapes import ATTEMPTS, LIMITS, Outcome, run_attempt
+from tests.support.escapes import (
+    ATTEMPTS,
+    LIMITS,
+    Outcome,
+    disk_written_mb,
+    run_attempt,
+    stop_specloop_mid_run,
+)
+from tests.support.escapes import attempt as escape_named
 from tests.support.forging import FORGED, candidate, project, request
 
 from specloop.validate import supervisor
@@ -78,8 +94,48 @@ async def main() -> int:
     print(f"\n{time.monotonic() - started:.0f} s in all")
     for name, count in escaped.items():
         print(f"  {name:>10}: {len(ATTEMPTS) - count} of {len(ATTEMPTS)} contained, nothing left")
-    forged = await forging({name: modes[name] for name in ("namespaces", "landlock")})
-    return 0 if escaped["namespaces"] == escaped["landlock"] == forged == 0 else 1
+    isolated = {name: modes[name] for name in ("namespaces", "landlock")}
+    left = stopped_mid_run(isolated)
+    forged = await forging(isolated)
+    return 0 if escaped["namespaces"] == escaped["landlock"] == forged == left == 0 else 1
+
+
+def stopped_mid_run(modes: dict[str, Isolation]) -> int:
+    """specloop stopped while its sandbox runs: what is left of it (processes/folders/groups)."""
+    print("\nspecloop stopped mid-run: processes / folders / cgroups left\n")
+    print(f"{'signal':<12}{'mode':<12}{'5 s later':>14}{'after next start':>20}")
+    total = 0
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        for name in modes:
+            after, after_next = stop_specloop_mid_run(name, number)
+            total += after.processes + after.groups + after_next.total
+            print(
+                f"{number.name:<12}{name:<12}"
+                f"{f'{after.processes} / {after.folders} / {after.groups}':>14}"
+                f"{f'{after_next.processes} / {after_next.folders} / {after_next.groups}':>20}",
+                flush=True,
+            )
+    print("  (a SIGKILLed specloop cannot remove its folder; the next one does)")
+    return total
+
+
+async def disk_spread(runs: int) -> int:
+    """The disk attempts ``runs`` times in Landlock mode (watched, not a kernel limit)."""
+    isolation = Isolation(IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi())
+    print(f"Landlock mode, limit {LIMITS.disk_mb} MB: MB written or held before the stop\n")
+    failures = 0
+    for name in ("fill 2 GB of disk", "40 x 15 MB in deleted files held open"):
+        written = []
+        for _ in range(runs):
+            outcome = await run_attempt(escape_named(name), isolation)
+            written.append(disk_written_mb(outcome.result))
+            failures += not outcome.contained
+        print(
+            f"{name:<44} min {min(written)}  median {statistics.median(written):g}  "
+            f"max {max(written)}  (contained {runs - failures} of {runs})",
+            flush=True,
+        )
+    return failures
 
 
 async def forging(modes: dict[str, Isolation]) -> int:
@@ -102,4 +158,11 @@ async def forging(modes: dict[str, Isolation]) -> int:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--disk-spread", type=int, metavar="RUNS", help="only the disk attempts, RUNS times each"
+    )
+    arguments = parser.parse_args()
+    if arguments.disk_spread:
+        sys.exit(asyncio.run(disk_spread(arguments.disk_spread)))
     sys.exit(asyncio.run(main()))

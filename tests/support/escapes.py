@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specloop.validate.sandbox import Isolation, Sandbox, SandboxLimits, SandboxResult
+from specloop.validate import supervisor
+from specloop.validate.sandbox import (
+    FOLDER_PREFIX,
+    Isolation,
+    Sandbox,
+    SandboxLimits,
+    SandboxResult,
+)
 from tests.support.processes import processes_with
 
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY----- specloop-test-key"
@@ -153,10 +161,21 @@ def _memory(result: SandboxResult, host: Host) -> str | None:
     return f"{held} processes held 900 MB each" if held >= 2 else None
 
 
+# What the disk limit may be overshot by: in Landlock mode it is watched, not enforced
+# by the kernel (namespaces give a size-limited tmpfs), and a write can land between
+# two polls.
+DISK_ALLOWANCE_MB = LIMITS.disk_mb * 3 // 2
+
+
 def _disk(result: SandboxResult, host: Host) -> str | None:
+    total = disk_written_mb(result)
+    return f"wrote {total} MB" if total > DISK_ALLOWANCE_MB else None
+
+
+def disk_written_mb(result: SandboxResult) -> int:
+    """The megabytes a disk-filling attempt reported written (or held) before it stopped."""
     written = [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("MB")]
-    total = written[-1] if written else 0
-    return f"wrote {total} MB" if total >= 1024 else None
+    return written[-1] if written else 0
 
 
 def _stopped(result: SandboxResult, host: Host) -> str | None:
@@ -274,6 +293,28 @@ try:
 except OSError as error:
     print("refused", error.errno)
 """
+DISK_HIDDEN = """
+import mmap, os, time
+folder = os.environ["TMPDIR"]
+held, kept = 0, []
+try:
+    for n in range(40):
+        path = os.path.join(folder, f"hidden{n}")
+        handle = open(path, "w+b")
+        os.unlink(path)  # gone from the folder, still on the disk
+        handle.write(b"x" * 15 * 2**20)
+        handle.flush()
+        if n % 2:  # every other one held by a mapping only
+            kept.append(mmap.mmap(handle.fileno(), 0))
+            handle.close()
+        else:
+            kept.append(handle)
+        held += 15
+        print("MB", held, flush=True)
+except OSError as error:
+    print("refused", error.errno)
+time.sleep(20)
+"""
 SLEEP = "import time; time.sleep(3600)"
 KILL = """
 import os, signal, sys
@@ -324,6 +365,7 @@ ATTEMPTS = [
     Attempt("fork bomb (200 processes)", FORK_BOMB, lambda h: [], _forks),
     Attempt("4 x 900 MB of memory", MEMORY, lambda h: [], _memory),
     Attempt("fill 2 GB of disk", DISK, lambda h: [], _disk),
+    Attempt("40 x 15 MB in deleted files held open", DISK_HIDDEN, lambda h: [], _disk),
     Attempt("sleep forever", SLEEP, lambda h: [], _stopped),
     Attempt(
         "kill the parent and a process of the user", KILL, lambda h: [str(h.decoy.pid)], _parent
@@ -344,7 +386,7 @@ class Outcome:
 
 
 def _sandbox_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("specloop-sandbox-*"))
+    return set(Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"))
 
 
 async def run_attempt(
@@ -376,3 +418,92 @@ async def run_attempt(
 def attempt(name: str) -> Attempt:
     """The attempt called ``name``."""
     return next(attempt for attempt in ATTEMPTS if attempt.name == name)
+
+
+# ---------------------------------------------------------------- specloop stopped mid-run
+
+STOPPED_HOST = """
+import asyncio, signal, sys
+from specloop.validate import supervisor
+from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox, SandboxLimits
+from specloop.validate.sandbox import detect_isolation
+mode, marker = sys.argv[1], sys.argv[2] + sys.argv[3]  # its own command line lacks the marker
+isolation = detect_isolation() if mode == "namespaces" else Isolation(
+    IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi())
+async def main():
+    with Sandbox(isolation) as box:
+        run = asyncio.ensure_future(box.run(
+            [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen("
+             "[sys.executable, '-c', 'import time; time.sleep(60)', sys.argv[1]]); "
+             "time.sleep(60)", marker],
+            SandboxLimits(wall_s=120, cpu_s=120)))
+        # what `specloop implement` and the server do on SIGTERM: cancel the run
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, run.cancel)
+        try:
+            await run
+        except asyncio.CancelledError:
+            pass
+asyncio.run(main())
+"""
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a stopped specloop left of its sandbox: processes, folders, pids cgroups."""
+
+    processes: int
+    folders: int
+    groups: int
+
+    @property
+    def total(self) -> int:
+        return self.processes + self.folders + self.groups
+
+
+def _stale_groups() -> list[Path]:
+    found = []
+    for group in supervisor._pids_groups(os.getpid()):
+        parent = Path(group).parent
+        for child in parent.glob("specloop-*") if parent.is_dir() else ():
+            owner = child.name.removeprefix("specloop-")
+            if owner.isdigit() and not supervisor.alive(int(owner)):
+                found.append(child)
+    return found
+
+
+def _settle(check: Callable[[], bool], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def stop_specloop_mid_run(mode: str, number: signal.Signals) -> tuple[Leftovers, Leftovers]:
+    """Signal a specloop whose sandboxed command (and its child) runs; what is left 5 s
+    later, and what is left once the next specloop has started."""
+    tail = uuid.uuid4().hex
+    marker = f"specloop-orphan-{tail}"
+    folders_before = _sandbox_folders()
+    host = subprocess.Popen([sys.executable, "-c", STOPPED_HOST, mode, "specloop-orphan-", tail])
+    try:
+        _settle(lambda: len(processes_with(marker.encode())) >= 2, within=30)
+        if len(processes_with(marker.encode())) < 2:
+            raise RuntimeError("the sandboxed command never started")
+    finally:
+        host.send_signal(number)
+        host.wait()
+    _settle(lambda: not processes_with(marker.encode()), within=5)
+
+    def count() -> Leftovers:
+        return Leftovers(
+            len(processes_with(marker.encode())),
+            len(_sandbox_folders() - folders_before),
+            len(_stale_groups()),
+        )
+
+    after_stop = count()
+    subprocess.run(
+        [sys.executable, "-c", "from specloop.validate.sandbox import detect_isolation; "
+         "detect_isolation()"],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return after_stop, count()

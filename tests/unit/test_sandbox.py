@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 import uuid
@@ -284,41 +285,15 @@ async def test_cancelling_a_run_kills_the_whole_tree_promptly(mode: str):
     assert await _until(lambda: _processes_with(marker.encode()) == 0, within=3)
 
 
-KILLED_HOST = """
-import asyncio, sys
-from specloop.validate import supervisor
-from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox, SandboxLimits
-from specloop.validate.sandbox import detect_isolation
-mode, marker = sys.argv[1], sys.argv[2] + sys.argv[3]  # its own command line lacks the marker
-isolation = detect_isolation() if mode == "namespaces" else Isolation(
-    IsolationLevel.LANDLOCK, landlock_abi=supervisor.landlock_abi())
-async def main():
-    with Sandbox(isolation) as box:
-        await box.run([sys.executable, "-c", "import time; time.sleep(60)", marker],
-                      SandboxLimits(wall_s=120, cpu_s=120))
-asyncio.run(main())
-"""
-
-
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 @pytest.mark.parametrize("mode", sorted(MODES))
-def test_a_sandbox_dies_with_a_specloop_that_is_killed(mode: str) -> None:
-    import subprocess
-
-    tail = uuid.uuid4().hex
-    marker = f"specloop-orphan-{tail}"
-    host = subprocess.Popen([sys.executable, "-c", KILLED_HOST, mode, "specloop-orphan-", tail])
-    try:
-        deadline = time.monotonic() + 30
-        while not processes_with(marker.encode()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert processes_with(marker.encode()), "the sandboxed command never started"
-    finally:
-        host.kill()  # SIGKILL: no handler of specloop's runs
-        host.wait()
-    deadline = time.monotonic() + 5
-    while processes_with(marker.encode()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not processes_with(marker.encode()), "the sandbox outlived the specloop that made it"
+def test_a_sandbox_dies_with_a_specloop_that_is_stopped(mode: str, number: signal.Signals) -> None:
+    after_stop, after_next_start = escapes.stop_specloop_mid_run(mode, number)
+    assert after_stop.processes == 0, "the sandbox outlived the specloop that made it"
+    assert after_stop.groups == 0
+    if number == signal.SIGTERM:
+        assert after_stop.folders == 0, "a cancelled run removes its sandbox folder"
+    assert after_next_start.total == 0, f"left behind after the next start: {after_next_start}"
 
 
 def test_the_next_specloop_removes_the_process_groups_a_killed_one_left() -> None:

@@ -152,6 +152,26 @@ async def test_a_failing_test_is_reported_with_its_assertion(sandbox: Sandbox):
     assert "where 4 = add(1, 2)" in result.output
 
 
+async def test_what_a_failing_test_printed_is_not_reported_only_its_assertion(sandbox: Sandbox):
+    """The output goes back to the model and into the record: a test that prints what it
+    found (a secret, encoded any way it likes) gets nothing through; the fix needs the
+    failing line, pytest's explanation and where."""
+    sandbox.write("calc.py", CALC.replace("return a + b", "return a + b + 1"))
+    sandbox.write(
+        "tests/test_calc.py",
+        "import base64, sys\nfrom calc import add\n\ndef test_add():\n"
+        "    print(base64.b64encode(b'found-it').decode(), 'found-it'[::-1])\n"
+        "    print('found-it', file=sys.stderr)\n"
+        "    assert add(1, 2) == 3\n",
+    )
+    result = await run_tests(sandbox, ["tests/test_calc.py"], LIMITS, "tests")
+    assert not result.passed
+    assert "found-it" not in result.output
+    assert "Zm91bmQtaXQ=" not in result.output and "ti-dnuof" not in result.output
+    assert "tests/test_calc.py:7: in test_add\n    assert add(1, 2) == 3" in result.output
+    assert "E   assert 4 == 3\nE    +  where 4 = add(1, 2)" in result.output
+
+
 async def test_a_test_module_that_cannot_be_imported_is_a_failure(sandbox: Sandbox):
     sandbox.write("test_broken.py", "import calc_that_does_not_exist\n")
     result = await run_tests(sandbox, ["test_broken.py"], LIMITS, "tests")

@@ -403,10 +403,60 @@ def _failure_section(stdout: str) -> str:
     match = _SECTION.search(stdout)
     if match is None:
         return ""
-    section = match.group(1).strip("\n")
+    section = distil_failures(match.group(1).strip("\n"))
     if len(section) > _SECTION_LIMIT:
         section = "…" + section[-_SECTION_LIMIT:]
     return section
+
+
+_BLOCK = re.compile(r"^_{3,} .* _{3,}$")
+_CAPTURED = re.compile(r"^-{3,} Captured .* -{3,}$")
+_LOCATION = re.compile(r"^\S+:\d+: ?(?:in \S+|\w*)$")
+_EXAMPLE = re.compile(r"^\d{3} ")
+_LINE_LIMIT = 240
+_EXPLANATION_LIMIT = 15
+
+
+def distil_failures(section: str) -> str:
+    """What a fix needs from pytest's failure section, and nothing the tests printed.
+
+    Per failure: its title, each frame's place and line, pytest's explanation (``E``, the
+    first few lines); for a doctest the failing example with what was expected and what
+    came. Captured output is left out: a test (written by the model,
+    or the code under test) can print anything there, secrets included.
+    """
+    kept: list[str] = []
+    captured = in_outcome = after_location = False
+    example, explained = "", 0
+    for line in section.splitlines():
+        after_location = bool(kept) and _LOCATION.match(kept[-1]) is not None
+        if _BLOCK.match(line):
+            captured, in_outcome, explained = False, False, 0
+            kept.append(line)
+        elif captured or _CAPTURED.match(line):
+            captured = True
+        elif after_location and line.startswith("    "):
+            kept.append(line)  # the frame's line of code (--tb=short)
+        elif line.startswith((">", "UNEXPECTED EXCEPTION")) or _LOCATION.match(line):
+            if line.startswith("UNEXPECTED") and example:
+                kept.append(example)
+            kept.append(line)
+        elif line == "E" or line.startswith("E "):
+            explained += 1
+            if explained <= _EXPLANATION_LIMIT:
+                kept.append(line)
+        elif _EXAMPLE.match(line):
+            example = line
+        elif line in ("Expected:", "Got:", "Got nothing", "Expected nothing"):
+            if line.startswith("Expected") and example:
+                kept.append(example)
+            in_outcome = True
+            kept.append(line)
+        elif in_outcome and line.startswith(" "):
+            kept.append(line)
+        else:
+            in_outcome = False
+    return "\n".join(line[:_LINE_LIMIT] for line in kept)
 
 
 def _raw_tail(result: SandboxResult) -> str:

@@ -108,6 +108,8 @@ class SandboxLimits:
     file_size_mb: int = 16
     disk_mb: int = 256
     """What the run may write in all, in its ``home/`` and ``tmp/``."""
+    open_files: int = 256
+    """Per process; with ``file_size_mb`` it bounds what deleted, still-open files hold."""
     wall_s: float = 30.0
     max_processes: int = 64
 
@@ -199,6 +201,19 @@ def refusal(isolation: Isolation, allow_unisolated: bool) -> str | None:
     )
 
 
+FOLDER_PREFIX = "specloop-sandbox-"
+
+
+def _sweep_stale_folders() -> None:
+    """Remove the sandbox folders of specloops that are gone (killed before they could)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        owner = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        with contextlib.suppress(OSError):
+            mine = folder.stat().st_uid == os.getuid()
+            if mine and owner.isdigit() and not supervisor.alive(int(owner)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def detect_isolation() -> Isolation:
     """Probe once which isolation works here (cached; the first call takes a moment)."""
     return _detect_isolation()
@@ -207,6 +222,7 @@ def detect_isolation() -> Isolation:
 @functools.cache
 def _detect_isolation() -> Isolation:
     supervisor.sweep_stale_groups()  # left by a specloop that was killed mid-run
+    _sweep_stale_folders()
     if not sys.platform.startswith("linux"):
         return Isolation(note="namespaces and Landlock need Linux")
     notes = []
@@ -312,7 +328,8 @@ class Sandbox:
     # -- lifecycle
 
     def __enter__(self) -> Sandbox:
-        base = Path(tempfile.mkdtemp(prefix="specloop-sandbox-")).resolve()
+        # The owner's pid in the name: the next specloop removes what a killed one left.
+        base = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")).resolve()
         self._base = base
         for name in ("root", *(f"root/{writable}" for writable in _WRITABLE), "stage"):
             (base / name).mkdir(mode=0o700)
@@ -619,6 +636,7 @@ def _apply_limits(limits: SandboxLimits) -> None:
     _set_limit(resource.RLIMIT_CPU, limits.cpu_s, limits.cpu_s + 1)
     _set_limit(resource.RLIMIT_AS, limits.memory_mb * megabyte)
     _set_limit(resource.RLIMIT_FSIZE, limits.file_size_mb * megabyte)
+    _set_limit(resource.RLIMIT_NOFILE, limits.open_files)
     _set_limit(resource.RLIMIT_CORE, 0)
 
 
