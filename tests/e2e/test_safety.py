@@ -108,9 +108,9 @@ def test_leak_what_can_be_found():
             found[name] = (HERE / name).read_text()
         except OSError as error:
             found[name] = f"missing: {error.strerror}"
-    found["environment"] = dict(os.environ)
-    print(json.dumps(found))
-    assert discount(-1) == "leak", json.dumps(found)
+    print(json.dumps(found), json.dumps(dict(os.environ)))
+    files = "; ".join(f"{name}: {text}" for name, text in found.items())
+    assert discount(100) == "leak", files + " " + json.dumps(dict(os.environ))
 """
 
 
@@ -138,7 +138,7 @@ def test_project_secrets_reach_neither_the_sandbox_nor_the_model_nor_any_output(
     )  # fmt: skip
     assert payload["status"] == "unvalidated", result.stderr
     sent = json.dumps([request.body for request in scripted.requests])
-    # The failing test's output went back to the model: the secret files were not there.
+    # The failing assertion went back to the model: the secret files were not there.
     assert sent.count("missing: No such file or directory") >= 3, sent[-3000:]
     assert "the staging token is [REDACTED]" in sent
     written = {
