@@ -291,6 +291,7 @@ def _print_result(
             "attempts": len(record.attempts),
             "tokens": record.tokens,
             "run_id": record.id,
+            "target": record.spec.symbol if record.spec else None,
             "isolation": last.isolation if last else "",
             "environment": record.environment.model_dump() if record.environment else None,
             "evidence": evidence_json(record),

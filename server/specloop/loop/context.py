@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Generic, TypeVar
-
-from tree_sitter import Tree
 
 from specloop.analysis.ambiguity import Label, assess
 from specloop.analysis.index import (
@@ -34,8 +32,9 @@ from specloop.analysis.index import (
 )
 from specloop.analysis.modules import import_name
 from specloop.analysis.parsing import parse
-from specloop.analysis.specs import Spec, SpecKind, extract_specs
+from specloop.analysis.specs import DEFAULT_MARKERS, Spec
 from specloop.analysis.symbols import SymbolKind
+from specloop.analysis.targets import ParsedModule, spec_lines, target_at
 from specloop.analysis.text import LineIndex, encode
 from specloop.loop.models import Context, LoopSpec, SpecItem, TestReference
 from specloop.loop.snapshot import Project, SourceSnapshot
@@ -69,23 +68,17 @@ def estimate_tokens(text: str) -> int:
 # ---------------------------------------------------------------- resolving the target
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    source: bytes
-    tree: Tree
-    lines: LineIndex
-    module: ModuleIndex
-
-
-def resolve_target(snapshot: SourceSnapshot, line: int) -> LoopSpec | TargetError:
+def resolve_target(
+    snapshot: SourceSnapshot, line: int, markers: Iterable[str] = DEFAULT_MARKERS
+) -> LoopSpec | TargetError:
     """The function or class at 1-based ``line`` of ``snapshot``, with every spec written for it.
 
-    ``line`` may be any line of the target, a TODO inside it or directly above it, or its
-    stub docstring: the result is the same for all of them.
+    ``line`` may be any line of the target, a TODO or comment inside it or directly above
+    it, or its stub docstring: the result is the same for all of them (`targets.py`).
     """
-    loaded = _load(snapshot)
+    parsed = _load(snapshot)
     path = snapshot.path
-    count = _line_count(loaded.source)
+    count = _line_count(parsed.source)
     if count == 0:
         return TargetError(f"{path} is empty; there is no function or class to work on.")
     if not 1 <= line <= count:
@@ -93,30 +86,27 @@ def resolve_target(snapshot: SourceSnapshot, line: int) -> LoopSpec | TargetErro
             f"Line {line} is outside {path}, which has {count} line{'s' if count > 1 else ''}; "
             f"give a line from 1 to {count}."
         )
-    specs = extract_specs(loaded.source, loaded.tree, loaded.lines)
-    at_line = next((spec for spec in specs if _covers(loaded.lines, spec, line)), None)
-    target = _owner(loaded, at_line) if at_line is not None else loaded.module.innermost(line)
-    if target is None and at_line is not None:
+    found = target_at(parsed, line, markers)
+    if found.definition is None and found.spec_at_line is not None:
         return TargetError(
-            f"The {at_line.marker or 'spec'} at line {line} of {path} is at module level, but "
-            "specloop works on a function or class; move it into (or directly above) "
-            "the definition it is about."
+            f"The {found.spec_at_line.marker or 'spec'} at line {line} of {path} is at module "
+            "level, but specloop works on a function or class; move it into (or directly "
+            "above) the definition it is about."
         )
-    if target is None:
+    if found.definition is None:
         return TargetError(
             f"Line {line} of {path} is not inside a function or class; "
             "put the cursor inside the function or class to work on."
         )
-    owned = [spec for spec in specs if _same_definition(_owner(loaded, spec), target)]
-    return _loop_spec(path, loaded.lines, target, owned)
+    return _loop_spec(path, parsed.lines, found.definition, found.specs)
 
 
-def _load(snapshot: SourceSnapshot, path: Path | None = None) -> _Loaded:
+def _load(snapshot: SourceSnapshot, path: Path | None = None) -> ParsedModule:
     """Parse and index the snapshot; ``path`` (absolute) names its definitions' file."""
     source = encode(snapshot.text)
     tree = parse(source)
     module = index_module(path or Path(snapshot.path), source, tree)
-    return _Loaded(source, tree, LineIndex.of(source), module)
+    return ParsedModule(source, tree, LineIndex.of(source), module)
 
 
 def _line_count(source: bytes) -> int:
@@ -124,41 +114,11 @@ def _line_count(source: bytes) -> int:
     return source.count(b"\n") + (0 if not source or source.endswith(b"\n") else 1)
 
 
-def _covers(lines: LineIndex, spec: Spec, line: int) -> bool:
-    first, last = _spec_lines(lines, spec)
-    return first <= line <= last
-
-
-def _spec_lines(lines: LineIndex, spec: Spec) -> tuple[int, int]:
-    """The 1-based first and last lines of a spec."""
-    return lines.line_of(spec.start) + 1, lines.line_of(max(spec.end - 1, spec.start)) + 1
-
-
-def _owner(loaded: _Loaded, spec: Spec) -> Definition | None:
-    """The definition a standalone comment sits directly above, else the innermost around it."""
-    first, last = _spec_lines(loaded.lines, spec)
-    if spec.kind is SpecKind.COMMENT and not spec.context.trailing_code:
-        column = spec.start - loaded.lines.starts[first - 1]
-        for definition in loaded.module.definitions:
-            starts_below = definition.first_line == last + 1
-            if starts_below and _column(loaded.lines, definition) == column:
-                return definition
-    return loaded.module.innermost(first)
-
-
-def _same_definition(one: Definition | None, other: Definition) -> bool:
-    return one is not None and one.start == other.start and one.end == other.end
-
-
-def _column(lines: LineIndex, definition: Definition) -> int:
-    return definition.start - lines.starts[definition.first_line - 1]
-
-
-def _loop_spec(path: str, lines: LineIndex, target: Definition, specs: list[Spec]) -> LoopSpec:
+def _loop_spec(path: str, lines: LineIndex, target: Definition, specs: Sequence[Spec]) -> LoopSpec:
     items = [
         SpecItem(
             kind=spec.kind.value,
-            line=_spec_lines(lines, spec)[0],
+            line=spec_lines(lines, spec)[0],
             marker=spec.marker,
             text=spec.text,
             ambiguous=assess(spec).label is Label.AMBIGUOUS,

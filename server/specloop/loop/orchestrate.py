@@ -93,7 +93,8 @@ class Finished:
 
 async def resolve(request: RunRequest) -> LoopSpec | Refused:
     """The target at ``request.line`` with its specs, or why there is none."""
-    spec = await asyncio.to_thread(resolve_target, request.snapshot, request.line)
+    markers = request.settings.diagnostics.markers
+    spec = await asyncio.to_thread(resolve_target, request.snapshot, request.line, markers)
     return Refused(spec.reason) if isinstance(spec, TargetError) else spec
 
 

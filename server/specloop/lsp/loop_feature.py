@@ -34,7 +34,7 @@ from specloop.analysis.documents import Document
 from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_specs
 from specloop.analysis.index import index_module
 from specloop.analysis.specs import SpecKind
-from specloop.analysis.symbols import Symbol, module_symbols, qualified_name, symbol_path_at
+from specloop.analysis.targets import ParsedModule, TargetAt, target_at
 from specloop.loop import provisioning, records, todo_clarify
 from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
@@ -101,9 +101,9 @@ class LoopFeature:
                     ),
                 )
             )
-        path = self._target_path(document, line)
-        if path:
-            title = f"Implement `{qualified_name(path)}` with specloop"
+        definition = self._target_at(document, line + 1).definition
+        if definition is not None:
+            title = f"Implement `{definition.qualified_name}` with specloop"
             actions.append(
                 types.CodeAction(
                     title=title,
@@ -126,14 +126,15 @@ class LoopFeature:
                 return finding
         return None
 
-    def _target_path(self, document: Document, line: int) -> list[Symbol]:
-        """The definitions around ``line``; a comment right above a definition belongs to it."""
-        symbols = module_symbols(document.tree)
-        below = symbol_path_at(symbols, document.lines, line + 1)
-        text = document.lines.line_bytes(document.source, line).strip()
-        if text.startswith(b"#") and below and document.lines.line_of(below[-1].start) == line + 1:
-            return below
-        return symbol_path_at(symbols, document.lines, line)
+    def _target_at(self, document: Document, line: int) -> TargetAt:
+        """What 1-based ``line`` is about: the definition the run would work on."""
+        parsed = ParsedModule(
+            document.source,
+            document.tree,
+            document.lines,
+            index_module(Path(document.uri), document.source, document.tree),
+        )
+        return target_at(parsed, line, self.server.settings.diagnostics.markers)
 
     def _warm_up(self) -> None:
         """Import litellm in the background once, so the first Implement does not wait for it."""
@@ -276,8 +277,7 @@ class LoopFeature:
         settings = self.server.settings
         front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, None)
         draft = todo_clarify.Draft.of(finding.spec)
-        module = index_module(Path(document.uri), document.source, document.tree)
-        definition = module.innermost(line + 1)
+        definition = self._target_at(document, line + 1).definition
         parameters = todo_clarify.parameters_of(definition.signature) if definition else []
         if settings.model:
             draft = await self._model_questions(document, line, draft, front_end)
