@@ -45,6 +45,7 @@ from specloop.loop.models import Answer, LoopSpec, Plan, Question
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
+from specloop.secrets import Redactor
 from specloop.validate.checks import run_tests
 from specloop.validate.probe_runner import call_one
 from specloop.validate.sandbox import Sandbox, SandboxLimits
@@ -136,7 +137,7 @@ async def single_shot(
     config: ModelConfig, project: Project, snapshot: SourceSnapshot, spec: LoopSpec
 ) -> str | None:
     """One generate call with no plan, no feedback and no validation."""
-    llm = LLMAdapter(config)
+    llm = LLMAdapter(config, Redactor())
     context = build_context(project, spec, snapshot)
     plan = Plan(
         steps=[f"Implement {spec.symbol} as its docstring says"], touched_symbols=[spec.symbol]

@@ -363,7 +363,7 @@ async def test_clarify_this_todo_needs_no_model_and_the_diagnostic_goes(
     clarify = next(a for a in actions if a.title == "Clarify this TODO")
     assert clarify.kind == types.CodeActionKind.QuickFix
     result = await editor.execute(clarify, within_s=30)
-    assert result == {"status": "applied"}
+    assert result["status"] == "applied"
     [question] = editor.requests
     assert "Which errors" in question.message
     assert (
@@ -536,3 +536,49 @@ async def test_the_last_run_report_is_rendered_from_the_newest_record(
     text = Path(report["uri"].removeprefix("file://")).read_text()  # noqa: ASYNC240
     assert text.startswith(f"# specloop run {result['runId']}")
     assert "Validated" in text
+
+
+def adder(number: int, done: bool = False) -> str:
+    body = f"    return total + {number}\n" if done else "    ...\n"
+    return (
+        f"def add_{number}(total: int) -> int:\n"
+        f'    """Add {number} to the total.\n\n    >>> add_{number}(1)\n    {1 + number}\n    """\n'
+        + body
+    )
+
+
+async def test_ten_runs_on_one_file_all_land_though_each_edit_moves_the_version(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    """Each run's edit was made from the text the run started with; the others' edits
+    landed meanwhile. A version mismatch is re-based onto the buffer and sent again."""
+    count = 10
+    text = "\n\n".join(adder(number) for number in range(count))
+    (project / "pricing.py").write_text(text, encoding="utf-8")
+    script = StageScript()
+
+    def by_target(body: dict[str, Any]) -> Reply:
+        asked = body["messages"][-1]["content"]
+        number = next(n for n in range(count) if f"add_{n}(" in asked or f"add_{n} " in asked)
+        if schema_name(body) == "Candidate":
+            return candidate(adder(number, done=True))
+        if schema_name(body) == "GeneratedTests":
+            tests = f"from pricing import add_{number}\n\n\ndef test_zero():\n"
+            return Reply.json({"code": tests + f"    assert add_{number}(0) == {number}\n"})
+        if schema_name(body) == "Clarification":
+            return Reply.json({"needed": False, "questions": []})
+        return script(body)
+
+    scripted.responder = by_target
+    editor = await start(client, VSCODE, project, scripted)
+    uri = editor.open(project / "pricing.py")
+    lines = text.splitlines()
+    actions = [
+        implement_action(
+            await editor.code_actions(uri, lines.index(f"def add_{n}(total: int) -> int:"))
+        )
+        for n in range(count)
+    ]
+    results = await asyncio.gather(*(editor.execute(action, within_s=600) for action in actions))
+    assert [r["status"] for r in results] == ["validated"] * count, client.messages
+    assert editor.text(uri) == "\n\n".join(adder(n, done=True) for n in range(count))

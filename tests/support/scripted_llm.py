@@ -7,7 +7,8 @@ so litellm's real request path is exercised while the test decides what the "mod
 says, or how it fails::
 
     with ScriptedLLM([Reply.status(429, retry_after=1), Reply.json({"needed": False})]) as llm:
-        adapter = LLMAdapter(ModelConfig("openai/scripted-model", api_base=llm.base_url))
+        config = ModelConfig("openai/scripted-model", api_base=llm.base_url)
+        adapter = LLMAdapter(config, Redactor())
 
 Standard library only, so it also serves benchmarks and the Neovim tests.
 """

@@ -28,7 +28,7 @@ from specloop.loop.llm import (
     load_litellm,
 )
 from specloop.loop.models import Clarification, Plan, Stage
-from specloop.secrets import redact
+from specloop.secrets import Redactor, redact
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 PLAN = {"steps": ["Reject negative amounts."], "touched_symbols": ["Account.charge"], "checks": []}
@@ -57,7 +57,7 @@ def adapter_for(llm: ScriptedLLM, **overrides: object) -> LLMAdapter:
         "backoff_cap_s": 0.05,
     }
     settings.update(overrides)
-    return LLMAdapter(ModelConfig(**settings))  # type: ignore[arg-type]
+    return LLMAdapter(ModelConfig(**settings), Redactor())  # type: ignore[arg-type]
 
 
 async def plan(adapter: LLMAdapter) -> Plan:
@@ -188,7 +188,7 @@ async def test_an_unreachable_server_is_a_connection_error():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}/v1"
-    adapter = LLMAdapter(ModelConfig("openai/m", api_base=base, backoff_base_s=0.01))
+    adapter = LLMAdapter(ModelConfig("openai/m", api_base=base, backoff_base_s=0.01), Redactor())
     with pytest.raises(LLMError) as caught:
         await plan(adapter)
     assert caught.value.kind == "connection"
@@ -363,7 +363,7 @@ from specloop.loop.models import Plan, Stage
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.unit.test_llm_adapter import MESSAGES, PLAN
 with ScriptedLLM([Reply.json(PLAN)]) as llm:
-    adapter = LLMAdapter(ModelConfig("openai/scripted-model", api_base=llm.base_url))
+    adapter = LLMAdapter(ModelConfig("openai/scripted-model", api_base=llm.base_url), Redactor())
     asyncio.run(adapter.structured(Stage.PLAN, MESSAGES, Plan))
 sys.stderr.write("OUTSIDE " + json.dumps(outside) + "\\n")
 """

@@ -16,6 +16,7 @@ from specloop.loop.models import Answer, LoopSpec, LoopStatus, Plan, Question
 from specloop.loop.provisioning import Budget
 from specloop.loop.runner import LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
+from specloop.secrets import Redactor
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import MODULE, TODO_LINE, StageScript, schema_name
 
@@ -43,7 +44,9 @@ async def test_a_target_the_snapshot_no_longer_defines_is_recorded_as_an_error(
     assert isinstance(spec, LoopSpec)
     renamed = SourceSnapshot("m.py", snapshot.text.replace("def f", "def g"))
     request = LoopRequest(Project(tmp_path), renamed, spec)
-    outcome = await run_loop(request, LLMAdapter(ModelConfig("openai/never-called")), Silent())
+    outcome = await run_loop(
+        request, LLMAdapter(ModelConfig("openai/never-called"), Redactor()), Silent()
+    )
     assert outcome.record.status is LoopStatus.ERROR
     assert "f is no longer defined in m.py" in (outcome.record.error or "")
     saved = json.loads((tmp_path / "runs" / f"{outcome.record.id}.json").read_text())
@@ -72,7 +75,7 @@ async def test_the_budget_stops_the_run_before_the_next_stage(
     monkeypatch.setenv(records.RUNS_DIR_VARIABLE, str(tmp_path / "runs"))
     (tmp_path / "pricing.py").write_text(MODULE)
     with ScriptedLLM(responder=StageScript()) as scripted:
-        llm = LLMAdapter(ModelConfig("openai/scripted", api_base=scripted.base_url))
+        llm = LLMAdapter(ModelConfig("openai/scripted", api_base=scripted.base_url), Redactor())
         outcome = await run_loop(_clear_request(tmp_path, budget), llm, Silent())
         sent = [schema_name(request.body) for request in scripted.requests]
     assert outcome.record.status is LoopStatus.UNVALIDATED

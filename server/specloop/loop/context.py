@@ -76,7 +76,7 @@ def resolve_target(
     ``line`` may be any line of the target, a TODO or comment inside it or directly above
     it, or its stub docstring: the result is the same for all of them (`targets.py`).
     """
-    parsed = _load(snapshot)
+    parsed = load(snapshot)
     path = snapshot.path
     count = _line_count(parsed.source)
     if count == 0:
@@ -101,7 +101,7 @@ def resolve_target(
     return _loop_spec(path, parsed.lines, found.definition, found.specs)
 
 
-def _load(snapshot: SourceSnapshot, path: Path | None = None) -> ParsedModule:
+def load(snapshot: SourceSnapshot, path: Path | None = None) -> ParsedModule:
     """Parse and index the snapshot; ``path`` (absolute) names its definitions' file."""
     source = encode(snapshot.text)
     tree = parse(source)
@@ -175,7 +175,7 @@ def build_context(
     ``project.open_buffers``, never from the disk. Raises ContextError when the snapshot
     no longer defines the target.
     """
-    module = _load(snapshot, absolute_path(project.root / snapshot.path)).module
+    module = load(snapshot, absolute_path(project.root / snapshot.path)).module
     target = _find_target(module, spec, snapshot.path)
     if index is None:
         buffers = project.with_buffer(snapshot)

@@ -138,11 +138,13 @@ class _Unusable(Exception):
 class LLMAdapter:
     """Structured calls to one configured model; accumulates exchanges and usage per stage."""
 
-    def __init__(self, config: ModelConfig, redactor: Redactor | None = None) -> None:
+    def __init__(self, config: ModelConfig, redactor: Redactor) -> None:
+        """``redactor``: the run's secrets, masked in every prompt (required: no model call
+        goes out without one)."""
         self.config = config
         self.exchanges: list[Exchange] = []
         self.usage: dict[Stage, Usage] = {}
-        self._secrets: set[str] = set(redactor.secrets) if redactor else set()
+        self._secrets: set[str] = set(redactor.secrets)
         _LOG_SECRETS.update(self._secrets)
         self._response_format_supported = True
 

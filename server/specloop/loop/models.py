@@ -220,6 +220,8 @@ class LoopStatus(StrEnum):
     CANCELLED = "cancelled"
     """The user stopped the run, or did not accept its plan."""
     ERROR = "error"
+    CLARIFIED = "clarified"
+    """Clarify rewrote a TODO from the user's answers; no code was generated."""
 
 
 class EnvironmentInfo(_Model):

@@ -9,20 +9,29 @@ and saved again with what became of the offer.
 
 Results are values: `Refused` when the run could not start (no target at that line,
 no model), `Finished` otherwise (validated or not, with the record).
+
+`clarify` is the other entry: it rewrites one ambiguous TODO from the user's answers
+(`todo_clarify.py`), with the clarify stage's questions first when a model is
+configured. The same preparation (model, redactor), the same record, the same one
+way to the buffer (`ClarifyFrontEnd.rewrite`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from specloop.analysis.targets import spec_lines, target_at
 from specloop.config import Settings
-from specloop.loop import provisioning, records
-from specloop.loop.context import TargetError, resolve_target
+from specloop.loop import provisioning, records, stages, todo_clarify
+from specloop.loop.context import ContextError, TargetError, build_context, load, resolve_target
 from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
-from specloop.loop.llm import LLMAdapter
-from specloop.loop.models import LoopSpec, RunRecord, Stage
+from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
+from specloop.loop.models import Answer, LoopSpec, LoopStatus, RunRecord, Stage
 from specloop.loop.provisioning import ModelProvider, ProvisioningError
 from specloop.loop.runner import LoopOutcome, LoopRequest, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
@@ -124,13 +133,10 @@ async def run(
         )
     except InterpreterError as error:
         return Refused(str(error))
-    try:
-        model = await provider.config(request.settings, note)
-    except ProvisioningError as error:
-        return Refused(str(error))
-    redactor = await asyncio.to_thread(
-        Redactor.for_run, provisioning.secret_names(settings), request.project.root
-    )
+    prepared = await _prepare(request, provider, note)
+    if isinstance(prepared, Refused):
+        return prepared
+    model, redactor = prepared
     loop_request = LoopRequest(
         project=request.project,
         snapshot=request.snapshot,
@@ -167,6 +173,129 @@ async def run(
     record.applied, record.not_applied_reason = offered.applied, offered.reason
     records.save(record, redactor)
     return Finished(record, proposal, offered, outcome, redactor)
+
+
+async def _prepare(
+    request: RunRequest, provider: ModelProvider, note: Callable[[str], None]
+) -> tuple[ModelConfig, Redactor] | Refused:
+    """The model (provisioned, or why not) and the run's redactor: every model call needs both."""
+    try:
+        model = await provider.config(request.settings, note)
+    except ProvisioningError as error:
+        return Refused(str(error))
+    redactor = await asyncio.to_thread(
+        Redactor.for_run, provisioning.secret_names(request.settings), request.project.root
+    )
+    return model, redactor
+
+
+class ClarifyFrontEnd(Protocol):
+    def progress(self, event: ProgressEvent) -> None:
+        """Show what the run is doing now."""
+
+    async def choose(self, message: str, options: Sequence[str]) -> str | None:
+        """The option the user picked; None when the question was dismissed."""
+
+    async def rewrite(self, base: SourceSnapshot, new_text: str, lines: tuple[int, int]) -> Offered:
+        """Write ``new_text`` over ``base``, which changed only ``lines`` (0-based)."""
+
+
+@dataclass(frozen=True)
+class Clarified:
+    record: RunRecord
+    offered: Offered | None
+    """What became of the rewritten TODO; None when a question was dismissed."""
+
+
+NO_TODO = "There is no ambiguous TODO on line {line} any more; nothing to clarify."
+DISMISSED = "You dismissed a question, so the TODO was left as it was."
+
+
+async def clarify(
+    request: RunRequest, provider: ModelProvider, front_end: ClarifyFrontEnd
+) -> Refused | Clarified:
+    """Rewrite the ambiguous TODO at ``request.line`` from the user's answers; record the run."""
+    markers = request.settings.diagnostics.markers
+    parsed = await asyncio.to_thread(load, request.snapshot)
+    found = target_at(parsed, request.line, markers)
+    todo = found.spec_at_line
+    if todo is None or not todo_clarify.is_clarifiable(todo):
+        return Refused(NO_TODO.format(line=request.line))
+    redactor = await asyncio.to_thread(
+        Redactor.for_run, provisioning.secret_names(request.settings), request.project.root
+    )
+    record = RunRecord(id=records.new_run_id(), status=LoopStatus.CANCELLED)
+    front_end.progress(ProgressEvent(Stage.CLARIFY, 0, "Reading the TODO", record.id))
+    started = time.monotonic()
+    try:
+        draft = todo_clarify.Draft.of(todo)
+        if request.settings.model:
+            draft = await _model_questions(request, provider, front_end, draft, record, redactor)
+        definition = found.definition
+        parameters = todo_clarify.parameters_of(definition.signature) if definition else []
+        for _ in range(todo_clarify.MAX_QUESTIONS):
+            question = todo_clarify.next_question(draft, parameters)
+            if question is None:
+                break
+            choice = await front_end.choose(f"specloop: {question.text}", question.options)
+            if choice is None:
+                record.error = DISMISSED
+                return Clarified(record, None)
+            record.answers.append(Answer(question_id=question.id, answer=choice, assumed=False))
+            draft = todo_clarify.answer(draft, question, choice)
+        new_text = todo_clarify.rewritten(parsed.source, draft).decode("utf-8", "surrogatepass")
+        first, last = spec_lines(parsed.lines, todo)
+        offered = await front_end.rewrite(request.snapshot, new_text, (first - 1, last - 1))
+        record.status = LoopStatus.CLARIFIED if offered.applied else LoopStatus.CANCELLED
+        record.applied, record.not_applied_reason = offered.applied, offered.reason
+        return Clarified(record, offered)
+    except asyncio.CancelledError:
+        record.error = "Cancelled: the TODO was left as it was."
+        raise
+    finally:
+        record.duration_s = round(time.monotonic() - started, 3)
+        await asyncio.to_thread(records.save, record, redactor)
+
+
+async def _model_questions(
+    request: RunRequest,
+    provider: ModelProvider,
+    front_end: ClarifyFrontEnd,
+    draft: todo_clarify.Draft,
+    record: RunRecord,
+    redactor: Redactor,
+) -> todo_clarify.Draft:
+    """The clarify stage's questions first; without them (no model, no context) say why."""
+
+    def note(message: str) -> None:
+        front_end.progress(ProgressEvent(Stage.PREPARE, 0, message))
+
+    spec = await resolve(request)
+    if isinstance(spec, Refused):
+        return draft
+    record.spec = spec
+    prepared = await _prepare(request, provider, note)
+    if isinstance(prepared, Refused):
+        note(f"Asking without the model's questions: {prepared.reason}")
+        return draft
+    model, _ = prepared
+    llm = LLMAdapter(model, redactor)
+    record.model = model.model
+    try:
+        context = await asyncio.to_thread(build_context, request.project, spec, request.snapshot)
+        record.clarification = await stages.clarify(llm, context)
+    except (ContextError, LLMError) as error:
+        note(f"Asking without the model's questions: {error}")
+        return draft
+    finally:
+        record.usage, record.exchanges = list(llm.usage.values()), list(llm.exchanges)
+    clarification = record.clarification
+    for question in clarification.questions if clarification.needed else []:
+        choice = await front_end.choose(f"specloop: {question.text}", question.options)
+        if choice is not None:
+            record.answers.append(Answer(question_id=question.id, answer=choice, assumed=False))
+            draft = todo_clarify.answer(draft, question, choice)
+    return draft
 
 
 def evidence_text(record: RunRecord, report: ValidationReport) -> str:

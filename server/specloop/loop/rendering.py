@@ -20,6 +20,7 @@ _HEADLINES = {
     LoopStatus.NEEDS_CLARIFICATION: "Needs clarification: nothing was applied",
     LoopStatus.CANCELLED: "Cancelled: nothing was applied",
     LoopStatus.ERROR: "Stopped by an error: nothing was applied",
+    LoopStatus.CLARIFIED: "Clarified: the TODO was rewritten from your answers",
 }
 
 

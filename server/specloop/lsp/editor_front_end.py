@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,9 @@ from specloop.analysis.text import ColumnUnit
 from specloop.loop import records
 from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.models import Answer, Plan, Question
+from specloop.loop.snapshot import SourceSnapshot
 from specloop.lsp import convert
-from specloop.refactor.edits import LineEdit, rebase
+from specloop.refactor.edits import LineEdit, minimal_edits, rebase
 from specloop.secrets import Redactor
 
 if TYPE_CHECKING:
@@ -37,6 +39,33 @@ if TYPE_CHECKING:
     from specloop.loop.orchestrate import Proposal
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Change:
+    """Edits of one document made from ``base``, about ``lines`` (0-based, first and last)."""
+
+    base: str
+    edits: Sequence[LineEdit]
+    lines: tuple[int, int]
+    subject: str
+    """What it changes, for messages: ```discount```, ``the TODO on line 4``."""
+    what: str
+    """What the change is, for messages: ``validated change``, ``clarified TODO``."""
+    label: str
+
+
+def _conflict(change: Change) -> Offered:
+    return Offered(
+        False,
+        f"You edited {change.subject} while specloop worked on it, so its {change.what} was "
+        "not applied: it would have overwritten your typing.",
+        conflict=True,
+    )
+
+
+_CLOSED = "The file was closed while specloop worked on it; open it and run again."
+_SEND_TRIES = 10
 
 APPLY = "Apply"
 DISCARD = "Discard"
@@ -133,59 +162,85 @@ class EditorFrontEnd:
     # ------------------------------------------------------------------ the change
 
     async def offer(self, proposal: Proposal) -> Offered:
-        edits = self._onto_current(proposal)
-        if isinstance(edits, Offered):
-            return edits
-        if not convert.supports_change_annotations(self.capabilities):
-            if not await self._reviewed(proposal):
-                return Offered(False, "You discarded the change after reviewing its diff.")
-            edits = self._onto_current(proposal)  # The user may have typed while reading.
-            if isinstance(edits, Offered):
-                return edits
-        current = self.documents.get(self.uri)
-        assert current is not None  # _onto_current checked it is open
-        symbol = proposal.spec.symbol
+        change = Change(
+            proposal.base.text,
+            proposal.edits,
+            proposal.target_lines,
+            f"`{proposal.spec.symbol}`",
+            "validated change",
+            f"specloop: implement {proposal.spec.symbol}",
+        )
+        if isinstance(onto := self._onto_current(change), Offered):
+            return onto
+        reviewed_here = not convert.supports_change_annotations(self.capabilities)
+        if reviewed_here and not await self._reviewed(proposal):
+            return Offered(False, "You discarded the change after reviewing its diff.")
         annotation = types.ChangeAnnotation(
-            label=f"specloop: validated change to `{symbol}`"
+            label=f"specloop: validated change to `{proposal.spec.symbol}`"
             + (" (assumed, not answered: see details)" if proposal.assumptions else ""),
             needs_confirmation=True,
             description=proposal.description,
         )
-        edit = convert.lsp_workspace_edit(
-            self.uri,
-            current.version,
-            convert.lsp_text_edits(current.text, edits, self.unit),
-            annotation,
-            self.capabilities,
-        )
         self.report("Waiting for you to review the change")
         self.edit_offered = True
-        result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=f"specloop: implement {symbol}")
+        return await self.apply(change, annotation)
+
+    async def rewrite(self, base: SourceSnapshot, new_text: str, lines: tuple[int, int]) -> Offered:
+        """A clarified TODO: applied as it is (the user just chose its words), versioned."""
+        change = Change(
+            base.text,
+            minimal_edits(base.text, new_text),
+            lines,
+            f"the TODO on line {lines[0] + 1}",
+            "clarified TODO",
+            "specloop: clarify TODO",
         )
-        if result.applied:
-            return Offered(True)
+        annotation = types.ChangeAnnotation(label=change.label, needs_confirmation=False)
+        return await self.apply(change, annotation)
+
+    async def apply(self, change: Change, annotation: types.ChangeAnnotation) -> Offered:
+        """Send ``change`` as one versioned edit of the document as it is now.
+
+        The one way a run's change reaches the buffer. When the editor refuses it because
+        the document moved on meanwhile (another run's edit landed, the user typed), it
+        is moved onto the new text and sent again; only a change to its own lines, or a
+        refusal with the document unchanged, ends it unapplied — with the reason.
+        """
+        for _ in range(_SEND_TRIES):
+            edits = self._onto_current(change)
+            if isinstance(edits, Offered):
+                return edits
+            current = self.documents.get(self.uri)
+            assert current is not None  # _onto_current checked it is open
+            edit = convert.lsp_workspace_edit(
+                self.uri,
+                current.version,
+                convert.lsp_text_edits(current.text, edits, self.unit),
+                annotation,
+                self.capabilities,
+            )
+            result = await self.server.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=change.label)
+            )
+            if result.applied:
+                return Offered(True)
+            now = self.documents.get(self.uri)
+            if now is None or now.version == current.version:
+                break
+            log.info("%s: the document moved on (version %s -> %s); sending the edit again",
+                     change.label, current.version, now.version)  # fmt: skip
         reason = result.failure_reason or (
             "the editor did not apply it (it was declined in review, or the file changed)"
         )
         return Offered(False, f"The change was not applied: {reason}.")
 
-    def _onto_current(self, proposal: Proposal) -> list[LineEdit] | Offered:
-        """The proposal's edits for the document as it is now, or why they cannot be."""
+    def _onto_current(self, change: Change) -> list[LineEdit] | Offered:
+        """The change's edits for the document as it is now, or why they cannot be."""
         current = self.documents.get(self.uri)
         if current is None:
-            return Offered(
-                False, "The file was closed while specloop worked on it; open it and run again."
-            )
-        edits = rebase(proposal.base.text, current.text, proposal.edits, proposal.target_lines)
-        if edits is None:
-            return Offered(
-                False,
-                f"You edited `{proposal.spec.symbol}` while specloop worked on it, so its "
-                "validated change was not applied: it would have overwritten your typing.",
-                conflict=True,
-            )
-        return edits
+            return Offered(False, _CLOSED)
+        edits = rebase(change.base, current.text, change.edits, change.lines)
+        return _conflict(change) if edits is None else edits
 
     async def _reviewed(self, proposal: Proposal) -> bool:
         """Diff first, for clients that apply edits without showing them: Apply or Discard."""

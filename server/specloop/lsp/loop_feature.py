@@ -35,14 +35,12 @@ from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_sp
 from specloop.analysis.index import index_module
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.targets import ParsedModule, TargetAt, target_at
-from specloop.loop import provisioning, records, todo_clarify
+from specloop.loop import records
 from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
 from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
-from specloop.lsp import convert
 from specloop.lsp.editor_front_end import EditorFrontEnd
-from specloop.refactor.edits import minimal_edits
 
 if TYPE_CHECKING:
     from specloop.loop import orchestrate
@@ -265,81 +263,26 @@ class LoopFeature:
     # ------------------------------------------------------------------ clarify
 
     async def clarify(self, target: CommandTarget) -> dict[str, Any]:
+        """Clarify the ambiguous TODO at the cursor: questions, then a versioned edit."""
+        from specloop.loop import orchestrate
+
         document = self._document_for(target)
         if document is None:
             return {"status": "refused"}
-        line = target.position.line
-        finding = self._ambiguous_todo_at(document, line)
-        if finding is None:
-            return self._refuse(
-                f"There is no ambiguous TODO on line {line + 1} any more; nothing to clarify."
-            )
-        settings = self.server.settings
-        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, None)
-        draft = todo_clarify.Draft.of(finding.spec)
-        definition = self._target_at(document, line + 1).definition
-        parameters = todo_clarify.parameters_of(definition.signature) if definition else []
-        if settings.model:
-            draft = await self._model_questions(document, line, draft, front_end)
-        for _ in range(todo_clarify.MAX_QUESTIONS):
-            question = todo_clarify.next_question(draft, parameters)
-            if question is None:
-                break
-            choice = await front_end.choose(f"specloop: {question.text}", question.options)
-            if choice is None:
-                self._show(types.MessageType.Info, "specloop left the TODO as it was.")
-                return {"status": "dismissed"}
-            draft = todo_clarify.answer(draft, question, choice)
-        new_text = todo_clarify.rewritten(document.source, draft).decode("utf-8", "surrogatepass")
-        current = self.server.documents.get(document.uri)
-        if current is None or current.version != document.version:
-            return self._refuse("The file changed while you answered; run Clarify again.")
-        edit = convert.lsp_workspace_edit(
-            document.uri,
-            document.version,
-            convert.lsp_text_edits(
-                document.text, minimal_edits(document.text, new_text), self.server.documents.unit
-            ),
-            types.ChangeAnnotation(label="specloop: clarify TODO", needs_confirmation=False),
-            self.server.client_capabilities,
-        )
-        result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label="specloop: clarify TODO")
-        )
-        return {"status": "applied" if result.applied else "not applied"}
-
-    async def _model_questions(
-        self,
-        document: Document,
-        line: int,
-        draft: todo_clarify.Draft,
-        front_end: EditorFrontEnd,
-    ) -> todo_clarify.Draft:
-        """The clarify stage's questions first, when a model is configured."""
-        from specloop.loop import orchestrate, stages
-        from specloop.loop.context import ContextError, build_context
-        from specloop.loop.llm import LLMAdapter, LLMError
-
         project, snapshot = self._snapshot(document)
-        request = orchestrate.RunRequest(project, snapshot, line + 1, self.server.settings)
-        spec = await orchestrate.resolve(request)
-        if isinstance(spec, orchestrate.Refused):
-            return draft
-        try:
-            context = await asyncio.to_thread(build_context, project, spec, snapshot)
-            model = await self.provider.config(self.server.settings)
-            clarification = await stages.clarify(LLMAdapter(model), context)
-        except (ContextError, LLMError, provisioning.ProvisioningError) as error:
-            self._show(
-                types.MessageType.Warning,
-                f"specloop asks without the model's questions: {error}",
-            )
-            return draft
-        for question in clarification.questions if clarification.needed else []:
-            choice = await front_end.choose(f"specloop: {question.text}", question.options)
-            if choice is not None:
-                draft = todo_clarify.answer(draft, question, choice)
-        return draft
+        settings = await self.server.settings_for(document.uri)
+        request = orchestrate.RunRequest(project, snapshot, target.position.line + 1, settings)
+        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, None)
+        result = await orchestrate.clarify(request, self.provider, front_end)
+        if isinstance(result, orchestrate.Refused):
+            return self._refuse(result.reason)
+        if result.offered is None:
+            self._show(types.MessageType.Info, "specloop left the TODO as it was.")
+            return {"status": "dismissed", "run_id": result.record.id}
+        if not result.offered.applied:
+            self._show(types.MessageType.Warning, f"specloop: {result.offered.reason}")
+            return {"status": "not applied", "run_id": result.record.id}
+        return {"status": "applied", "run_id": result.record.id}
 
     # ------------------------------------------------------------------ run records
 
