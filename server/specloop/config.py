@@ -71,6 +71,13 @@ class Settings(_Model):
     check_timeout: float = Field(
         default=30.0, gt=0, le=3600, description="Wall-clock seconds each validation check may run."
     )
+    question_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="Seconds the editor waits for an answer to a question before going on as "
+        "if it was dismissed (the stated assumption, or nothing applied), and saying so.",
+    )
     review_plan: bool = Field(
         default=False, description="Show the plan and wait for it to be accepted before generating."
     )

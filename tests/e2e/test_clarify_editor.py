@@ -50,7 +50,9 @@ async def clarify_with_the_model(
     (project / ".env").write_text(f"OPENAI_API_KEY={FILE_SECRET}\n")
     scripted.responder = StageScript()
     settings = {"model": "openai/scripted", "apiBase": scripted.base_url, "timeout": 30}
-    editor = await Editor.start(client, client_capabilities("visual-studio-code"), project, settings)
+    editor = await Editor.start(
+        client, client_capabilities("visual-studio-code"), project, settings
+    )
     editor.accept_edits = accept
     uri = editor.open(project / "pricing.py")
     actions = await editor.code_actions(uri, TODO_LINE - 1)

@@ -582,3 +582,24 @@ async def test_ten_runs_on_one_file_all_land_though_each_edit_moves_the_version(
     results = await asyncio.gather(*(editor.execute(action, within_s=600) for action in actions))
     assert [r["status"] for r in results] == ["validated"] * count, client.messages
     assert editor.text(uri) == "\n\n".join(adder(n, done=True) for n in range(count))
+
+
+async def test_a_question_nobody_answers_times_out_into_its_assumption_and_says_so(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    scripted.responder = StageScript()
+    editor = await start(
+        client, VSCODE, project, scripted, settings={"questionTimeout": 1}, never_answer=True
+    )
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 0)), 120)
+    assert result["status"] == "validated", client.messages
+    assert len(editor.requests) == 1, "the question was asked, and never answered"
+    [told] = [m for m in client.messages if "had no answer after" in m.message]
+    assert told.type == types.MessageType.Warning
+    assert "negative total" in told.message
+    [edit] = editor.edits
+    label = edit.edit.change_annotations["specloop"].label  # type: ignore[index]
+    assert "assumed, not answered" in label
+    editor.dismiss_unanswered.set()  # the late dismissal is dropped quietly
+    await asyncio.sleep(0.2)

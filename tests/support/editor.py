@@ -38,6 +38,9 @@ class Editor:
     encoding: str = "utf-16"
     answer: Answer = first_option
     accept_edits: bool = True
+    never_answer: bool = False
+    dismiss_unanswered: asyncio.Event = field(default_factory=asyncio.Event)
+    """With ``never_answer``: set it to dismiss the questions left open (before shutdown)."""
     documents: dict[str, OpenDocument] = field(default_factory=dict)
     requests: list[types.ShowMessageRequestParams] = field(default_factory=list)
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
@@ -45,9 +48,13 @@ class Editor:
 
     def __post_init__(self) -> None:
         # pygls marks handlers with attributes, which bound methods cannot carry.
-        def on_message_request(
+        async def on_message_request(
             params: types.ShowMessageRequestParams,
         ) -> types.MessageActionItem | None:
+            if self.never_answer:  # a notification hidden in the editor's notification centre
+                self.requests.append(params)
+                await self.dismiss_unanswered.wait()
+                return None
             return self._on_message_request(params)
 
         def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:

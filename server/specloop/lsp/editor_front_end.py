@@ -14,6 +14,7 @@ target — never written over the user's typing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -83,11 +84,13 @@ class EditorFrontEnd:
         documents: DocumentStore,
         uri: str,
         token: str | None,
+        question_timeout_s: float,
     ) -> None:
         self.server = server
         self.documents = documents
         self.uri = uri
         self.token = token
+        self.question_timeout_s = question_timeout_s
         self.edit_offered = False
         """Set once the change went to the editor: from then on, its review may apply it."""
 
@@ -120,13 +123,27 @@ class EditorFrontEnd:
     ) -> str | None:
         """The option the user picked, or None when the message was dismissed."""
         self.report("Waiting for your answer")
-        picked = await self.server.window_show_message_request_async(
-            types.ShowMessageRequestParams(
-                type=kind,
-                message=message,
-                actions=[types.MessageActionItem(title=option) for option in options],
+        try:
+            async with asyncio.timeout(self.question_timeout_s):
+                picked = await self.server.window_show_message_request_async(
+                    types.ShowMessageRequestParams(
+                        type=kind,
+                        message=message,
+                        actions=[types.MessageActionItem(title=option) for option in options],
+                    )
+                )
+        except TimeoutError:
+            # A notification hidden in the editor's notification centre never answers.
+            waited = f"{self.question_timeout_s / 60:g} minutes"
+            question = message.removeprefix("specloop: ").split("\n", 1)[0]
+            self.server.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"specloop had no answer after {waited} and went on as if it was "
+                    f"dismissed: {question}",
+                )
             )
-        )
+            return None
         return picked.title if picked is not None and picked.title in options else None
 
     async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:

@@ -194,7 +194,9 @@ class LoopFeature:
         assert task is not None
         self._running[key] = task
         token = await self._begin_progress(f"specloop: implementing `{spec.symbol}`", task)
-        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, token)
+        front_end = EditorFrontEnd(
+            self.server, self.server.documents, document.uri, token, settings.question_timeout
+        )
         summary = "Stopped"
         try:
             try:
@@ -272,7 +274,9 @@ class LoopFeature:
         project, snapshot = self._snapshot(document)
         settings = await self.server.settings_for(document.uri)
         request = orchestrate.RunRequest(project, snapshot, target.position.line + 1, settings)
-        front_end = EditorFrontEnd(self.server, self.server.documents, document.uri, None)
+        front_end = EditorFrontEnd(
+            self.server, self.server.documents, document.uri, None, settings.question_timeout
+        )
         result = await orchestrate.clarify(request, self.provider, front_end)
         if isinstance(result, orchestrate.Refused):
             return self._refuse(result.reason)
