@@ -155,6 +155,26 @@ def test_project_secrets_reach_neither_the_sandbox_nor_the_model_nor_any_output(
     assert log.stat().st_mode & 0o777 == 0o600
 
 
+def test_a_validated_and_applied_run_keeps_its_record_redacted(
+    project: Path, tmp_path: Path, scripted: ScriptedLLM
+) -> None:
+    """The record is written with what became of the offer: the run's redactor still holds."""
+    (project / "tests" / "secrets").mkdir()
+    (project / "tests" / "secrets" / "credentials.json").write_text(
+        json.dumps({"token": SECRET_TOKEN})
+    )
+    in_target = MODULE.replace("    ...\n", f"    # the staging token is {SECRET_TOKEN}\n    ...\n")
+    (project / "pricing.py").write_text(in_target)
+    scripted.responder = StageScript()
+    runs = tmp_path / "runs"
+    payload, result = run_implement(project, runs, scripted, "--apply")
+    assert payload["status"] == "validated" and payload["applied"] is True, result.stderr
+    record = (runs / f"{payload['run_id']}.json").read_text()
+    assert json.loads(record)["applied"] is True
+    assert SECRET_TOKEN not in record
+    assert "the staging token is [REDACTED]" in record
+
+
 # ---------------------------------------------------------------- only the target changes
 
 # discount works but for its TODO; with_fee, tested elsewhere, relies on it.

@@ -148,3 +148,11 @@ async def test_a_candidate_the_timer_cannot_stop_is_stopped_by_the_sandbox(tmp_p
     (outcomes,) = await run_probes(request)
     # The wall-clock limit stopped the process: what it had not reported did not finish.
     assert [item.text for item in outcomes] == ["return 2", "does not finish", "does not finish"]
+
+
+def test_among_inputs_that_split_as_many_ways_the_more_even_split_is_asked():
+    """Input 0 splits the four candidates 3 vs 1, input 1 splits them 2 vs 2: an answer
+    at input 1 rules out two candidates whichever it is, at input 0 maybe only one."""
+    groups = group_by_behaviour([row("1", "a"), row("1", "a"), row("1", "b"), row("2", "b")])
+    assert split_inputs(groups) == [0, 1]
+    assert most_telling_input(groups) == 1

@@ -157,3 +157,33 @@ async def test_a_mutant_run_that_fails_raises_its_own_error_and_leaves_the_sandb
                 SandboxLimits(wall_s=20.0), workers=2,
             )  # fmt: skip
         assert (sandbox.path / "grades.py").read_text() == GRADE
+
+
+COUNT_TO = (
+    "def count_to(n: int) -> int:\n    i = 0\n    while i < n:\n        i += 1\n    return i\n"
+)
+COUNT_TO_TESTS = (
+    "from counting import count_to\n\n\ndef test_three():\n    assert count_to(3) == 3\n\n\n"
+    "def test_zero():\n    assert count_to(0) == 0\n"
+)
+
+
+async def test_a_mutant_whose_tests_never_finish_is_killed(tmp_path: Path):
+    """`i -= 1` and `i += 0` loop forever: the run is stopped, no test reports a failure,
+    and the mutant is still killed — wrong code the tests did not let through."""
+    (tmp_path / "counting.py").write_text(COUNT_TO)
+    async with Sandbox() as sandbox:
+        sandbox.copy_in(tmp_path, ["counting.py"])
+        sandbox.write("test_counting.py", COUNT_TO_TESTS)
+        judgement = await judge_tests(
+            sandbox,
+            "counting.py",
+            COUNT_TO,
+            "count_to",
+            "test_counting.py",
+            COUNT_TO_TESTS,
+            SandboxLimits(wall_s=4.0, cpu_s=4),
+        )
+    assert judgement.mutants == 6
+    assert judgement.survivors == ["line 2: 0 -> -1"]
+    assert judgement.killed == 5

@@ -695,6 +695,18 @@ def test_rebase_refuses_typing_on_an_edited_line_outside_the_target():
     assert apply_edits(typed, moved) == new.replace("import os\n", "import os\nimport sys\n")
 
 
+def test_rebase_keeps_lines_typed_in_place_of_the_line_right_above_an_edit_together():
+    base = "# header\n\nimport os\n\n\ndef g():\n    return 2\n"
+    new = "# header\n\nimport math\nimport os\n\n\ndef g():\n    return math.e\n"
+    edits = minimal_edits(base, new)
+    typed = base.replace("# header\n\n", "# header\n# typed one\n# typed two\n")
+    moved = rebase(base, typed, edits, (5, 6))
+    assert moved is not None
+    assert apply_edits(typed, moved) == new.replace(
+        "# header\n\n", "# header\n# typed one\n# typed two\n"
+    )
+
+
 # ---------------------------------------------------------------- no foreign effects
 
 SHARED = """\

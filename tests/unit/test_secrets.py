@@ -15,7 +15,12 @@ from specloop.validate.pipeline import project_files
     "path",
     [".env", ".env.local", "tests/.env", "config/id_rsa", "certs/server.pem", "deploy/prod.key",
      "tests/secrets/data.json", "credentials.json", "aws_credentials", "client_secret.txt",
-     ".npmrc", "tests/.hidden/fixture.txt", "secrets/settings.py", "terraform.tfstate"],
+     ".npmrc", "tests/.hidden/fixture.txt", "secrets/settings.py", "terraform.tfstate",
+     # one per kind the rule names, none of them a dotfile (those are all out anyway)
+     "keys/app.p12", "app.pfx", "store.jks", "app.keystore", "vault.kdbx", "backup.gpg",
+     "signing.asc", "server.crt", "server.cer", "config/id_dsa", "id_ecdsa", "id_ed25519.pub",
+     "prod.tfstate.backup", "service-account-prod.json", "service_account.json",
+     "deploy/my_credentials.yaml", "secrets/anything.txt", "ops/.aws/config"],
 )  # fmt: skip
 def test_secret_files_are_recognised(path: str):
     assert is_secret_file(path)
