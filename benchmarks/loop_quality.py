@@ -161,7 +161,7 @@ async def run_task(provider: ModelProvider, settings: Settings, task: dict[str, 
         if isinstance(result, orchestrate.Refused):
             raise SystemExit(f"{task['task_id']}: {result.reason}")
         # The last candidate, validated or not: the hidden tests judge it either way.
-        loop_hidden = await passes_hidden_tests(result.outcome.new_source, task)
+        loop_hidden = await passes_hidden_tests(result.new_source, task)
         spec = resolve_target(snapshot, line)
         assert isinstance(spec, LoopSpec)
         config = await provider.config(settings)

@@ -155,7 +155,7 @@ async def _implement(options: ImplementOptions) -> int:
     if result.record.error_kind in ("config", "environment"):
         # a key, a model name, an endpoint or the project's Python to fix: configuration
         return EXIT_USAGE
-    if not result.outcome.validated:
+    if not result.validated:
         return EXIT_NOT_VALIDATED
     return EXIT_NOT_APPLIED if options.apply and not applied else EXIT_VALIDATED
 

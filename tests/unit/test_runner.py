@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, ModelConfig
 from specloop.loop.models import Answer, LoopSpec, LoopStatus, Plan, Question
 from specloop.loop.provisioning import Budget
-from specloop.loop.runner import LoopRequest, run_loop
+from specloop.loop.runner import LoopRequest, new_record, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.secrets import Redactor
 from tests.support.scripted_llm import ScriptedLLM
@@ -44,13 +43,10 @@ async def test_a_target_the_snapshot_no_longer_defines_is_recorded_as_an_error(
     assert isinstance(spec, LoopSpec)
     renamed = SourceSnapshot("m.py", snapshot.text.replace("def f", "def g"))
     request = LoopRequest(Project(tmp_path), renamed, spec)
-    outcome = await run_loop(
-        request, LLMAdapter(ModelConfig("openai/never-called"), Redactor()), Silent()
-    )
+    llm = LLMAdapter(ModelConfig("openai/never-called"), Redactor())
+    outcome = await run_loop(request, llm, Silent(), new_record(request, llm))
     assert outcome.record.status is LoopStatus.ERROR
     assert "f is no longer defined in m.py" in (outcome.record.error or "")
-    saved = json.loads((tmp_path / "runs" / f"{outcome.record.id}.json").read_text())
-    assert saved["status"] == "error"
     assert outcome.record.exchanges == [], "no model was called"
 
 
@@ -76,7 +72,8 @@ async def test_the_budget_stops_the_run_before_the_next_stage(
     (tmp_path / "pricing.py").write_text(MODULE)
     with ScriptedLLM(responder=StageScript()) as scripted:
         llm = LLMAdapter(ModelConfig("openai/scripted", api_base=scripted.base_url), Redactor())
-        outcome = await run_loop(_clear_request(tmp_path, budget), llm, Silent())
+        request = _clear_request(tmp_path, budget)
+        outcome = await run_loop(request, llm, Silent(), new_record(request, llm))
         sent = [schema_name(request.body) for request in scripted.requests]
     assert outcome.record.status is LoopStatus.UNVALIDATED
     assert outcome.record.error == says

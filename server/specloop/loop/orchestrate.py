@@ -4,8 +4,8 @@
 stages (`runner.run_loop`), and — if and only if the result validated — builds a
 `Proposal` (the base snapshot, the new text, minimal edits, the diff and the
 evidence) and offers it through the front end. This is the one place that decides
-what is offered: only validated changes, ever. The record is saved whatever happens,
-and saved again with what became of the offer.
+what is offered: only validated changes, ever, and the one writer of the record: it is
+saved once, when the run is over (cancelled runs too), with what became of the offer.
 
 Results are values: `Refused` when the run could not start (no target at that line,
 no model), `Finished` otherwise (validated or not, with the record).
@@ -19,6 +19,7 @@ way to the buffer (`ClarifyFrontEnd.rewrite`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
 from specloop.loop.models import Answer, LoopSpec, LoopStatus, RunRecord, Stage
 from specloop.loop.provisioning import ModelProvider, ProvisioningError
-from specloop.loop.runner import LoopOutcome, LoopRequest, run_loop
+from specloop.loop.runner import LoopRequest, new_record, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
 from specloop.secrets import Redactor
@@ -91,13 +92,22 @@ class Refused:
 
 @dataclass(frozen=True)
 class Finished:
+    """A run that ended, validated or not; its record is saved."""
+
     record: RunRecord
     proposal: Proposal | None
     """Only for a validated result."""
     offered: Offered | None
     """What became of the proposal; None when there was none."""
-    outcome: LoopOutcome
+    report: ValidationReport | None
+    """The last candidate's validation report."""
+    new_source: str | None
+    """The module with the last candidate in it (validated or not)."""
     redactor: Redactor
+
+    @property
+    def validated(self) -> bool:
+        return self.record.status is LoopStatus.VALIDATED
 
 
 async def resolve(request: RunRequest) -> LoopSpec | Refused:
@@ -151,28 +161,31 @@ async def run(
         no_assume=settings.no_assume,
         environment=environment,
     )
-    outcome = await run_loop(loop_request, LLMAdapter(model, redactor), front_end)
-    record = outcome.record
-    if record.error_kind == "connection" and (stopped := provider.embedded_stopped()):
-        record.error = stopped
-        records.save(record, redactor)
-    if not outcome.validated or outcome.new_source is None or outcome.report is None:
-        return Finished(record, None, None, outcome, redactor)
-    proposal = Proposal(
-        run_id=record.id,
-        spec=spec,
-        base=request.snapshot,
-        new_text=outcome.new_source,
-        edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
-        diff=record.diff,
-        evidence=evidence_text(record, outcome.report),
-        redactor=redactor,
-        assumptions=_assumptions(record),
-    )
-    offered = await front_end.offer(proposal)
-    record.applied, record.not_applied_reason = offered.applied, offered.reason
-    records.save(record, redactor)
-    return Finished(record, proposal, offered, outcome, redactor)
+    llm = LLMAdapter(model, redactor)
+    record = new_record(loop_request, llm)
+    try:
+        outcome = await run_loop(loop_request, llm, front_end, record)
+        if record.error_kind == "connection" and (stopped := provider.embedded_stopped()):
+            record.error = stopped
+        finished = Finished(record, None, None, outcome.report, outcome.new_source, redactor)
+        if not outcome.validated or outcome.new_source is None or outcome.report is None:
+            return finished
+        proposal = Proposal(
+            run_id=record.id,
+            spec=spec,
+            base=request.snapshot,
+            new_text=outcome.new_source,
+            edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
+            diff=record.diff,
+            evidence=evidence_text(record, outcome.report),
+            redactor=redactor,
+            assumptions=_assumptions(record),
+        )
+        offered = await front_end.offer(proposal)
+        record.applied, record.not_applied_reason = offered.applied, offered.reason
+        return dataclasses.replace(finished, proposal=proposal, offered=offered)
+    finally:
+        records.save(record, redactor)  # once, whatever happened: cancelled runs too
 
 
 async def _prepare(

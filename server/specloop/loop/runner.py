@@ -97,11 +97,10 @@ class BudgetExhausted(Exception):
     pass
 
 
-async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -> LoopOutcome:
-    """Run the whole loop and save its record, whatever happens."""
-    started = time.monotonic()
+def new_record(request: LoopRequest, llm: LLMAdapter) -> RunRecord:
+    """The record of a run about to start: its target, model and environment."""
     environment = request.environment
-    record = RunRecord(
+    return RunRecord(
         id=records.new_run_id(),
         model=llm.config.model,
         spec=request.spec,
@@ -112,6 +111,16 @@ async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -
             description=environment.describe(request.project.root),
         ),
     )
+
+
+async def run_loop(
+    request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd, record: RunRecord
+) -> LoopOutcome:
+    """Run the whole loop, keeping ``record`` (`new_record`) complete whatever happens.
+
+    The caller saves it (`orchestrate.run`, once, when the run is over).
+    """
+    started = time.monotonic()
     outcome = LoopOutcome(record, request.snapshot.text, None)
     try:
         await _run_stages(request, llm, front_end, outcome, started)
@@ -124,9 +133,11 @@ async def run_loop(request: LoopRequest, llm: LLMAdapter, front_end: FrontEnd) -
         record.error = str(error)
     except asyncio.CancelledError:
         record.status, record.error = LoopStatus.CANCELLED, CANCELLED_MESSAGE
-        finish(record, llm, request, started)
         raise
-    finish(record, llm, request, started)
+    finally:
+        record.usage = list(llm.usage.values())
+        record.exchanges = list(llm.exchanges)
+        record.duration_s = round(time.monotonic() - started, 3)
     return outcome
 
 
@@ -456,14 +467,6 @@ def _check_budget(budget: Budget, llm: LLMAdapter, started: float) -> None:
         raise BudgetExhausted(f"The token budget ({budget.max_tokens}) was used up.")
     if time.monotonic() - started > budget.deadline_s:
         raise BudgetExhausted(f"The loop ran past its {budget.deadline_s:.0f} s deadline.")
-
-
-def finish(record: RunRecord, llm: LLMAdapter, request: LoopRequest, started: float) -> None:
-    """Complete the record with what the model cost and save it."""
-    record.usage = list(llm.usage.values())
-    record.exchanges = list(llm.exchanges)
-    record.duration_s = round(time.monotonic() - started, 3)
-    records.save(record, request.redactor)
 
 
 def _other_buffers(request: LoopRequest) -> dict[str, str]:

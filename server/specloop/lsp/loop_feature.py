@@ -455,7 +455,7 @@ def _kind(kind: types.CodeActionKind | str) -> str:
 def _ending(record: RunRecord, result: orchestrate.Finished) -> str:
     """How a run that offered nothing ended, naming the failing check when there is one."""
     symbol = record.spec.symbol if record.spec else "the target"
-    report = result.outcome.report
+    report = result.report
     failure = report.first_failure() if report is not None else None
     if record.status is LoopStatus.UNVALIDATED and failure is not None:
         return (

@@ -1,0 +1,135 @@
+"""The run's rules, in process: only validated results are offered, the record is saved
+once with what became of the offer, and a cancelled run is saved.
+
+A recording front end, the scripted model over HTTP through litellm, the real sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from specloop.config import Settings
+from specloop.loop import orchestrate, records
+from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
+from specloop.loop.models import Answer, Plan, Question
+from specloop.loop.provisioning import ModelProvider
+from specloop.loop.snapshot import Project, SourceSnapshot
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import (
+    AMBIGUOUS_MODULE,
+    MODULE,
+    TODO_LINE,
+    WRONG,
+    StageScript,
+    candidate,
+    write_project,
+)
+
+
+class Recording:
+    """A front end that answers with the assumptions and records what it was offered."""
+
+    def __init__(self, verdict: Offered = Offered(True), asked: asyncio.Event | None = None):
+        self.verdict = verdict
+        self.asked = asked
+        self.offered: list[orchestrate.Proposal] = []
+        self.events: list[ProgressEvent] = []
+
+    def progress(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+
+    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+        if self.asked is not None:  # the user walked away: wait until cancelled
+            self.asked.set()
+            await asyncio.Event().wait()
+        return assume_defaults(questions)
+
+    async def review_plan(self, symbol: str, plan: Plan) -> bool:
+        return True
+
+    async def offer(self, proposal: orchestrate.Proposal) -> Offered:
+        self.offered.append(proposal)
+        return self.verdict
+
+
+@pytest.fixture
+def saves(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
+    """The ids of the records saved, in order (each save still writes its file)."""
+    monkeypatch.setenv(records.RUNS_DIR_VARIABLE, str(tmp_path / "runs"))
+    saved: list[str] = []
+    real = records.save
+
+    def counting(record, redactor=None):  # type: ignore[no-untyped-def]
+        saved.append(record.id)
+        return real(record, redactor)
+
+    monkeypatch.setattr(records, "save", counting)
+    yield saved
+
+
+def request(root: Path, module: str, scripted: ScriptedLLM) -> orchestrate.RunRequest:
+    write_project(root, module)
+    settings = Settings(model="openai/scripted", api_base=scripted.base_url, samples=1)
+    return orchestrate.RunRequest(
+        Project(root), SourceSnapshot("pricing.py", module), TODO_LINE, settings
+    )
+
+
+def saved_record(tmp_path: Path, run_id: str) -> dict[str, object]:
+    return json.loads((tmp_path / "runs" / f"{run_id}.json").read_text())
+
+
+async def test_a_result_that_did_not_validate_is_never_offered(
+    tmp_path: Path, scripted: ScriptedLLM, saves: list[str]
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)] * 3)
+    front_end = Recording()
+    result = await orchestrate.run(
+        request(tmp_path / "project", MODULE, scripted), ModelProvider(), front_end
+    )
+    assert isinstance(result, orchestrate.Finished) and not result.validated
+    assert front_end.offered == []
+    assert saves == [result.record.id]
+    assert saved_record(tmp_path, result.record.id)["status"] == "unvalidated"
+
+
+async def test_the_record_is_saved_once_with_what_became_of_the_offer(
+    tmp_path: Path, scripted: ScriptedLLM, saves: list[str]
+) -> None:
+    scripted.responder = StageScript()
+    front_end = Recording(Offered(False, "You declined it in review."))
+    result = await orchestrate.run(
+        request(tmp_path / "project", MODULE, scripted), ModelProvider(), front_end
+    )
+    assert isinstance(result, orchestrate.Finished) and result.validated
+    assert [proposal.run_id for proposal in front_end.offered] == [result.record.id]
+    assert saves == [result.record.id]
+    saved = saved_record(tmp_path, result.record.id)
+    assert saved["applied"] is False
+    assert saved["not_applied_reason"] == "You declined it in review."
+
+
+async def test_a_cancelled_run_is_saved_as_cancelled(
+    tmp_path: Path, scripted: ScriptedLLM, saves: list[str]
+) -> None:
+    scripted.responder = StageScript()
+    asked = asyncio.Event()
+    front_end = Recording(asked=asked)
+    run = asyncio.create_task(
+        orchestrate.run(
+            request(tmp_path / "project", AMBIGUOUS_MODULE, scripted), ModelProvider(), front_end
+        )
+    )
+    await asyncio.wait_for(asked.wait(), 60)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert len(saves) == 1
+    saved = saved_record(tmp_path, saves[0])
+    assert saved["status"] == "cancelled"
+    assert front_end.offered == []
