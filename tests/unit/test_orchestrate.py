@@ -34,8 +34,8 @@ from tests.support.stage_script import (
 class Recording:
     """A front end that answers with the assumptions and records what it was offered."""
 
-    def __init__(self, verdict: Offered = Offered(True), asked: asyncio.Event | None = None):
-        self.verdict = verdict
+    def __init__(self, verdict: Offered | None = None, asked: asyncio.Event | None = None):
+        self.verdict = verdict or Offered(True)
         self.asked = asked
         self.offered: list[orchestrate.Proposal] = []
         self.events: list[ProgressEvent] = []
