@@ -39,9 +39,9 @@ from typing import Any
 from specloop.config import Settings
 from specloop.loop import orchestrate, stages
 from specloop.loop.context import build_context, resolve_target
-from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
+from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
-from specloop.loop.models import Answer, LoopSpec, Plan, Question
+from specloop.loop.models import LoopSpec, Plan, Question
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
@@ -98,18 +98,18 @@ class BenchmarkFrontEnd:
     def progress(self, event: ProgressEvent) -> None:
         pass
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        answers = []
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
+        replies: list[str | None] = []
         for question in questions:
             call = question.text.split("`")[1] if question.text.count("`") >= 2 else None
             if not question.id.startswith("d") or call is None:
-                answers += assume_defaults([question])
+                replies.append(None)  # declined: the run takes the assumption
                 continue
             self.questions += 1
             arguments = ast.literal_eval(f"({call.partition('(')[2][:-1]},)")
             truth = call_one(self.canonical, [repr(value) for value in arguments], 5.0)
-            answers.append(Answer(question_id=question.id, answer=truth["text"], assumed=False))
-        return answers
+            replies.append(truth["text"])
+        return replies
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         return True

@@ -235,7 +235,6 @@ def _implement(args: argparse.Namespace) -> int:
             json_output=args.json,
             apply=args.apply,
             answers_file=args.answers,
-            no_assume=bool(args.no_assume),
             flags={
                 "samples": args.samples,
                 "max_questions": args.max_questions,

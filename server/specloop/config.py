@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 SETTINGS_SECTION = "specloop"
+# Product defaults with more than one reader: written here once.
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_MODEL_TIMEOUT_S = 120.0
+DEFAULT_CHECK_TIMEOUT_S = 30.0
+"""Wall-clock seconds of each check; its CPU seconds are limited to the same number."""
 # Keys a language client keeps in the same section for itself (VS Code's
 # `specloop.trace.server`): not the server's settings, and not mistakes either.
 CLIENT_KEYS = frozenset({"trace"})
@@ -60,16 +65,24 @@ class Settings(_Model):
         description="Name of the environment variable that holds the API key, never the key.",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
     )
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    temperature: float = Field(
+        default=DEFAULT_TEMPERATURE, ge=0.0, le=2.0, description="Sampling temperature."
+    )
     stage_models: StageModels = StageModels()
     max_attempts: int = Field(
         default=3, ge=1, le=10, description="Generate/validate attempts before giving up."
     )
     timeout: float = Field(
-        default=120.0, gt=0, le=3600, description="Seconds each model call may take."
+        default=DEFAULT_MODEL_TIMEOUT_S,
+        gt=0,
+        le=3600,
+        description="Seconds each model call may take.",
     )
     check_timeout: float = Field(
-        default=30.0, gt=0, le=3600, description="Wall-clock seconds each validation check may run."
+        default=DEFAULT_CHECK_TIMEOUT_S,
+        gt=0,
+        le=3600,
+        description="Wall-clock seconds each validation check may run.",
     )
     question_timeout: float = Field(
         default=600.0,

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import ValidationError
 
 from specloop.config import Settings
-from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
+from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.models import (
-    Answer,
     Attempt,
     Evidence,
     LoopStatus,
@@ -61,7 +60,6 @@ class ImplementOptions:
     json_output: bool = False
     apply: bool = False
     answers_file: Path | None = None
-    no_assume: bool = False
     flags: Mapping[str, Any] = field(default_factory=dict)
     """Setting name -> value given on the command line (None: not given)."""
     stage_models: Sequence[str] = ()
@@ -126,7 +124,6 @@ async def _implement(options: ImplementOptions) -> int:
         raise UsageError(snapshot.reason)
     answers = _load_answers(options.answers_file)
     front_end = TerminalFrontEnd(options, answers, root)
-    front_end.settings_no_assume = settings.no_assume
     request = orchestrate.RunRequest(Project(root), snapshot, line, settings)
     run = asyncio.current_task()
     assert run is not None
@@ -188,7 +185,6 @@ class TerminalFrontEnd:
         self.root = root
         self.status = StatusLine(sys.stderr)
         self.run_id: str | None = None
-        self.settings_no_assume = False
 
     @property
     def interactive(self) -> bool:
@@ -198,23 +194,15 @@ class TerminalFrontEnd:
         self.run_id = event.run_id or self.run_id
         self.status.show(event.line())
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        answers = [
-            Answer(question_id=question.id, answer=self.given[question.id], assumed=False)
-            for question in questions
-            if question.id in self.given
-        ]
-        unanswered = [question for question in questions if question.id not in self.given]
-        if not unanswered:
-            return answers
-        if self.interactive:
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
+        """From --answers, then the terminal when there is one; unanswered: None."""
+        replies: list[str | None] = [self.given.get(question.id) for question in questions]
+        if self.interactive and None in replies:
             self.status.pause()
-            for question in unanswered:
-                answers.append(await asyncio.to_thread(_ask, question))
-            return answers
-        if self.options.no_assume or self.settings_no_assume:
-            return None
-        return answers + assume_defaults(unanswered)
+            for number, question in enumerate(questions):
+                if replies[number] is None:
+                    replies[number] = await asyncio.to_thread(_ask, question)
+        return replies
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         if not self.interactive:
@@ -260,19 +248,18 @@ def _load_answers(path: Path | None) -> dict[str, str]:
     return {str(key): value for key, value in data.items()}
 
 
-def _ask(question: Question) -> Answer:
+def _ask(question: Question) -> str | None:
+    """The option or the words typed; None (Enter) declines, which takes the default."""
     print(f"\n{question.text}", file=sys.stderr)
     for number, option in enumerate(question.options, 1):
         default = " (default)" if option == question.assumption else ""
         print(f"  {number}. {option}{default}", file=sys.stderr)
     reply = input("Choose a number, type an answer, or press Enter for the default: ").strip()
     if not reply:
-        return Answer(question_id=question.id, answer=question.assumption, assumed=True)
+        return None
     if reply.isdigit() and 1 <= int(reply) <= len(question.options):
-        return Answer(
-            question_id=question.id, answer=question.options[int(reply) - 1], assumed=False
-        )
-    return Answer(question_id=question.id, answer=reply, assumed=False)
+        return question.options[int(reply) - 1]
+    return reply
 
 
 def _print_result(

@@ -421,6 +421,19 @@ async def test_a_dismissed_question_takes_its_assumption_and_the_review_says_so(
     assert "assumed, not answered" in applied.message
 
 
+async def test_with_no_assume_a_dismissed_question_stops_the_run_as_in_the_terminal(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    editor = await start(
+        client, VSCODE, project, scripted, settings={"noAssume": True}, answer=lambda p: None
+    )
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+    assert result["status"] == "needs_clarification"
+    assert editor.edits == []
+    assert [schema_name(r.body) for r in scripted.requests] == ["Clarification"]
+
+
 SURCHARGE = '''
 
 def surcharge(total: int) -> int:

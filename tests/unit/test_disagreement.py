@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from specloop.loop.disagreement import doctest_lines, evidence_phrase, matching, settle
-from specloop.loop.models import Answer, Question
+from specloop.loop.front_end import settle_replies
+from specloop.loop.models import Question
 from specloop.loop.probes import ProbeSet
 from specloop.validate.behaviour import Outcome
 
@@ -27,17 +28,13 @@ HIGH = [returns("3"), returns("0")]
 class User:
     """Answers each question with a scripted reply (None: declines) and keeps what it saw."""
 
-    def __init__(self, *replies: str | None, assumed: bool = False) -> None:
+    def __init__(self, *replies: str | None) -> None:
         self.replies = list(replies)
-        self.assumed = assumed
         self.asked: list[Question] = []
 
-    async def __call__(self, questions: Sequence[Question]) -> list[Answer] | None:
+    async def __call__(self, questions: Sequence[Question]) -> list[str | None]:
         self.asked += questions
-        reply = self.replies.pop(0)
-        if reply is None:
-            return None
-        return [Answer(question_id=questions[0].id, answer=reply, assumed=self.assumed)]
+        return [self.replies.pop(0) for _ in questions]
 
 
 async def test_agreeing_samples_need_no_question():
@@ -76,10 +73,6 @@ async def test_declined_takes_a_strict_majority_and_says_it_was_assumed():
     assert settled.chosen == 0 and settled.examples == []
     assert settled.evidence.assumed == 1 and settled.evidence.agreeing == 2
     assert "1 assumed: majority behaviour taken" in evidence_phrase(settled.evidence)
-    # a non-interactive front end answers with the assumption: the same rule
-    assumed = User("return 5", assumed=True)
-    settled = await settle([1, 2, 3], [LOW, RIGHT, LOW], PROBES, "clamp", assumed, 3, False)
-    assert settled.chosen == 0 and settled.evidence.assumed == 1
 
 
 async def test_no_majority_or_no_assume_needs_clarification():
@@ -147,3 +140,17 @@ async def test_without_a_question_budget_nothing_is_asked_and_the_majority_is_as
     assert user.asked == [] and settled.chosen == 0 and settled.evidence.assumed == 1
     settled = await settle([1, 2, 3], [LOW, RIGHT, LOW], PROBES, "clamp", user, 0, True)
     assert settled.chosen is None and "no-assume" in (settled.needs_clarification or "")
+
+
+def test_a_declined_question_takes_its_assumption_unless_nothing_may_be_assumed():
+    """One policy for every front end: the terminal, the editor and the benchmarks only
+    say what the user answered or that they declined."""
+    questions = [
+        Question(id="q1", text="Which?", options=["a", "b"], assumption="b"),
+        Question(id="q2", text="Where?", options=["x", "y"], assumption="y"),
+    ]
+    answers = settle_replies(questions, ["a", None], no_assume=False)
+    assert answers is not None
+    assert [(a.answer, a.assumed) for a in answers] == [("a", False), ("y", True)]
+    assert settle_replies(questions, ["a", None], no_assume=True) is None
+    assert settle_replies(questions, ["a", "x"], no_assume=True) is not None

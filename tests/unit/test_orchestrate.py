@@ -15,8 +15,8 @@ import pytest
 
 from specloop.config import Settings
 from specloop.loop import orchestrate, records
-from specloop.loop.front_end import Offered, ProgressEvent, assume_defaults
-from specloop.loop.models import Answer, Plan, Question
+from specloop.loop.front_end import Offered, ProgressEvent
+from specloop.loop.models import Plan, Question
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.snapshot import Project, SourceSnapshot
 from tests.support.scripted_llm import ScriptedLLM
@@ -43,11 +43,11 @@ class Recording:
     def progress(self, event: ProgressEvent) -> None:
         self.events.append(event)
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
         if self.asked is not None:  # the user walked away: wait until cancelled
             self.asked.set()
             await asyncio.Event().wait()
-        return assume_defaults(questions)
+        return [None] * len(questions)  # declined: the run takes the assumptions
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         return True

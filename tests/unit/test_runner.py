@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from specloop.config import Settings
 from specloop.loop import records
 from specloop.loop.context import resolve_target
 from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, ModelConfig
-from specloop.loop.models import Answer, LoopSpec, LoopStatus, Plan, Question
+from specloop.loop.models import LoopSpec, LoopStatus, Plan, Question
 from specloop.loop.provisioning import Budget
 from specloop.loop.runner import LoopRequest, new_record, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.secrets import Redactor
+from specloop.validate.environment import own_environment
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import MODULE, TODO_LINE, StageScript, schema_name
 
@@ -24,8 +27,8 @@ class Silent:
     def progress(self, event: ProgressEvent) -> None:
         pass
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        return None
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
+        return [None] * len(questions)
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         return True
@@ -42,7 +45,9 @@ async def test_a_target_the_snapshot_no_longer_defines_is_recorded_as_an_error(
     spec = resolve_target(snapshot, 2)
     assert isinstance(spec, LoopSpec)
     renamed = SourceSnapshot("m.py", snapshot.text.replace("def f", "def g"))
-    request = LoopRequest(Project(tmp_path), renamed, spec)
+    request = LoopRequest.of(
+        Settings(), Project(tmp_path), renamed, spec, Redactor(), own_environment()
+    )
     llm = LLMAdapter(ModelConfig("openai/never-called"), Redactor())
     outcome = await run_loop(request, llm, Silent(), new_record(request, llm))
     assert outcome.record.status is LoopStatus.ERROR
@@ -54,7 +59,10 @@ def _clear_request(tmp_path: Path, budget: Budget) -> LoopRequest:
     snapshot = SourceSnapshot("pricing.py", MODULE)
     spec = resolve_target(snapshot, TODO_LINE)
     assert isinstance(spec, LoopSpec)
-    return LoopRequest(Project(tmp_path), snapshot, spec, budget=budget)
+    request = LoopRequest.of(
+        Settings(), Project(tmp_path), snapshot, spec, Redactor(), own_environment()
+    )
+    return dataclasses.replace(request, budget=budget)
 
 
 @pytest.mark.parametrize(

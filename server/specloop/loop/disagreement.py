@@ -19,7 +19,7 @@ import ast
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from specloop.loop.models import Answer, Disagreement, Evidence, GroupOutcome, Question
+from specloop.loop.models import Disagreement, Evidence, GroupOutcome, Question
 from specloop.loop.probes import ProbeSet
 from specloop.validate.behaviour import (
     BehaviourGroup,
@@ -29,7 +29,7 @@ from specloop.validate.behaviour import (
     outcomes_at,
 )
 
-Ask = Callable[[Sequence[Question]], Awaitable[list[Answer] | None]]
+Ask = Callable[[Sequence[Question]], Awaitable[list[str | None]]]
 MAX_OPTIONS = 4
 
 
@@ -148,15 +148,14 @@ async def settle(
             )
             return settlement
         at = outcomes_at(groups, index)
-        answer = None
+        reply = None
         if max_questions > 0:
             asked += 1
             question = question_for(asked, calls[index], at)
             disagreement.question_id = question.id
-            answers = await ask([question])
-            answer = answers[0] if answers else None
-        if answer is None or answer.assumed:
-            # Declined, not asked (no question budget) or answered by a default: assume.
+            [reply] = await ask([question])
+        if reply is None:
+            # Declined, or not asked (no question budget): assume, unless no_assume.
             majority = None if no_assume else _strict_majority(groups)
             if majority is None:
                 why = (
@@ -171,11 +170,11 @@ async def settle(
             disagreement.answer, disagreement.assumed = majority.outcomes[index].text, True
             groups = [majority]
             break
-        chosen = matching(answer.answer, at)
+        chosen = matching(reply, at)
         if chosen is None:
-            disagreement.answer = answer.answer
+            disagreement.answer = reply
             settlement.needs_clarification = (
-                f"No sample does what you answered for `{calls[index]}` ({answer.answer}); "
+                f"No sample does what you answered for `{calls[index]}` ({reply}); "
                 "add it as an example to the docstring and run specloop again."
             )
             return settlement

@@ -45,8 +45,10 @@ class FrontEnd(Protocol):
     def progress(self, event: ProgressEvent) -> None:
         """Show what the run is doing now."""
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        """Answers to the clarifying questions; None when the user declined to answer."""
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
+        """Per question, in order: what the user answered, or None when they declined
+        (dismissed it, or nobody is there to ask). What a decline means is the run's
+        policy (`settle_replies`), never the front end's."""
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         """Whether the user accepts the plan before any code is generated."""
@@ -55,10 +57,19 @@ class FrontEnd(Protocol):
         """Offer a validated change for review; only validated changes are ever offered."""
 
 
-def assume_defaults(questions: Sequence[Question]) -> list[Answer]:
-    """Non-interactive runs take each question's stated assumption (or its first option)."""
+def settle_replies(
+    questions: Sequence[Question], replies: Sequence[str | None], no_assume: bool
+) -> list[Answer] | None:
+    """The one policy for declined questions, the same in every front end: each takes its
+    stated assumption (or its first option), recorded as assumed — or, with
+    ``no_assume``, the run stops for clarification (None)."""
     answers = []
-    for question in questions:
+    for question, reply in zip(questions, replies, strict=True):
+        if reply is not None:
+            answers.append(Answer(question_id=question.id, answer=reply, assumed=False))
+            continue
+        if no_assume:
+            return None
         choice = question.assumption if question.assumption in question.options else None
         answers.append(
             Answer(question_id=question.id, answer=choice or question.options[0], assumed=True)

@@ -38,6 +38,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from specloop.config import DEFAULT_MODEL_TIMEOUT_S, DEFAULT_TEMPERATURE
 from specloop.loop.models import Exchange, Stage, Usage
 from specloop.secrets import Redactor, redact
 
@@ -74,8 +75,8 @@ class ModelConfig:
     model: str
     api_base: str | None = None
     api_key_env: str | None = None
-    temperature: float = 0.2
-    timeout_s: float = 60.0
+    temperature: float = DEFAULT_TEMPERATURE
+    timeout_s: float = DEFAULT_MODEL_TIMEOUT_S
     max_retries: int = 3
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0

@@ -147,19 +147,8 @@ async def run(
     if isinstance(prepared, Refused):
         return prepared
     model, redactor = prepared
-    loop_request = LoopRequest(
-        project=request.project,
-        snapshot=request.snapshot,
-        spec=spec,
-        budget=provisioning.budget(settings),
-        limits=provisioning.sandbox_limits(settings),
-        redactor=redactor,
-        review_plan=settings.review_plan,
-        allow_unisolated=settings.allow_unisolated,
-        samples=provisioning.samples(settings),
-        max_questions=settings.max_questions,
-        no_assume=settings.no_assume,
-        environment=environment,
+    loop_request = LoopRequest.of(
+        settings, request.project, request.snapshot, spec, redactor, environment
     )
     llm = LLMAdapter(model, redactor)
     record = new_record(loop_request, llm)

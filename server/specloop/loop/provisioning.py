@@ -59,6 +59,7 @@ def samples(settings: Settings) -> int:
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
+    """A check's limits: its wall clock and, as many seconds, its CPU time."""
     return SandboxLimits(wall_s=settings.check_timeout, cpu_s=max(1, int(settings.check_timeout)))
 
 

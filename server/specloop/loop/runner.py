@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from specloop.loop import records, stages
+from specloop.config import Settings
+from specloop.loop import provisioning, records, stages
 from specloop.loop.context import ContextError, build_context
 from specloop.loop.disagreement import Settlement, settle
-from specloop.loop.front_end import FrontEnd, ProgressEvent
+from specloop.loop.front_end import FrontEnd, ProgressEvent, settle_replies
 from specloop.loop.llm import LLMAdapter, LLMError
 from specloop.loop.models import (
     Answer,
@@ -48,7 +49,7 @@ from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
 from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
-from specloop.validate.environment import PythonEnvironment, own_environment
+from specloop.validate.environment import PythonEnvironment
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.preflight import ImportCheck, missing_dependency
 from specloop.validate.report import ValidationReport
@@ -58,25 +59,53 @@ _FEEDBACK_LIMIT = 1_500
 CANCELLED_MESSAGE = "Cancelled by the user; nothing was applied."
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoopRequest:
+    """What one run works on and by which rules; made from the settings by `of`, so the
+    product's defaults live in `config.Settings` alone."""
+
     project: Project
     snapshot: SourceSnapshot
     """The target file as the run found it: what the loop reads and what a change is based on."""
     spec: LoopSpec
-    budget: Budget = field(default_factory=Budget)
-    limits: SandboxLimits = field(default_factory=SandboxLimits)
-    redactor: Redactor = field(default_factory=Redactor)
+    budget: Budget
+    limits: SandboxLimits
+    redactor: Redactor
     """The run's secrets: masked in prompts, feedback and the record."""
-    review_plan: bool = False
-    allow_unisolated: bool = False
-    samples: int = 1
+    review_plan: bool
+    allow_unisolated: bool
+    samples: int
     """Validated candidates to compare by behaviour (`provisioning.samples`)."""
-    max_questions: int = 3
-    no_assume: bool = False
-    probe_seed: int = DEFAULT_SEED
-    environment: PythonEnvironment = field(default_factory=own_environment)
+    max_questions: int
+    no_assume: bool
+    environment: PythonEnvironment
     """The Python the checks run with (`validate/environment.py`)."""
+    probe_seed: int = DEFAULT_SEED
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        project: Project,
+        snapshot: SourceSnapshot,
+        spec: LoopSpec,
+        redactor: Redactor,
+        environment: PythonEnvironment,
+    ) -> LoopRequest:
+        return cls(
+            project=project,
+            snapshot=snapshot,
+            spec=spec,
+            budget=provisioning.budget(settings),
+            limits=provisioning.sandbox_limits(settings),
+            redactor=redactor,
+            review_plan=settings.review_plan,
+            allow_unisolated=settings.allow_unisolated,
+            samples=provisioning.samples(settings),
+            max_questions=settings.max_questions,
+            no_assume=settings.no_assume,
+            environment=environment,
+        )
 
 
 @dataclass
@@ -170,7 +199,8 @@ async def _run_stages(
         record.clarification = clarification
         questions = clarification.questions if clarification.needed else []
         if questions:
-            answers = await front_end.ask(questions)
+            replies = await front_end.ask(questions)
+            answers = settle_replies(questions, replies, request.no_assume)
             if answers is None:
                 record.status = LoopStatus.NEEDS_CLARIFICATION
                 return

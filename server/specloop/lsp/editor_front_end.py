@@ -28,7 +28,7 @@ from specloop.analysis.documents import DocumentStore
 from specloop.analysis.text import ColumnUnit
 from specloop.loop import records
 from specloop.loop.front_end import Offered, ProgressEvent
-from specloop.loop.models import Answer, Plan, Question
+from specloop.loop.models import Plan, Question
 from specloop.loop.snapshot import SourceSnapshot
 from specloop.lsp import convert
 from specloop.refactor.edits import LineEdit, minimal_edits, rebase
@@ -146,20 +146,14 @@ class EditorFrontEnd:
             return None
         return picked.title if picked is not None and picked.title in options else None
 
-    async def ask(self, questions: Sequence[Question]) -> list[Answer] | None:
-        answers = []
-        for question in questions:
-            choice = await self.choose(
+    async def ask(self, questions: Sequence[Question]) -> list[str | None]:
+        return [
+            await self.choose(
                 f"specloop: {question.text} (Dismiss to assume: {question.assumption})",
                 question.options,
             )
-            if choice is None:
-                answers.append(
-                    Answer(question_id=question.id, answer=question.assumption, assumed=True)
-                )
-            else:
-                answers.append(Answer(question_id=question.id, answer=choice, assumed=False))
-        return answers
+            for question in questions
+        ]
 
     async def review_plan(self, symbol: str, plan: Plan) -> bool:
         """The plan as a document beside the code where the client can open one.

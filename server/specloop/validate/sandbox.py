@@ -59,6 +59,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from specloop.analysis.modules import source_roots
+from specloop.config import DEFAULT_CHECK_TIMEOUT_S
 from specloop.validate import supervisor
 from specloop.validate.environment import PythonEnvironment, own_environment
 
@@ -102,7 +103,7 @@ SUPERVISOR_SOURCE = Path(supervisor.__file__).read_text(encoding="utf-8")
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    cpu_s: int = 10
+    cpu_s: int = int(DEFAULT_CHECK_TIMEOUT_S)
     memory_mb: int = 1024
     """Per process (address space) and for the whole tree (resident memory)."""
     file_size_mb: int = 16
@@ -110,7 +111,7 @@ class SandboxLimits:
     """What the run may write in all, in its ``home/`` and ``tmp/``."""
     open_files: int = 256
     """Per process; with ``file_size_mb`` it bounds what deleted, still-open files hold."""
-    wall_s: float = 30.0
+    wall_s: float = DEFAULT_CHECK_TIMEOUT_S
     max_processes: int = 64
 
 
