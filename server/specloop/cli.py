@@ -25,7 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     _configure_logging(args.log_level, args.log_file)
     handler = _COMMANDS[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader left (`specloop runs show ID | head`): not an error of ours. Point
+        # stdout at /dev/null so Python's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command a pipe ended
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -256,6 +262,7 @@ def _implement(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from specloop.loop import records
+    from specloop.loop.rendering import outcome_text
 
     if args.action == "show":
         if not args.run_id:
@@ -275,7 +282,7 @@ def _runs(args: argparse.Namespace) -> int:
         symbol = record.spec.symbol if record.spec else "?"
         where = f"{record.spec.path}:{record.spec.line}" if record.spec else ""
         print(
-            f"{record.id}  {record.created_at:%Y-%m-%d %H:%M}  {record.status.value:<19} "
+            f"{record.id}  {record.created_at:%Y-%m-%d %H:%M}  {outcome_text(record):<24} "
             f"{symbol} {where}  attempts={len(record.attempts)} tokens={record.tokens}"
         )
     return 0

@@ -227,8 +227,8 @@ def test_runs_lists_and_shows_the_record(project, runs_dir, scripted):
     listing = subprocess.run(
         [sys.executable, "-m", "specloop", "runs"], capture_output=True, text=True, env=env
     )
-    assert payload["run_id"] in listing.stdout
-    assert "validated" in listing.stdout
+    [line] = [line for line in listing.stdout.splitlines() if payload["run_id"] in line]
+    assert "validated, applied" in line
     shown = subprocess.run(
         [sys.executable, "-m", "specloop", "runs", "show", payload["run_id"]],
         capture_output=True,
@@ -237,6 +237,13 @@ def test_runs_lists_and_shows_the_record(project, runs_dir, scripted):
     )
     record = json.loads(shown.stdout)
     assert [exchange["stage"] for exchange in record["exchanges"]][:1] == ["plan"]
+    # Read by a pager that leaves early: no traceback.
+    shown_in_part = subprocess.run(
+        f"{sys.executable} -m specloop runs show {payload['run_id']} | head -n 1",
+        shell=True, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert shown_in_part.stdout == "{\n"
+    assert "Traceback" not in shown_in_part.stderr and "BrokenPipe" not in shown_in_part.stderr
 
 
 def test_a_stage_model_override_is_used_for_that_stage_only(project, runs_dir, scripted):

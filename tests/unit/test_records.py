@@ -66,3 +66,18 @@ def test_records_and_their_views_are_private_to_the_user(runs_dir: Path):
         "20261124-000000-abcdef.json",
         "20261124-000000-abcdef.md",
     ]
+
+
+def test_the_outcome_of_a_run_says_what_became_of_a_validated_change():
+    from specloop.loop.models import LoopStatus, RunRecord
+    from specloop.loop.rendering import outcome_text
+
+    record = RunRecord(id="r", status=LoopStatus.VALIDATED)
+    assert outcome_text(record) == "validated"
+    record.applied = False
+    assert outcome_text(record) == "validated, not applied"
+    record.applied = True
+    assert outcome_text(record) == "validated, applied"
+    assert outcome_text(RunRecord(id="r", status=LoopStatus.NEEDS_CLARIFICATION)) == (
+        "needs clarification"
+    )

@@ -76,7 +76,9 @@ def test_a_rendered_record_reads_as_a_report():
             CheckResult(
                 name="spec examples", passed=False, output="Expected:\n    180\nGot:\n    200"
             ),
-        ]
+        ],
+        isolation="namespaces",
+        isolation_description="namespaces: generated code ran in a new root.",
     )
     question = Question(
         id="q1", text="Negative totals?", options=["raise", "zero"], assumption="raise"
@@ -89,7 +91,11 @@ def test_a_rendered_record_reads_as_a_report():
         clarification=Clarification(needed=True, questions=[question]),
         answers=[Answer(question_id="q1", answer="raise", assumed=True)],
         plan=Plan(steps=["Reject negatives"], touched_symbols=["discount"]),
-        attempts=[Attempt(number=1, report=failing), Attempt(number=2, error="did not parse")],
+        attempts=[
+            Attempt(number=1, report=failing),
+            Attempt(number=2, error="did not parse"),
+            Attempt(number=3, report=failing),
+        ],
         diff="--- a/pricing.py\n+++ b/pricing.py\n@@ -1 +1 @@\n-x\n+y\n",
     )
     text = render_record(record)
@@ -108,3 +114,4 @@ def test_a_rendered_record_reads_as_a_report():
         "```diff\n--- a/pricing.py",
     ):
         assert expected in text, expected
+    assert text.count("Isolation: namespaces: generated code ran in a new root.") == 1

@@ -39,6 +39,8 @@ class Offered:
     reason: str | None = None
     conflict: bool = False
     """Not applied because the user changed the target meanwhile: running again may help."""
+    declined: bool = False
+    """Not applied because the user said so: their decision, not a problem."""
 
 
 class FrontEnd(Protocol):

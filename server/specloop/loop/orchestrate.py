@@ -239,7 +239,7 @@ async def clarify(
             question = todo_clarify.next_question(draft, parameters)
             if question is None:
                 break
-            choice = await front_end.choose(f"specloop: {question.text}", question.options)
+            choice = await front_end.choose(question.text, question.options)
             if choice is None:
                 record.error = DISMISSED
                 return Clarified(record, None)
@@ -293,7 +293,7 @@ async def _model_questions(
         record.usage, record.exchanges = list(llm.usage.values()), list(llm.exchanges)
     clarification = record.clarification
     for question in clarification.questions if clarification.needed else []:
-        choice = await front_end.choose(f"specloop: {question.text}", question.options)
+        choice = await front_end.choose(question.text, question.options)
         if choice is not None:
             record.answers.append(Answer(question_id=question.id, answer=choice, assumed=False))
             draft = todo_clarify.answer(draft, question, choice)

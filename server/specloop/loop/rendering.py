@@ -24,6 +24,14 @@ _HEADLINES = {
 }
 
 
+def outcome_text(record: RunRecord) -> str:
+    """How a run ended in a few words, including what became of a validated change."""
+    status = record.status.value.replace("_", " ")
+    if record.status is LoopStatus.VALIDATED and record.applied is not None:
+        return f"{status}, {'applied' if record.applied else 'not applied'}"
+    return status
+
+
 def render_record(record: RunRecord) -> str:
     spec = record.spec
     target = f"`{spec.symbol}` in {spec.path}:{spec.line}" if spec else "(no target)"
@@ -40,6 +48,12 @@ def render_record(record: RunRecord) -> str:
     if record.applied is not None:
         applied = "yes" if record.applied else f"no — {record.not_applied_reason or 'declined'}"
         lines += ["", f"Applied: {applied}"]
+    isolation = next(
+        (attempt.report.isolation_description for attempt in reversed(record.attempts)
+         if attempt.report and attempt.report.isolation_description), None,
+    )  # fmt: skip
+    if isolation:  # the same for every attempt of a run: said once
+        lines += ["", f"Isolation: {isolation}"]
     if spec and spec.items:
         lines += ["", "## Spec", ""]
         lines += [
@@ -119,8 +133,6 @@ def _attempt(attempt: Attempt) -> list[str]:
     if report is None:
         return lines
     lines += ["", evidence_summary(report), ""]
-    if report.isolation_description:
-        lines += [f"Isolation: {report.isolation_description}", ""]
     for check in report.checks:
         mark = "✓" if check.passed else "✗"
         lines.append(f"- {mark} {check.name} ({check.duration_s:.2f} s)")

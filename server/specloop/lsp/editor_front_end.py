@@ -135,7 +135,7 @@ class EditorFrontEnd:
         except TimeoutError:
             # A notification hidden in the editor's notification centre never answers.
             waited = f"{self.question_timeout_s / 60:g} minutes"
-            question = message.removeprefix("specloop: ").split("\n", 1)[0]
+            question = message.split("\n", 1)[0]
             self.server.window_show_message(
                 types.ShowMessageParams(
                     type=types.MessageType.Warning,
@@ -149,7 +149,7 @@ class EditorFrontEnd:
     async def ask(self, questions: Sequence[Question]) -> list[str | None]:
         return [
             await self.choose(
-                f"specloop: {question.text} (Dismiss to assume: {question.assumption})",
+                f"{question.text} (Dismiss to assume: {question.assumption})",
                 question.options,
             )
             for question in questions
@@ -185,7 +185,9 @@ class EditorFrontEnd:
             return onto
         reviewed_here = not convert.supports_change_annotations(self.capabilities)
         if reviewed_here and not await self._reviewed(proposal):
-            return Offered(False, "You discarded the change after reviewing its diff.")
+            return Offered(
+                False, "You discarded the change after reviewing its diff.", declined=True
+            )
         annotation = types.ChangeAnnotation(
             label=f"specloop: validated change to `{proposal.spec.symbol}`"
             + (" (assumed, not answered: see details)" if proposal.assumptions else ""),

@@ -234,8 +234,10 @@ class LoopFeature:
             reason = result.offered.reason or "It was not applied."
             if result.offered.conflict:
                 self._spawn(self._offer_rerun(front_end.uri, spec.symbol, reason))
+            elif result.offered.declined:
+                self._show(types.MessageType.Info, reason)
             else:
-                self._show(types.MessageType.Warning, f"specloop: {reason}")
+                self._show(types.MessageType.Warning, reason)
             return "Not applied"
         where = await front_end.show_document(
             record.id, ".md", render_record(record), result.redactor
@@ -247,7 +249,7 @@ class LoopFeature:
         picked = await self.server.window_show_message_request_async(
             types.ShowMessageRequestParams(
                 type=types.MessageType.Warning,
-                message=f"specloop: {reason} Run it again on the current code?",
+                message=f"{reason} Run it again on the current code?",
                 actions=[types.MessageActionItem(title=RUN_AGAIN)],
             )
         )
@@ -257,7 +259,7 @@ class LoopFeature:
         module = index_module(Path(uri), document.source, document.tree)
         found = module.named(symbol)
         if not found:
-            self._show(types.MessageType.Warning, f"specloop: `{symbol}` is no longer defined.")
+            self._show(types.MessageType.Warning, f"`{symbol}` is no longer defined.")
             return
         position = types.Position(line=found[0].line - 1, character=0)
         await self.implement(CommandTarget(uri, document.version, position))
@@ -284,7 +286,7 @@ class LoopFeature:
             self._show(types.MessageType.Info, "specloop left the TODO as it was.")
             return {"status": "dismissed", "run_id": result.record.id}
         if not result.offered.applied:
-            self._show(types.MessageType.Warning, f"specloop: {result.offered.reason}")
+            self._show(types.MessageType.Warning, result.offered.reason or "")
             return {"status": "not applied", "run_id": result.record.id}
         return {"status": "applied", "run_id": result.record.id}
 
@@ -405,10 +407,11 @@ class LoopFeature:
         return task
 
     def _refuse(self, reason: str) -> dict[str, Any]:
-        self._show(types.MessageType.Warning, f"specloop: {reason}")
+        self._show(types.MessageType.Warning, reason)
         return {"status": "refused", "reason": reason}
 
     def _show(self, kind: types.MessageType, message: str) -> None:
+        """Editors name the server beside its messages: they do not repeat "specloop:"."""
         self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
 

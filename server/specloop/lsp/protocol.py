@@ -44,7 +44,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 log = logging.getLogger(__name__)
 
-LATE_ANSWER_MESSAGE = "specloop: the run that asked this was cancelled; your answer was not used."
+LATE_ANSWER_MESSAGE = "The run that asked this was cancelled; your answer was not used."
 
 
 @dataclass(frozen=True)
