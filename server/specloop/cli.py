@@ -262,7 +262,7 @@ def _implement(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from specloop.loop import records
-    from specloop.loop.rendering import outcome_text
+    from specloop.loop.summary import outcome_text
 
     if args.action == "show":
         if not args.run_id:

@@ -26,14 +26,12 @@ from pydantic import ValidationError
 from specloop.config import Settings
 from specloop.loop.front_end import Offered, ProgressEvent
 from specloop.loop.models import (
-    Attempt,
-    Evidence,
     LoopStatus,
     Plan,
     Question,
     RunRecord,
 )
-from specloop.validate.report import GENERATED_TESTS, SPEC_EXAMPLES
+from specloop.loop.summary import RunSummary, Verdict, error_payload, json_payload, summarize
 
 if TYPE_CHECKING:
     from specloop.loop.orchestrate import Proposal
@@ -168,9 +166,7 @@ def _stop(run: asyncio.Task[int], stopped_by: list[str], number: int) -> None:
 def _print_cancelled(options: ImplementOptions, run_id: str | None, signal_name: str) -> None:
     message = f"Cancelled ({signal_name}); nothing was applied."
     if options.json_output:
-        payload = {"status": "cancelled", "error": message, "diff": "", "checks": [],
-                   "attempts": 0, "tokens": 0, "run_id": run_id}  # fmt: skip
-        print(json.dumps(payload))
+        print(json.dumps(error_payload("cancelled", message, run_id)))
     print(f"specloop implement: {message}", file=sys.stderr)
     if run_id is not None:
         print(f"Run record: specloop runs show {run_id}", file=sys.stderr)
@@ -265,32 +261,15 @@ def _ask(question: Question) -> str | None:
 def _print_result(
     options: ImplementOptions, record: RunRecord, applied: bool, offered: Offered | None
 ) -> None:
-    last = record.final_report or (record.attempts[-1].report if record.attempts else None)
-    checks = [
-        {"name": check.name, "passed": check.passed, "ran": check.ran}
-        for check in (last.checks if last else [])
-    ]
     if options.json_output:
-        payload: dict[str, Any] = {
-            "status": record.status.value,
-            "diff": record.diff,
-            "checks": checks,
-            "attempts": len(record.attempts),
-            "tokens": record.tokens,
-            "run_id": record.id,
-            "target": record.spec.symbol if record.spec else None,
-            "isolation": last.isolation if last else "",
-            "environment": record.environment.model_dump() if record.environment else None,
-            "evidence": evidence_json(record),
-        }
-        if record.error:
-            payload["error"] = record.error
+        payload = json_payload(record)
         if options.apply:
             payload["applied"] = applied
             if offered is not None and offered.reason and not applied:
                 payload["not_applied"] = offered.reason
         print(json.dumps(payload))
         return
+    summary = summarize(record)
     out = sys.stdout
     if record.clarification and record.answers:
         print("Decisions:", file=out)
@@ -312,15 +291,23 @@ def _print_result(
         )
         print(f"\n{heading}\n{record.diff}", file=out)
     print(_verdict(record, applied, offered), file=out)
-    for attempt in record.attempts:
-        _print_attempt(attempt, out)
-    for line in evidence_lines(record):
+    for attempt in summary.attempts:
+        if attempt.error:
+            print(f"  attempt {attempt.number}: {attempt.error}", file=out)
+        for check in attempt.checks:
+            mark = _TERMINAL_MARKS[check.verdict]
+            said = f"{mark} {check.name} ({check.duration_s:.2f} s)"
+            print(f"  attempt {attempt.number}: {said}", file=out)
+    for line in _evidence_lines(summary):
         print(line, file=out)
     if record.environment is not None:
         print(f"Python: {record.environment.description}", file=out)
-    if last is not None and last.isolation_description:
-        print(f"Isolation: {last.isolation_description}", file=out)
+    if summary.isolation_description:
+        print(f"Isolation: {summary.isolation_description}", file=out)
     print(f"Run record: specloop runs show {record.id}", file=out)
+
+
+_TERMINAL_MARKS: dict[Verdict, str] = {"passed": "pass", "failed": "FAIL", "not run": "NOT RUN"}
 
 
 def _verdict(record: RunRecord, applied: bool, offered: Offered | None) -> str:
@@ -350,52 +337,16 @@ def _verdict(record: RunRecord, applied: bool, offered: Offered | None) -> str:
     return f"NOT VALIDATED ({record.status.value}); nothing was applied.{reason}"
 
 
-def evidence_json(record: RunRecord) -> dict[str, Any]:
-    """The ``evidence`` object of --json: examples, tests and their mutants, samples, questions."""
-    report = record.final_report or (record.attempts[-1].report if record.attempts else None)
-    checks = {check.name: check for check in (report.checks if report else [])}
-    examples = checks.get(SPEC_EXAMPLES)
-    spec_tests = checks.get(GENERATED_TESTS)
-    mutation = spec_tests.mutation if spec_tests else None
-    evidence = record.evidence or Evidence(samples=0)
-    return {
-        "examples_run": examples.count if examples and examples.passed else 0,
-        "spec_tests": {
-            "counted": bool(spec_tests and spec_tests.passed and spec_tests.evidence),
-            "tests": spec_tests.count if spec_tests else None,
-            "mutants": mutation.mutants if mutation else None,
-            "killed": mutation.killed if mutation else None,
-            "mutation_score": mutation.score if mutation and mutation.mutants else None,
-            "not_counted": mutation.idle_tests if mutation else [],
-            "frozen": record.spec_tests is not None,
-        },
-        "samples": evidence.samples,
-        "agreeing": evidence.agreeing if evidence.samples else 0,
-        "inputs": len(evidence.inputs),
-        "probe_seed": evidence.probe_seed,
-        "probe_skipped": evidence.probe_skipped,
-        "questions_asked": evidence.questions_asked,
-        "answered": evidence.answered,
-        "assumed": evidence.assumed,
-        "examples_added": evidence.examples_added,
-        "disagreements": [item.model_dump() for item in evidence.disagreements],
-    }
-
-
-def evidence_lines(record: RunRecord) -> list[str]:
+def _evidence_lines(summary: RunSummary) -> list[str]:
     """The samples and questions, for the text report."""
-    evidence = record.evidence
-    if evidence is None:
+    if summary.evidence is None:
         return []
-    from specloop.loop.disagreement import evidence_phrase
-    from specloop.validate.report import evidence_summary
-
-    lines = [f"Evidence: {evidence_phrase(evidence)}."]
-    if record.final_report is not None:
-        lines.append(f"  the accepted sample, judged: {evidence_summary(record.final_report)}")
-    for item in evidence.disagreements:
+    lines = [f"Evidence: {summary.evidence}."]
+    if summary.judged is not None:
+        lines.append(f"  the accepted sample, judged: {summary.judged}")
+    for item in summary.disagreements:
         lines.append(f"  samples disagree on {item.call}:")
-        for group in item.outcomes:
+        for group in item.groups:
             attempts = ", ".join(map(str, group.attempts))
             lines.append(
                 f"    {group.outcome}  (attempt{'s' if len(group.attempts) > 1 else ''} {attempts})"
@@ -403,39 +354,15 @@ def evidence_lines(record: RunRecord) -> list[str]:
         if item.answer:
             how = "assumed: the majority" if item.assumed else "answered"
             lines.append(f"    -> {item.answer} ({how})")
-    if evidence.examples_added:
+    if summary.examples_added:
         lines.append("  examples added to the docstring:")
-        lines += [f"    {line}" for line in evidence.examples_added]
+        lines += [f"    {line}" for line in summary.examples_added]
     return lines
-
-
-def _print_attempt(attempt: Attempt, out: TextIO) -> None:
-    if attempt.error:
-        print(f"  attempt {attempt.number}: {attempt.error}", file=out)
-    if attempt.report is None:
-        return
-    for check in attempt.report.checks:
-        mark = "pass" if check.passed else "FAIL" if check.ran else "NOT RUN"
-        print(
-            f"  attempt {attempt.number}: {mark} {check.name} ({check.duration_s:.2f} s)", file=out
-        )
 
 
 def _report_usage_error(options: ImplementOptions, message: str) -> None:
     if options.json_output:
-        print(
-            json.dumps(
-                {
-                    "status": "error",
-                    "error": message,
-                    "diff": "",
-                    "checks": [],
-                    "attempts": 0,
-                    "tokens": 0,
-                    "run_id": None,
-                }
-            )
-        )
+        print(json.dumps(error_payload("error", message, None)))
     print(f"specloop implement: {message}", file=sys.stderr)
 
 

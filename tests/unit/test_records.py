@@ -70,7 +70,7 @@ def test_records_and_their_views_are_private_to_the_user(runs_dir: Path):
 
 def test_the_outcome_of_a_run_says_what_became_of_a_validated_change():
     from specloop.loop.models import LoopStatus, RunRecord
-    from specloop.loop.rendering import outcome_text
+    from specloop.loop.summary import outcome_text
 
     record = RunRecord(id="r", status=LoopStatus.VALIDATED)
     assert outcome_text(record) == "validated"

@@ -2,14 +2,14 @@
 
 Editors show it when a run ends without a validated change (and on request); it is
 Markdown, so it reads well as plain text too. The JSON record stays the source; this
-is a view of it, with long outputs cut to what explains the failure.
+is a view of it (a formatter over `summary.py`), with long outputs cut to what explains
+the failure.
 """
 
 from __future__ import annotations
 
-from specloop.loop.disagreement import evidence_phrase
-from specloop.loop.models import Attempt, LoopStatus, RunRecord
-from specloop.validate.report import evidence_summary
+from specloop.loop.models import LoopStatus, RunRecord
+from specloop.loop.summary import AttemptSummary, RunSummary, Verdict, summarize
 
 _OUTPUT_LIMIT = 2_500
 _INPUTS_SHOWN = 12
@@ -24,15 +24,8 @@ _HEADLINES = {
 }
 
 
-def outcome_text(record: RunRecord) -> str:
-    """How a run ended in a few words, including what became of a validated change."""
-    status = record.status.value.replace("_", " ")
-    if record.status is LoopStatus.VALIDATED and record.applied is not None:
-        return f"{status}, {'applied' if record.applied else 'not applied'}"
-    return status
-
-
 def render_record(record: RunRecord) -> str:
+    summary = summarize(record)
     spec = record.spec
     target = f"`{spec.symbol}` in {spec.path}:{spec.line}" if spec else "(no target)"
     lines = [
@@ -48,12 +41,8 @@ def render_record(record: RunRecord) -> str:
     if record.applied is not None:
         applied = "yes" if record.applied else f"no — {record.not_applied_reason or 'declined'}"
         lines += ["", f"Applied: {applied}"]
-    isolation = next(
-        (attempt.report.isolation_description for attempt in reversed(record.attempts)
-         if attempt.report and attempt.report.isolation_description), None,
-    )  # fmt: skip
-    if isolation:  # the same for every attempt of a run: said once
-        lines += ["", f"Isolation: {isolation}"]
+    if summary.isolation_description:
+        lines += ["", f"Isolation: {summary.isolation_description}"]
     if spec and spec.items:
         lines += ["", "## Spec", ""]
         lines += [
@@ -69,10 +58,10 @@ def render_record(record: RunRecord) -> str:
     if record.plan:
         lines += ["", "## Plan", ""]
         lines += [f"{number}. {step}" for number, step in enumerate(record.plan.steps, 1)]
-    for attempt in record.attempts:
+    for attempt in summary.attempts:
         lines += ["", *_attempt(attempt)]
-    if record.evidence is not None:
-        lines += ["", *_evidence(record)]
+    if summary.evidence is not None:
+        lines += ["", *_evidence(record, summary)]
     if record.diff:
         heading = "Change" if record.status is LoopStatus.VALIDATED else "Last candidate"
         lines += ["", f"## {heading}", "", "```diff", record.diff.rstrip("\n"), "```"]
@@ -85,11 +74,11 @@ def render_record(record: RunRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _evidence(record: RunRecord) -> list[str]:
+def _evidence(record: RunRecord, summary: RunSummary) -> list[str]:
     """Samples, the inputs they were compared on, the questions, the judged spec tests."""
     evidence = record.evidence
     assert evidence is not None
-    lines = ["## Evidence beyond the model", "", f"{evidence_phrase(evidence)}."]
+    lines = ["## Evidence beyond the model", "", f"{summary.evidence}."]
     if evidence.inputs:
         lines.append(
             f"Probe inputs (seed {evidence.probe_seed}): "
@@ -100,46 +89,39 @@ def _evidence(record: RunRecord) -> list[str]:
                 else ""
             )
         )
-    for item in evidence.disagreements:
+    for item in summary.disagreements:
         lines += ["", f"Samples disagree on `{item.call}`:"]
         lines += [
             f"- {group.outcome} — attempt{'s' if len(group.attempts) > 1 else ''} "
             f"{', '.join(map(str, group.attempts))}"
-            for group in item.outcomes
+            for group in item.groups
         ]
         if item.answer:
             lines.append(
                 f"→ **{item.answer}**" + (" (assumed: the majority)" if item.assumed else "")
             )
-    if evidence.examples_added:
-        lines += [
-            "",
-            "Examples added to the docstring:",
-            "",
-            "```",
-            *evidence.examples_added,
-            "```",
-        ]
-    if record.final_report is not None:
-        lines += ["", f"The accepted sample, judged: {evidence_summary(record.final_report)}"]
+    if summary.examples_added:
+        lines += ["", "Examples added to the docstring:", "", "```", *summary.examples_added, "```"]
+    if summary.judged is not None:
+        lines += ["", f"The accepted sample, judged: {summary.judged}"]
     return lines
 
 
-def _attempt(attempt: Attempt) -> list[str]:
+_REPORT_MARKS: dict[Verdict, str] = {"passed": "✓", "failed": "✗", "not run": "○ not run:"}
+
+
+def _attempt(attempt: AttemptSummary) -> list[str]:
     lines = [f"## Attempt {attempt.number}"]
     if attempt.error:
         lines += ["", f"The candidate could not be used: {attempt.error}"]
-    report = attempt.report
-    if report is None:
+    if attempt.checked is None:
         return lines
-    lines += ["", evidence_summary(report), ""]
-    for check in report.checks:
-        mark = "✓" if check.passed else "✗"
-        lines.append(f"- {mark} {check.name} ({check.duration_s:.2f} s)")
-    failure = report.first_failure()
-    if failure is not None and failure.output.strip():
-        output = failure.output.strip()
+    lines += ["", attempt.checked, ""]
+    for check in attempt.checks:
+        lines.append(f"- {_REPORT_MARKS[check.verdict]} {check.name} ({check.duration_s:.2f} s)")
+    if attempt.failing_check is not None and attempt.failure_output:
+        output = attempt.failure_output
         if len(output) > _OUTPUT_LIMIT:
             output = "…" + output[-_OUTPUT_LIMIT:]
-        lines += ["", f"What {failure.name} said:", "", "```", output, "```"]
+        lines += ["", f"What {attempt.failing_check.name} said:", "", "```", output, "```"]
     return lines

@@ -40,6 +40,7 @@ from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
 from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
+from specloop.loop.summary import FAILED_PHRASES, summarize
 from specloop.lsp.editor_front_end import EditorFrontEnd
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ class LoopFeature:
         where = await front_end.show_document(
             record.id, ".md", render_record(record), result.redactor
         )
-        self._show(types.MessageType.Warning, f"{_ending(record, result)} {where}")
+        self._show(types.MessageType.Warning, f"{_ending(record)} {where}")
         return record.status.value.replace("_", " ").capitalize()
 
     async def _offer_rerun(self, uri: str, symbol: str, reason: str) -> None:
@@ -455,18 +456,18 @@ def _kind(kind: types.CodeActionKind | str) -> str:
     return kind.value if isinstance(kind, types.CodeActionKind) else str(kind)
 
 
-def _ending(record: RunRecord, result: orchestrate.Finished) -> str:
+def _ending(record: RunRecord) -> str:
     """How a run that offered nothing ended, naming the failing check when there is one."""
-    symbol = record.spec.symbol if record.spec else "the target"
-    report = result.report
-    failure = report.first_failure() if report is not None else None
+    summary = summarize(record)
+    symbol = summary.symbol or "the target"
+    failure = summary.last_failure
     if record.status is LoopStatus.UNVALIDATED and failure is not None:
         return (
-            f"specloop could not validate `{symbol}`: {failure.name} failed after "
-            f"{len(record.attempts)} attempt(s); nothing was applied."
+            f"specloop could not validate `{symbol}`: {failure.name} "
+            f"{FAILED_PHRASES[failure.verdict]} after {len(summary.attempts)} attempt(s); "
+            "nothing was applied."
         )
     if record.status is LoopStatus.UNVALIDATED:
         return f"specloop could not validate `{symbol}`: {record.error or 'no check passed'}"
     detail = f" {record.error}" if record.error else ""
-    status = record.status.value.replace("_", " ")
-    return f"specloop stopped on `{symbol}` ({status}); nothing was applied.{detail}"
+    return f"specloop stopped on `{symbol}` ({summary.outcome}); nothing was applied.{detail}"
