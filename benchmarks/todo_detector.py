@@ -2,7 +2,7 @@
 
 The corpus (benchmarks/corpus/todo_labels.jsonl) holds references into pinned
 sdists (project, version, path, line) and the label a person gave each spec by
-the rubric in DESIGN.md §6 — no third-party text. This script fetches and
+the rubric in docs/rubric.md — no third-party text. This script fetches and
 extracts the sdists (benchmarks/corpus/fetch.py, cached under
 benchmarks/.cache/), runs specloop's own extractor and detector on every
 referenced file, matches specs by path and line, and prints:

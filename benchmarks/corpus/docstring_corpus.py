@@ -1,6 +1,6 @@
 """The docstring corpus: real docstrings (by reference) and the variants we wrote.
 
-Three sources of docstring specs, each judged by DESIGN.md §6 and
+Three sources of docstring specs, each judged by docs/rubric.md and
 docs/rubric.md ("Docstring specs"):
 
 - **real stubs** — the 70 stub docstrings already in ``todo_labels.jsonl``;

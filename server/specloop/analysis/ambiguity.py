@@ -1,6 +1,6 @@
 """The ambiguity detector: labels a spec ambiguous / clear / note and explains why.
 
-It follows the rubric in DESIGN.md §6. Offline, microseconds a spec, and
+It follows the rubric in docs/rubric.md. Offline, microseconds a spec, and
 explainable: every ambiguous label lists its *facets* (what / target / values /
 done / choice), the words that triggered each, and the clarifying question
 that would resolve it. The spec is read with its code: a bare ``pass  # TODO``

@@ -2,7 +2,7 @@
 
 Opening a 6,000-line module costs a full tree-sitter parse (about 15 ms) before any
 diagnostic can be published. A TODO is read with its enclosing function, method or
-class (DESIGN.md §6), and the byte scan already knows where the TODOs are: so each one
+class (docs/rubric.md), and the byte scan already knows where the TODOs are: so each one
 is analysed from a parse of only its enclosing definition, dedented, and the findings'
 offsets are mapped back. The full analysis follows and corrects whatever this missed
 (stub docstrings, for instance, which no marker announces).

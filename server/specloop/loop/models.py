@@ -34,7 +34,7 @@ class SpecItem(_Model):
     line: int = Field(description="1-based first line.")
     marker: str | None = Field(default=None, description="TODO, FIXME, XXX or HACK.")
     text: str
-    ambiguous: bool = Field(description="The detector labels it ambiguous (DESIGN.md §6).")
+    ambiguous: bool = Field(description="The detector labels it ambiguous (docs/rubric.md).")
 
 
 class LoopSpec(_Model):
