@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from specloop.config import Settings
 from specloop.loop import provisioning, records, stages
@@ -170,6 +170,34 @@ async def run_loop(
     return outcome
 
 
+@dataclass
+class _Run:
+    """One run's state as the stages pass it on: what they read and what they found."""
+
+    request: LoopRequest
+    llm: LLMAdapter
+    front_end: FrontEnd
+    outcome: LoopOutcome
+    started: float
+    context: Context | None = None
+    questions: list[Question] = field(default_factory=list)
+    generated_tests: str | None = None
+    feedback: list[str] = field(default_factory=list)
+    passed: list[tuple[Attempt, str]] = field(default_factory=list)
+    """Validated samples: their attempt and the module with them in it."""
+    failures: int = 0
+
+    @property
+    def record(self) -> RunRecord:
+        return self.outcome.record
+
+    def say(self, stage: Stage, attempt: int, message: str) -> None:
+        self.front_end.progress(ProgressEvent(stage, attempt, message))
+
+    def stop(self, status: LoopStatus, error: str | None = None) -> None:
+        self.record.status, self.record.error = status, error
+
+
 async def _run_stages(
     request: LoopRequest,
     llm: LLMAdapter,
@@ -177,116 +205,148 @@ async def _run_stages(
     outcome: LoopOutcome,
     started: float,
 ) -> None:
-    record, spec = outcome.record, request.spec
-    front_end.progress(
-        ProgressEvent(
-            Stage.PREPARE, 0, f"Reading the code around {spec.symbol} (run {record.id})", record.id
-        )
-    )
+    run = _Run(request, llm, front_end, outcome, started)
+    if not await _read_the_code(run) or not await _clarify(run) or not await _plan(run):
+        return
+    while len(run.passed) < request.samples and run.failures < request.budget.max_attempts:
+        if not await _attempt(run):
+            return
+    if not run.passed:
+        run.stop(LoopStatus.UNVALIDATED)
+        return
+    assert run.context is not None
+    await _accept(request, run.context, front_end, outcome, run.passed, run.generated_tests)
+
+
+async def _read_the_code(run: _Run) -> bool:
+    """The context, and the module's imports checked in the project's environment."""
+    request, record = run.request, run.record
+    reading = f"Reading the code around {request.spec.symbol} (run {record.id})"
+    run.front_end.progress(ProgressEvent(Stage.PREPARE, 0, reading, record.id))
     context, missing = await asyncio.gather(
-        asyncio.to_thread(build_context, request.project, spec, request.snapshot),
+        asyncio.to_thread(build_context, request.project, request.spec, request.snapshot),
         _missing_dependency(request),
     )
-    record.context_omitted = context.omitted
+    run.context, record.context_omitted = context, context.omitted
     if missing is not None:
-        record.status, record.error, record.error_kind = LoopStatus.ERROR, missing, "environment"
-        return
+        run.stop(LoopStatus.ERROR, missing)
+        record.error_kind = "environment"
+        return False
+    return True
 
-    questions: list[Question] = []
-    if spec.ambiguous:
-        front_end.progress(ProgressEvent(Stage.CLARIFY, 0, "Checking what the spec leaves open"))
-        clarification = await stages.clarify(llm, context)
-        record.clarification = clarification
-        questions = clarification.questions if clarification.needed else []
-        if questions:
-            replies = await front_end.ask(questions)
-            answers = settle_replies(questions, replies, request.no_assume)
-            if answers is None:
-                record.status = LoopStatus.NEEDS_CLARIFICATION
-                return
-            record.answers = answers
-    else:
+
+async def _clarify(run: _Run) -> bool:
+    """The model's questions when the spec is ambiguous, and the answers (or the policy's)."""
+    record = run.record
+    if not run.request.spec.ambiguous:
         record.clarification = Clarification(needed=False)
+        return True
+    assert run.context is not None
+    run.say(Stage.CLARIFY, 0, "Checking what the spec leaves open")
+    clarification = await stages.clarify(run.llm, run.context)
+    record.clarification = clarification
+    run.questions = clarification.questions if clarification.needed else []
+    if not run.questions:
+        return True
+    replies = await run.front_end.ask(run.questions)
+    answers = settle_replies(run.questions, replies, run.request.no_assume)
+    if answers is None:
+        run.stop(LoopStatus.NEEDS_CLARIFICATION)
+        return False
+    record.answers = answers
+    return True
 
-    _check_budget(request.budget, llm, started)
-    front_end.progress(ProgressEvent(Stage.PLAN, 0, f"Planning the change to {spec.symbol}"))
-    record.plan = await stages.plan(llm, context, record.answers, questions)
-    if request.review_plan and not await front_end.review_plan(spec.symbol, record.plan):
-        record.status = LoopStatus.CANCELLED
-        record.error = "The plan was not accepted, so no code was generated."
-        return
-    generated_tests = await _tests_from_spec(llm, context, record.answers, questions)
 
-    record.spec_tests = generated_tests  # frozen: no repair attempt may rewrite them
-    feedback: list[str] = []
-    passed: list[tuple[Attempt, str]] = []
-    failures = 0
-    number = 0
-    while len(passed) < request.samples and failures < request.budget.max_attempts:
-        number += 1
-        _check_budget(request.budget, llm, started)
-        attempt = Attempt(number=number)
-        record.attempts.append(attempt)
-        sample = f" (sample {len(passed) + 1} of {request.samples})" if request.samples > 1 else ""
-        front_end.progress(ProgressEvent(Stage.GENERATE, number, f"Writing {spec.symbol}{sample}"))
-        candidate = await stages.generate(
-            llm, context, record.plan, record.answers, questions, feedback, number
+async def _plan(run: _Run) -> bool:
+    """The plan (reviewed first when asked), then the spec tests, frozen before any code."""
+    request, record = run.request, run.record
+    assert run.context is not None
+    _check_budget(request.budget, run.llm, run.started)
+    run.say(Stage.PLAN, 0, f"Planning the change to {request.spec.symbol}")
+    record.plan = await stages.plan(run.llm, run.context, record.answers, run.questions)
+    if request.review_plan and not await run.front_end.review_plan(
+        request.spec.symbol, record.plan
+    ):
+        run.stop(LoopStatus.CANCELLED, "The plan was not accepted, so no code was generated.")
+        return False
+    run.generated_tests = await _tests_from_spec(
+        run.llm, run.context, record.answers, run.questions
+    )
+    record.spec_tests = run.generated_tests  # frozen: no repair attempt may rewrite them
+    return True
+
+
+async def _attempt(run: _Run) -> bool:
+    """Generate one candidate and validate it; False when the run must stop here."""
+    request, record, outcome = run.request, run.record, run.outcome
+    spec, context, plan = request.spec, run.context, record.plan
+    assert context is not None and plan is not None
+    _check_budget(request.budget, run.llm, run.started)
+    number = len(record.attempts) + 1
+    attempt = Attempt(number=number)
+    record.attempts.append(attempt)
+    sample = f" (sample {len(run.passed) + 1} of {request.samples})" if request.samples > 1 else ""
+    run.say(Stage.GENERATE, number, f"Writing {spec.symbol}{sample}")
+    attempt.candidate = await stages.generate(
+        run.llm, context, plan, record.answers, run.questions, run.feedback, number
+    )
+    new_source = _place(outcome.original_source, spec.symbol, attempt.candidate)
+    if isinstance(new_source, TransformFailure):
+        attempt.error = new_source.reason
+        run.feedback.append(f"attempt {number}: the code could not be used: {new_source.reason}")
+        run.failures += 1
+        return True
+    if not run.passed:
+        outcome.new_source = new_source
+        record.diff = unified_diff(outcome.original_source, new_source, spec.path)
+    attempt.report = report = await _validated(run, number, new_source)
+    if not run.passed:
+        outcome.report = report
+    if report.passed:
+        run.passed.append((attempt, new_source))
+        return True
+    return _after_failure(run, number, report)
+
+
+async def _validated(run: _Run, number: int, new_source: str) -> ValidationReport:
+    def checking(name: str) -> None:
+        run.say(Stage.VALIDATE, number, f"Checking {name}")
+
+    same = next((earlier for earlier, source in run.passed if source == new_source), None)
+    if same is not None and same.report is not None:
+        # The very code that validated already: the same checks would say the same.
+        checking(f"nothing: the same code as attempt {same.number}, which validated")
+        return same.report.model_copy(deep=True)
+    assert run.context is not None
+    original = run.outcome.original_source
+    validation = _validation_request(
+        run.request, run.context, original, new_source, run.generated_tests
+    )
+    return await validate(validation, checking)
+
+
+def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
+    """What a candidate that did not validate means for the run; False: stop."""
+    if (not_run := report.not_run) is not None:
+        # Another candidate would be refused the same way: say why and stop.
+        run.stop(LoopStatus.UNVALIDATED, not_run.output)
+        return False
+    if report.all_checks_passed:
+        if run.passed:
+            run.failures += 1  # no evidence this time: not a sample, but an attempt spent
+            return True
+        # Nothing failed, but nothing exercised the code either: another attempt
+        # cannot produce the missing evidence, so say so instead of claiming success.
+        run.stop(
+            LoopStatus.UNVALIDATED,
+            "No check exercised the new code: the spec has no examples, no existing "
+            "test mentions it, and no test written from the spec fails on the old code. "
+            "Add an example or a test, then run specloop again.",
         )
-        attempt.candidate = candidate
-        new_source = _place(outcome.original_source, spec.symbol, candidate)
-        if isinstance(new_source, TransformFailure):
-            attempt.error = new_source.reason
-            feedback.append(f"attempt {number}: the code could not be used: {new_source.reason}")
-            failures += 1
-            continue
-        if not passed:
-            outcome.new_source = new_source
-            record.diff = unified_diff(outcome.original_source, new_source, spec.path)
-
-        def checking(name: str, number: int = number) -> None:
-            front_end.progress(ProgressEvent(Stage.VALIDATE, number, f"Checking {name}"))
-
-        same = next((earlier for earlier, source in passed if source == new_source), None)
-        if same is not None and same.report is not None:
-            # The very code that validated already: the same checks would say the same.
-            checking(f"nothing: the same code as attempt {same.number}, which validated")
-            report = same.report.model_copy(deep=True)
-        else:
-            report = await validate(
-                _validation_request(
-                    request, context, outcome.original_source, new_source, generated_tests
-                ),
-                checking,
-            )
-        attempt.report = report
-        if not passed:
-            outcome.report = report
-        if report.passed:
-            passed.append((attempt, new_source))
-            continue
-        if (not_run := report.not_run) is not None:
-            # Another candidate would be refused the same way: say why and stop.
-            record.status, record.error = LoopStatus.UNVALIDATED, not_run.output
-            return
-        if report.all_checks_passed:
-            if passed:
-                failures += 1  # no evidence this time: not a sample, but an attempt spent
-                continue
-            # Nothing failed, but nothing exercised the code either: another attempt
-            # cannot produce the missing evidence, so say so instead of claiming success.
-            record.status = LoopStatus.UNVALIDATED
-            record.error = (
-                "No check exercised the new code: the spec has no examples, no existing "
-                "test mentions it, and no test written from the spec fails on the old code. "
-                "Add an example or a test, then run specloop again."
-            )
-            return
-        failures += 1
-        feedback.append(_feedback(number, report))
-    if not passed:
-        record.status = LoopStatus.UNVALIDATED
-        return
-    await _accept(request, context, front_end, outcome, passed, generated_tests)
+        return False
+    run.failures += 1
+    run.feedback.append(_feedback(number, report))
+    return True
 
 
 async def _accept(
@@ -342,14 +402,20 @@ async def _accept(
     if report.passed:
         record.status = LoopStatus.VALIDATED
         return
-    record.status = LoopStatus.UNVALIDATED
+    record.status, record.error = LoopStatus.UNVALIDATED, _judged_error(attempt, report)
+
+
+def _judged_error(attempt: Attempt, report: ValidationReport) -> str:
+    """Why the accepted sample did not validate once judged."""
     failure = report.first_failure()
-    record.error = (
+    if failure is None:
+        return (
+            "No check of the accepted sample counts as evidence once its spec tests were "
+            "judged by the mutants they kill: add an example or a test, then run specloop again."
+        )
+    return (
         f"The accepted sample (attempt {attempt.number}) failed {failure.name} once judged: "
         f"{failure.output.strip()[:_FEEDBACK_LIMIT]}"
-        if failure is not None
-        else "No check of the accepted sample counts as evidence once its spec tests were "
-        "judged by the mutants they kill: add an example or a test, then run specloop again."
     )
 
 
@@ -389,19 +455,7 @@ async def _settle(
         )
     )
     try:
-        by_source = await run_probes(
-            ProbeRequest(
-                project_root=request.project.root,
-                module_path=spec.path,
-                function=spec.symbol,
-                sources=distinct,
-                inputs=probes.inputs,
-                limits=request.limits,
-                open_buffers=_other_buffers(request),
-                allow_unisolated=request.allow_unisolated,
-                environment=request.environment,
-            )
-        )
+        by_source = await run_probes(_probe_request(request, distinct, probes.inputs))
     except (ProbeRefused, ValueError, OSError) as error:
         # The samples each validated; they just could not be compared. Say so.
         evidence = Evidence(
@@ -422,6 +476,22 @@ async def _settle(
     )
     settlement.evidence.distinct = len(distinct)
     return settlement
+
+
+def _probe_request(
+    request: LoopRequest, sources: list[str], inputs: Sequence[Sequence[str]]
+) -> ProbeRequest:
+    return ProbeRequest(
+        project_root=request.project.root,
+        module_path=request.spec.path,
+        function=request.spec.symbol,
+        sources=sources,
+        inputs=inputs,
+        limits=request.limits,
+        open_buffers=_other_buffers(request),
+        allow_unisolated=request.allow_unisolated,
+        environment=request.environment,
+    )
 
 
 def _place(original: str, symbol: str, candidate: Candidate) -> str | TransformFailure:

@@ -260,7 +260,14 @@ async def judge_tests(
         except ExceptionGroup as errors:  # what one mutant run raised, as it would alone
             raise errors.exceptions[0] from None
 
-    kills = dict.fromkeys(named_tests(tests_source), 0)
+    return _judgement(chosen, outcomes, named_tests(tests_source), made=len(made))
+
+
+def _judgement(
+    chosen: list[Mutant], outcomes: dict[int, set[str] | None], tests: list[str], made: int
+) -> MutationJudgement:
+    """What the runs say: each test's kills, and the mutants no test noticed."""
+    kills = dict.fromkeys(tests, 0)
     survivors = []
     for number in sorted(outcomes):
         failed = outcomes[number]
@@ -274,7 +281,7 @@ async def judge_tests(
         killed=len(outcomes) - len(survivors),
         kills=kills,
         survivors=survivors,
-        made=len(made),
+        made=made,
     )
 
 
