@@ -127,20 +127,11 @@ async def settle(
     )
     settlement = Settlement(evidence)
 
-    def described(index: int, alive: Sequence[BehaviourGroup]) -> Disagreement:
-        return Disagreement(
-            call=calls[index],
-            outcomes=[
-                GroupOutcome(outcome=outcome.text, attempts=[attempts[i] for i in members])
-                for outcome, members in outcomes_at(alive, index)
-            ],
-        )
-
     asked = 0
     while len(groups) > 1:
         index = most_telling_input(groups)
         assert index is not None  # different groups differ somewhere
-        disagreement = described(index, groups)
+        disagreement = _described(calls[index], outcomes_at(groups, index), attempts)
         evidence.disagreements.append(disagreement)
         if asked >= max_questions and asked > 0:
             settlement.needs_clarification = (
@@ -156,37 +147,55 @@ async def settle(
             [reply] = await ask([question])
         if reply is None:
             # Declined, or not asked (no question budget): assume, unless no_assume.
-            majority = None if no_assume else _strict_majority(groups)
-            if majority is None:
-                why = (
-                    "nothing may be assumed (no-assume)"
-                    if no_assume
-                    else "no behaviour has a majority"
-                )
+            majority = _majority_or_why(groups, no_assume)
+            if isinstance(majority, str):
                 settlement.needs_clarification = (
-                    f"The samples disagree and {why}: {_shown(disagreement)}."
+                    f"The samples disagree and {majority}: {_shown(disagreement)}."
                 )
                 return settlement
             disagreement.answer, disagreement.assumed = majority.outcomes[index].text, True
             groups = [majority]
             break
         chosen = matching(reply, at)
+        disagreement.answer = chosen.text if chosen is not None else reply
         if chosen is None:
-            disagreement.answer = reply
             settlement.needs_clarification = (
                 f"No sample does what you answered for `{calls[index]}` ({reply}); "
                 "add it as an example to the docstring and run specloop again."
             )
             return settlement
-        disagreement.answer = chosen.text
         settlement.examples += doctest_lines(calls[index], chosen)
         groups = [group for group in groups if group.outcomes[index].key == chosen.key]
-    final = groups[0]
+    return _chose(settlement, groups[0], attempts)
+
+
+def _described(
+    call: str, at: Sequence[tuple[Outcome, list[int]]], attempts: Sequence[int]
+) -> Disagreement:
+    """The samples' outcomes on one input, each with the attempts that had it."""
+    return Disagreement(
+        call=call,
+        outcomes=[
+            GroupOutcome(outcome=outcome.text, attempts=[attempts[i] for i in members])
+            for outcome, members in at
+        ],
+    )
+
+
+def _chose(settlement: Settlement, final: BehaviourGroup, attempts: Sequence[int]) -> Settlement:
     settlement.chosen = final.members[0]
+    evidence = settlement.evidence
     evidence.agreeing = len(final.members)
     evidence.chosen_attempt = attempts[final.members[0]]
     evidence.examples_added = list(settlement.examples)
     return settlement
+
+
+def _majority_or_why(groups: Sequence[BehaviourGroup], no_assume: bool) -> BehaviourGroup | str:
+    """The behaviour a strict majority of samples has, or why none may be taken."""
+    if no_assume:
+        return "nothing may be assumed (no-assume)"
+    return _strict_majority(groups) or "no behaviour has a majority"
 
 
 def _shown(disagreement: Disagreement) -> str:

@@ -74,15 +74,9 @@ def probe_inputs(
     function = _function(definition)
     if function is None:
         return ProbeSet(seed, (), skipped="its definition is not a plain function")
-    args = function.args
-    if args.vararg is not None or args.kwarg is not None:
-        return ProbeSet(seed, (), skipped="it takes *args or **kwargs")
-    positional = [*args.posonlyargs, *args.args]
-    required = positional[: len(positional) - len(args.defaults)]
-    if required and required[0].arg in ("self", "cls"):
-        return ProbeSet(seed, (), skipped="it is a method")
-    if any(default is None for default in args.kw_defaults):
-        return ProbeSet(seed, (), skipped="it has keyword-only parameters without defaults")
+    required = _required_parameters(function)
+    if isinstance(required, str):
+        return ProbeSet(seed, (), skipped=required)
     names = tuple(arg.arg for arg in required)
     examples = spec_examples(docstring or "", function.name, len(names))
     hints = [_hint(arg.annotation) if arg.annotation is not None else ANY for arg in required]
@@ -129,6 +123,20 @@ def probe_inputs(
     for drawn in generated_values(hints, numbers, seed, generated):
         add(drawn, "generated")
     return probes
+
+
+def _required_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg] | str:
+    """The parameters a call must pass, or why the function cannot be probed."""
+    args = function.args
+    if args.vararg is not None or args.kwarg is not None:
+        return "it takes *args or **kwargs"
+    positional = [*args.posonlyargs, *args.args]
+    required = positional[: len(positional) - len(args.defaults)]
+    if required and required[0].arg in ("self", "cls"):
+        return "it is a method"
+    if any(default is None for default in args.kw_defaults):
+        return "it has keyword-only parameters without defaults"
+    return required
 
 
 def _function(definition: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
