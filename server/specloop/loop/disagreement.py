@@ -145,28 +145,53 @@ async def settle(
             question = question_for(asked, calls[index], at)
             disagreement.question_id = question.id
             [reply] = await ask([question])
-        if reply is None:
-            # Declined, or not asked (no question budget): assume, unless no_assume.
-            majority = _majority_or_why(groups, no_assume)
-            if isinstance(majority, str):
-                settlement.needs_clarification = (
-                    f"The samples disagree and {majority}: {_shown(disagreement)}."
-                )
-                return settlement
-            disagreement.answer, disagreement.assumed = majority.outcomes[index].text, True
-            groups = [majority]
-            break
-        chosen = matching(reply, at)
-        disagreement.answer = chosen.text if chosen is not None else reply
-        if chosen is None:
-            settlement.needs_clarification = (
-                f"No sample does what you answered for `{calls[index]}` ({reply}); "
-                "add it as an example to the docstring and run specloop again."
-            )
+        if reply is None:  # declined, or not asked (no question budget)
+            narrowed = _assumed(groups, index, no_assume, disagreement, settlement)
+        else:
+            narrowed = _answered(groups, index, at, reply, calls[index], disagreement, settlement)
+        if narrowed is None:
             return settlement
-        settlement.examples += doctest_lines(calls[index], chosen)
-        groups = [group for group in groups if group.outcomes[index].key == chosen.key]
+        groups = narrowed
     return _chose(settlement, groups[0], attempts)
+
+
+def _assumed(
+    groups: list[BehaviourGroup],
+    index: int,
+    no_assume: bool,
+    disagreement: Disagreement,
+    settlement: Settlement,
+) -> list[BehaviourGroup] | None:
+    """The majority's behaviour, said to be assumed; None (and why) when none may be taken."""
+    majority = _majority_or_why(groups, no_assume)
+    if isinstance(majority, str):
+        shown = _shown(disagreement)
+        settlement.needs_clarification = f"The samples disagree and {majority}: {shown}."
+        return None
+    disagreement.answer, disagreement.assumed = majority.outcomes[index].text, True
+    return [majority]
+
+
+def _answered(
+    groups: list[BehaviourGroup],
+    index: int,
+    at: Sequence[tuple[Outcome, list[int]]],
+    reply: str,
+    call: str,
+    disagreement: Disagreement,
+    settlement: Settlement,
+) -> list[BehaviourGroup] | None:
+    """The samples that do what the user answered; None (and why) when none does."""
+    chosen = matching(reply, at)
+    disagreement.answer = chosen.text if chosen is not None else reply
+    if chosen is None:
+        settlement.needs_clarification = (
+            f"No sample does what you answered for `{call}` ({reply}); "
+            "add it as an example to the docstring and run specloop again."
+        )
+        return None
+    settlement.examples += doctest_lines(call, chosen)
+    return [group for group in groups if group.outcomes[index].key == chosen.key]
 
 
 def _described(

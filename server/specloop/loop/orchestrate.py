@@ -159,22 +159,30 @@ async def run(
         finished = Finished(record, None, None, outcome.report, outcome.new_source, redactor)
         if not outcome.validated or outcome.new_source is None or outcome.report is None:
             return finished
-        proposal = Proposal(
-            run_id=record.id,
-            spec=spec,
-            base=request.snapshot,
-            new_text=outcome.new_source,
-            edits=tuple(minimal_edits(request.snapshot.text, outcome.new_source)),
-            diff=record.diff,
-            evidence=evidence_text(record, outcome.report),
-            redactor=redactor,
-            assumptions=_assumptions(record),
-        )
+        proposal = _proposal(request.snapshot, spec, record, finished)
         offered = await front_end.offer(proposal)
         record.applied, record.not_applied_reason = offered.applied, offered.reason
         return dataclasses.replace(finished, proposal=proposal, offered=offered)
     finally:
         records.save(record, redactor)  # once, whatever happened: cancelled runs too
+
+
+def _proposal(
+    base: SourceSnapshot, spec: LoopSpec, record: RunRecord, finished: Finished
+) -> Proposal:
+    """The validated change as it is offered: the edits from ``base`` and its evidence."""
+    assert finished.new_source is not None and finished.report is not None
+    return Proposal(
+        run_id=record.id,
+        spec=spec,
+        base=base,
+        new_text=finished.new_source,
+        edits=tuple(minimal_edits(base.text, finished.new_source)),
+        diff=record.diff,
+        evidence=evidence_text(record, finished.report),
+        redactor=finished.redactor,
+        assumptions=_assumptions(record),
+    )
 
 
 async def _prepare(

@@ -113,16 +113,28 @@ def probe_inputs(
         if not examples:
             add((), "edge")
         return probes
+    for arguments in _edges(hints, examples, numbers, words):
+        add(arguments, "edge")
+    for drawn in generated_values(hints, numbers, seed, generated):
+        add(drawn, "generated")
+    return probes
+
+
+def _edges(
+    hints: Sequence[TypeHint],
+    examples: Sequence[Sequence[Any]],
+    numbers: Sequence[int],
+    words: Sequence[str],
+) -> Iterator[list[Any]]:
+    """Each parameter's edge values in turn (the others as in the first example), then all
+    at once, shallowest first."""
     edges = [edge_values(hint, numbers, words) for hint in hints]
     base = list(examples[0]) if examples else [values[min(2, len(values) - 1)] for values in edges]
     for index, values in enumerate(edges):
         for value in values:
-            add([*base[:index], value, *base[index + 1 :]], "edge")
+            yield [*base[:index], value, *base[index + 1 :]]
     for depth in range(max(len(values) for values in edges)):
-        add([values[min(depth, len(values) - 1)] for values in edges], "edge")
-    for drawn in generated_values(hints, numbers, seed, generated):
-        add(drawn, "generated")
-    return probes
+        yield [values[min(depth, len(values) - 1)] for values in edges]
 
 
 def _required_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg] | str:

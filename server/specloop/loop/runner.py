@@ -214,8 +214,7 @@ async def _run_stages(
     if not run.passed:
         run.stop(LoopStatus.UNVALIDATED)
         return
-    assert run.context is not None
-    await _accept(request, run.context, front_end, outcome, run.passed, run.generated_tests)
+    await _accept(run)
 
 
 async def _read_the_code(run: _Run) -> bool:
@@ -349,60 +348,55 @@ def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
     return True
 
 
-async def _accept(
-    request: LoopRequest,
-    context: Context,
-    front_end: FrontEnd,
-    outcome: LoopOutcome,
-    passed: list[tuple[Attempt, str]],
-    generated_tests: str | None,
-) -> None:
+async def _accept(run: _Run) -> None:
     """Compare the validated samples by behaviour, settle what they disagree on, judge the tests.
 
     The accepted sample (with the answered examples in its docstring) is validated once
     more, with its spec tests judged by the mutants they kill: that report is the one
     the change is offered with.
     """
-    record, spec = outcome.record, request.spec
-    settlement = await _settle(request, context, front_end, passed)
+    request, record, outcome = run.request, run.record, run.outcome
+    assert run.context is not None
+    settlement = await _settle(request, run.context, run.front_end, run.passed)
     record.evidence = settlement.evidence
     if settlement.chosen is None:
-        record.status = LoopStatus.NEEDS_CLARIFICATION
-        record.error = settlement.needs_clarification
+        run.stop(LoopStatus.NEEDS_CLARIFICATION, settlement.needs_clarification)
         return
-    attempt, source = passed[settlement.chosen]
-    final = add_examples(source, spec.symbol, settlement.examples)
+    attempt, source = run.passed[settlement.chosen]
+    final = add_examples(source, request.spec.symbol, settlement.examples)
     if isinstance(final, TransformFailure):
         final = source  # the answer still chose the sample; it is recorded, not written
         settlement.evidence.examples_added = []
-    examples = "\n".join(settlement.evidence.examples_added)
-    docstring = "\n".join(part for part in (context.docstring, examples) if part) or None
-
-    def checking(name: str) -> None:
-        front_end.progress(ProgressEvent(Stage.VALIDATE, attempt.number, f"Judging {name}"))
-
-    validation = _validation_request(
-        request, context, outcome.original_source, final, generated_tests
-    )
-    if final == source and attempt.report is not None:
-        # The very code that validated: only the mutant judgement is new.
-        report = await judge_validated(validation, attempt.report, checking)
-    else:
-        report = await validate(
-            replace(
-                validation,
-                spec_examples=docstring if ">>>" in (docstring or "") else None,
-                judge_mutants=True,
-            ),
-            checking,
-        )
+    report = await _judge(run, attempt, source, final, settlement.evidence.examples_added)
     outcome.new_source, outcome.report = final, report
-    record.diff = unified_diff(outcome.original_source, final, spec.path)
+    record.diff = unified_diff(outcome.original_source, final, request.spec.path)
     record.final_report = report
     if report.passed:
         record.status = LoopStatus.VALIDATED
         return
-    record.status, record.error = LoopStatus.UNVALIDATED, _judged_error(attempt, report)
+    run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
+
+
+async def _judge(
+    run: _Run, attempt: Attempt, source: str, final: str, examples: list[str]
+) -> ValidationReport:
+    """The accepted sample validated once more, its spec tests judged by their mutants."""
+    context = run.context
+    assert context is not None
+    docstring = "\n".join(part for part in (context.docstring, *examples) if part) or None
+
+    def checking(name: str) -> None:
+        run.say(Stage.VALIDATE, attempt.number, f"Judging {name}")
+
+    validation = _validation_request(
+        run.request, context, run.outcome.original_source, final, run.generated_tests
+    )
+    if final == source and attempt.report is not None:
+        # The very code that validated: only the mutant judgement is new.
+        return await judge_validated(validation, attempt.report, checking)
+    spec_examples = docstring if ">>>" in (docstring or "") else None
+    judged = replace(validation, spec_examples=spec_examples, judge_mutants=True)
+    return await validate(judged, checking)
 
 
 def _judged_error(attempt: Attempt, report: ValidationReport) -> str:
@@ -425,57 +419,46 @@ async def _settle(
     front_end: FrontEnd,
     passed: list[tuple[Attempt, str]],
 ) -> Settlement:
+    """Which validated sample to accept: compared on probe inputs when they differ."""
     attempts = [attempt.number for attempt, _ in passed]
-    spec = request.spec
-    if len(passed) == 1:
-        return Settlement(Evidence(samples=1, chosen_attempt=attempts[0]), chosen=0)
     sources = [source for _, source in passed]
     distinct = list(dict.fromkeys(sources))  # identical code behaves identically: run it once
     if len(distinct) == 1:
-        return Settlement(
-            Evidence(
-                samples=len(passed), distinct=1, agreeing=len(passed), chosen_attempt=attempts[0]
-            ),
-            chosen=0,
-        )
-    definition = context.target_source if spec.symbol_kind == "function" else ""
+        evidence = Evidence(samples=len(passed), chosen_attempt=attempts[0])
+        if len(passed) > 1:
+            evidence.distinct, evidence.agreeing = 1, len(passed)
+        return Settlement(evidence, chosen=0)
+    definition = context.target_source if request.spec.symbol_kind == "function" else ""
     probes = await asyncio.to_thread(
         probe_inputs, definition, context.docstring, request.probe_seed
     )
     if probes.skipped or not probes.inputs:
-        evidence = Evidence(
-            samples=len(passed),
-            probe_skipped=probes.skipped or "no input could be made",
-            chosen_attempt=attempts[0],
-        )
-        return Settlement(evidence, chosen=0)
-    front_end.progress(
-        ProgressEvent(
-            Stage.VALIDATE, 0, f"Comparing {len(passed)} samples on {len(probes.inputs)} inputs"
-        )
-    )
+        return _uncompared(passed, probes.skipped or "no input could be made")
+    comparing = f"Comparing {len(passed)} samples on {len(probes.inputs)} inputs"
+    front_end.progress(ProgressEvent(Stage.VALIDATE, 0, comparing))
     try:
         by_source = await run_probes(_probe_request(request, distinct, probes.inputs))
     except (ProbeRefused, ValueError, OSError) as error:
         # The samples each validated; they just could not be compared. Say so.
-        evidence = Evidence(
-            samples=len(passed),
-            probe_skipped=f"the samples could not be run on probe inputs ({error})",
-            chosen_attempt=attempts[0],
-        )
-        return Settlement(evidence, chosen=0)
+        return _uncompared(passed, f"the samples could not be run on probe inputs ({error})")
     outcomes = [by_source[distinct.index(source)] for source in sources]
     settlement = await settle(
         attempts,
         outcomes,
         probes,
-        spec.symbol,
+        request.spec.symbol,
         front_end.ask,
         request.max_questions,
         request.no_assume,
     )
     settlement.evidence.distinct = len(distinct)
     return settlement
+
+
+def _uncompared(passed: list[tuple[Attempt, str]], why: str) -> Settlement:
+    """The first validated sample, with why the samples were not compared."""
+    first = passed[0][0].number
+    return Settlement(Evidence(samples=len(passed), probe_skipped=why, chosen_attempt=first), 0)
 
 
 def _probe_request(
