@@ -101,13 +101,7 @@ def probe_inputs(
 
     for example in examples:
         add(example, "example")
-    near_examples = [
-        [*example[:index], variant, *example[index + 1 :]]
-        for example in examples
-        for index, value in enumerate(example)
-        for variant in near(value, words)
-    ]
-    for arguments in near_examples[:NEAR_EXAMPLES]:
+    for arguments in islice(_near_examples(examples, words), NEAR_EXAMPLES):
         add(arguments, "near example")
     if not names:
         if not examples:
@@ -118,6 +112,14 @@ def probe_inputs(
     for drawn in generated_values(hints, numbers, seed, generated):
         add(drawn, "generated")
     return probes
+
+
+def _near_examples(examples: Sequence[Sequence[Any]], words: Sequence[str]) -> Iterator[list[Any]]:
+    """Each example with one argument moved to a value near it."""
+    for example in examples:
+        for index, value in enumerate(example):
+            for variant in near(value, words):
+                yield [*example[:index], variant, *example[index + 1 :]]
 
 
 def _edges(
