@@ -22,9 +22,9 @@ Prints, for each half side by side:
   careful reader agrees with another, the reference for the detector's figures;
 - the time of `specloop check` over the django sdist (target: under 10 s).
 
-Run:  .venv/bin/python benchmarks/docstring_detector.py [--show-errors] [--no-django]
-      .venv/bin/python benchmarks/docstring_detector.py --check-labels FILE
-      .venv/bin/python benchmarks/docstring_detector.py --disagreements
+Run:  .venv/bin/python -m benchmarks.docstring_detector [--show-errors] [--no-django]
+      .venv/bin/python -m benchmarks.docstring_detector --check-labels FILE
+      .venv/bin/python -m benchmarks.docstring_detector --disagreements
 """
 
 from __future__ import annotations
@@ -39,11 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-CORPUS = HERE / "corpus"
-sys.path.insert(0, str(CORPUS))
-
-from agreement import (  # noqa: E402
+from benchmarks.corpus.agreement import (
     LabelFileError,
     cohen_kappa,
     disagreements,
@@ -51,7 +47,7 @@ from agreement import (  # noqa: E402
     read_labels,
     scores,
 )
-from docstring_corpus import (  # noqa: E402
+from benchmarks.corpus.docstring_corpus import (
     docstring_literal,
     docstring_value,
     load_items,
@@ -60,12 +56,14 @@ from docstring_corpus import (  # noqa: E402
     split_of,
     stub_source,
 )
-from fetch import ensure_sources  # noqa: E402
+from benchmarks.corpus.fetch import ensure_sources
+from specloop.analysis.findings import Finding, find_specs
+from specloop.analysis.parsing import parse
+from specloop.analysis.specs import SpecKind
+from specloop.analysis.text import LineIndex, encode
 
-from specloop.analysis.findings import Finding, find_specs  # noqa: E402
-from specloop.analysis.parsing import parse  # noqa: E402
-from specloop.analysis.specs import SpecKind  # noqa: E402
-from specloop.analysis.text import LineIndex, encode  # noqa: E402
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
 
 LABELS_A = CORPUS / "docstring_labels_a.jsonl"
 LABELS_B = CORPUS / "labels_b.jsonl"

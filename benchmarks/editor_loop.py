@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/editor_loop.py [--runs 10] [--file PATH]
+    .venv/bin/python -m benchmarks.editor_loop [--runs 10] [--file PATH]
 
 Printed side by side, from one run of this script:
 
@@ -40,17 +40,13 @@ from pathlib import Path
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from tests.support.editor import Editor
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import AMBIGUOUS_MODULE, EXISTING_TEST, StageScript
+
+from benchmarks.lsp_latency import LspClient, initialize_params
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from tests.support.editor import Editor  # noqa: E402
-from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
-from tests.support.stage_script import AMBIGUOUS_MODULE, EXISTING_TEST, StageScript  # noqa: E402
-
-from lsp_latency import LspClient, initialize_params  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SERVERS = {

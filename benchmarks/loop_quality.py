@@ -16,7 +16,7 @@ share of validated edits that pass the hidden tests (the number that matters),
 and both pass rates on the hidden tests.
 
 Model: the embedded SmolLM2-135M (extra `local`) unless --model/--api-base are
-given. Run: .venv/bin/python benchmarks/loop_quality.py [--tasks 20] [--offset 0]
+given. Run: .venv/bin/python -m benchmarks.loop_quality [--tasks 20] [--offset 0]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/lsp_latency.py [--runs N] [--file PATH]
+    .venv/bin/python -m benchmarks.lsp_latency [--runs N] [--file PATH]
         [--servers specloop,jedi,ruff] [--json PATH]
 
 What it measures (per server, per run, each run in a fresh server process):

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/real_project.py
+    .venv/bin/python -m benchmarks.real_project
 
 What it does, from one command:
 
@@ -36,12 +36,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from tests.support.projects import make_environment
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.stage_script import StageScript, candidate
 
-from tests.support.projects import make_environment  # noqa: E402
-from tests.support.scripted_llm import Reply, ScriptedLLM  # noqa: E402
-from tests.support.stage_script import StageScript, candidate  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 PROJECT, VERSION = "ftfy", "6.3.1"
 PACKAGES = ("wcwidth==0.2.13", "pytest==8.3.5")

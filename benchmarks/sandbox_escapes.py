@@ -2,8 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/sandbox_escapes.py
-    .venv/bin/python benchmarks/sandbox_escapes.py --disk-spread 20   # run it while the suite runs
+    .venv/bin/python -m benchmarks.sandbox_escapes
+    .venv/bin/python -m benchmarks.sandbox_escapes --disk-spread 20   # run it while the suite runs
 
 For every attempt of ``tests/support/escapes.py`` (write outside the sandbox; read
 /etc/shadow, /root and ~/.ssh with TMPDIR inside the home folder; TCP to localhost and
@@ -37,8 +37,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.escapes import (
     ATTEMPTS,

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/soak.py [--loops 40] [--seed 1] [--keep-log PATH]
+    .venv/bin/python -m benchmarks.soak [--loops 40] [--seed 1] [--keep-log PATH]
 
 One ``specloop serve`` process (VS Code's recorded capabilities, through the
 `tests/support/editor.py` editor) runs ``--loops`` implement loops on ``pricing.py``,
@@ -46,14 +46,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.support.editor import Editor  # noqa: E402
-from tests.support.processes import memory_mb, processes_under, processes_with  # noqa: E402
-from tests.support.scripted_llm import Reply, ScriptedLLM  # noqa: E402
-from tests.support.stage_script import (  # noqa: E402
+from tests.support.editor import Editor
+from tests.support.processes import memory_mb, processes_under, processes_with
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
     DOES_NOT_PARSE,
     EXISTING_TEST,
@@ -63,6 +59,8 @@ from tests.support.stage_script import (  # noqa: E402
     candidate,
     schema_name,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 PROFILE = "visual-studio-code"
 TODO_LINE = 6  # 0-based: the TODO of AMBIGUOUS_MODULE

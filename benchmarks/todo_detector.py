@@ -17,7 +17,7 @@ referenced file, matches specs by path and line, and prints:
 - with --show-errors, every disagreement in the dev half, so the rules can be
   reviewed (this prints third-party text locally; it is never stored).
 
-Run: .venv/bin/python benchmarks/todo_detector.py [--show-errors]
+Run: .venv/bin/python -m benchmarks.todo_detector [--show-errors]
 """
 
 from __future__ import annotations
@@ -25,20 +25,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from benchmarks.corpus.agreement import scores
+from benchmarks.corpus.fetch import ensure_sources
+from specloop.analysis.findings import Finding, find_specs
+from specloop.analysis.parsing import parse
+from specloop.analysis.text import LineIndex
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "corpus"))
-
-from agreement import scores  # noqa: E402
-from fetch import ensure_sources  # noqa: E402
-
-from specloop.analysis.findings import Finding, find_specs  # noqa: E402
-from specloop.analysis.parsing import parse  # noqa: E402
-from specloop.analysis.text import LineIndex  # noqa: E402
 
 LABELS_FILE = HERE / "corpus" / "todo_labels.jsonl"
 LABELS = ("ambiguous", "clear", "note")

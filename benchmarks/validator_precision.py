@@ -24,7 +24,7 @@ instead of one sandboxed process per candidate — the namespace sandbox costs ~
 start, and this benchmark runs ~164 x 5 candidates x ~48 inputs x 5 modes; HumanEval's
 canonical solutions and their mutants are trusted code. Hidden tests run the same way.
 
-Run: .venv/bin/python benchmarks/validator_precision.py [--tasks 164] [--samples 3] [--pool 6]
+Run: .venv/bin/python -m benchmarks.validator_precision [--tasks 164] [--samples 3] [--pool 6]
 """
 
 from __future__ import annotations

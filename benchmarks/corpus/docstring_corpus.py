@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract import EXCLUDED_DIRS
-from fetch import load_sources, spec_fingerprint
+from benchmarks.corpus.extract import EXCLUDED_DIRS
+from benchmarks.corpus.fetch import load_sources, spec_fingerprint
 
 HERE = Path(__file__).resolve().parent
 VARIANTS_FILE = HERE / "variants.txt"

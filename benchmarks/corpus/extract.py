@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fetch import spec_fingerprint
+from benchmarks.corpus.fetch import spec_fingerprint
 
 EXCLUDED_DIRS = {
     # vendored third-party code (copies or git submodules), not the project's own

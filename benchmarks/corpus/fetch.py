@@ -12,7 +12,7 @@ It also owns :func:`spec_fingerprint`, the normalisation the corpus uses to tie 
 label to the exact text it was given for (see the comment above that function).
 
 Stdlib only (pip is asked for its index URL when it is installed, nothing else).
-Run ``python benchmarks/corpus/fetch.py`` to fetch everything.
+Run ``python -m benchmarks.corpus.fetch`` to fetch everything.
 """
 
 from __future__ import annotations

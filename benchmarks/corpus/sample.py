@@ -42,8 +42,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from extract import specs_in_tree
-from fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
+from benchmarks.corpus.extract import specs_in_tree
+from benchmarks.corpus.fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
 
 SEED = 20240611
 LATER_BATCH_SEEDS = {2: 20261202, 3: 20261203}

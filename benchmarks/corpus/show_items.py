@@ -4,12 +4,12 @@ Items come from ``docstring_items.jsonl`` (no labels in it). Third-party text is
 read back from the pinned sdists (``fetch.py`` downloads them on first use into
 ``benchmarks/.cache/sdists``); our variants are printed from the file itself.
 
-    python3 benchmarks/corpus/show_items.py                  # every item, in file order
-    python3 benchmarks/corpus/show_items.py --kind todo      # only TODO-style comments
-    python3 benchmarks/corpus/show_items.py --kind docstring # only docstrings
-    python3 benchmarks/corpus/show_items.py --batch 2        # only the second batch of comments
-    python3 benchmarks/corpus/show_items.py --id ref:pip/src/pip/_internal/cache.py:283
-    python3 benchmarks/corpus/show_items.py --start 100 --count 50   # a page
+    python3 -m benchmarks.corpus.show_items                  # every item, in file order
+    python3 -m benchmarks.corpus.show_items --kind todo      # only TODO-style comments
+    python3 -m benchmarks.corpus.show_items --kind docstring # only docstrings
+    python3 -m benchmarks.corpus.show_items --batch 2        # only the second batch of comments
+    python3 -m benchmarks.corpus.show_items --id ref:pip/src/pip/_internal/cache.py:283
+    python3 -m benchmarks.corpus.show_items --start 100 --count 50   # a page
 
 What is printed for each kind of item:
 
@@ -31,13 +31,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from docstring_corpus import (
+from benchmarks.corpus.docstring_corpus import (
     docstring_literal,
     load_items,
     signature_at,
     stub_source,
 )
-from fetch import ensure_sources
+from benchmarks.corpus.fetch import ensure_sources
 
 CONTEXT_LINES = 10
 
@@ -123,5 +123,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     raise SystemExit(main(sys.argv[1:]))

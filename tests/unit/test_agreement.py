@@ -1,14 +1,10 @@
 """Agreement between labelling passes (benchmarks/corpus/agreement.py): kappa, label files."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "corpus"))
-
-from agreement import (
+from benchmarks.corpus.agreement import (
     LabelFileError,
     cohen_kappa,
     disagreements,
