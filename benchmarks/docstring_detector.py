@@ -1,6 +1,6 @@
 """The detector on the whole labelled corpus: TODO comments and docstring specs, dev vs held-out.
 
-The corpus (benchmarks/corpus/docstring_items.jsonl, see benchmarks/corpus/LABELLING.md)
+The corpus (benchmarks/corpus/items.jsonl, see benchmarks/corpus/LABELLING.md)
 holds 760 TODO-style comments (280 in batch 1; 240 in batch 2, drawn after batch 1 had
 been tuned on; 240 in batch 3, drawn after batch 2 had been) and 70 stub docstrings by
 reference (the TODO corpus),
@@ -9,7 +9,7 @@ reference (the TODO corpus),
 (an open choice injected) and an incomplete variant (the output or a condition
 removed). Each item is scored against its *gold* label: the settled label where two
 labelling passes disagreed (settled_labels.jsonl), otherwise the first pass
-(docstring_labels_a.jsonl). The halves are fixed by a hash of the item id (of the
+(labels_a.jsonl). The halves are fixed by a hash of the item id (of the
 function's name for variants, so a triple never straddles them) and were fixed
 before the detector was tuned; only the dev half's errors are ever shown.
 
@@ -65,7 +65,7 @@ from specloop.analysis.text import LineIndex, encode
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 
-LABELS_A = CORPUS / "docstring_labels_a.jsonl"
+LABELS_A = CORPUS / "labels_a.jsonl"
 LABELS_B = CORPUS / "labels_b.jsonl"
 SETTLED = CORPUS / "settled_labels.jsonl"
 LABELS = ("ambiguous", "clear", "note")

@@ -1,6 +1,6 @@
 """Precision, recall and F1 of the `ambiguous` label on the labelled TODO corpus.
 
-The corpus (benchmarks/corpus/todo_labels.jsonl) holds references into pinned
+The corpus (benchmarks/corpus/batch1_labelled.jsonl) holds references into pinned
 sdists (project, version, path, line) and the label a person gave each spec by
 the rubric in docs/rubric.md — no third-party text. This script fetches and
 extracts the sdists (benchmarks/corpus/fetch.py, cached under
@@ -37,7 +37,7 @@ from specloop.analysis.text import LineIndex
 
 HERE = Path(__file__).resolve().parent
 
-LABELS_FILE = HERE / "corpus" / "todo_labels.jsonl"
+LABELS_FILE = HERE / "corpus" / "batch1_labelled.jsonl"
 LABELS = ("ambiguous", "clear", "note")
 MISSED = "missed"
 

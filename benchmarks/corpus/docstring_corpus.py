@@ -3,7 +3,7 @@
 Three sources of docstring specs, each judged by docs/rubric.md and
 docs/rubric.md ("Docstring specs"):
 
-- **real stubs** — the 70 stub docstrings already in ``todo_labels.jsonl``;
+- **real stubs** — the 70 stub docstrings already in ``batch1_labelled.jsonl``;
 - **real non-stub docstrings** — ``REAL_PER_PROJECT`` short docstrings of
   implemented public functions from each pinned sdist, drawn with a fixed seed
   and read *as if the body were a stub* (would two engineers write the same
@@ -33,9 +33,9 @@ from benchmarks.corpus.fetch import load_sources, spec_fingerprint
 
 HERE = Path(__file__).resolve().parent
 VARIANTS_FILE = HERE / "variants.txt"
-TODO_LABELS_FILE = HERE / "todo_labels.jsonl"
-TODO_BATCH_FILES = (HERE / "todo_batch2.jsonl", HERE / "todo_batch3.jsonl")
-ITEMS_FILE = HERE / "docstring_items.jsonl"
+TODO_LABELS_FILE = HERE / "batch1_labelled.jsonl"
+TODO_BATCH_FILES = (HERE / "batch2_refs.jsonl", HERE / "batch3_refs.jsonl")
+ITEMS_FILE = HERE / "items.jsonl"
 REAL_PER_PROJECT = 12
 SEED = 20261201
 _SKIPPED_PARTS = {"tests", "test", "testing", "conftest.py", "docs", "doc", "benchmarks"}

@@ -1,6 +1,6 @@
 """Fetch the pinned third-party sdists that the TODO-spec corpus refers to.
 
-The labelled corpus (``todo_labels.jsonl``) stores only *references* into real
+The labelled corpus (``batch1_labelled.jsonl``) stores only *references* into real
 source distributions -- project, version, path, line and a fingerprint of the
 spec text -- never the text itself. This module turns those references back into
 files: it downloads each sdist listed in ``sources.json`` from the package index

@@ -8,12 +8,12 @@ Subcommands (run from anywhere; the sdists are fetched on demand):
   worklist holds third-party text: it is for the labeller and is never committed.
 - ``write LABELS`` -- read the labeller's decisions (TSV: sample id, label,
   comma-separated facets, then optional columns that are ignored, e.g. a reason)
-  and write ``todo_labels.jsonl`` (references only).
+  and write ``batch1_labelled.jsonl`` (references only).
 - ``batch2`` / ``batch3`` -- draw a later batch of comments (see below) and write
-  ``todo_batch2.jsonl`` / ``todo_batch3.jsonl`` (references, no labels: both
+  ``batch2_refs.jsonl`` / ``batch3_refs.jsonl`` (references, no labels: both
   labelling passes of a batch live with the docstring corpus' labels, see
   ``LABELLING.md``).
-- ``verify`` -- check that every row of ``todo_labels.jsonl`` and of the later
+- ``verify`` -- check that every row of ``batch1_labelled.jsonl`` and of the later
   batches still points at a spec with the same fingerprint in the extracted sdists.
 
 Sampling: 80% comments, 20% stub docstrings. Each part is split evenly across
@@ -23,7 +23,7 @@ of their counts, so rare markers (XXX, HACK, FIXME) are represented. Each stratu
 (project x marker) is drawn with its own fixed seed over its sorted candidates,
 so the sample is reproducible and a change in one stratum leaves the others alone.
 
-The first batch (``todo_labels.jsonl``) is drawn from the sources of batch 1 only.
+The first batch (``batch1_labelled.jsonl``) is drawn from the sources of batch 1 only.
 Each later batch, drawn once the batches before it had been tuned on, is comments
 only: ``LATER_BATCH_TOTAL`` split evenly across the sources of that batch and every
 earlier one (candidates an earlier batch took are left out), markers weighted as
@@ -51,8 +51,8 @@ TOTAL = 350
 LATER_BATCH_TOTAL = 240
 COMMENT_SHARE = 0.8
 CONTEXT = 10
-LABELS_FILE = HERE / "todo_labels.jsonl"
-LATER_BATCH_FILES = {n: HERE / f"todo_batch{n}.jsonl" for n in LATER_BATCH_SEEDS}
+LABELS_FILE = HERE / "batch1_labelled.jsonl"
+LATER_BATCH_FILES = {n: HERE / f"batch{n}_refs.jsonl" for n in LATER_BATCH_SEEDS}
 DEFAULT_WORKLIST = DEFAULT_CACHE_DIR.parent / "worklist.txt"
 LABELS = {"ambiguous", "clear", "note"}
 FACETS = ("what", "target", "values", "done", "choice")
@@ -153,7 +153,7 @@ def write_worklist(sample: list[dict[str, Any]], roots: dict[str, Path], out: Pa
 
 
 def write_labels(decisions: Path, worklist: Path = DEFAULT_WORKLIST) -> int:
-    """Join the labeller's TSV decisions with the sample into ``todo_labels.jsonl``."""
+    """Join the labeller's TSV decisions with the sample into ``batch1_labelled.jsonl``."""
     sample = {}
     for line in worklist.with_suffix(".jsonl").read_text("utf-8").splitlines():
         spec = json.loads(line)
@@ -187,7 +187,7 @@ def _reference(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_later_batch(batch: int, roots: dict[str, Path]) -> int:
-    """Draw a later batch and write its references (no labels) to ``todo_batch<N>.jsonl``."""
+    """Draw a later batch and write its references (no labels) to ``batch<N>_refs.jsonl``."""
     earlier = [LABELS_FILE] + [path for n, path in LATER_BATCH_FILES.items() if n < batch]
     taken = {(r["project"], r["path"], r["line"]) for path in earlier for r in _rows(path)}
     sample = draw_later_batch(batch, all_specs(roots, up_to_batch=batch), taken)

@@ -1,6 +1,6 @@
 """Print the items of the corpus for a labeller: each spec with the code it is read with.
 
-Items come from ``docstring_items.jsonl`` (no labels in it). Third-party text is
+Items come from ``items.jsonl`` (no labels in it). Third-party text is
 read back from the pinned sdists (``fetch.py`` downloads them on first use into
 ``benchmarks/.cache/sdists``); our variants are printed from the file itself.
 
