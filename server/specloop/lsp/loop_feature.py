@@ -32,7 +32,7 @@ from pygls.uris import to_fs_path
 
 from specloop.analysis.documents import Document
 from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_specs
-from specloop.analysis.index import index_module
+from specloop.analysis.index import ModuleIndex, index_module
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.targets import ParsedModule, TargetAt, target_at
 from specloop.loop import records
@@ -76,6 +76,7 @@ class LoopFeature:
         self._warming: asyncio.Task[Any] | None = None
         self._terminating: asyncio.Task[None] | None = None
         self._shutting_down = False
+        self._indexes: dict[str, tuple[int | None, ModuleIndex]] = {}
 
     # ------------------------------------------------------------------ code actions
 
@@ -125,14 +126,17 @@ class LoopFeature:
                 return finding
         return None
 
+    def forget(self, uri: str) -> None:
+        self._indexes.pop(uri, None)
+
     def _target_at(self, document: Document, line: int) -> TargetAt:
         """What 1-based ``line`` is about: the definition the run would work on."""
-        parsed = ParsedModule(
-            document.source,
-            document.tree,
-            document.lines,
-            index_module(Path(document.uri), document.source, document.tree),
-        )
+        cached = self._indexes.get(document.uri)
+        if cached is None or cached[0] != document.version:
+            # Code actions come with every cursor move: index each version once.
+            index = index_module(Path(document.uri), document.source, document.tree)
+            cached = self._indexes[document.uri] = (document.version, index)
+        parsed = ParsedModule(document.source, document.tree, document.lines, cached[1])
         return target_at(parsed, line, self.server.settings.diagnostics.markers)
 
     def _warm_up(self) -> None:

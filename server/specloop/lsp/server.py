@@ -139,6 +139,7 @@ class SpecloopServer(LanguageServer):
         self._last_change.pop(uri, None)
         self._analysing.pop(uri, None)
         self._published.pop(uri, None)
+        self.loop.forget(uri)
 
     def client_supports(self, path: str) -> bool:
         """Whether a dotted client capability (``workspace.configuration``) is truthy."""
