@@ -102,7 +102,7 @@ async def code_action_latency(name: str, root: Path, big: Path, lines: list[int]
                 "codeActionKind": {"valueSet": ["quickfix", "refactor", "source"]}
             }
         }
-        await client.request("initialize", params, 60)
+        await client.call("initialize", params, 60)
         await client.notify("initialized", {})
         uri = big.as_uri()
         text = await asyncio.to_thread(big.read_text, encoding="utf-8")
@@ -116,7 +116,7 @@ async def code_action_latency(name: str, root: Path, big: Path, lines: list[int]
                 "range": {"start": position, "end": position},
                 "context": {"diagnostics": []},
             }
-            _, sent, received = await client.request("textDocument/codeAction", request, 60)
+            _, sent, received = await client.call("textDocument/codeAction", request, 60)
             samples.append(received - sent)
         return samples[1:]  # the first waited for the document to be read
     finally:

@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
@@ -86,6 +85,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.jsonrpc import RawClient
 
 VENV_BIN = Path(sys.executable).parent
 SERVER_COMMANDS: dict[str, list[str]] = {
@@ -239,67 +240,22 @@ class DiagnosticsWaiter:
     future: asyncio.Future[tuple[float, bool]]
 
 
-class LspClient:
-    """A minimal LSP client over a subprocess's stdio (Content-Length framing)."""
+class LspClient(RawClient):
+    """The raw client (`tests/support/jsonrpc.py`), timing answers and diagnostics."""
 
     def __init__(self, command: list[str], stderr_path: Path) -> None:
-        self.command = command
-        self.stderr_path = stderr_path
-        self.process: asyncio.subprocess.Process | None = None
-        self.server_requests: Counter[str] = Counter()
+        super().__init__(command, stderr_path)
         self.unversioned_diagnostics = 0
-        self._next_id = 0
-        self._pending: dict[int, asyncio.Future[tuple[dict[str, Any], float]]] = {}
         self._waiters: list[DiagnosticsWaiter] = []
-        self._reader: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        with self.stderr_path.open("wb") as stderr:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.command,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=stderr,
-            )
-        self._reader = asyncio.create_task(self._read_loop())
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    # -- sending
-
-    def _write(self, message: dict[str, Any]) -> float:
-        assert self.process is not None and self.process.stdin is not None
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-        sent = time.perf_counter()
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        return sent
-
-    async def _send(self, message: dict[str, Any]) -> float:
-        sent = self._write(message)
-        assert self.process is not None and self.process.stdin is not None
-        await self.process.stdin.drain()
-        return sent
-
-    async def notify(self, method: str, params: Any) -> float:
-        """Send a notification; returns when it was sent."""
-        return await self._send({"method": method, "params": params})
-
-    async def request(self, method: str, params: Any, wait_s: float) -> tuple[Any, float, float]:
+    async def call(self, method: str, params: Any, wait_s: float) -> tuple[Any, float, float]:
         """Send a request; returns (result, sent, received)."""
-        self._next_id += 1
-        request_id = self._next_id
-        future: asyncio.Future[tuple[dict[str, Any], float]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._pending[request_id] = future
-        sent = await self._send({"id": request_id, "method": method, "params": params})
         try:
-            reply, received = await asyncio.wait_for(future, wait_s)
-        finally:
-            self._pending.pop(request_id, None)
+            reply, sent, received = await self.timed_request(method, params, wait_s)
+        except TimeoutError:
+            if self.returncode is not None:
+                raise LspError("server closed its output") from None
+            raise
         if "error" in reply:
             raise LspError(f"{method}: {reply['error']}")
         return reply.get("result"), sent, received
@@ -314,47 +270,10 @@ class LspClient:
         self._waiters.append(DiagnosticsWaiter(uri, version, future))
         return future
 
-    # -- receiving
-
-    async def _read_loop(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        stdout = self.process.stdout
-        try:
-            while True:
-                header = await stdout.readuntil(b"\r\n\r\n")
-                length = _content_length(header)
-                body = await stdout.readexactly(length)
-                received = time.perf_counter()
-                self._dispatch(json.loads(body), received)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(LspError("server closed its output"))
-
-    def _dispatch(self, message: dict[str, Any], received: float) -> None:
-        method = message.get("method")
-        if method is not None and "id" in message:
-            self._answer(message)
-        elif "id" in message:
-            future = self._pending.get(message["id"])
-            if future is not None and not future.done():
-                future.set_result((message, received))
-        elif method == "textDocument/publishDiagnostics":
-            self._on_diagnostics(message.get("params") or {}, received)
-
-    def _answer(self, message: dict[str, Any]) -> None:
-        """Answer any server->client request generically so the server never stalls."""
-        method = message["method"]
-        self.server_requests[method] += 1
-        result: Any = None
-        if method == "workspace/configuration":
-            result = [None] * len((message.get("params") or {}).get("items", []))
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            self._write({"id": message["id"], "result": result})
-
-    def _on_diagnostics(self, params: dict[str, Any], received: float) -> None:
+    def on_notification(self, notification: dict[str, Any], received: float) -> None:
+        if notification.get("method") != "textDocument/publishDiagnostics":
+            return
+        params = notification.get("params") or {}
         version = params.get("version")
         if version is None:
             self.unversioned_diagnostics += 1
@@ -363,35 +282,6 @@ class LspClient:
             if params.get("uri") == waiter.uri and matches and not waiter.future.done():
                 waiter.future.set_result((received, version is not None))
                 self._waiters.remove(waiter)
-
-    # -- shutting down
-
-    async def close(self, wait_s: float) -> None:
-        """shutdown + exit; kill the process if it does not go in time."""
-        if self.process is None:
-            return
-        if self.process.returncode is None:
-            with contextlib.suppress(Exception):
-                await self.request("shutdown", None, wait_s)
-                await self.notify("exit", None)
-            try:
-                await asyncio.wait_for(self.process.wait(), wait_s)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
-                await asyncio.wait_for(self.process.wait(), wait_s)
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-
-def _content_length(header: bytes) -> int:
-    for line in header.decode("ascii").split("\r\n"):
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            return int(value)
-    raise LspError(f"no Content-Length in {header!r}")
 
 
 # --------------------------------------------------------------------------- memory
@@ -512,7 +402,7 @@ class Session:
 
     async def initialize(self, spawned: float) -> None:
         params = initialize_params(self.settings.workspace)
-        reply, _, received = await self.client.request("initialize", params, self.settings.timeout)
+        reply, _, received = await self.client.call("initialize", params, self.settings.timeout)
         self.result.values["initialize"] = ms(spawned, received)
         self.capabilities = (reply or {}).get("capabilities") or {}
         sync = self.capabilities.get("textDocumentSync")
@@ -523,7 +413,7 @@ class Session:
 
     async def symbols(self) -> tuple[Any, float]:
         params = {"textDocument": {"uri": self.subject.uri}}
-        result, _, received = await self.client.request(
+        result, _, received = await self.client.call(
             "textDocument/documentSymbol", params, self.settings.timeout
         )
         return result, received
