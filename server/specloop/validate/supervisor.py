@@ -399,11 +399,11 @@ class DiskWatch:
             time.sleep(seconds)
             return
         until = time.monotonic() + seconds
-        while time.monotonic() < until and self.reference - self._free() <= self.limit:
+        while time.monotonic() < until and self._grown() <= self.limit:
             time.sleep(seconds / 10)
 
     def exceeded(self, tree: list[int], count_now: bool) -> bool:
-        self.estimate = self.reference - self._free()
+        self.estimate = self._grown()
         if not count_now and self.estimate <= self.limit:
             return False
         used = self.count(tree)
@@ -420,6 +420,11 @@ class DiskWatch:
                     except OSError:
                         continue
         return total + sum(self._held_after_deletion(tree).values())
+
+    def _grown(self) -> int:
+        """How far the free space fell since the last count: at least what the tree wrote,
+        unless something else freed space meanwhile (the periodic count covers that)."""
+        return self.reference - self._free()
 
     def _free(self) -> int:
         free = 0
