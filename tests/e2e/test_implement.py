@@ -326,7 +326,9 @@ def test_every_line_of_a_function_sees_the_todo_in_its_body(project, runs_dir, s
     scripted.responder = script
     payload, result = run_implement(project, runs_dir, scripted, line=line, file="tasks.py")
     assert payload["status"] == "validated", result.stderr
-    assert {"name": "generated tests", "passed": True, "ran": True} in payload["checks"]
+    assert {"name": "generated tests", "passed": True, "ran": True, "verdict": "passed"} in payload[
+        "checks"
+    ]
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
     assert record["spec"]["line"] == 1
     assert "raise ValueError if low > high" in record["spec"]["text"]

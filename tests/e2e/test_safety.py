@@ -56,7 +56,9 @@ def test_without_namespaces_generated_code_is_refused_and_the_result_says_how_to
     payload, result = run_implement(project, tmp_path / "runs", scripted, "--apply", env=no_unshare)
     assert result.returncode == 1, result.stderr
     assert payload["status"] == "unvalidated"
-    assert {"name": "sandbox", "passed": False, "ran": False} in payload["checks"]
+    assert {"name": "sandbox", "passed": False, "ran": False, "verdict": "not run"} in payload[
+        "checks"
+    ]
     assert payload["isolation"] == ""
     assert "Generated code was not run" in payload["error"]
     assert "--allow-unisolated" in payload["error"]
