@@ -482,8 +482,9 @@ def stop_specloop_mid_run(mode: str, number: signal.Signals) -> tuple[Leftovers,
     later, and what is left once the next specloop has started."""
     tail = uuid.uuid4().hex
     marker = f"specloop-orphan-{tail}"
-    folders_before = _sandbox_folders()
     host = subprocess.Popen([sys.executable, "-c", STOPPED_HOST, mode, "specloop-orphan-", tail])
+    # Its folders carry its pid: other specloops on this machine make folders too.
+    its_folders = f"{FOLDER_PREFIX}{host.pid}-*"
     try:
         _settle(lambda: len(processes_with(marker.encode())) >= 2, within=30)
         if len(processes_with(marker.encode())) < 2:
@@ -496,7 +497,7 @@ def stop_specloop_mid_run(mode: str, number: signal.Signals) -> tuple[Leftovers,
     def count() -> Leftovers:
         return Leftovers(
             len(processes_with(marker.encode())),
-            len(_sandbox_folders() - folders_before),
+            len(list(Path(tempfile.gettempdir()).glob(its_folders))),
             len(_stale_groups()),
         )
 

@@ -360,6 +360,7 @@ def getaddrinfo(host, *args, **kwargs):
 socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
 from specloop.loop.llm import LLMAdapter, ModelConfig
 from specloop.loop.models import Plan, Stage
+from specloop.secrets import Redactor
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.unit.test_llm_adapter import MESSAGES, PLAN
 with ScriptedLLM([Reply.json(PLAN)]) as llm:
