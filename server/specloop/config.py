@@ -20,6 +20,7 @@ SETTINGS_SECTION = "specloop"
 # Product defaults with more than one reader: written here once.
 DEFAULT_TEMPERATURE = 0.2
 DEFAULT_MODEL_TIMEOUT_S = 120.0
+DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CHECK_TIMEOUT_S = 30.0
 """Wall-clock seconds of each check; its CPU seconds are limited to the same number."""
 # Keys a language client keeps in the same section for itself (VS Code's
@@ -70,7 +71,10 @@ class Settings(_Model):
     )
     stage_models: StageModels = StageModels()
     max_attempts: int = Field(
-        default=3, ge=1, le=10, description="Generate/validate attempts before giving up."
+        default=DEFAULT_MAX_ATTEMPTS,
+        ge=1,
+        le=10,
+        description="Generate/validate attempts before giving up.",
     )
     timeout: float = Field(
         default=DEFAULT_MODEL_TIMEOUT_S,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from specloop.config import Settings
+from specloop.config import DEFAULT_MAX_ATTEMPTS, Settings
 from specloop.loop.llm import ModelConfig
 from specloop.loop.models import Stage
 from specloop.validate.sandbox import SandboxLimits
@@ -33,7 +33,7 @@ _EMBEDDED_MAX_TOKENS = 1024
 class Budget:
     """What one run may spend before it stops: attempts, tokens, wall-clock seconds."""
 
-    max_attempts: int = 3
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_tokens: int = 60_000
     deadline_s: float = 600.0
 
