@@ -76,6 +76,7 @@ async def test_clarify_asks_the_model_s_questions_with_secrets_masked_and_record
     record_file = tmp_path / "runs" / f"{result['run_id']}.json"
     record = json.loads(record_file.read_text())
     assert record["status"] == "clarified"
+    assert record["spec"]["symbol"] == "discount"
     assert record["clarification"]["questions"][0]["id"] == "q1"
     assert record["answers"][0]["answer"] == "raise ValueError"
     assert record["applied"] is True

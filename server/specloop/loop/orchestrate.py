@@ -234,12 +234,17 @@ async def clarify(
     redactor = await asyncio.to_thread(
         Redactor.for_run, provisioning.secret_names(request.settings), request.project.root
     )
-    record = RunRecord(id=records.new_run_id(), status=LoopStatus.CANCELLED)
+    spec = await resolve(request)
+    record = RunRecord(
+        id=records.new_run_id(),
+        status=LoopStatus.CANCELLED,
+        spec=None if isinstance(spec, Refused) else spec,
+    )
     front_end.progress(ProgressEvent(Stage.CLARIFY, 0, "Reading the TODO", record.id))
     started = time.monotonic()
     try:
         draft = todo_clarify.Draft.of(todo)
-        if request.settings.model:
+        if request.settings.model and record.spec is not None:
             draft = await _model_questions(request, provider, front_end, draft, record, redactor)
         definition = found.definition
         parameters = todo_clarify.parameters_of(definition.signature) if definition else []
@@ -264,7 +269,7 @@ async def clarify(
         raise
     finally:
         record.duration_s = round(time.monotonic() - started, 3)
-        await asyncio.to_thread(records.save, record, redactor)
+        records.save(record, redactor)  # once, whatever happened: cancelled runs too
 
 
 async def _model_questions(
@@ -280,10 +285,8 @@ async def _model_questions(
     def note(message: str) -> None:
         front_end.progress(ProgressEvent(Stage.PREPARE, 0, message))
 
-    spec = await resolve(request)
-    if isinstance(spec, Refused):
-        return draft
-    record.spec = spec
+    spec = record.spec
+    assert spec is not None
     prepared = await _prepare(request, provider, note)
     if isinstance(prepared, Refused):
         note(f"Asking without the model's questions: {prepared.reason}")
