@@ -41,8 +41,6 @@ def render_record(record: RunRecord) -> str:
     if record.applied is not None:
         applied = "yes" if record.applied else f"no — {record.not_applied_reason or 'declined'}"
         lines += ["", f"Applied: {applied}"]
-    if summary.isolation_description:
-        lines += ["", f"Isolation: {summary.isolation_description}"]
     if spec and spec.items:
         lines += ["", "## Spec", ""]
         lines += [
@@ -71,6 +69,8 @@ def render_record(record: RunRecord) -> str:
     if record.environment is not None:
         lines += ["", "## Python", "", record.environment.description[0].upper()
                   + record.environment.description[1:] + "."]  # fmt: skip
+    if summary.isolation_description:  # the same for every attempt: said once, at the end
+        lines += ["", f"Isolation: {summary.isolation_description}"]
     return "\n".join(lines) + "\n"
 
 
