@@ -34,7 +34,7 @@ from specloop.analysis.modules import import_name
 from specloop.analysis.parsing import parse
 from specloop.analysis.specs import DEFAULT_MARKERS, Spec
 from specloop.analysis.symbols import SymbolKind
-from specloop.analysis.targets import ParsedModule, spec_lines, target_at
+from specloop.analysis.targets import ParsedModule, TargetAt, spec_lines, target_at
 from specloop.analysis.text import LineIndex, encode
 from specloop.loop.models import Context, LoopSpec, SpecItem, TestReference
 from specloop.loop.snapshot import Project, SourceSnapshot
@@ -98,6 +98,13 @@ def resolve_target(
             f"Line {line} of {path} is not inside a function or class; "
             "put the cursor inside the function or class to work on."
         )
+    return _loop_spec(path, parsed.lines, found.definition, found.specs)
+
+
+def loop_spec(path: str, parsed: ParsedModule, found: TargetAt) -> LoopSpec | None:
+    """The run's spec of what `target_at` found in ``parsed``; None at module level."""
+    if found.definition is None:
+        return None
     return _loop_spec(path, parsed.lines, found.definition, found.specs)
 
 

@@ -28,7 +28,14 @@ from typing import Protocol
 from specloop.analysis.targets import spec_lines, target_at
 from specloop.config import Settings
 from specloop.loop import provisioning, records, stages, todo_clarify
-from specloop.loop.context import ContextError, TargetError, build_context, load, resolve_target
+from specloop.loop.context import (
+    ContextError,
+    TargetError,
+    build_context,
+    load,
+    loop_spec,
+    resolve_target,
+)
 from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
@@ -234,12 +241,8 @@ async def clarify(
     redactor = await asyncio.to_thread(
         Redactor.for_run, provisioning.secret_names(request.settings), request.project.root
     )
-    spec = await resolve(request)
-    record = RunRecord(
-        id=records.new_run_id(),
-        status=LoopStatus.CANCELLED,
-        spec=None if isinstance(spec, Refused) else spec,
-    )
+    spec = loop_spec(request.snapshot.path, parsed, found)
+    record = RunRecord(id=records.new_run_id(), status=LoopStatus.CANCELLED, spec=spec)
     front_end.progress(ProgressEvent(Stage.CLARIFY, 0, "Reading the TODO", record.id))
     started = time.monotonic()
     try:

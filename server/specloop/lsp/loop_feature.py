@@ -31,11 +31,10 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from specloop.analysis.documents import Document
-from specloop.analysis.findings import CODE, SOURCE, Finding, ambiguous, find_specs
+from specloop.analysis.findings import CODE, SOURCE
 from specloop.analysis.index import ModuleIndex, index_module
-from specloop.analysis.specs import SpecKind
 from specloop.analysis.targets import ParsedModule, TargetAt, target_at
-from specloop.loop import records
+from specloop.loop import records, todo_clarify
 from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
@@ -88,9 +87,10 @@ class LoopFeature:
         line = min(max(params.range.start.line, 0), document.lines.line_count - 1)
         target = CommandTarget(document.uri, document.version, params.range.start)
         arguments = [_arguments(target)]
-        finding = self._ambiguous_todo_at(document, line)
+        found = self._target_at(document, line + 1)
         actions: list[types.CodeAction] = []
-        if finding is not None:
+        # The same rule as the Clarify run's (`orchestrate.clarify`): offered where it works.
+        if found.spec_at_line is not None and todo_clarify.is_clarifiable(found.spec_at_line):
             actions.append(
                 types.CodeAction(
                     title=CLARIFY_TITLE,
@@ -101,7 +101,7 @@ class LoopFeature:
                     ),
                 )
             )
-        definition = self._target_at(document, line + 1).definition
+        definition = found.definition
         if definition is not None:
             title = f"Implement `{definition.qualified_name}` with specloop"
             actions.append(
@@ -114,17 +114,6 @@ class LoopFeature:
                 )
             )
         return [action for action in actions if _wanted(action, params.context.only)]
-
-    def _ambiguous_todo_at(self, document: Document, line: int) -> Finding | None:
-        markers = self.server.settings.diagnostics.markers
-        findings = ambiguous(find_specs(document.source, document.tree, document.lines, markers))
-        for finding in findings:
-            spec = finding.spec
-            first = document.lines.line_of(spec.start)
-            last = document.lines.line_of(max(spec.start, spec.end - 1))
-            if spec.kind is SpecKind.COMMENT and first <= line <= last:
-                return finding
-        return None
 
     def forget(self, uri: str) -> None:
         self._indexes.pop(uri, None)
