@@ -12,6 +12,11 @@ canonical solution has on the asked input. Compared side by side:
      the examples, probed on the same inputs; abstain when they disagree;
 (b') the same, taking the majority behaviour instead (a declined question);
 (c)  specloop asking up to 1, 2, 3 questions.
+(d)  (c) with up to 3 questions, plus confirmation questions where nothing counts as
+     evidence (no example in the prompt): the accepted code's case that rules out the
+     most of its mutants is shown, "is this right?" (`loop/confirmation.py`). Yes accepts
+     it; another answer is an example the next attempt must pass (the next candidates
+     in the pool that do), or, with no value, rules that behaviour out.
 For each: accepted tasks, accepted-and-passing-hidden-tests, precision (the share of
 accepted tasks whose accepted code passes the hidden tests), questions per task (mean
 and median over tasks that were asked any), abstentions, and run time.
@@ -47,8 +52,9 @@ from importlib import resources
 from multiprocessing import get_context
 from typing import Any
 
-from specloop.loop.disagreement import settle
-from specloop.loop.models import Answer, Question
+from specloop.loop.confirmation import Confirming, mutant_sources, read_reply
+from specloop.loop.disagreement import call_text, settle
+from specloop.loop.models import Question
 from specloop.loop.probes import probe_inputs, spec_examples
 from specloop.validate.behaviour import Outcome
 from specloop.validate.mutation import mutants
@@ -58,7 +64,7 @@ CALL_TIMEOUT_S = 0.25
 EXAMPLES_TIMEOUT_S = 2.0
 HIDDEN_TIMEOUT_S = 10.0
 MEMORY_BYTES = 2 * 1024**3
-MODES = ("a", "b", "b'", "c1", "c2", "c3")
+MODES = ("a", "b", "b'", "c1", "c2", "c3", "d")
 MODE_NAMES = {
     "a": "(a) passes the prompt's examples",
     "b": "(b) specloop, no questions (abstain)",
@@ -66,7 +72,12 @@ MODE_NAMES = {
     "c1": "(c) specloop, up to 1 question",
     "c2": "(c) specloop, up to 2 questions",
     "c3": "(c) specloop, up to 3 questions",
+    "d": "(d) (c) + confirmation, up to 3 questions",
 }
+CONFIRMATION_BUDGET = 3
+import os
+
+THRESHOLD = float(os.environ.get("THRESHOLD", "0.5"))
 
 
 @dataclass
@@ -187,7 +198,9 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
     started = time.monotonic()
     canonical = _namespace(canonical_source)
     assert canonical is not None, task["task_id"]
-    example_args = [list(map(repr, args)) for args in spec_examples(docstring, name, None)]
+    example_args = [
+        list(map(repr, args)) for args in spec_examples(docstring, name, None, in_prose=False)
+    ]
     runnable = []
     for mutant in mutants(canonical_source, name):
         namespace = _namespace(mutant.source)
@@ -236,18 +249,18 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
     truth = _outcomes(canonical, name, probes.inputs)
     probe_seconds = time.monotonic() - probe_started
 
-    async def user(questions: Sequence[Question]) -> list[Answer]:
-        question = questions[0]
-        call = question.text.split("`")[1]
+    async def user(questions: Sequence[Question]) -> list[str | None]:
+        """Answers from the canonical solution, as the front ends' ``ask`` returns them."""
+        call = questions[0].text.split("`")[1]
         index = next(
             i
             for i, arguments in enumerate(probes.inputs)
             if call == f"{name}({', '.join(arguments)})"
         )
-        return [Answer(question_id=question.id, answer=truth[index].text, assumed=False)]
+        return [truth[index].text]
 
-    async def decline(questions: Sequence[Question]) -> None:
-        return None
+    async def decline(questions: Sequence[Question]) -> list[str | None]:
+        return [None for _ in questions]
 
     for mode, max_questions, ask, no_assume in (
         ("b", 0, decline, True),
@@ -279,7 +292,112 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
         result.modes[mode] = ModeResult(
             accepted=True, correct=correct(index), questions=asked, seconds=seconds
         )
+    mode_started = time.monotonic()
+    pool_view = _Pool(name, probes, pool, namespaces, survivors, truth)
+    accepted, asked = await _confirming(pool_view, user, samples, bool(has_examples))
+    seconds = pool_seconds + probe_seconds + time.monotonic() - mode_started
+    result.modes["d"] = ModeResult(
+        accepted=accepted is not None,
+        correct=accepted is not None and correct(accepted),
+        questions=asked,
+        abstained=accepted is None,
+        seconds=seconds,
+    )
     return result
+
+
+@dataclass
+class _Pool:
+    """One task's candidates and what they do on the probe inputs (computed when needed)."""
+
+    name: str
+    probes: Any
+    sources: list[str]
+    namespaces: list[dict[str, Any] | None]
+    survivors: list[int]
+    truth: list[Outcome]
+    outcomes: dict[int, list[Outcome]] = field(default_factory=dict)
+
+    def of(self, index: int) -> list[Outcome]:
+        if index not in self.outcomes:
+            namespace = self.namespaces[index]
+            assert namespace is not None
+            self.outcomes[index] = _outcomes(namespace, self.name, self.probes.inputs)
+        return self.outcomes[index]
+
+
+async def _confirming(
+    pool: _Pool, user: Any, samples: int, has_examples: bool
+) -> tuple[int | None, int]:
+    """Mode (d): the accepted candidate (its index in the pool) or None, and the questions.
+
+    An attempt is the next ``samples`` candidates of the pool that pass every example
+    known so far (the prompt's and those the user gave), as a model told those examples
+    would write them; the samples are settled as in (c), and then, where nothing counts
+    as evidence, the case of the accepted code that rules out the most of its mutants is
+    shown for confirmation.
+    """
+    calls = [call_text(pool.name, arguments) for arguments in pool.probes.inputs]
+    stated: list[tuple[int, str]] = []  # (input, outcome key) the user said is right
+    ruled_out: list[tuple[int, str]] = []  # (input, outcome key) the user said is wrong
+    asked = 0
+    while True:
+        fits = [
+            index
+            for index in pool.survivors
+            if all(pool.of(index)[at].key == key for at, key in stated)
+            and not any(pool.of(index)[at].key == key for at, key in ruled_out)
+        ]
+        chosen = fits[:samples]
+        if not chosen or not pool.probes.inputs:
+            return None, asked
+        outcomes = [pool.of(index) for index in chosen]
+        settlement = await settle(
+            chosen, outcomes, pool.probes, pool.name, user, CONFIRMATION_BUDGET - asked, True
+        )
+        asked += settlement.evidence.questions_asked
+        if settlement.unmatched:  # the answer is what no sample does: the next attempt's spec
+            at = calls.index(settlement.evidence.disagreements[-1].call)
+            stated.append((at, pool.truth[at].key))
+            continue
+        if settlement.chosen is None:
+            return None, asked
+        accepted = chosen[settlement.chosen]
+        if has_examples or stated or settlement.examples:
+            return accepted, asked  # an example checks it: counted evidence
+        if asked >= CONFIRMATION_BUDGET:
+            return None, asked
+        mutated = [
+            _namespace(source) for source in mutant_sources(pool.sources[accepted], pool.name)
+        ]
+        mutant_outcomes = [
+            _outcomes(namespace, pool.name, pool.probes.inputs)
+            for namespace in mutated
+            if namespace is not None
+        ]
+        preferred = pool.probes.origins.count("example")
+        confirming = Confirming(calls, pool.of(accepted), mutant_outcomes, preferred)
+        corrected = False
+        while True:
+            case = confirming.next_case()
+            if case is None:
+                break
+            if asked >= CONFIRMATION_BUDGET:
+                return None, asked
+            asked += 1
+            at = calls.index(case.call)
+            truth = pool.truth[at]
+            reply = read_reply("Yes" if truth.key == case.outcome.key else truth.text, case)
+            if not reply.confirmed:
+                corrected = True
+                break
+            confirming.confirmed(case)
+        if not corrected:
+            return (accepted, asked) if confirming.ruled_out else (None, asked)
+        if reply.examples:
+            stated.append((at, truth.key))
+        else:
+            ruled_out.append((at, case.outcome.key))
 
 
 def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) -> None:

@@ -168,7 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     implement.add_argument(
         "--max-questions",
         type=int,
-        help=f"questions about inputs the samples disagree on (default: {defaults.max_questions})",
+        help="questions about behaviour: inputs the samples disagree on, and cases to confirm "
+        f"when nothing else checks the code (default: {defaults.max_questions})",
     )
 
     runs = commands.add_parser(

@@ -121,7 +121,8 @@ class Settings(_Model):
         default=3,
         ge=0,
         le=10,
-        description="Questions about inputs on which the samples disagree, per run.",
+        description="Questions about behaviour per run: inputs on which the samples disagree, "
+        "and cases to confirm when nothing else checks the code.",
     )
     no_assume: bool = Field(
         default=False,

@@ -250,7 +250,8 @@ def _ask(question: Question) -> str | None:
     for number, option in enumerate(question.options, 1):
         default = " (default)" if option == question.assumption else ""
         print(f"  {number}. {option}{default}", file=sys.stderr)
-    reply = input("Choose a number, type an answer, or press Enter for the default: ").strip()
+    enter = "for the default" if question.assumption else "to leave it unconfirmed"
+    reply = input(f"Choose a number, type an answer, or press Enter {enter}: ").strip()
     if not reply:
         return None
     if reply.isdigit() and 1 <= int(reply) <= len(question.options):

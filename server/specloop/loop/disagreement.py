@@ -28,6 +28,7 @@ from specloop.validate.behaviour import (
     most_telling_input,
     outcomes_at,
 )
+from specloop.validate.probe_runner import canonical
 
 Ask = Callable[[Sequence[Question]], Awaitable[list[str | None]]]
 MAX_OPTIONS = 4
@@ -42,6 +43,9 @@ class Settlement:
     needs_clarification: str | None = None
     """Set when the samples still disagree and nothing may be assumed: says where and how."""
     examples: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    """The answer as doctest lines when no sample does what it says: the spec for another
+    round of attempts."""
 
 
 def call_text(function: str, arguments: Sequence[str]) -> str:
@@ -90,6 +94,23 @@ def matching(answer: str, outcomes: Sequence[tuple[Outcome, list[int]]]) -> Outc
         if outcome.kind == "raise" and text in (outcome.text.removeprefix("raise "), outcome.text):
             return outcome
     return None
+
+
+def typed_outcome(text: str) -> Outcome | None:
+    """A value typed as a Python literal (``4``, ``return [1, 2]``) or ``raise ValueError``."""
+    if text.startswith("raise "):
+        name = text.removeprefix("raise ").strip().split("(", 1)[0]
+        if name.isidentifier():
+            return Outcome(kind="raise", key=f"raise:{name}", text=f"raise {name}")
+        return None
+    literal = text.removeprefix("return ").strip()
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    shown = repr(value)
+    key = f"return:{canonical(value)}"
+    return Outcome(kind="return", key=key, text=f"return {shown}", value=shown)
 
 
 def _same_literal(left: str, right: str) -> bool:
@@ -189,6 +210,8 @@ def _answered(
             f"No sample does what you answered for `{call}` ({reply}); "
             "add it as an example to the docstring and run specloop again."
         )
+        stated = typed_outcome(reply.strip())
+        settlement.unmatched = doctest_lines(call, stated) if stated is not None else []
         return None
     settlement.examples += doctest_lines(call, chosen)
     return [group for group in groups if group.outcomes[index].key == chosen.key]

@@ -101,6 +101,10 @@ class Question(_Model):
     )
     assumption: str = Field(description="The option taken if the user does not answer.")
 
+    def dismissal(self) -> str:
+        """What declining the question does, as a front end tells the user."""
+        return f"Dismiss to assume: {self.assumption}"
+
 
 class Clarification(_Model):
     needed: bool = Field(description="True only if a competent engineer would have to guess.")
@@ -183,6 +187,17 @@ class Disagreement(_Model):
     assumed: bool = Field(default=False, description="Taken as the majority, not answered.")
 
 
+class CaseConfirmation(_Model):
+    """A case of the accepted code shown to the user for confirmation, and what they said."""
+
+    call: str = Field(description='The call, e.g. "clamp(1, 5, 0)".')
+    outcome: str = Field(description='What the accepted code did: "return 0".')
+    attempt: int = Field(description="The attempt whose code it was.")
+    question_id: str | None = Field(default=None, description="None: no question was left.")
+    answer: str | None = Field(default=None, description="None: not answered.")
+    confirmed: bool = False
+
+
 class Evidence(_Model):
     """Evidence that does not depend on the model: samples, probe inputs, questions, examples."""
 
@@ -199,6 +214,13 @@ class Evidence(_Model):
         default_factory=list, description="Doctest lines added to the docstring from answers."
     )
     chosen_attempt: int | None = None
+    confirmations: list[CaseConfirmation] = Field(
+        default_factory=list, description="Cases shown for confirmation, in order."
+    )
+
+    @property
+    def confirmed(self) -> list[CaseConfirmation]:
+        return [item for item in self.confirmations if item.confirmed]
 
     @property
     def questions_asked(self) -> int:

@@ -1,8 +1,8 @@
 """Inputs to probe candidates with, from the target's signature and its spec.
 
 In this order (earlier inputs are preferred as questions, being the easiest to read):
-1. the spec's own examples: calls of the target in its docstring's ``>>>`` lines whose
-   arguments are literals, then values near them (words or items reordered, fewer,
+1. the spec's own examples: calls of the target in its docstring's ``>>>`` lines, then
+   in its text (``f([1, 2], 5) ➞ False``), whose arguments are literals, then values near them (words or items reordered, fewer,
    repeated; numbers ±1) — the shape of a valid input is often one no hint tells;
 2. edge values of the annotated types (empty, zero, negative, one element, ...) and the
    numbers the spec names with their neighbours (boundaries), varied one parameter at a
@@ -176,18 +176,21 @@ def _replayable(texts: Sequence[str]) -> bool:
 # ---------------------------------------------------------------- the spec
 
 
-def spec_examples(docstring: str, name: str, arity: int | None) -> list[tuple[Any, ...]]:
-    """Literal arguments of the calls of ``name`` in the docstring's ``>>>`` lines.
+def spec_examples(
+    docstring: str, name: str, arity: int | None, in_prose: bool = True
+) -> list[tuple[Any, ...]]:
+    """Literal arguments of the calls of ``name`` in the docstring: its ``>>>`` lines first,
+    then (``in_prose``) calls written in its text (``will_it_fly([1, 2], 5) ➞ False``).
 
     ``arity``: only calls with that many arguments (None: any).
     """
+    lines = docstring.splitlines()
+    doctests = [line.strip()[3:].strip() for line in lines if line.strip().startswith(">>>")]
+    prose = [_call_texts(line, name) for line in lines if not line.strip().startswith(">>>")]
     found = []
-    for line in docstring.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith(">>>"):
-            continue
+    for text in [*doctests, *(call for calls in prose if in_prose for call in calls)]:
         try:
-            tree = ast.parse(stripped[3:].strip())
+            tree = ast.parse(text)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -199,7 +202,29 @@ def spec_examples(docstring: str, name: str, arity: int | None) -> list[tuple[An
                 found.append(tuple(ast.literal_eval(argument) for argument in node.args))
             except (ValueError, SyntaxError, TypeError, RecursionError):
                 continue
-    return found
+    return list(dict.fromkeys(found)) if _hashable(found) else found
+
+
+def _call_texts(line: str, name: str) -> list[str]:
+    """The calls of ``name`` written in a line of prose, each as text up to its closing
+    parenthesis (brackets inside balanced; quotes ignored, as prose rarely nests them)."""
+    calls = []
+    for match in re.finditer(rf"(?<![\w.]){re.escape(name)}\(", line):
+        depth = 0
+        for end in range(match.end() - 1, len(line)):
+            depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(line[end], 0)
+            if depth == 0:
+                calls.append(line[match.start() : end + 1])
+                break
+    return calls
+
+
+def _hashable(values: Sequence[Any]) -> bool:
+    try:
+        hash(tuple(values))
+    except TypeError:
+        return False
+    return True
 
 
 def _called_name(func: ast.expr) -> str | None:

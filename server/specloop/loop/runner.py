@@ -22,15 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from specloop.config import Settings
-from specloop.loop import provisioning, records, stages
+from specloop.loop import confirmation, provisioning, records, stages
+from specloop.loop.confirmation import unconfirmed_message
 from specloop.loop.context import ContextError, build_context
-from specloop.loop.disagreement import Settlement, settle
+from specloop.loop.disagreement import Settlement, call_text, settle
 from specloop.loop.front_end import FrontEnd, ProgressEvent, settle_replies
 from specloop.loop.llm import LLMAdapter, LLMError
 from specloop.loop.models import (
     Answer,
     Attempt,
     Candidate,
+    CaseConfirmation,
     Clarification,
     Context,
     EnvironmentInfo,
@@ -41,7 +43,7 @@ from specloop.loop.models import (
     RunRecord,
     Stage,
 )
-from specloop.loop.probes import DEFAULT_SEED, probe_inputs
+from specloop.loop.probes import DEFAULT_SEED, ProbeSet, probe_inputs
 from specloop.loop.provisioning import Budget
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
@@ -184,8 +186,15 @@ class _Run:
     generated_tests: str | None = None
     feedback: list[str] = field(default_factory=list)
     passed: list[tuple[Attempt, str]] = field(default_factory=list)
-    """Validated samples: their attempt and the module with them in it."""
+    """Samples whose checks all passed: their attempt and the module with them in it. They
+    validated, or — when nothing counts as evidence — they await a confirmation."""
     failures: int = 0
+    asked: int = 0
+    """Questions asked so far about behaviour (disagreements and confirmations)."""
+    stated: list[str] = field(default_factory=list)
+    """Doctest lines the user stated by confirming or correcting a case: part of the spec."""
+    confirmations: list[CaseConfirmation] = field(default_factory=list)
+    probes: ProbeSet | None = None
 
     @property
     def record(self) -> RunRecord:
@@ -196,6 +205,21 @@ class _Run:
 
     def stop(self, status: LoopStatus, error: str | None = None) -> None:
         self.record.status, self.record.error = status, error
+
+    def spec_examples(self, examples: Sequence[str]) -> str | None:
+        """The spec's docstring with ``examples`` (doctest lines) after it, if it has any."""
+        assert self.context is not None
+        text = "\n".join(part for part in (self.context.docstring, *examples) if part)
+        return text if ">>>" in text else None
+
+    def probe_set(self) -> ProbeSet:
+        """The probe inputs for the target (made once per run)."""
+        if self.probes is None:
+            context, request = self.context, self.request
+            assert context is not None
+            definition = context.target_source if request.spec.symbol_kind == "function" else ""
+            self.probes = probe_inputs(definition, context.docstring, request.probe_seed)
+        return self.probes
 
 
 async def _run_stages(
@@ -208,13 +232,15 @@ async def _run_stages(
     run = _Run(request, llm, front_end, outcome, started)
     if not await _read_the_code(run) or not await _clarify(run) or not await _plan(run):
         return
-    while len(run.passed) < request.samples and run.failures < request.budget.max_attempts:
-        if not await _attempt(run):
+    while True:
+        while len(run.passed) < request.samples and run.failures < request.budget.max_attempts:
+            if not await _attempt(run):
+                return
+        if not run.passed:
+            run.stop(LoopStatus.UNVALIDATED)
             return
-    if not run.passed:
-        run.stop(LoopStatus.UNVALIDATED)
-        return
-    await _accept(run)
+        if await _accept(run):
+            return
 
 
 async def _read_the_code(run: _Run) -> bool:
@@ -301,10 +327,21 @@ async def _attempt(run: _Run) -> bool:
     attempt.report = report = await _validated(run, number, new_source)
     if not run.passed:
         outcome.report = report
-    if report.passed:
+    if _is_sample(run, report):
         run.passed.append((attempt, new_source))
+        if not report.has_evidence and (skipped := run.probe_set().skipped):
+            run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, _unshowable(skipped)))
+            return False
         return True
-    return _after_failure(run, number, report)
+    return await _after_failure(run, number, report)
+
+
+def _is_sample(run: _Run, report: ValidationReport) -> bool:
+    """Every check passed, with evidence like the samples before it (or none, like them)."""
+    if not report.all_checks_passed:
+        return False
+    first = run.passed[0][0].report if run.passed else None
+    return report.has_evidence == (first.has_evidence if first else report.has_evidence)
 
 
 async def _validated(run: _Run, number: int, new_source: str) -> ValidationReport:
@@ -321,60 +358,152 @@ async def _validated(run: _Run, number: int, new_source: str) -> ValidationRepor
     validation = _validation_request(
         run.request, run.context, original, new_source, run.generated_tests
     )
-    return await validate(validation, checking)
+    return await validate(
+        replace(validation, spec_examples=run.spec_examples(run.stated)), checking
+    )
 
 
-def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
-    """What a candidate that did not validate means for the run; False: stop."""
+async def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
+    """What a candidate that did not pass means for the run; False: stop."""
     if (not_run := report.not_run) is not None:
         # Another candidate would be refused the same way: say why and stop.
         run.stop(LoopStatus.UNVALIDATED, not_run.output)
         return False
     if report.all_checks_passed:
-        if run.passed:
-            run.failures += 1  # no evidence this time: not a sample, but an attempt spent
-            return True
-        # Nothing failed, but nothing exercised the code either: another attempt
-        # cannot produce the missing evidence, so say so instead of claiming success.
-        run.stop(
-            LoopStatus.UNVALIDATED,
-            "No check exercised the new code: the spec has no examples, no existing "
-            "test mentions it, and no test written from the spec fails on the old code. "
-            "Add an example or a test, then run specloop again.",
-        )
-        return False
+        # Its checks passed with evidence where the earlier samples had none, or the
+        # other way round: not comparable with them, an attempt spent.
+        run.failures += 1
+        return True
     run.failures += 1
     run.feedback.append(_feedback(number, report))
     return True
 
 
-async def _accept(run: _Run) -> None:
-    """Compare the validated samples by behaviour, settle what they disagree on, judge the tests.
+async def _accept(run: _Run) -> bool:
+    """Compare the samples by behaviour, settle what they disagree on, judge, confirm.
 
     The accepted sample (with the answered examples in its docstring) is validated once
     more, with its spec tests judged by the mutants they kill: that report is the one
-    the change is offered with.
+    the change is offered with. When nothing in it counts as evidence, one case of the
+    code is shown for confirmation (`loop/confirmation.py`). False: the user corrected
+    the case, and another round of attempts is to be made.
     """
-    request, record, outcome = run.request, run.record, run.outcome
-    assert run.context is not None
-    settlement = await _settle(request, run.context, run.front_end, run.passed)
+    record = run.record
+    settlement = await _settle(run)
     record.evidence = settlement.evidence
+    settlement.evidence.confirmations = list(run.confirmations)
+    if settlement.unmatched and run.failures < run.request.budget.max_attempts:
+        # The answer is what no sample does: it is the spec for another round.
+        run.stated += settlement.unmatched
+        run.feedback.append(f"{settlement.needs_clarification} It is now an example in the spec.")
+        run.passed.clear()
+        return False
     if settlement.chosen is None:
         run.stop(LoopStatus.NEEDS_CLARIFICATION, settlement.needs_clarification)
-        return
+        return True
     attempt, source = run.passed[settlement.chosen]
-    final = add_examples(source, request.spec.symbol, settlement.examples)
+    report = await _offered(run, attempt, source, settlement.examples)
+    if report.passed:
+        record.status = LoopStatus.VALIDATED
+        return True
+    if not report.all_checks_passed:
+        run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
+        return True
+    return await _confirm(run, attempt, source, settlement.examples)
+
+
+async def _offered(
+    run: _Run, attempt: Attempt, source: str, answered: Sequence[str]
+) -> ValidationReport:
+    """The accepted sample with the stated and answered examples in its docstring, judged:
+    the new source, the diff and the report the change would be offered with."""
+    request, record, outcome = run.request, run.record, run.outcome
+    examples = [*run.stated, *answered]
+    final = add_examples(source, request.spec.symbol, examples)
     if isinstance(final, TransformFailure):
-        final = source  # the answer still chose the sample; it is recorded, not written
-        settlement.evidence.examples_added = []
-    report = await _judge(run, attempt, source, final, settlement.evidence.examples_added)
+        final, examples = source, []  # the answers still chose the sample; recorded, not written
+    assert record.evidence is not None
+    record.evidence.examples_added = examples
+    report = await _judge(run, attempt, source, final, examples)
     outcome.new_source, outcome.report = final, report
     record.diff = unified_diff(outcome.original_source, final, request.spec.path)
     record.final_report = report
+    return report
+
+
+async def _confirm(run: _Run, attempt: Attempt, source: str, answered: Sequence[str]) -> bool:
+    """Show cases of the accepted code and ask whether they are right (`loop/confirmation.py`).
+
+    Yes, until the cases rule out enough of its mutants: they are examples, run on the
+    code: validated. A correction: an example (or feedback) for another round of attempts
+    (False). No answer, or no question left: not validated, naming the case.
+    """
+    request = run.request
+    confirming = await _confirming(run, source)
+    if isinstance(confirming, str):
+        run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, confirming))
+        return True
+    while (case := confirming.next_case()) is not None:
+        item = CaseConfirmation(call=case.call, outcome=case.outcome.text, attempt=attempt.number)
+        run.confirmations.append(item)
+        assert run.record.evidence is not None
+        run.record.evidence.confirmations = list(run.confirmations)
+        if run.asked >= request.max_questions:
+            why = f"no question was left to confirm it (maxQuestions is {request.max_questions})"
+            run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(case, why))
+            return True
+        run.asked += 1
+        question = confirmation.question_for(run.asked, case)
+        item.question_id = question.id
+        [reply] = await run.front_end.ask([question])
+        meaning = confirmation.read_reply(reply, case)
+        item.answer, item.confirmed = reply, meaning.confirmed
+        run.stated += meaning.examples
+        if meaning.correction is not None:
+            run.feedback.append(f"attempt {attempt.number}: {meaning.correction}")
+            run.passed.clear()
+            return False
+        if not meaning.confirmed:
+            run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(case, "it was not confirmed"))
+            return True
+        confirming.confirmed(case)
+    if not confirming.ruled_out:
+        run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, _unshowable(_NO_CASE)))
+        return True
+    report = await _offered(run, attempt, source, answered)
     if report.passed:
-        record.status = LoopStatus.VALIDATED
-        return
-    run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
+        run.record.status = LoopStatus.VALIDATED
+    else:
+        run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
+    return True
+
+
+_NO_CASE = "on no probe input does it differ from its mutants in a way an example can state"
+
+
+async def _confirming(run: _Run, source: str) -> confirmation.Confirming | str:
+    """The accepted code and its mutants run on the probe inputs; or why they cannot be."""
+    probes = run.probe_set()
+    if probes.skipped or not probes.inputs:
+        return _unshowable(probes.skipped or "no input could be made for it")
+    symbol = run.request.spec.symbol
+    mutated = await asyncio.to_thread(confirmation.mutant_sources, source, symbol)
+    if not mutated:
+        return _unshowable("no mutant of it could be made to choose a case against")
+    run.say(Stage.VALIDATE, 0, f"Choosing a case of {symbol} to confirm")
+    probing = _probe_request(run.request, [source, *mutated], probes.inputs)
+    try:
+        # Mutants often loop: a short timeout per call keeps them from costing minutes.
+        outcomes = await run_probes(replace(probing, call_timeout_s=confirmation.CALL_TIMEOUT_S))
+    except (ProbeRefused, ValueError, OSError) as error:
+        return _unshowable(f"its code could not be run on probe inputs ({error})")
+    calls = [call_text(symbol, arguments) for arguments in probes.inputs]
+    preferred = probes.origins.count("example")
+    return confirmation.Confirming(calls, outcomes[0], outcomes[1:], preferred)
+
+
+def _unshowable(why: str) -> str:
+    return f"no case of it can be shown for confirmation: {why}"
 
 
 async def _judge(
@@ -383,7 +512,6 @@ async def _judge(
     """The accepted sample validated once more, its spec tests judged by their mutants."""
     context = run.context
     assert context is not None
-    docstring = "\n".join(part for part in (context.docstring, *examples) if part) or None
 
     def checking(name: str) -> None:
         run.say(Stage.VALIDATE, attempt.number, f"Judging {name}")
@@ -391,11 +519,10 @@ async def _judge(
     validation = _validation_request(
         run.request, context, run.outcome.original_source, final, run.generated_tests
     )
-    if final == source and attempt.report is not None:
+    if final == source and not examples and attempt.report is not None:
         # The very code that validated: only the mutant judgement is new.
         return await judge_validated(validation, attempt.report, checking)
-    spec_examples = docstring if ">>>" in (docstring or "") else None
-    judged = replace(validation, spec_examples=spec_examples, judge_mutants=True)
+    judged = replace(validation, spec_examples=run.spec_examples(examples), judge_mutants=True)
     return await validate(judged, checking)
 
 
@@ -413,13 +540,10 @@ def _judged_error(attempt: Attempt, report: ValidationReport) -> str:
     )
 
 
-async def _settle(
-    request: LoopRequest,
-    context: Context,
-    front_end: FrontEnd,
-    passed: list[tuple[Attempt, str]],
-) -> Settlement:
-    """Which validated sample to accept: compared on probe inputs when they differ."""
+async def _settle(run: _Run) -> Settlement:
+    """Which sample to accept: compared on probe inputs when they differ, asking within the
+    questions left."""
+    request, passed = run.request, run.passed
     attempts = [attempt.number for attempt, _ in passed]
     sources = [source for _, source in passed]
     distinct = list(dict.fromkeys(sources))  # identical code behaves identically: run it once
@@ -428,14 +552,11 @@ async def _settle(
         if len(passed) > 1:
             evidence.distinct, evidence.agreeing = 1, len(passed)
         return Settlement(evidence, chosen=0)
-    definition = context.target_source if request.spec.symbol_kind == "function" else ""
-    probes = await asyncio.to_thread(
-        probe_inputs, definition, context.docstring, request.probe_seed
-    )
+    probes = run.probe_set()
     if probes.skipped or not probes.inputs:
         return _uncompared(passed, probes.skipped or "no input could be made")
     comparing = f"Comparing {len(passed)} samples on {len(probes.inputs)} inputs"
-    front_end.progress(ProgressEvent(Stage.VALIDATE, 0, comparing))
+    run.front_end.progress(ProgressEvent(Stage.VALIDATE, 0, comparing))
     try:
         by_source = await run_probes(_probe_request(request, distinct, probes.inputs))
     except (ProbeRefused, ValueError, OSError) as error:
@@ -447,10 +568,11 @@ async def _settle(
         outcomes,
         probes,
         request.spec.symbol,
-        front_end.ask,
-        request.max_questions,
+        run.front_end.ask,
+        max(0, request.max_questions - run.asked),
         request.no_assume,
     )
+    run.asked += settlement.evidence.questions_asked
     settlement.evidence.distinct = len(distinct)
     return settlement
 

@@ -227,4 +227,5 @@ def _evidence_json(record: RunRecord) -> dict[str, Any]:
         "assumed": evidence.assumed,
         "examples_added": evidence.examples_added,
         "disagreements": [item.model_dump() for item in evidence.disagreements],
+        "confirmations": [item.model_dump() for item in evidence.confirmations],
     }

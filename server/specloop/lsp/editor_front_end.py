@@ -149,7 +149,7 @@ class EditorFrontEnd:
     async def ask(self, questions: Sequence[Question]) -> list[str | None]:
         return [
             await self.choose(
-                f"{question.text} (Dismiss to assume: {question.assumption})",
+                f"{question.text} ({question.dismissal()})",
                 question.options,
             )
             for question in questions

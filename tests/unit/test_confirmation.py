@@ -1,0 +1,111 @@
+"""Choosing the case to confirm and reading the answer (pure logic, no sandbox)."""
+
+from __future__ import annotations
+
+from specloop.loop.confirmation import (
+    SOMETHING_ELSE,
+    YES,
+    Confirming,
+    choose_case,
+    question_for,
+    read_reply,
+    unconfirmed_message,
+)
+from specloop.loop.disagreement import typed_outcome
+from specloop.loop.models import Question
+from specloop.validate.behaviour import Outcome
+
+CALLS = ["pop([])", "pop([1])", "pop([1, 2])"]
+
+
+def returns(value: str) -> Outcome:
+    return Outcome(kind="return", key=f"return:int:{value}", text=f"return {value}", value=value)
+
+
+RAISES = Outcome(kind="raise", key="raise:IndexError", text="raise IndexError")
+NEVER = Outcome(kind="timeout", key="timeout", text="does not finish")
+ACCEPTED = [RAISES, returns("1"), returns("2")]
+
+
+def test_the_case_is_where_the_code_differs_from_the_most_mutants():
+    mutants = [
+        [returns("0"), returns("1"), returns("2")],
+        [RAISES, returns("1"), returns("1")],
+        [RAISES, returns("1"), returns("0")],
+    ]
+    case = choose_case(CALLS, ACCEPTED, mutants)
+    assert case is not None
+    assert (case.call, case.outcome) == ("pop([1, 2])", returns("2"))
+    assert case.rules_out == frozenset({1, 2})
+    assert case.alternatives == [returns("1"), returns("0")]
+    assert case.example == [">>> pop([1, 2])", "2"]
+    # Once those are ruled out, the next case is the one that rules out the rest.
+    follow = choose_case(CALLS, ACCEPTED, mutants, case.rules_out)
+    assert follow is not None and follow.call == "pop([])" and follow.rules_out == {0}
+
+
+def test_no_case_where_nothing_differs_or_no_example_can_state_it():
+    assert choose_case(CALLS, ACCEPTED, [ACCEPTED, ACCEPTED]) is None
+    accepted = [NEVER, returns("1"), returns("2")]
+    assert choose_case(CALLS, accepted, [[RAISES, returns("1"), returns("2")]]) is None
+
+
+def test_the_question_shows_the_case_and_dismissing_it_assumes_nothing():
+    case = choose_case(CALLS, ACCEPTED, [[returns("0"), returns("1"), returns("2")]])
+    assert case is not None
+    question = question_for(1, case)
+    assert question.text == "`pop([])` raises IndexError. Is that right?"
+    assert question.options == [YES, "return 0", SOMETHING_ELSE]
+    assert "not validated" in question.dismissal()
+    assert "assume" in Question(id="q", text="?", options=["a", "b"], assumption="a").dismissal()
+
+
+def test_yes_makes_the_case_an_example():
+    case = choose_case(CALLS, ACCEPTED, [[returns("0"), returns("1"), returns("2")]])
+    assert case is not None
+    for reply in (YES, "y", "yes", "raise IndexError"):
+        meaning = read_reply(reply, case)
+        assert meaning.confirmed and meaning.correction is None
+        assert meaning.examples[0] == ">>> pop([])  # doctest: +IGNORE_EXCEPTION_DETAIL"
+
+
+def test_another_answer_is_the_spec_for_another_attempt():
+    case = choose_case(CALLS, ACCEPTED, [[returns("0"), returns("1"), returns("2")]])
+    assert case is not None
+    picked = read_reply("return 0", case)
+    assert not picked.confirmed and picked.examples == [">>> pop([])", "0"]
+    assert picked.correction == "`pop([])` raises IndexError, which is wrong: it must return 0."
+    typed = read_reply("None", case)
+    assert typed.examples == [">>> pop([])"] and typed.correction is not None
+    vague = read_reply(SOMETHING_ELSE, case)
+    assert vague.examples == [] and vague.correction is not None and not vague.confirmed
+    words = read_reply("it should return the last item", case)
+    assert words.examples == [] and "the last item" in (words.correction or "")
+
+
+def test_no_answer_is_never_evidence():
+    case = choose_case(CALLS, ACCEPTED, [[returns("0"), returns("1"), returns("2")]])
+    assert case is not None
+    meaning = read_reply(None, case)
+    assert not meaning.confirmed and meaning.examples == [] and meaning.correction is None
+    message = unconfirmed_message(case, "it was not confirmed")
+    assert "`pop([])` raises IndexError" in message and ">>> pop([])" in message
+
+
+def test_confirming_asks_until_enough_mutants_are_ruled_out():
+    mutants = [[returns("0"), returns("1"), returns("2")], [RAISES, returns("1"), returns("1")]]
+    confirming = Confirming(CALLS, ACCEPTED, mutants)
+    first = confirming.next_case()
+    assert first is not None
+    confirming.confirmed(first)
+    assert confirming.enough  # one of two is half
+    assert confirming.next_case() is None
+
+
+def test_typed_values_compare_like_probed_ones():
+    typed = typed_outcome("[1, 2]")
+    assert typed is not None and typed.key == "return:list:[int:1,int:2]"
+    assert typed_outcome("raise KeyError('x')") == Outcome(
+        kind="raise", key="raise:KeyError", text="raise KeyError"
+    )
+    assert typed_outcome("the last one") is None
