@@ -75,9 +75,6 @@ MODE_NAMES = {
     "d": "(d) (c) + confirmation, up to 3 questions",
 }
 CONFIRMATION_BUDGET = 3
-import os
-
-THRESHOLD = float(os.environ.get("THRESHOLD", "0.5"))
 
 
 @dataclass

@@ -64,7 +64,10 @@ async def test_yes_in_the_editor_validates_and_the_edit_adds_the_doctest(
     text = editor.text(uri)
     assert f">>> {call}" in text and "return max(items)" in text
     annotation = (editor.edits[0].edit.change_annotations or {})["specloop"]
-    assert "spec example" in (annotation.description or ""), annotation.description
+    description = annotation.description or ""
+    assert "spec example" in description and f"confirmed by you: `{call}`" in description, (
+        description
+    )
 
 
 async def test_something_else_in_the_editor_makes_another_attempt(

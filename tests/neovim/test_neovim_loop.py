@@ -93,3 +93,41 @@ def test_discarding_the_reviewed_diff_leaves_the_buffer_alone(
     assert result["result"]["applied"] is False
     lines = neovim.nvim.api.buf_get_lines(bufnr, 0, -1, True)
     assert "\n".join(lines) + "\n" == AMBIGUOUS_MODULE
+
+
+def test_a_confirmed_case_validates_and_lands_as_a_doctest_in_the_buffer(
+    start_neovim: Any, project: Path, scripted: ScriptedLLM, tmp_path: Path, monkeypatch
+) -> None:
+    """No check counts (no example, idle spec tests): the case is asked, Yes validates it."""
+    from tests.e2e.test_confirmation import LARGEST, RIGHT, script
+
+    monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
+    scripted.responder = script(RIGHT)
+    (project / "tasks.py").write_text(LARGEST, encoding="utf-8")
+    neovim: NeovimSession = start_neovim(
+        {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 20,
+         "samples": 1}
+    )  # fmt: skip
+    bufnr = neovim.open(project / "tasks.py")
+    neovim.lua("specloop_test.picks = { 'Yes', 'Apply' }")
+    position = {"line": 0, "character": 4}
+    actions = neovim.request(
+        bufnr,
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": (project / "tasks.py").as_uri()},
+            "range": {"start": position, "end": position},
+            "context": {"diagnostics": []},
+        },
+    )
+    [implement] = [a for a in actions if a["title"].startswith("Implement")]
+    result = neovim.lua("return specloop_test.execute(...)", bufnr, implement["command"], 120_000)
+
+    assert "failure" not in result, f"{result}\n{neovim.context()}"
+    assert result["result"]["status"] == "validated"
+    requests = neovim.lua("return specloop_test.requests")
+    asked = [r for r in requests if "Is that right?" in r["message"]]
+    assert asked and asked[0]["actions"][0]["title"] == "Yes"
+    call = asked[0]["message"].split("`")[1]
+    text = "\n".join(neovim.nvim.api.buf_get_lines(bufnr, 0, -1, True)) + "\n"
+    assert f">>> {call}" in text and "max(items)" in text

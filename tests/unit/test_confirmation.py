@@ -11,8 +11,8 @@ from specloop.loop.confirmation import (
     read_reply,
     unconfirmed_message,
 )
-from specloop.loop.disagreement import typed_outcome
-from specloop.loop.models import Question
+from specloop.loop.disagreement import evidence_phrase, typed_outcome
+from specloop.loop.models import CaseConfirmation, Evidence, Question
 from specloop.validate.behaviour import Outcome
 
 CALLS = ["pop([])", "pop([1])", "pop([1, 2])"]
@@ -109,3 +109,15 @@ def test_typed_values_compare_like_probed_ones():
         kind="raise", key="raise:KeyError", text="raise KeyError"
     )
     assert typed_outcome("the last one") is None
+
+
+def test_the_evidence_names_the_confirmed_cases():
+    evidence = Evidence(
+        confirmations=[
+            CaseConfirmation(call="pop([])", outcome="raise IndexError", attempt=1),
+            CaseConfirmation(
+                call="pop([1])", outcome="return 1", attempt=1, confirmed=True, answer="Yes"
+            ),
+        ]
+    )
+    assert evidence_phrase(evidence).endswith("; 1 case confirmed by you: `pop([1])` returns 1")

@@ -255,8 +255,7 @@ def _shown(disagreement: Disagreement) -> str:
     return f"`{disagreement.call}`: {outcomes}"
 
 
-def evidence_phrase(evidence: Evidence) -> str:
-    """The samples' part of the evidence, as a reviewer reads it."""
+def _samples_phrase(evidence: Evidence) -> str:
     if evidence.samples <= 1:
         return "1 sample (no other sample to compare behaviour with)"
     if evidence.distinct == 1:
@@ -276,3 +275,19 @@ def evidence_phrase(evidence: Evidence) -> str:
     if evidence.assumed:
         phrase += f", {evidence.assumed} assumed: majority behaviour taken"
     return phrase + ")"
+
+
+def evidence_phrase(evidence: Evidence) -> str:
+    """The evidence beyond the checks, as a reviewer reads it: the samples, then the cases
+    the user confirmed (``1 case confirmed by you: `largest([])` returns 0``)."""
+    phrase = _samples_phrase(evidence)
+    confirmed = [f"`{item.call}` {_said(item.outcome)}" for item in evidence.confirmed]
+    if confirmed:
+        cases = "case" if len(confirmed) == 1 else "cases"
+        phrase += f"; {len(confirmed)} {cases} confirmed by you: {', '.join(confirmed)}"
+    return phrase
+
+
+def _said(outcome_text: str) -> str:
+    verb, _, rest = outcome_text.partition(" ")
+    return {"return": f"returns {rest}", "raise": f"raises {rest}"}.get(verb, outcome_text)

@@ -2,8 +2,9 @@
 
 In this order (earlier inputs are preferred as questions, being the easiest to read):
 1. the spec's own examples: calls of the target in its docstring's ``>>>`` lines, then
-   in its text (``f([1, 2], 5) ➞ False``), whose arguments are literals, then values near them (words or items reordered, fewer,
-   repeated; numbers ±1) — the shape of a valid input is often one no hint tells;
+   in its text (``f([1, 2], 5) ➞ False``), whose arguments are literals, then values
+   near them (words or items reordered, fewer, repeated; numbers ±1) — the shape of a
+   valid input is often one no hint tells;
 2. edge values of the annotated types (empty, zero, negative, one element, ...) and the
    numbers the spec names with their neighbours (boundaries), varied one parameter at a
    time from the first example (or from a typical value), then all at once;
