@@ -425,6 +425,23 @@ def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) 
         f"{met} ({precision:.1%}, median {median:g}; (a): "
         f"{_precision([result.modes['a'] for result in results])})"
     )
+    confirming = [result.modes["d"] for result in results]
+    accepted_d = sum(row.accepted for row in confirming)
+    precision_d = sum(row.correct for row in confirming) / accepted_d if accepted_d else 0.0
+    questions = [row.questions for row in confirming]
+    asked = [q for q in questions if q]
+    median_asked = statistics.median(asked) if asked else 0
+    met_d = (
+        accepted_d >= 120
+        and precision_d >= 0.95
+        and statistics.mean(questions) <= 1.5
+        and median_asked <= 1
+    )
+    print(
+        f"target (d): >= 120 of 164 accepted at >= 95% precision, mean <= 1.5 questions, median "
+        f"<= 1 over tasks asked: {'met' if met_d else 'NOT met'} ({accepted_d} at "
+        f"{precision_d:.1%}, mean {statistics.mean(questions):.2f}, median {median_asked:g})"
+    )
     print(f"wall-clock run time: {elapsed:.1f} s (time s: CPU-side seconds summed over tasks)")
 
 

@@ -286,7 +286,8 @@ def test_without_any_check_that_exercises_the_code_nothing_is_validated(
     assert result.returncode == 1
     assert all(check["passed"] for check in payload["checks"])
     record = json.loads((runs_dir / f"{payload['run_id']}.json").read_text())
-    assert "No check exercised the new code" in record["error"]
+    assert "No check of the new code counts as evidence" in record["error"]
+    assert record["evidence"]["confirmations"][0]["answer"] is None, "asked, not answered"
     assert (project / "pricing.py").read_text() == bare
 
 
