@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from specloop.loop.disagreement import doctest_lines, matching, typed_outcome
+from specloop.loop.disagreement import doctest_lines, matching, outcome_sentence, typed_outcome
 from specloop.loop.models import Question
 from specloop.validate.behaviour import Outcome
 from specloop.validate.mutation import mutants, spread
@@ -67,7 +67,7 @@ class Case:
 
     def said(self) -> str:
         """``clamp(1, 5, 0) returns 0``: what the code does, as a sentence."""
-        return f"`{self.call}` {_verb(self.outcome)}"
+        return f"`{self.call}` {outcome_sentence(self.outcome.text)}"
 
 
 def mutant_sources(module_source: str, symbol: str) -> list[str]:
@@ -192,14 +192,6 @@ def read_reply(reply: str | None, case: Case) -> Reply:
         doctest_lines(case.call, wanted),
         f"{case.said()}, which is wrong: it must {wanted.text}.",
     )
-
-
-def _verb(outcome: Outcome) -> str:
-    if outcome.kind == "return":
-        return f"returns {outcome.value or 'None'}"
-    if outcome.kind == "raise":
-        return f"raises {outcome.text.removeprefix('raise ')}"
-    return "does not finish"
 
 
 def unconfirmed_message(case: Case | None, why: str) -> str:

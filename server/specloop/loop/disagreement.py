@@ -281,13 +281,14 @@ def evidence_phrase(evidence: Evidence) -> str:
     """The evidence beyond the checks, as a reviewer reads it: the samples, then the cases
     the user confirmed (``1 case confirmed by you: `largest([])` returns 0``)."""
     phrase = _samples_phrase(evidence)
-    confirmed = [f"`{item.call}` {_said(item.outcome)}" for item in evidence.confirmed]
+    confirmed = [f"`{item.call}` {outcome_sentence(item.outcome)}" for item in evidence.confirmed]
     if confirmed:
         cases = "case" if len(confirmed) == 1 else "cases"
         phrase += f"; {len(confirmed)} {cases} confirmed by you: {', '.join(confirmed)}"
     return phrase
 
 
-def _said(outcome_text: str) -> str:
+def outcome_sentence(outcome_text: str) -> str:
+    """``return 0`` -> ``returns 0``, ``raise X`` -> ``raises X``: an outcome in a sentence."""
     verb, _, rest = outcome_text.partition(" ")
     return {"return": f"returns {rest}", "raise": f"raises {rest}"}.get(verb, outcome_text)

@@ -333,7 +333,7 @@ async def _attempt(run: _Run) -> bool:
             run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, _unshowable(skipped)))
             return False
         return True
-    return await _after_failure(run, number, report)
+    return _after_failure(run, number, report)
 
 
 def _is_sample(run: _Run, report: ValidationReport) -> bool:
@@ -363,7 +363,7 @@ async def _validated(run: _Run, number: int, new_source: str) -> ValidationRepor
     )
 
 
-async def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
+def _after_failure(run: _Run, number: int, report: ValidationReport) -> bool:
     """What a candidate that did not pass means for the run; False: stop."""
     if (not_run := report.not_run) is not None:
         # Another candidate would be refused the same way: say why and stop.
