@@ -92,13 +92,37 @@ def test_no_answer_is_never_evidence():
     assert "`pop([])` raises IndexError" in message and ">>> pop([])" in message
 
 
+FOUR_MUTANTS = [
+    [returns("0"), returns("1"), returns("2")],  # wrong on pop([])
+    [returns("0"), returns("1"), returns("2")],
+    [RAISES, returns("1"), returns("1")],  # wrong on pop([1, 2])
+    [RAISES, returns("1"), returns("1")],
+]
+
+
 def test_confirming_asks_until_enough_mutants_are_ruled_out():
-    mutants = [[returns("0"), returns("1"), returns("2")], [RAISES, returns("1"), returns("1")]]
-    confirming = Confirming(CALLS, ACCEPTED, mutants)
+    confirming = Confirming(CALLS, ACCEPTED, FOUR_MUTANTS)
     first = confirming.next_case()
-    assert first is not None
+    assert first is not None and first.call == "pop([])"  # a tie: the earliest input
     confirming.confirmed(first)
-    assert confirming.enough  # one of two is half
+    assert not confirming.enough  # half of them is not enough
+    second = confirming.next_case()
+    assert second is not None and second.call == "pop([1, 2])"
+    confirming.confirmed(second)
+    assert confirming.enough
+    assert confirming.next_case() is None
+
+
+def test_cases_the_user_stated_count_like_confirmed_ones():
+    confirming = Confirming(CALLS, ACCEPTED, FOUR_MUTANTS)
+    raised = [
+        ">>> pop([])  # doctest: +IGNORE_EXCEPTION_DETAIL",
+        "Traceback (most recent call last):",
+        "    ...",
+        "IndexError",
+    ]
+    confirming.given([">>> pop([1, 2])", "2", *raised, ">>> elsewhere(1)", "1"])
+    assert confirming.ruled_out == {0, 1, 2, 3}
     assert confirming.next_case() is None
 
 

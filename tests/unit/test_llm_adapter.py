@@ -25,7 +25,7 @@ from specloop.loop.llm import (
     ModelConfig,
     backoff_delay,
     extract_json,
-    load_litellm,
+    start_model_process,
 )
 from specloop.loop.models import Clarification, Plan, Stage
 from specloop.secrets import Redactor, redact
@@ -43,8 +43,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module", autouse=True)
 def _litellm_loaded() -> None:
-    """Pay litellm's import once, so timings below measure the adapter, not the import."""
-    asyncio.run(load_litellm())
+    """Pay litellm's import (in the model client's process) once, so timings below measure
+    the adapter, not the import."""
+    assert start_model_process().ready.wait(120)
 
 
 def adapter_for(llm: ScriptedLLM, **overrides: object) -> LLMAdapter:
@@ -343,9 +344,8 @@ def test_importing_the_adapter_does_not_import_litellm():
     assert result.stdout.split() == ["False", "False"]
 
 
-NETWORK_PROBE = """
-import asyncio, json, logging, socket, sys
-logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+SOCKET_SPY = """
+import atexit, json, socket, sys
 outside = []
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
@@ -358,23 +358,37 @@ def getaddrinfo(host, *args, **kwargs):
         outside.append(str(host))
     return real_getaddrinfo(host, *args, **kwargs)
 socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
-from specloop.loop.llm import LLMAdapter, ModelConfig
+atexit.register(lambda: sys.stderr.write("OUTSIDE " + json.dumps(outside) + "\\n"))
+"""
+NETWORK_PROBE = (
+    SOCKET_SPY
+    + """
+import asyncio, logging
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+from specloop.loop import llm
+# litellm runs in the model client's process: spy on its sockets there too.
+worker = SOCKET_SPY + "from specloop.loop.model_worker import main; main()"
+llm.MODEL_PROCESS_COMMAND = [sys.executable, "-c", worker]
 from specloop.loop.models import Plan, Stage
 from specloop.secrets import Redactor
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.unit.test_llm_adapter import MESSAGES, PLAN
-with ScriptedLLM([Reply.json(PLAN)]) as llm:
-    adapter = LLMAdapter(ModelConfig("openai/scripted-model", api_base=llm.base_url), Redactor())
+with ScriptedLLM([Reply.json(PLAN)]) as llm_server:
+    adapter = llm.LLMAdapter(
+        llm.ModelConfig("openai/scripted-model", api_base=llm_server.base_url), Redactor()
+    )
     asyncio.run(adapter.structured(Stage.PLAN, MESSAGES, Plan))
-sys.stderr.write("OUTSIDE " + json.dumps(outside) + "\\n")
+print("CALLED", file=sys.stderr)
 """
+)
 
 
 def test_litellm_reaches_only_the_endpoint_and_never_writes_to_stdout():
     """Import and one call, in a fresh process with debug logging: stdout is the LSP channel."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("LITELLM")}
+    probe = f"SOCKET_SPY = {SOCKET_SPY!r}\n{NETWORK_PROBE}"
     result = subprocess.run(
-        [sys.executable, "-c", NETWORK_PROBE],
+        [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         timeout=120,
@@ -382,7 +396,8 @@ def test_litellm_reaches_only_the_endpoint_and_never_writes_to_stdout():
         env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "OUTSIDE []" in result.stderr
+    assert "CALLED" in result.stderr
+    assert result.stderr.count("OUTSIDE []") == 2, result.stderr[-2000:]  # here and there
     assert result.stdout == ""
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from specloop.secrets import REDACTED, Redactor, is_secret_file, project_secrets
-from specloop.validate.pipeline import project_files
+from specloop.validate.project_copy import project_files
 
 
 @pytest.mark.parametrize(

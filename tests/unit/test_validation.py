@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from specloop.validate import pipeline, supervisor
+from specloop.validate import pipeline, project_copy, supervisor
 from specloop.validate.checks import check_static, check_syntax, run_spec_examples, run_tests
 from specloop.validate.pipeline import (
     GENERATED_TESTS_FILE,
     ValidationRequest,
-    project_files,
     validate,
 )
+from specloop.validate.project_copy import project_files
 from specloop.validate.report import evidence_summary
 from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox, SandboxLimits
 
@@ -332,7 +332,7 @@ def test_project_files_put_what_the_run_needs_first_under_the_cap(
 ):
     for index in range(5):
         (project / f"a{index}.py").write_text("")
-    monkeypatch.setattr(pipeline, "MAX_FILES", 3)
+    monkeypatch.setattr(project_copy, "MAX_FILES", 3)
     files = project_files(project, "calc.py", ["tests/test_calc.py"])
     assert files[:2] == ["calc.py", "tests/test_calc.py"]
     assert len(files) == 3

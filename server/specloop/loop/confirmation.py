@@ -10,7 +10,10 @@ options are Yes, what the mutants do there, and "something else".
 
 `read_reply` says what the answer means; this module owns those rules:
 - Yes: the case becomes a doctest example in the docstring, and the spec examples check
-  then runs it on the code: counted evidence.
+  then runs it on the code: counted evidence once the confirmed cases rule out `ENOUGH`
+  of the mutants. The cases the user stated earlier in the run (answers to behaviour
+  questions, corrections) count towards that as well (`Confirming.given`): when they are
+  all the evidence there is, one answer alone does not make code validated.
 - What a mutant does, or a value typed as a Python literal ("4", "raise ValueError"):
   the right outcome becomes an example in the spec, and another attempt is made.
 - "Something else" without a value: the model is told the case is wrong, and another
@@ -25,7 +28,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from specloop.loop.disagreement import doctest_lines, matching, outcome_sentence, typed_outcome
+from specloop.loop.disagreement import (
+    calls_in,
+    doctest_lines,
+    matching,
+    outcome_sentence,
+    typed_outcome,
+)
 from specloop.loop.models import Question
 from specloop.validate.behaviour import Outcome
 from specloop.validate.mutation import mutants, spread
@@ -34,7 +43,7 @@ MUTANTS = 12
 """Mutants of the accepted code a case is chosen against (spread over the function)."""
 CALL_TIMEOUT_S = 0.25
 """Per call, when the accepted code and its mutants run on the probe inputs."""
-ENOUGH = 0.5
+ENOUGH = 0.75
 """The share of the mutants confirmed cases must rule out before they count as evidence."""
 YES = "Yes"
 SOMETHING_ELSE = "No, something else"
@@ -141,6 +150,20 @@ class Confirming:
 
     def confirmed(self, case: Case) -> None:
         self.ruled_out |= case.rules_out
+
+    def given(self, examples: Sequence[str]) -> None:
+        """Cases the user already stated this run (doctest lines: answers to behaviour
+        questions, corrections), which the accepted code does: each rules out the mutants
+        that do something else there, as a confirmed case would."""
+        for call in calls_in(examples):
+            if call not in self.calls:
+                continue
+            at = list(self.calls).index(call)
+            self.ruled_out |= {
+                number
+                for number, row in enumerate(self.mutants)
+                if row[at].key != self.accepted[at].key
+            }
 
     @property
     def enough(self) -> bool:

@@ -52,6 +52,9 @@ def call_text(function: str, arguments: Sequence[str]) -> str:
     return f"{function.rsplit('.', 1)[-1]}({', '.join(arguments)})"
 
 
+_IGNORE_DETAIL = "  # doctest: +IGNORE_EXCEPTION_DETAIL"
+
+
 def doctest_lines(call: str, outcome: Outcome) -> list[str]:
     """The answer as a doctest: the call and its value, or the exception it raises."""
     if outcome.kind == "return":
@@ -62,12 +65,21 @@ def doctest_lines(call: str, outcome: Outcome) -> list[str]:
     if outcome.kind == "raise":
         name = outcome.text.removeprefix("raise ")
         return [
-            f">>> {call}  # doctest: +IGNORE_EXCEPTION_DETAIL",
+            f">>> {call}{_IGNORE_DETAIL}",
             "Traceback (most recent call last):",
             "    ...",
             name,
         ]
     return []  # "does not finish" cannot be written as an example
+
+
+def calls_in(examples: Sequence[str]) -> list[str]:
+    """The calls of doctest lines as `doctest_lines` writes them (``>>> f(1)``: ``f(1)``)."""
+    return [
+        line.removeprefix(">>> ").removesuffix(_IGNORE_DETAIL)
+        for line in examples
+        if line.startswith(">>> ")
+    ]
 
 
 def question_for(number: int, call: str, outcomes: Sequence[tuple[Outcome, list[int]]]) -> Question:

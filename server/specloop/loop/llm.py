@@ -8,10 +8,12 @@ a fallback for servers that reject ``response_format``; one re-ask, with the err
 output that is not JSON, does not match the schema or was cut off; token and cost
 accounting per stage; and cancellation that really stops the request.
 
-litellm is heavy (seconds and ~160 MB to import) and, left alone, reaches for the
-network at import. It is imported lazily, off the event loop, with its network fetches,
-telemetry, callbacks and stdout output switched off (stdout carries the LSP protocol).
-All of its untyped surface lives in the "litellm boundary" section below.
+litellm is heavy (seconds of CPU and ~160 MB to import) and, left alone, reaches for the
+network at import. It lives in a process of its own (`model_worker`, started early by
+`start_model_process`), so neither its import nor its calls hold this process's
+interpreter; there it runs with its network fetches, telemetry, callbacks and stdout
+output switched off. All of its untyped surface lives in the "litellm boundary" section
+below.
 
 The API key comes only from the environment variable named by ``api_key_env``. It, and
 every secret of the run's `Redactor`, is masked in what is sent to the model, in every
@@ -21,6 +23,7 @@ Exchange, error message and log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email.utils
 import importlib
@@ -29,6 +32,7 @@ import logging
 import os
 import random
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -241,18 +245,12 @@ class LLMAdapter:
         api_key: str | None,
         model: str,
     ) -> _Answer:
-        litellm = await load_litellm()
         request = self._request_arguments(messages, schema, api_key, model)
         try:
             async with asyncio.timeout(self.config.timeout_s):
-                return await _acompletion(litellm, request)
+                return await start_model_process().call(request)
         except TimeoutError:
             raise _FailedCall(_Failure("timeout", "no answer in time")) from None
-        except Exception as exc:  # litellm raises many types; all are classified below
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError from exc  # never let a cancellation become an error
-            raise _FailedCall(_classify(litellm, exc)) from exc
 
     def _request_arguments(
         self,
@@ -578,8 +576,112 @@ _CALLBACK_LISTS = (
     "_async_failure_callback",
 )
 _LOG_SECRETS: set[str] = set()
-_litellm: Any = None
-_import_lock = threading.Lock()
+
+
+class _ModelProcess:
+    """The process that holds litellm (`model_worker`), seen from here: calls in, answers out.
+
+    One per specloop process, whatever event loop calls it: a thread reads its answers
+    and hands each to the loop that asked. When it ends (it crashed, it was killed), the
+    calls it had fail as a server error and the next call starts another.
+    """
+
+    def __init__(self, command: list[str]) -> None:
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self.ended = False
+        self.ready = threading.Event()
+        """Set once litellm is imported there (or the process ended)."""
+        threading.Thread(target=self._read_answers, daemon=True, name="model-process").start()
+
+    async def call(self, request: dict[str, Any]) -> _Answer:
+        """One ``litellm.acompletion`` there; raises `_FailedCall` with its failure."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._lock:
+            self._next_id += 1
+            number = self._next_id
+            self._pending[number] = (loop, future)
+        message = {"op": "call", "id": number, "request": request, "secrets": sorted(_LOG_SECRETS)}
+        try:
+            self._send(message)
+            reply = await future
+        except asyncio.CancelledError:
+            with self._lock:
+                self._pending.pop(number, None)
+            with contextlib.suppress(OSError):
+                self._send({"op": "cancel", "id": number})  # it closes the request
+            raise
+        if "failure" in reply:
+            raise _FailedCall(_Failure(**reply["failure"]))
+        return _Answer(**reply["answer"])
+
+    def _send(self, message: dict[str, Any]) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with self._lock:
+            stdin.write(json.dumps(message).encode() + b"\n")
+            stdin.flush()
+
+    def _read_answers(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        for line in stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("op") == "ready":
+                self.ready.set()
+                continue
+            if message.get("op") == "log":
+                text = redact(str(message.get("text", "")), _LOG_SECRETS)
+                logging.getLogger(str(message.get("name"))).log(int(message["level"]), "%s", text)
+                continue
+            with self._lock:
+                waiting = self._pending.pop(int(message.get("id", 0)), None)
+            if waiting is not None:
+                _settle(*waiting, message)
+        self.ended = True
+        self.ready.set()
+        code = self._process.wait()
+        with self._lock:
+            left, self._pending = list(self._pending.values()), {}
+        detail = f"the model client process ended unexpectedly (exit status {code})"
+        for loop, future in left:
+            _settle(loop, future, {"failure": {"kind": "server", "detail": detail}})
+
+
+def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], reply: Any) -> None:
+    def resolve() -> None:
+        if not future.done():
+            future.set_result(reply)
+
+    with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting
+        loop.call_soon_threadsafe(resolve)
+
+
+MODEL_PROCESS_COMMAND = [sys.executable, "-m", "specloop.loop.model_worker"]
+"""How the model client's process starts (its log level is appended)."""
+_model_process: _ModelProcess | None = None
+_start_lock = threading.Lock()
+
+
+def start_model_process() -> _ModelProcess:
+    """The model client's process, started now if it is not running: call it early, so
+    litellm's import overlaps other work instead of stalling it."""
+    global _model_process
+    with _start_lock:
+        if _model_process is None or _model_process.ended:
+            level = str(logging.getLogger().getEffectiveLevel())
+            _model_process = _ModelProcess([*MODEL_PROCESS_COMMAND, level])
+        return _model_process
 
 
 def litellm_imported() -> bool:
@@ -587,22 +689,12 @@ def litellm_imported() -> bool:
     return "litellm" in sys.modules
 
 
-async def load_litellm() -> Any:
-    """The litellm module, imported once, off the event loop, with its network use off."""
-    if _litellm is None:
-        await asyncio.to_thread(_import_litellm)
-    return _litellm
-
-
-def _import_litellm() -> None:
-    global _litellm
-    with _import_lock:
-        if _litellm is not None:
-            return
-        _prepare_for_import()
-        module = importlib.import_module("litellm")
-        _tame(module)
-        _litellm = module
+def import_litellm() -> Any:
+    """litellm, imported with its network use off and tamed (in the model client's process)."""
+    _prepare_for_import()
+    module = importlib.import_module("litellm")
+    _tame(module)
+    return module
 
 
 def _prepare_for_import() -> None:
@@ -651,7 +743,7 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-async def _acompletion(litellm: Any, request: dict[str, Any]) -> _Answer:
+async def complete(litellm: Any, request: dict[str, Any]) -> _Answer:
     response = await litellm.acompletion(**request)
     choice = response.choices[0]
     usage = getattr(response, "usage", None)
@@ -671,7 +763,7 @@ def _cost(litellm: Any, response: Any) -> float:
         return 0.0
 
 
-def _classify(litellm: Any, exc: Exception) -> _Failure:
+def classify(litellm: Any, exc: Exception) -> _Failure:
     """What kind of failure litellm's exception is, and whether retrying may help."""
     chain = _chain(exc)
     status = getattr(exc, "status_code", None)

@@ -38,7 +38,7 @@ from specloop.loop.context import (
 )
 from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
-from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig
+from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig, start_model_process
 from specloop.loop.models import Answer, LoopSpec, LoopStatus, RunRecord, Stage
 from specloop.loop.provisioning import ModelProvider, ProvisioningError
 from specloop.loop.runner import LoopRequest, new_record, run_loop
@@ -143,6 +143,7 @@ async def run(
     def note(message: str) -> None:
         front_end.progress(ProgressEvent(Stage.PREPARE, 0, message))
 
+    start_model_process()  # litellm's import, in its own process, while the run prepares
     settings = request.settings
     try:
         environment = await asyncio.to_thread(

@@ -54,7 +54,8 @@ from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
 from specloop.validate.environment import PythonEnvironment
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.preflight import ImportCheck, missing_dependency
-from specloop.validate.report import ValidationReport
+from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.report import SPEC_EXAMPLES, ValidationReport
 from specloop.validate.sandbox import SandboxLimits, detect_isolation, refusal
 
 _FEEDBACK_LIMIT = 1_500
@@ -83,6 +84,8 @@ class LoopRequest:
     environment: PythonEnvironment
     """The Python the checks run with (`validate/environment.py`)."""
     probe_seed: int = DEFAULT_SEED
+    files: ProjectCopy | None = None
+    """What of the project the run's sandboxes hold, chosen and copied once for the run."""
 
     @classmethod
     def of(
@@ -107,6 +110,7 @@ class LoopRequest:
             max_questions=settings.max_questions,
             no_assume=settings.no_assume,
             environment=environment,
+            files=ProjectCopy(project.root, _buffers_besides(project, snapshot)),
         )
 
 
@@ -403,13 +407,21 @@ async def _accept(run: _Run) -> bool:
         return True
     attempt, source = run.passed[settlement.chosen]
     report = await _offered(run, attempt, source, settlement.examples)
-    if report.passed:
+    if report.passed and not _rests_on_stated_cases(run, report):
         record.status = LoopStatus.VALIDATED
         return True
     if not report.all_checks_passed:
         run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
         return True
-    return await _confirm(run, attempt, source, settlement.examples)
+    return await _confirm(run, attempt, source, settlement.examples, report)
+
+
+def _rests_on_stated_cases(run: _Run, report: ValidationReport) -> bool:
+    """Whether the only evidence is cases the user stated during the run (no example of
+    the spec's own, no test that counts): then they must rule out enough of the code's
+    mutants, as confirmed cases do, before the code counts as validated."""
+    counted = {check.name for check in report.checks if check.passed and check.evidence}
+    return counted == {SPEC_EXAMPLES} and run.spec_examples([]) is None
 
 
 async def _offered(
@@ -431,18 +443,27 @@ async def _offered(
     return report
 
 
-async def _confirm(run: _Run, attempt: Attempt, source: str, answered: Sequence[str]) -> bool:
+async def _confirm(
+    run: _Run,
+    attempt: Attempt,
+    source: str,
+    answered: Sequence[str],
+    report: ValidationReport,
+) -> bool:
     """Show cases of the accepted code and ask whether they are right (`loop/confirmation.py`).
 
-    Yes, until the cases rule out enough of its mutants: they are examples, run on the
-    code: validated. A correction: an example (or feedback) for another round of attempts
-    (False). No answer, or no question left: not validated, naming the case.
+    Yes, until the cases (with those the user stated earlier) rule out enough of its
+    mutants: they are examples, run on the code: validated. A correction: an example (or
+    feedback) for another round of attempts (False). No answer, or no question left: not
+    validated, naming the case. ``report``: the accepted code's, as offered so far.
     """
     request = run.request
     confirming = await _confirming(run, source)
     if isinstance(confirming, str):
         run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, confirming))
         return True
+    confirming.given([*run.stated, *answered])
+    stated_before = list(run.stated)
     while (case := confirming.next_case()) is not None:
         item = CaseConfirmation(call=case.call, outcome=case.outcome.text, attempt=attempt.number)
         run.confirmations.append(item)
@@ -470,7 +491,8 @@ async def _confirm(run: _Run, attempt: Attempt, source: str, answered: Sequence[
     if not confirming.ruled_out:
         run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(None, _unshowable(_NO_CASE)))
         return True
-    report = await _offered(run, attempt, source, answered)
+    if run.stated != stated_before:  # confirmed cases to write into the docstring
+        report = await _offered(run, attempt, source, answered)
     if report.passed:
         run.record.status = LoopStatus.VALIDATED
     else:
@@ -596,6 +618,7 @@ def _probe_request(
         open_buffers=_other_buffers(request),
         allow_unisolated=request.allow_unisolated,
         environment=request.environment,
+        files=request.files,
     )
 
 
@@ -636,6 +659,7 @@ def _validation_request(
         allow_unisolated=request.allow_unisolated,
         open_buffers=_other_buffers(request),
         environment=request.environment,
+        files=request.files,
     )
 
 
@@ -652,6 +676,7 @@ async def _missing_dependency(request: LoopRequest) -> str | None:
         isolation=isolation,
         limits=request.limits,
         open_buffers=_other_buffers(request),
+        files=request.files,
     )
     return await missing_dependency(check)
 
@@ -675,9 +700,9 @@ def _check_budget(budget: Budget, llm: LLMAdapter, started: float) -> None:
 
 
 def _other_buffers(request: LoopRequest) -> dict[str, str]:
+    return _buffers_besides(request.project, request.snapshot)
+
+
+def _buffers_besides(project: Project, snapshot: SourceSnapshot) -> dict[str, str]:
     """The project's open buffers except the target's own (the sandbox gets the new text)."""
-    return {
-        path: text
-        for path, text in request.project.open_buffers.items()
-        if path != request.snapshot.path
-    }
+    return {path: text for path, text in project.open_buffers.items() if path != snapshot.path}

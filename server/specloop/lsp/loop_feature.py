@@ -3,8 +3,8 @@
 `LoopFeature` owns everything the loop needs in the server (as esbonio's features
 do): the running loops (one per symbol; others run alongside), their progress
 tokens, the model provider that keeps the embedded model warm for the server's
-lifetime, and the background import of litellm once the user first asks for code
-actions. Handlers in `server.py` stay one line each.
+lifetime, and the start of the model client's process (litellm's import) once the user
+first asks for code actions. Handlers in `server.py` stay one line each.
 
 - Listing code actions is cheap: the document's own tree, no model, no import.
 - **Implement** runs `loop.orchestrate.run` with an `EditorFrontEnd`, inside the
@@ -72,7 +72,7 @@ class LoopFeature:
         self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
         self._by_token: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self._warming: asyncio.Task[Any] | None = None
+        self._warmed = False
         self._terminating: asyncio.Task[None] | None = None
         self._shutting_down = False
         self._indexes: dict[str, tuple[int | None, ModuleIndex]] = {}
@@ -129,11 +129,13 @@ class LoopFeature:
         return target_at(parsed, line, self.server.settings.diagnostics.markers)
 
     def _warm_up(self) -> None:
-        """Import litellm in the background once, so the first Implement does not wait for it."""
-        if self._warming is None:
-            from specloop.loop.llm import load_litellm
+        """Start the model client's process once, so the first Implement does not wait for
+        litellm's import (which happens there, not in this process)."""
+        if not self._warmed:
+            from specloop.loop.llm import start_model_process
 
-            self._warming = self._spawn(load_litellm())
+            start_model_process()
+            self._warmed = True
 
     # ------------------------------------------------------------------ commands
 

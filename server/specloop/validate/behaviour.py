@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from specloop.analysis.modules import import_name
 from specloop.validate import probe_runner
 from specloop.validate.environment import PythonEnvironment
+from specloop.validate.project_copy import ProjectCopy
 from specloop.validate.sandbox import (
     Isolation,
     Sandbox,
@@ -80,6 +81,8 @@ class ProbeRequest:
     isolation: Isolation | None = None
     environment: PythonEnvironment | None = None
     """The project's Python environment; None: specloop's own."""
+    files: ProjectCopy | None = None
+    """The run's copy of the project (`project_copy`); None: the sandbox copies it."""
 
 
 class ProbeRefused(Exception):
@@ -88,8 +91,6 @@ class ProbeRefused(Exception):
 
 async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
     """Per candidate, per input, what the call did (run in the sandbox, never here)."""
-    from specloop.validate.pipeline import fill_project
-
     isolation = request.isolation
     if isolation is None:
         isolation = await asyncio.to_thread(detect_isolation)
@@ -100,9 +101,8 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
     dotted = import_name(request.project_root, module)
     results = []
     async with Sandbox(isolation, request.environment) as sandbox:
-        await asyncio.to_thread(
-            fill_project, sandbox, request.project_root, module, [], request.open_buffers
-        )
+        files = request.files or ProjectCopy(request.project_root, request.open_buffers, False)
+        await asyncio.to_thread(files.fill, sandbox, module, [])
         sandbox.write(PROBE_SCRIPT, RUNNER_SOURCE)
         payload = {
             "module": dotted,

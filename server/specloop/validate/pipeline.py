@@ -11,18 +11,7 @@ actually exercised the new code (see ``ValidationReport.passed``). The first
 two only read the source; the rest run in one `Sandbox` holding a copy of the
 project with the candidate module in place.
 
-What is copied: the project's Python files (``.py``/``.pyi``), its pytest
-configuration (``pyproject.toml``, ``pytest.ini``, ``setup.cfg``, ``tox.ini``,
-``conftest.py``) and whatever sits beside the test files (fixtures, data) — never a
-dotfile or a secret-looking file (``.env``, keys, credentials, ``secrets/``: see
-`specloop.secrets.is_secret_file`), and the editor's unsaved buffers in place of
-their files on disk. Copying
-all Python files rather than guessing imports is the simple, robust choice: a test
-may import anything. Folders that are never source (``.git``, dot-folders such as
-``.venv``, ``node_modules``, ``__pycache__``, virtual environments, ``build``,
-``dist``) are skipped, files over 1 MB are skipped, and the copy stops at 20 MB or
-5,000 files. The files a run needs (the module's packages, the test files and
-their ``conftest.py``) are copied first, so the cap only drops files further away.
+What the sandboxes hold of the project, and how: `validate/project_copy.py`.
 """
 
 from __future__ import annotations
@@ -30,16 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from specloop.analysis.index import is_test_file
 from specloop.analysis.modules import import_name
 from specloop.refactor.codemod import stand_in
-from specloop.secrets import is_secret_file
 from specloop.validate.checks import (
     check_static,
     check_syntax,
@@ -57,6 +43,8 @@ from specloop.validate.harness import (
     start_subject,
 )
 from specloop.validate.mutation import judge_tests
+from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.project_copy import relative_path as _relative
 from specloop.validate.reach import check_reach
 from specloop.validate.report import (
     EXISTING_TESTS,
@@ -83,12 +71,6 @@ log = logging.getLogger(__name__)
 
 GENERATED_TESTS_FILE = "test_specloop_generated.py"
 _COLLECTION_ERROR = 2  # pytest's exit status when test files fail to import
-MAX_FILE_BYTES = 1024 * 1024
-MAX_TOTAL_BYTES = 20 * 1024 * 1024
-MAX_FILES = 5_000
-_CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
-_SKIPPED_DIRS = {"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"}
-_SOURCE_SUFFIXES = {".py", ".pyi"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +99,8 @@ class ValidationRequest:
     """The isolation to use; None: what this machine offers (`detect_isolation`)."""
     environment: PythonEnvironment | None = None
     """The project's Python environment (`validate/environment.py`); None: specloop's own."""
+    files: ProjectCopy | None = None
+    """The run's copy of the project (`project_copy`); None: each sandbox copies it afresh."""
     judge_mutants: bool = False
     """Judge counted spec tests by the mutants of the new code they kill (`validate/mutation.py`):
     done for the accepted candidate only, it takes a test run per mutant."""
@@ -215,9 +199,7 @@ async def _bench(
         framework = framework_environment(request.project_root)
         process = await start_subject(subject, name, framework, request.limits)
         stack.push_async_callback(process.close)
-        await asyncio.to_thread(
-            fill_project, subject, request.project_root, module, [], request.open_buffers, True
-        )
+        await asyncio.to_thread(_project(request).fill, subject, module, [], True)
     await asyncio.to_thread(_fill, sandbox, request, module)
     harness = Harness(
         module=module,
@@ -462,142 +444,12 @@ def _generated_tests_path(module: str) -> str:
 
 def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
     tests = [_relative(request.project_root, path) for path in request.test_files]
-    fill_project(sandbox, request.project_root, module, tests, request.open_buffers)
+    _project(request).fill(sandbox, module, tests)
     if request.generated_tests is not None:
         sandbox.write(_generated_tests_path(module), request.generated_tests)
 
 
-def fill_project(
-    sandbox: Sandbox,
-    root: Path,
-    module: str,
-    tests: list[str],
-    open_buffers: Mapping[str, str],
-    without_tests: bool = False,
-) -> None:
-    """Copy the project (unsaved buffers in place of their files) into the sandbox.
-
-    The module itself is left for the caller to write: it is the candidate's.
-    ``without_tests``: no test file and no ``conftest.py`` (the subject's copy).
-    """
-    files = project_files(root, module, tests)
-    buffers = {
-        _relative(root, path): text
-        for path, text in open_buffers.items()
-        if path.endswith((".py", ".pyi"))
-    }
-    if without_tests:
-        files = [path for path in files if not _is_test_or_setup(path)]
-        buffers = {path: text for path, text in buffers.items() if not _is_test_or_setup(path)}
-    sandbox.copy_in(root, [path for path in files if path != module and path not in buffers])
-    for path, text in buffers.items():
-        sandbox.write(path, text)
-
-
-def _is_test_or_setup(path: str) -> bool:
-    return is_test_file(path) or PurePosixPath(path).name == "conftest.py"
-
-
-def project_files(root: Path, module: str, tests: list[str]) -> list[str]:
-    """The project's files to copy (relative paths), essentials first, within the caps."""
-    root = root.resolve()
-    needed = [module, *tests]
-    essentials = [path for path in _essentials(root, needed) if _copyable(root, path)]
-    chosen: dict[str, None] = dict.fromkeys(essentials)
-    total = sum(_size(root / path) for path in chosen)
-    skipped = 0
-    for path in _candidates(root, tests):
-        if path in chosen:
-            continue
-        size = _size(root / path)
-        if len(chosen) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
-            skipped += 1
-            continue
-        chosen[path] = None
-        total += size
-    if skipped:
-        log.warning(
-            "Copied %d project files to the sandbox; %d more were over the cap.",
-            len(chosen),
-            skipped,
-        )
-    return list(chosen)
-
-
-def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
-    """The needed files, plus ``__init__.py``/``conftest.py`` on their way and the config."""
-    yield from (name for name in _CONFIG_FILES if (root / name).is_file())
-    for path in needed:
-        parts = PurePosixPath(path).parts
-        for depth in range(len(parts)):
-            folder = PurePosixPath(*parts[:depth])
-            for name in ("__init__.py", "conftest.py"):
-                if (root / folder / name).is_file():
-                    yield str(folder / name)
-        if (root / path).is_file():
-            yield path
-
-
-def _candidates(root: Path, tests: list[str]) -> Iterator[str]:
-    """Python files anywhere, and any file beside the test files, in a stable order."""
-    test_dirs = {PurePosixPath(path).parent for path in tests}
-    for directory, subdirs, files in os.walk(root):
-        here = Path(directory)
-        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(here / name))
-        relative_dir = PurePosixPath(here.relative_to(root).as_posix())
-        beside_tests = any(_is_under(relative_dir, folder) for folder in test_dirs)
-        for name in sorted(files):
-            path = str(relative_dir / name)
-            wanted = Path(name).suffix in _SOURCE_SUFFIXES or beside_tests
-            if wanted and _copyable(root, path):
-                yield path
-
-
-def _skipped_dir(path: Path) -> bool:
-    return (
-        path.name.startswith(".")
-        or path.name in _SKIPPED_DIRS
-        or (path / "pyvenv.cfg").exists()
-        or path.is_symlink()
-    )
-
-
-def _copyable(root: Path, path: str) -> bool:
-    """A regular file inside the project, small enough, readable, and not a secret — judged
-    by what it is, not by its name: a symlink ``config_local.py`` to ``.env.local`` is not."""
-    if is_secret_file(path):
-        return False
-    full = root / path
-    try:
-        resolved = full.resolve()
-        return (
-            resolved.is_file()
-            and root in resolved.parents
-            and not is_secret_file(resolved.relative_to(root).as_posix())
-            and resolved.stat().st_size <= MAX_FILE_BYTES
-            and os.access(resolved, os.R_OK)
-        )
-    except OSError:
-        return False
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _is_under(path: PurePosixPath, folder: PurePosixPath) -> bool:
-    return path == folder or folder in path.parents
-
-
-def _relative(root: Path, path: str) -> str:
-    """``path`` relative to ``root``, POSIX-style; refuses paths outside the project."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        candidate = candidate.resolve().relative_to(root.resolve())
-    relative = PurePosixPath(candidate.as_posix())
-    if ".." in relative.parts:
-        raise ValueError(f"The path {path!r} is outside the project {root}.")
-    return str(relative)
+def _project(request: ValidationRequest) -> ProjectCopy:
+    if request.files is not None:
+        return request.files
+    return ProjectCopy(request.project_root, request.open_buffers, shared=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from specloop.analysis.modules import import_name, source_roots
 from specloop.validate.environment import PythonEnvironment
+from specloop.validate.project_copy import ProjectCopy
 from specloop.validate.sandbox import Isolation, Sandbox, SandboxLimits
 
 _MISSING = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'", re.MULTILINE)
@@ -37,6 +38,8 @@ class ImportCheck:
     isolation: Isolation
     limits: SandboxLimits
     open_buffers: Mapping[str, str]
+    files: ProjectCopy | None = None
+    """The run's copy of the project (`project_copy`); None: the sandbox copies it."""
 
 
 _IMPORTED: set[tuple[str, ...]] = set()
@@ -64,13 +67,10 @@ async def missing_dependency(check: ImportCheck) -> str | None:
 
 
 async def _ask(check: ImportCheck) -> str | None:
-    from specloop.validate.pipeline import fill_project
-
     module = check.module_path
     async with Sandbox(check.isolation, check.environment) as sandbox:
-        await asyncio.to_thread(
-            fill_project, sandbox, check.project_root, module, [], check.open_buffers
-        )
+        files = check.files or ProjectCopy(check.project_root, check.open_buffers, False)
+        await asyncio.to_thread(files.fill, sandbox, module, [])
         sandbox.write(module, check.source)
         name = import_name(sandbox.path, module)
         result = await sandbox.run([sandbox.python, "-c", _IMPORT, name], check.limits)

@@ -406,6 +406,18 @@ class Sandbox:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
 
+    def link_in(self, folder: Path, relative_paths: Iterable[str]) -> None:
+        """Hard links to ``folder``'s files at the same relative paths (copies where the
+        file system will not link). Only for files the code under test cannot write."""
+        for relative in relative_paths:
+            source = _within(folder, relative)
+            target = _within(self.path, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+
     def twin(self) -> Sandbox:
         """An empty sandbox with this one's isolation and environment (enter it to use it)."""
         return Sandbox(self.isolation, self.environment)
@@ -423,6 +435,7 @@ class Sandbox:
     def write(self, relative: str, text: str) -> None:
         target = _within(self.path, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # never write through a link into the run's copies
         target.write_text(text, encoding="utf-8")
 
     # -- running

@@ -1,0 +1,221 @@
+"""What of the project the sandboxes hold, chosen and read once per run, linked into each.
+
+What is copied: the project's Python files (``.py``/``.pyi``), its pytest
+configuration (``pyproject.toml``, ``pytest.ini``, ``setup.cfg``, ``tox.ini``,
+``conftest.py``) and whatever sits beside the test files (fixtures, data) — never a
+dotfile or a secret-looking file (``.env``, keys, credentials, ``secrets/``: see
+`specloop.secrets.is_secret_file`), and the editor's unsaved buffers in place of
+their files on disk. Copying
+all Python files rather than guessing imports is the simple, robust choice: a test
+may import anything. Folders that are never source (``.git``, dot-folders such as
+``.venv``, ``node_modules``, ``__pycache__``, virtual environments, ``build``,
+``dist``) are skipped, files over 1 MB are skipped, and the copy stops at 20 MB or
+5,000 files. The files a run needs (the module's packages, the test files and
+their ``conftest.py``) are copied first, so the cap only drops files further away.
+
+A run fills many sandboxes (each check's, the subject's, the probes', the mutants'), and
+in a large tree choosing and copying the files cost more than the checks themselves.
+`ProjectCopy` chooses a set of files once and copies them once, into a folder of its
+own, read-only; each sandbox then gets hard links to those copies, and the unsaved
+buffers and the candidate written as files of its own. That is safe where the code
+under test cannot write the sandbox's project files (namespaces: mounted read-only;
+Landlock: writable only below ``home/`` and ``tmp/``); without isolation every sandbox
+gets plain copies, as the code there could write through a link into the next check.
+What the files are is read when the run starts using them: a file changed on disk
+during a run is not seen by that run (the editor's buffers are, as they are the run's).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
+
+from specloop.analysis.index import is_test_file
+from specloop.secrets import is_secret_file
+from specloop.validate.sandbox import IsolationLevel, Sandbox
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_TOTAL_BYTES = 20 * 1024 * 1024
+MAX_FILES = 5_000
+_CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
+_SKIPPED_DIRS = {"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"}
+_SOURCE_SUFFIXES = {".py", ".pyi"}
+
+
+class ProjectCopy:
+    """One run's view of the project for its sandboxes (see the module's docstring).
+
+    ``shared``: keep the copies for the run and link them into each sandbox (only when
+    the sandbox's project files are read-only to the code under test).
+    """
+
+    def __init__(self, root: Path, open_buffers: Mapping[str, str], shared: bool = True) -> None:
+        self.root = root.resolve()
+        self.buffers = {
+            relative_path(self.root, path): text
+            for path, text in open_buffers.items()
+            if path.endswith((".py", ".pyi"))
+        }
+        self.shared = shared
+        self._chosen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._copied: set[str] = set()
+        self._lock = threading.Lock()
+        self._folder: Path | None = None
+
+    def fill(
+        self, sandbox: Sandbox, module: str, tests: list[str], without_tests: bool = False
+    ) -> None:
+        """Put the project in ``sandbox``, unsaved buffers in place of their files.
+
+        The module itself is left for the caller to write: it is the candidate's.
+        ``without_tests``: no test file and no ``conftest.py`` (the subject's copy).
+        """
+        with self._lock:
+            key = (module, tuple(tests))
+            if key not in self._chosen:
+                self._chosen[key] = project_files(self.root, module, tests)
+            files = self._chosen[key]
+        buffers = self.buffers
+        if without_tests:
+            files = [path for path in files if not _is_test_or_setup(path)]
+            buffers = {path: text for path, text in buffers.items() if not _is_test_or_setup(path)}
+        wanted = [path for path in files if path != module and path not in buffers]
+        if self.shared and sandbox.isolation.level is not IsolationLevel.NONE:
+            sandbox.link_in(self._copies(wanted), wanted)
+        else:
+            sandbox.copy_in(self.root, wanted)
+        for path, text in buffers.items():
+            sandbox.write(path, text)
+
+    def _copies(self, paths: list[str]) -> Path:
+        """The run's folder of copies, holding ``paths`` (copied now if they are new)."""
+        with self._lock:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="specloop-project-"))
+                weakref.finalize(self, shutil.rmtree, self._folder, True)
+            for relative in paths:
+                if relative in self._copied:
+                    continue
+                target = self._folder / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.root / relative, target)
+                target.chmod(0o444)
+                self._copied.add(relative)
+            return self._folder
+
+
+def _is_test_or_setup(path: str) -> bool:
+    return is_test_file(path) or PurePosixPath(path).name == "conftest.py"
+
+
+def project_files(root: Path, module: str, tests: list[str]) -> list[str]:
+    """The project's files to copy (relative paths), essentials first, within the caps."""
+    root = root.resolve()
+    needed = [module, *tests]
+    essentials = [path for path in _essentials(root, needed) if _copyable(root, path)]
+    chosen: dict[str, None] = dict.fromkeys(essentials)
+    total = sum(_size(root / path) for path in chosen)
+    skipped = 0
+    for path in _candidates(root, tests):
+        if path in chosen:
+            continue
+        size = _size(root / path)
+        if len(chosen) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
+            skipped += 1
+            continue
+        chosen[path] = None
+        total += size
+    if skipped:
+        log.warning(
+            "Copied %d project files to the sandbox; %d more were over the cap.",
+            len(chosen),
+            skipped,
+        )
+    return list(chosen)
+
+
+def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
+    """The needed files, plus ``__init__.py``/``conftest.py`` on their way and the config."""
+    yield from (name for name in _CONFIG_FILES if (root / name).is_file())
+    for path in needed:
+        parts = PurePosixPath(path).parts
+        for depth in range(len(parts)):
+            folder = PurePosixPath(*parts[:depth])
+            for name in ("__init__.py", "conftest.py"):
+                if (root / folder / name).is_file():
+                    yield str(folder / name)
+        if (root / path).is_file():
+            yield path
+
+
+def _candidates(root: Path, tests: list[str]) -> Iterator[str]:
+    """Python files anywhere, and any file beside the test files, in a stable order."""
+    test_dirs = {PurePosixPath(path).parent for path in tests}
+    for directory, subdirs, files in os.walk(root):
+        here = Path(directory)
+        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(here / name))
+        relative_dir = PurePosixPath(here.relative_to(root).as_posix())
+        beside_tests = any(_is_under(relative_dir, folder) for folder in test_dirs)
+        for name in sorted(files):
+            path = str(relative_dir / name)
+            wanted = Path(name).suffix in _SOURCE_SUFFIXES or beside_tests
+            if wanted and _copyable(root, path):
+                yield path
+
+
+def _skipped_dir(path: Path) -> bool:
+    return (
+        path.name.startswith(".")
+        or path.name in _SKIPPED_DIRS
+        or (path / "pyvenv.cfg").exists()
+        or path.is_symlink()
+    )
+
+
+def _copyable(root: Path, path: str) -> bool:
+    """A regular file inside the project, small enough, readable, and not a secret — judged
+    by what it is, not by its name: a symlink ``config_local.py`` to ``.env.local`` is not."""
+    if is_secret_file(path):
+        return False
+    full = root / path
+    try:
+        resolved = full.resolve()
+        return (
+            resolved.is_file()
+            and root in resolved.parents
+            and not is_secret_file(resolved.relative_to(root).as_posix())
+            and resolved.stat().st_size <= MAX_FILE_BYTES
+            and os.access(resolved, os.R_OK)
+        )
+    except OSError:
+        return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _is_under(path: PurePosixPath, folder: PurePosixPath) -> bool:
+    return path == folder or folder in path.parents
+
+
+def relative_path(root: Path, path: str) -> str:
+    """``path`` relative to ``root``, POSIX-style; refuses paths outside the project."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        candidate = candidate.resolve().relative_to(root.resolve())
+    relative = PurePosixPath(candidate.as_posix())
+    if ".." in relative.parts:
+        raise ValueError(f"The path {path!r} is outside the project {root}.")
+    return str(relative)

@@ -1,0 +1,60 @@
+"""One run's copy of the project: chosen and copied once, linked into each isolated sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox
+
+ISOLATED = Isolation(IsolationLevel.NAMESPACES)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    (root / "pkg" / "util.py").write_text("HELPER = 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_calc.py").write_text("from pkg.calc import add\n")
+    (root / ".env").write_text("TOKEN=secret\n")
+    return root
+
+
+def test_isolated_sandboxes_share_one_copy_of_each_file(project: Path):
+    files = ProjectCopy(project, {})
+    with Sandbox(ISOLATED) as first, Sandbox(ISOLATED) as second:
+        files.fill(first, "pkg/calc.py", ["tests/test_calc.py"])
+        (project / "pkg" / "util.py").write_text("HELPER = 2\n")  # read once per run
+        files.fill(second, "pkg/calc.py", ["tests/test_calc.py"])
+        one, other = first.path / "pkg" / "util.py", second.path / "pkg" / "util.py"
+        assert one.stat().st_ino == other.stat().st_ino
+        assert other.read_text() == "HELPER = 1\n"
+        assert not (first.path / "pkg" / "calc.py").exists()  # the candidate's, written later
+        assert not (first.path / ".env").exists()
+        first.write("pkg/util.py", "HELPER = 'changed'\n")  # never through the link
+        assert other.read_text() == "HELPER = 1\n"
+
+
+def test_without_isolation_every_sandbox_gets_copies_of_its_own(project: Path):
+    files = ProjectCopy(project, {})
+    with Sandbox(Isolation()) as first, Sandbox(Isolation()) as second:
+        files.fill(first, "pkg/calc.py", [])
+        files.fill(second, "pkg/calc.py", [])
+        one, other = first.path / "pkg" / "util.py", second.path / "pkg" / "util.py"
+        assert one.stat().st_ino != other.stat().st_ino
+        one.write_text("HELPER = 'written by the code under test'\n")
+        assert other.read_text() == "HELPER = 1\n"
+
+
+def test_unsaved_buffers_replace_their_files_and_the_subject_gets_no_tests(project: Path):
+    buffers = {str(project / "pkg" / "util.py"): "HELPER = 'unsaved'\n"}
+    files = ProjectCopy(project, buffers)
+    with Sandbox(ISOLATED) as subject:
+        files.fill(subject, "pkg/calc.py", ["tests/test_calc.py"], without_tests=True)
+        assert (subject.path / "pkg" / "util.py").read_text() == "HELPER = 'unsaved'\n"
+        assert not (subject.path / "tests" / "test_calc.py").exists()
