@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -26,7 +27,6 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
@@ -40,6 +40,7 @@ from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
 from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
 from specloop.loop.summary import FAILED_PHRASES, summarize
+from specloop.lsp.commands import CLARIFY_COMMAND, IMPLEMENT_COMMAND, CommandTarget
 from specloop.lsp.editor_front_end import EditorFrontEnd
 
 if TYPE_CHECKING:
@@ -48,21 +49,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMPLEMENT_COMMAND = "specloop.implement"
-CLARIFY_COMMAND = "specloop.clarifyTodo"
-LAST_RUN_COMMAND = "specloop.lastRunReport"
 CLARIFY_TITLE = "Clarify this TODO"
 RUN_AGAIN = "Run again"
 _SHUTDOWN_GRACE_S = 10.0
-
-
-@attrs.define
-class CommandTarget:
-    """What a code action's command is about: a document version and a cursor position."""
-
-    uri: str
-    version: int | None
-    position: types.Position
 
 
 class LoopFeature:
@@ -72,7 +61,7 @@ class LoopFeature:
         self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
         self._by_token: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self._warmed = False
+        self._loading: asyncio.Task[object] | None = None
         self._terminating: asyncio.Task[None] | None = None
         self._shutting_down = False
         self._indexes: dict[str, tuple[int | None, ModuleIndex]] = {}
@@ -129,13 +118,21 @@ class LoopFeature:
         return target_at(parsed, line, self.server.settings.diagnostics.markers)
 
     def _warm_up(self) -> None:
-        """Start the model client's process once, so the first Implement does not wait for
-        litellm's import (which happens there, not in this process)."""
-        if not self._warmed:
+        """Once: start the model client's process (litellm's import happens there, not
+        here), and import the loop's modules off the event loop, so the first Implement
+        waits for neither and other requests are answered meanwhile."""
+        if self._loading is None:
             from specloop.loop.llm import start_model_process
 
             start_model_process()
-            self._warmed = True
+            loading = asyncio.to_thread(importlib.import_module, "specloop.loop.orchestrate")
+            self._loading = asyncio.get_running_loop().create_task(loading)
+
+    async def _loaded(self) -> None:
+        """The loop's modules are imported (off the event loop, by `_warm_up`)."""
+        self._warm_up()
+        assert self._loading is not None
+        await asyncio.shield(self._loading)
 
     # ------------------------------------------------------------------ commands
 
@@ -163,6 +160,7 @@ class LoopFeature:
 
     async def implement(self, target: CommandTarget) -> dict[str, Any]:
         # The loop's modules (LibCST, the validators) load on first use, not at start-up.
+        await self._loaded()
         from specloop.loop import orchestrate
 
         document = self._document_for(target)
@@ -264,6 +262,7 @@ class LoopFeature:
 
     async def clarify(self, target: CommandTarget) -> dict[str, Any]:
         """Clarify the ambiguous TODO at the cursor: questions, then a versioned edit."""
+        await self._loaded()
         from specloop.loop import orchestrate
 
         document = self._document_for(target)

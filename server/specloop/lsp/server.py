@@ -9,10 +9,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -28,14 +29,16 @@ from specloop.analysis.symbols import module_symbols
 from specloop.analysis.text import LineIndex, encode
 from specloop.config import SETTINGS_SECTION, Settings, format_problems, load_settings
 from specloop.lsp import convert
-from specloop.lsp.loop_feature import (
+from specloop.lsp.commands import (
     CLARIFY_COMMAND,
     IMPLEMENT_COMMAND,
     LAST_RUN_COMMAND,
     CommandTarget,
-    LoopFeature,
 )
 from specloop.lsp.protocol import SpecloopProtocol
+
+if TYPE_CHECKING:
+    from specloop.lsp.loop_feature import LoopFeature
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +70,35 @@ class SpecloopServer(LanguageServer):
         )
         self.documents = DocumentStore()
         self.settings = Settings()
-        self.loop = LoopFeature(self)
+        self._loop: LoopFeature | None = None
         self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         self._told_skipped: set[str] = set()
         self._last_change: dict[str, float] = {}
         self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._analysing: dict[str, asyncio.Lock] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+
+    @property
+    def loop(self) -> LoopFeature:
+        """The loop's feature, loaded on first use: not on the way to ``initialize``."""
+        if self._loop is None:
+            from specloop.lsp.loop_feature import LoopFeature
+
+            self._loop = LoopFeature(self)
+        return self._loop
+
+    @property
+    def started_loop(self) -> LoopFeature | None:
+        """The loop's feature if it was ever used (nothing to stop or cancel otherwise)."""
+        return self._loop
+
+    def terminate(self) -> None:
+        """SIGTERM: stop the loops, if any ever ran, and exit."""
+        if self._loop is not None:
+            self._loop.terminate()
+            return
+        logging.shutdown()
+        os._exit(128 + signal.SIGTERM)
 
     def apply_settings(self, raw: object) -> None:
         """Validate and take new settings; tell the user which keys were ignored."""
@@ -139,7 +164,8 @@ class SpecloopServer(LanguageServer):
         self._last_change.pop(uri, None)
         self._analysing.pop(uri, None)
         self._published.pop(uri, None)
-        self.loop.forget(uri)
+        if self._loop is not None:
+            self._loop.forget(uri)
 
     def client_supports(self, path: str) -> bool:
         """Whether a dotted client capability (``workspace.configuration``) is truthy."""
@@ -289,7 +315,7 @@ def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
     ls.documents.unit = convert.column_unit(ls.workspace.position_encoding)
     ls.apply_settings(params.initialization_options)
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals: not Unix
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, ls.loop.terminate)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, ls.terminate)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -400,12 +426,14 @@ async def last_run_report(ls: SpecloopServer, *_: object) -> dict[str, Any]:
 
 @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
 def cancel_progress(ls: SpecloopServer, params: types.WorkDoneProgressCancelParams) -> None:
-    ls.loop.cancel_progress(str(params.token))
+    if ls.started_loop is not None:
+        ls.started_loop.cancel_progress(str(params.token))
 
 
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: SpecloopServer, params: None) -> None:
-    await ls.loop.shutdown()
+    if ls.started_loop is not None:
+        await ls.started_loop.shutdown()
 
 
 def _unwrap_section(raw: object) -> object:

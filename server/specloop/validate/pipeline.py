@@ -145,7 +145,7 @@ async def validate(
         report.environment = sandbox.environment.describe(request.project_root)
         for name, step in steps:
             on_check(name)
-            result = await step(sandbox)
+            result = await step(sandbox, report)
             report.checks.append(result)
             if not result.passed:
                 break
@@ -160,7 +160,8 @@ async def judge_validated(
     """``report``, of this very code, with its spec tests judged by the mutants they kill.
 
     Every other check already ran on ``request.new_source`` and would say the same
-    again: only the mutants are new, so only they run.
+    again: only the mutants are new, so only they run; and not even they when another
+    check already counts (`unjudged`).
     """
     judged_report = report.model_copy(deep=True)
     checks = judged_report.checks
@@ -169,6 +170,9 @@ async def judge_validated(
         None,
     )
     if counted is None or request.generated_tests is None:
+        return judged_report
+    if any(check.passed and check.evidence for check in checks if check is not checks[counted]):
+        checks[counted] = unjudged(checks[counted])
         return judged_report
     isolation = await _isolation(request)
     if refusal(isolation, request.allow_unisolated) is not None:
@@ -224,7 +228,8 @@ def _version(request: ValidationRequest) -> tuple[int, int] | None:
     return None if environment is None else (environment.version[0], environment.version[1])
 
 
-_Step = tuple[str, Callable[[Sandbox], Awaitable[CheckResult]]]
+_Step = tuple[str, Callable[[Sandbox, ValidationReport], Awaitable[CheckResult]]]
+"""A check that runs in the sandbox, with the report of the checks before it."""
 
 
 def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]:
@@ -233,23 +238,28 @@ def _sandboxed_steps(request: ValidationRequest, module: str) -> Iterator[_Step]
     if examples:
         yield (
             SPEC_EXAMPLES,
-            lambda sandbox: run_spec_examples(sandbox, module, request.symbol, examples, limits),
+            lambda sandbox, _: run_spec_examples(sandbox, module, request.symbol, examples, limits),
         )
     tests = [_relative(request.project_root, path) for path in request.test_files]
     if tests:
         yield (
             EXISTING_TESTS,
-            lambda sandbox: _run_existing_tests(sandbox, request, module, tests),
+            lambda sandbox, _: _run_existing_tests(sandbox, request, module, tests),
         )
     others = [_relative(request.project_root, path) for path in request.regression_tests]
     others = [path for path in others if path not in tests]
     if others:
         yield (
             REGRESSION_TESTS,
-            lambda sandbox: _run_regression_tests(sandbox, request, module, others),
+            lambda sandbox, _: _run_regression_tests(sandbox, request, module, others),
         )
     if request.generated_tests is not None:
-        yield GENERATED_TESTS, lambda sandbox: _run_generated_tests(sandbox, request, module)
+        yield (
+            GENERATED_TESTS,
+            lambda sandbox, so_far: _run_generated_tests(
+                sandbox, request, module, judge=request.judge_mutants and not so_far.has_evidence
+            ),
+        )
 
 
 async def _run_existing_tests(
@@ -368,9 +378,12 @@ def _collection_error(output: str, name: str) -> str:
 
 
 async def _run_generated_tests(
-    sandbox: Sandbox, request: ValidationRequest, module: str
+    sandbox: Sandbox, request: ValidationRequest, module: str, judge: bool
 ) -> CheckResult:
-    """Spec tests count as evidence only if they fail on the code before the change."""
+    """Spec tests count as evidence only if they fail on the code before the change, and,
+    when ``judge``, only as far as they kill mutants of the new code; when
+    ``request.judge_mutants`` asks for a judgement that other evidence makes moot
+    (``judge`` False), they are not judged and not counted (`unjudged`)."""
     path, limits = _generated_tests_path(module), request.limits
     on_new, status = await run_tests_with_status(sandbox, [path], limits, GENERATED_TESTS)
     if status == _COLLECTION_ERROR:
@@ -397,9 +410,9 @@ async def _run_generated_tests(
                 "before the change, so they show nothing about it; not counted as evidence.",
             }
         )
-    if not request.judge_mutants:
-        return on_new
-    return await _judged_by_mutants(sandbox, request, module, on_new)
+    if judge:
+        return await _judged_by_mutants(sandbox, request, module, on_new)
+    return unjudged(on_new) if request.judge_mutants else on_new
 
 
 async def _judged_by_mutants(
@@ -411,6 +424,17 @@ async def _judged_by_mutants(
         request.generated_tests or "", request.limits,
     )  # fmt: skip
     return judged(check, judgement)
+
+
+def unjudged(check: CheckResult) -> CheckResult:
+    """Spec tests left unjudged, as the other checks already count: judging them by their
+    mutants (a test run per mutant) could not change the verdict, so it is skipped, and
+    tests no mutant has judged do not count."""
+    note = (
+        "The other checks already count as evidence, so these tests were not judged by the "
+        "mutants they kill (it could not change the verdict) and are not counted."
+    )
+    return check.model_copy(update={"evidence": False, "output": note})
 
 
 def judged(check: CheckResult, judgement: MutationJudgement) -> CheckResult:
