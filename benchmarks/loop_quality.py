@@ -13,7 +13,9 @@ For each task it runs
 - the same model single-shot: one generate call, no plan, no validation,
 and prints: tasks attempted, validated, validated-and-passing-hidden-tests, the
 share of validated edits that pass the hidden tests (the number that matters),
-and both pass rates on the hidden tests.
+and both pass rates on the hidden tests, for the loop in two modes side by side, in
+the columns of benchmarks/validator_precision.py: (c) confirmation questions
+declined, (d) answered from the canonical solution too.
 
 Model: the embedded SmolLM2-135M (extra `local`) unless --model/--api-base are
 given. Run: .venv/bin/python -m benchmarks.loop_quality [--tasks 20] [--offset 0]
@@ -31,7 +33,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,13 +56,26 @@ LIMITS = SandboxLimits(wall_s=20.0, cpu_s=10)
 
 
 @dataclass
-class TaskResult:
-    task_id: str
+class LoopRun:
+    """One task run by the loop in one mode."""
+
     status: str
-    loop_hidden: bool
-    single_shot_hidden: bool
+    hidden: bool
     seconds: float
     questions: int = 0
+
+
+@dataclass
+class TaskResult:
+    task_id: str
+    single_shot_hidden: bool
+    modes: dict[str, LoopRun] = field(default_factory=dict)
+
+
+MODES = {
+    "c": "(c) specloop, behaviour questions",
+    "d": "(d) (c) + confirmation questions",
+}
 
 
 def load_tasks(offset: int, count: int) -> list[dict[str, Any]]:
@@ -85,11 +100,14 @@ def write_project(root: Path, task: dict[str, Any]) -> tuple[SourceSnapshot, int
 
 class BenchmarkFrontEnd:
     """Stated assumptions for prose questions; questions about inputs on which samples
-    disagree are answered from the canonical solution (a simulated user, as in ClarifyGPT
-    and TiCoder); no plan review, nothing applied."""
+    disagree (and, with ``confirm``, confirmation questions about one case of the
+    accepted code) are answered from the canonical solution (a simulated user, as in
+    ClarifyGPT and TiCoder: the outcome there; `confirmation.read_reply` reads the
+    accepted code's own outcome as a Yes); no plan review, nothing applied."""
 
-    def __init__(self, task: dict[str, Any]) -> None:
+    def __init__(self, task: dict[str, Any], confirm: bool) -> None:
         self.task = task
+        self.confirm = confirm
         self.questions = 0
         namespace: dict[str, Any] = {}
         exec(task["prompt"] + task["canonical_solution"], namespace)  # trusted: HumanEval's own
@@ -102,7 +120,8 @@ class BenchmarkFrontEnd:
         replies: list[str | None] = []
         for question in questions:
             call = question.text.split("`")[1] if question.text.count("`") >= 2 else None
-            if not question.id.startswith("d") or call is None:
+            answered = ("d", "c") if self.confirm else ("d",)
+            if not question.id.startswith(answered) or call is None:
                 replies.append(None)  # declined: the run takes the assumption
                 continue
             self.questions += 1
@@ -150,30 +169,30 @@ async def single_shot(
     return None if isinstance(placed, TransformFailure) else placed.source
 
 
-async def run_task(provider: ModelProvider, settings: Settings, task: dict[str, Any]) -> TaskResult:
-    started = time.monotonic()
+async def run_task(
+    provider: ModelProvider, settings: Settings, task: dict[str, Any], modes: list[str]
+) -> TaskResult:
     with tempfile.TemporaryDirectory(prefix="specloop-quality-") as directory:
         project = Project(Path(directory))
         snapshot, line = write_project(project.root, task)
-        request = orchestrate.RunRequest(project, snapshot, line, settings)
-        front_end = BenchmarkFrontEnd(task)
-        result = await orchestrate.run(request, provider, front_end)
-        if isinstance(result, orchestrate.Refused):
-            raise SystemExit(f"{task['task_id']}: {result.reason}")
-        # The last candidate, validated or not: the hidden tests judge it either way.
-        loop_hidden = await passes_hidden_tests(result.new_source, task)
         spec = resolve_target(snapshot, line)
         assert isinstance(spec, LoopSpec)
         config = await provider.config(settings)
         single = await passes_hidden_tests(await single_shot(config, project, snapshot, spec), task)
-    return TaskResult(
-        task["task_id"],
-        result.record.status.value,
-        loop_hidden,
-        single,
-        time.monotonic() - started,
-        front_end.questions,
-    )
+        result = TaskResult(task["task_id"], single)
+        for mode in modes:
+            started = time.monotonic()
+            front_end = BenchmarkFrontEnd(task, confirm=mode == "d")
+            request = orchestrate.RunRequest(project, snapshot, line, settings)
+            finished = await orchestrate.run(request, provider, front_end)
+            if isinstance(finished, orchestrate.Refused):
+                raise SystemExit(f"{task['task_id']}: {finished.reason}")
+            # The last candidate, validated or not: the hidden tests judge it either way.
+            hidden = await passes_hidden_tests(finished.new_source, task)
+            status = finished.record.status.value
+            seconds = time.monotonic() - started
+            result.modes[mode] = LoopRun(status, hidden, seconds, front_end.questions)
+    return result
 
 
 def _verdict(passed: bool) -> str:
@@ -182,34 +201,45 @@ def _verdict(passed: bool) -> str:
 
 def report(results: list[TaskResult], model: str, elapsed: float) -> None:
     attempted = len(results)
-    validated = [result for result in results if result.status == "validated"]
-    validated_hidden = [result for result in validated if result.loop_hidden]
-    loop_hidden = sum(result.loop_hidden for result in results)
     single = sum(result.single_shot_hidden for result in results)
-    share = f"{len(validated_hidden) / len(validated):.0%}" if validated else "n/a (none validated)"
     print(f"\nmodel: {model}   tasks: {attempted}   total {elapsed:.0f} s")
-    print(f"  validated by the loop:                     {len(validated)}")
-    print(f"  validated and passing the hidden tests:    {len(validated_hidden)}")
-    print(f"  share of validated edits that really work: {share}  (aim >= 95%)")
-    print(f"  loop output passing hidden tests:          {loop_hidden}/{attempted}")
-    print(f"  single-shot passing hidden tests:          {single}/{attempted}")
+    for mode, name in MODES.items():
+        runs = [result.modes[mode] for result in results if mode in result.modes]
+        if not runs:
+            continue
+        validated = [run for run in runs if run.status == "validated"]
+        right = [run for run in validated if run.hidden]
+        share = f"{len(right) / len(validated):.0%}" if validated else "n/a (none validated)"
+        print(f"{name}:")
+        print(f"  validated by the loop:                     {len(validated)}")
+        print(f"  validated and passing the hidden tests:    {len(right)}")
+        print(f"  share of validated edits that really work: {share}  (aim >= 95%)")
+        print(f"  loop output passing hidden tests:          {sum(r.hidden for r in runs)}")
+    print(f"single-shot passing hidden tests:            {single}/{attempted}")
     # The columns of benchmarks/validator_precision.py, for this model.
-    questions = [result.questions for result in results]
-    abstained = sum(result.status == "needs_clarification" for result in results)
-    seconds = sum(result.seconds for result in results)
     header = (
         f"{'mode':<34} {'accepted':>8} {'right':>6} {'precision':>9} {'q/task':>6} "
         f"{'median q':>8} {'abstain':>7} {'time s':>7}"
     )
-    precision = f"{len(validated_hidden) / len(validated):.1%}" if validated else "n/a"
-    mean_q = statistics.mean(questions) if questions else 0.0
-    median_q = statistics.median(questions) if questions else 0
     print("\n" + header + "\n" + "-" * len(header))
-    print(
-        f"{'specloop (samples, questions)':<34} {len(validated):>8} {len(validated_hidden):>6} "
-        f"{precision:>9} {mean_q:>6.2f} {median_q:>8g} {abstained:>7} {seconds:>7.0f}"
-    )
+    for mode, name in MODES.items():
+        runs = [result.modes[mode] for result in results if mode in result.modes]
+        if not runs:
+            continue
+        validated = [run for run in runs if run.status == "validated"]
+        right = sum(run.hidden for run in validated)
+        precision = f"{right / len(validated):.1%}" if validated else "n/a"
+        questions = [run.questions for run in runs]
+        asked = [count for count in questions if count]
+        median_asked = f"{statistics.median(asked):g}" if asked else "-"
+        abstained = len(runs) - len(validated)
+        seconds = sum(run.seconds for run in runs)
+        print(
+            f"{name:<34} {len(validated):>8} {right:>6} {precision:>9} "
+            f"{statistics.mean(questions):>6.2f} {median_asked:>8} {abstained:>7} {seconds:>7.0f}"
+        )
     print(f"{'single shot':<34} {attempted:>8} {single:>6} {single / attempted:>9.1%}")
+    print("(median q: over tasks asked at least once; abstain: not validated)")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -229,12 +259,14 @@ async def main_async(args: argparse.Namespace) -> None:
         started = time.monotonic()
         results = []
         for task in tasks:
-            result = await run_task(provider, settings, task)
+            result = await run_task(provider, settings, task, args.modes.split(","))
             results.append(result)
+            runs = "  ".join(
+                f"{mode}={run.status}/{_verdict(run.hidden)}/{run.questions}q/{run.seconds:.0f}s"
+                for mode, run in result.modes.items()
+            )
             print(
-                f"{result.task_id:<14} loop={result.status:<12} "
-                f"hidden={_verdict(result.loop_hidden)}  "
-                f"single-shot={_verdict(result.single_shot_hidden)}  {result.seconds:.0f} s",
+                f"{result.task_id:<14} {runs}  single-shot={_verdict(result.single_shot_hidden)}",
                 flush=True,
             )
         report(results, model, time.monotonic() - started)
@@ -251,6 +283,11 @@ def main() -> None:
     parser.add_argument("--api-base")
     parser.add_argument("--api-key-env")
     parser.add_argument("--timeout", type=float, default=Settings().timeout)
+    parser.add_argument(
+        "--modes",
+        default="c,d",
+        help="c: confirmation questions declined; d: answered (both: side by side)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("SPECLOOP_RUNS_DIR", tempfile.mkdtemp(prefix="specloop-quality-runs-"))
     asyncio.run(main_async(args))
