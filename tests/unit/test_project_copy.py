@@ -38,6 +38,9 @@ def test_isolated_sandboxes_share_one_copy_of_each_file(project: Path):
         assert not (first.path / ".env").exists()
         first.write("pkg/util.py", "HELPER = 'changed'\n")  # never through the link
         assert other.read_text() == "HELPER = 1\n"
+        assert other.stat().st_nlink == 2  # the run's copy and this one
+        files.close()
+        assert other.stat().st_nlink == 1  # the run's copies are gone
 
 
 def test_without_isolation_every_sandbox_gets_copies_of_its_own(project: Path):

@@ -173,6 +173,8 @@ async def run(
         return dataclasses.replace(finished, proposal=proposal, offered=offered)
     finally:
         records.save(record, redactor)  # once, whatever happened: cancelled runs too
+        if loop_request.files is not None:
+            loop_request.files.close()
 
 
 def _proposal(

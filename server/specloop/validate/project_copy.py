@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
@@ -69,6 +69,12 @@ class ProjectCopy:
         self._copied: set[str] = set()
         self._lock = threading.Lock()
         self._folder: Path | None = None
+        self._remove: Callable[[], object] | None = None
+
+    def close(self) -> None:
+        """Remove the run's copies (also done when this object is collected)."""
+        if self._remove is not None:
+            self._remove()
 
     def fill(
         self, sandbox: Sandbox, module: str, tests: list[str], without_tests: bool = False
@@ -100,7 +106,7 @@ class ProjectCopy:
         with self._lock:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="specloop-project-"))
-                weakref.finalize(self, shutil.rmtree, self._folder, True)
+                self._remove = weakref.finalize(self, shutil.rmtree, self._folder, True)
             for relative in paths:
                 if relative in self._copied:
                     continue
