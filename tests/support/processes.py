@@ -6,9 +6,13 @@ import contextlib
 import re
 from pathlib import Path
 
+MODEL_CLIENT = b"specloop.loop.model_worker"
 
-def processes_under(pid: int) -> list[int]:
-    """Every descendant of ``pid`` (children, their children, ...)."""
+
+def processes_under(pid: int, with_model_client: bool = False) -> list[int]:
+    """Every descendant of ``pid`` (children, their children, ...); without specloop's
+    model client process (`loop/model_worker.py`, which lives as long as specloop does)
+    unless ``with_model_client``."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -23,7 +27,10 @@ def processes_under(pid: int) -> list[int]:
         for child in children.get(stack.pop(), []):
             found.append(child)
             stack.append(child)
-    return found
+    if with_model_client:
+        return found
+    clients = set(processes_with(MODEL_CLIENT))
+    return [child for child in found if child not in clients]
 
 
 def processes_with(needle: bytes) -> list[int]:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -227,6 +228,21 @@ async def test_cancelling_a_call_stops_the_request_and_propagates():
             await task
         assert time.monotonic() - started < 1.0
         await _until(lambda: llm.hangups == 1)  # the server saw the client hang up
+
+
+async def test_a_model_client_process_that_dies_mid_call_is_replaced_and_the_call_retried():
+    with ScriptedLLM([Reply.hang(30), Reply.json(PLAN)]) as llm:
+        adapter = adapter_for(llm, timeout_s=60)
+        first = start_model_process()
+        task = asyncio.create_task(plan(adapter))
+        await _until(lambda: len(llm.requests) == 1)
+        os.kill(first.pid, signal.SIGKILL)
+        assert await asyncio.wait_for(task, 60) == Plan.model_validate(PLAN)
+
+    second = start_model_process()
+    assert second.pid != first.pid and second.ready.is_set()
+    assert adapter.usage[Stage.PLAN].calls == 2  # the failed call, and its retry
+    assert "model client process ended unexpectedly" in (adapter.exchanges[0].error or "")
 
 
 # ---------------------------------------------------------------------------- unusable answers

@@ -374,7 +374,7 @@ class VSCode:
                 self.browser.close()
             self.browser = None
         if self.process is not None:
-            descendants = processes_under(self.process.pid)
+            descendants = processes_under(self.process.pid, with_model_client=True)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
             try:

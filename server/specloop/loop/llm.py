@@ -246,9 +246,11 @@ class LLMAdapter:
         model: str,
     ) -> _Answer:
         request = self._request_arguments(messages, schema, api_key, model)
+        process = start_model_process()
+        await process.until_ready()  # litellm's import is not the model's time to answer
         try:
             async with asyncio.timeout(self.config.timeout_s):
-                return await start_model_process().call(request)
+                return await process.call(request)
         except TimeoutError:
             raise _FailedCall(_Failure("timeout", "no answer in time")) from None
 
@@ -600,6 +602,15 @@ class _ModelProcess:
         """Set once litellm is imported there (or the process ended)."""
         threading.Thread(target=self._read_answers, daemon=True, name="model-process").start()
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    async def until_ready(self) -> None:
+        """Until litellm is imported there (or the process ended: its calls then fail)."""
+        if not self.ready.is_set():
+            await asyncio.to_thread(self.ready.wait)
+
     async def call(self, request: dict[str, Any]) -> _Answer:
         """One ``litellm.acompletion`` there; raises `_FailedCall` with its failure."""
         loop = asyncio.get_running_loop()
@@ -611,6 +622,12 @@ class _ModelProcess:
         message = {"op": "call", "id": number, "request": request, "secrets": sorted(_LOG_SECRETS)}
         try:
             self._send(message)
+        except OSError:  # it has just ended: the next call starts another
+            with self._lock:
+                self._pending.pop(number, None)
+            detail = "specloop's model client process ended unexpectedly"
+            raise _FailedCall(_Failure("server", detail, retryable=True)) from None
+        try:
             reply = await future
         except asyncio.CancelledError:
             with self._lock:
@@ -653,9 +670,10 @@ class _ModelProcess:
         code = self._process.wait()
         with self._lock:
             left, self._pending = list(self._pending.values()), {}
-        detail = f"the model client process ended unexpectedly (exit status {code})"
+        detail = f"specloop's model client process ended unexpectedly (exit status {code})"
+        failure = {"kind": "server", "detail": detail, "retryable": True}  # a new one starts
         for loop, future in left:
-            _settle(loop, future, {"failure": {"kind": "server", "detail": detail}})
+            _settle(loop, future, {"failure": failure})
 
 
 def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], reply: Any) -> None:
