@@ -417,6 +417,36 @@ def test_litellm_reaches_only_the_endpoint_and_never_writes_to_stdout():
     assert result.stdout == ""
 
 
+SHADOW_PROBE = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from specloop.loop.llm import LLMAdapter, ModelConfig
+from specloop.loop.models import Plan, Stage
+from specloop.secrets import Redactor
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.unit.test_llm_adapter import MESSAGES, PLAN
+with ScriptedLLM([Reply.json(PLAN)]) as llm:
+    adapter = LLMAdapter(ModelConfig("openai/scripted-model", api_base=llm.base_url), Redactor())
+    print(asyncio.run(adapter.structured(Stage.PLAN, MESSAGES, Plan)).steps)
+"""
+
+
+def test_a_module_in_the_working_directory_cannot_stand_in_for_one_litellm_imports(
+    tmp_path: Path,
+):
+    """specloop often runs in the user's project: its httpx.py is not litellm's httpx."""
+    (tmp_path / "httpx.py").write_text("raise SystemExit('the project shadowed httpx')\n")
+    result = subprocess.run(
+        [sys.executable, "-c", SHADOW_PROBE, str(REPO_ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(PLAN["steps"])
+
+
 def test_extract_json_reports_what_is_wrong():
     from specloop.loop.llm import _Unusable
 

@@ -685,8 +685,10 @@ def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], reply:
         loop.call_soon_threadsafe(resolve)
 
 
-MODEL_PROCESS_COMMAND = [sys.executable, "-m", "specloop.loop.model_worker"]
-"""How the model client's process starts (its log level is appended)."""
+MODEL_PROCESS_COMMAND = [sys.executable, "-P", "-m", "specloop.loop.model_worker"]
+"""How the model client's process starts (its log level is appended). ``-P``: the working
+directory (often the user's project) is not put on its path, so no module of the project
+can stand in for one litellm imports."""
 _model_process: _ModelProcess | None = None
 _start_lock = threading.Lock()
 
