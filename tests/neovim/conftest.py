@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,38 @@ class NeovimSession:
     def diagnostics(self, bufnr: int) -> list[dict[str, Any]]:
         """``vim.diagnostic.get(bufnr)``: 0-based ``lnum``/``col``, ``message``, ``source``, ..."""
         return self.lua("return vim.diagnostic.get(...)", bufnr)
+
+    def version(self) -> str:
+        return self.lua("local v = vim.version(); return v.major .. '.' .. v.minor")
+
+    def run(self, kind: str, line: int, column: int = 0) -> None:
+        """:SpecloopImplement / :SpecloopClarify's action at 1-based ``line``, not waited for."""
+        self.nvim.current.window.cursor = (line, column)
+        self.lua("specloop_test.run(...)", kind)
+
+    def result(self, timeout: float = 120.0) -> dict[str, Any]:
+        """What the server answered the command started by ``run``."""
+        return self.wait_for("specloop_test.result", timeout, what="the run to end")
+
+    def review(self, timeout: float = 120.0) -> list[str]:
+        """The review buffer's lines once it is open."""
+        return self.wait_for("specloop_test.review_lines()", timeout, what="the review buffer")
+
+    def decide(self, key: str) -> None:
+        """Go to the review the way a user would and press ``key`` after a pause.
+
+        Before that, stray keys: in the code (0.10+, where the review does not take the
+        focus) and in the review itself, including <Esc> and `x`; none of them may decide.
+        """
+        self.nvim.input("<Esc>jk<Esc>")
+        if self.lua("return require('specloop.answer') ~= nil and vim.fn.has('nvim-0.10') == 1"):
+            self.nvim.command("SpecloopReview")
+        self.nvim.input("<Esc>xi<Esc>jk")
+        time.sleep(0.3)
+        assert self.lua("return specloop_test.review_lines() ~= nil"), "a stray key decided"
+        assert self.lua("return specloop_test.result == nil"), "a stray key decided"
+        time.sleep(1.1)  # the pause 0.7's review wants before a deciding key
+        self.nvim.input(key)
 
     def context(self, lines: int = 30) -> str:
         """Neovim's messages and the end of its LSP log (which holds the server's stderr)."""
