@@ -150,8 +150,18 @@ class NeovimSession:
         return self.wait_for("specloop_test.result", timeout, what="the run to end")
 
     def review(self, timeout: float = 120.0) -> list[str]:
-        """The review buffer's lines once it is open."""
-        return self.wait_for("specloop_test.review_lines()", timeout, what="the review buffer")
+        """The review buffer's lines once it is open.
+
+        Polled from here: on 0.7 the review reads keys itself until a decision, and would
+        do so inside a vim.wait of ``wait_for``, where no key sent from here could reach it.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines: list[str] | None = self.lua("return specloop_test.review_lines()")
+            if lines:
+                return lines
+            time.sleep(0.2)
+        raise AssertionError(f"no review buffer after {timeout} s\n{self.context()}")
 
     def decide(self, key: str) -> None:
         """Go to the review the way a user would and press ``key`` after a pause.
