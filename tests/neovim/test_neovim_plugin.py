@@ -29,11 +29,11 @@ from .conftest import NeovimSession
 
 pytestmark = pytest.mark.neovim
 
-MAYBE = '''\
+MAYBE = """\
 def parse(text):
     # TODO: maybe validate the input?
     return text
-'''
+"""
 OWN_WORDS = "Answer in my own words…"
 
 
