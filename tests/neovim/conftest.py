@@ -20,7 +20,8 @@ import pynvim
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CLIENT_LUA = REPO / "editors" / "neovim" / "specloop.lua"
+CLIENT_DIR = REPO / "editors" / "neovim"
+CLIENT_LUA = CLIENT_DIR / "specloop.lua"
 HARNESS_LUA = Path(__file__).with_name("harness.lua")
 SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
 NVIM_ARGS = ["--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]

@@ -25,7 +25,7 @@ from tests.support.stage_script import (
     schema_name,
 )
 
-from .conftest import NeovimSession
+from .conftest import CLIENT_DIR, CLIENT_LUA, NeovimSession
 
 pytestmark = pytest.mark.neovim
 
@@ -183,3 +183,41 @@ def test_cancel_stops_the_running_loop(
     neovim.wait_for("require('specloop').status() == ''", what="the progress to end")
     messages = [m["message"] for m in neovim.messages()]
     assert any("cancelled the run on `discount`" in m for m in messages), messages
+
+
+def test_checkhealth_reports_the_server_settings_isolation_and_model(
+    start_neovim: Any, nvim_binary: str
+) -> None:
+    neovim: NeovimSession = start_neovim(
+        {"diagnostics": {"severity": "loud"}, "model": "openai/scripted"}, nvim=nvim_binary
+    )
+    neovim.nvim.command("checkhealth specloop")
+    report = "\n".join(neovim.nvim.current.buffer[:])
+    assert "OK" in report and "specloop 0.1.0" in report, report
+    assert "Invalid setting: specloop.diagnostics.severity" in report, report
+    assert "Isolation: namespaces" in report, report
+    assert "Model: openai/scripted" in report, report
+
+
+def test_checkhealth_says_how_to_fix_a_missing_server(start_neovim: Any, nvim_binary: str) -> None:
+    missing = "{ cmd = { '/nonexistent/specloop', 'serve' } }"
+    neovim: NeovimSession = start_neovim(
+        lua_setup=f"dofile('{CLIENT_LUA}').setup({missing})",
+        nvim=nvim_binary,
+    )
+    neovim.nvim.command("checkhealth specloop")
+    report = "\n".join(neovim.nvim.current.buffer[:])
+    assert "ERROR" in report and "/nonexistent/specloop" in report, report
+    assert "uv tool install specloop" in report, report
+
+
+def test_help_tags_name_the_commands(start_neovim: Any, nvim_binary: str, tmp_path: Path) -> None:
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    (doc / "specloop.txt").write_bytes((CLIENT_DIR / "doc" / "specloop.txt").read_bytes())
+    neovim: NeovimSession = start_neovim(nvim=nvim_binary)
+    neovim.nvim.command(f"helptags {doc}")
+    neovim.lua("vim.opt.runtimepath:append(...)", str(tmp_path))
+    for tag in ("specloop-review", ":SpecloopCancel", ":SpecloopLastRun", "specloop-native"):
+        neovim.nvim.command(f"help {tag}")
+        assert neovim.nvim.current.buffer.name.endswith("specloop.txt"), tag
