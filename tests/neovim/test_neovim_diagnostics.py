@@ -82,6 +82,9 @@ def test_the_readme_lazy_nvim_spec_works_as_written(
     neovim = start_neovim(lua_setup=lazy, nvim=nvim_binary)
     assert_the_settings_arrive(neovim, project)
     assert neovim.lua("return vim.fn.exists(':SpecloopImplement') == 2")
+    if neovim.lua("return vim.fn.has('nvim-0.11') == 1"):  # setup() goes the native way
+        severity = "return vim.lsp.config.specloop.settings.specloop.diagnostics.severity"
+        assert neovim.lua(severity) == "hint"
 
 
 def test_the_readme_native_config_works_on_0_11(start_neovim, project: Path) -> None:

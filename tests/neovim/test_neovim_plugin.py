@@ -217,7 +217,57 @@ def test_help_tags_name_the_commands(start_neovim: Any, nvim_binary: str, tmp_pa
     (doc / "specloop.txt").write_bytes((CLIENT_DIR / "doc" / "specloop.txt").read_bytes())
     neovim: NeovimSession = start_neovim(nvim=nvim_binary)
     neovim.nvim.command(f"helptags {doc}")
+    tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
+    wanted = {"specloop.setup()", "specloop-review", "specloop-native", "specloop-health"}
+    wanted |= {f":Specloop{name}" for name in ("Implement", "Clarify", "LastRun", "Cancel")}
+    assert wanted <= tags, wanted - tags
     neovim.lua("vim.opt.runtimepath:append(...)", str(tmp_path))
-    for tag in ("specloop-review", ":SpecloopCancel", ":SpecloopLastRun", "specloop-native"):
-        neovim.nvim.command(f"help {tag}")
-        assert neovim.nvim.current.buffer.name.endswith("specloop.txt"), tag
+    neovim.nvim.command("help specloop-review")
+    assert neovim.nvim.current.buffer.name.endswith("specloop.txt")
+    assert "*specloop-review*" in neovim.nvim.current.line
+
+
+def test_a_message_too_long_for_the_echo_area_opens_whole_in_a_split(
+    start_neovim: Any, nvim_binary: str, project: Path
+) -> None:
+    neovim: NeovimSession = start_neovim({"diagnostics": {"severity": "loud"}}, nvim=nvim_binary)
+    (project / "parse.py").write_text(MAYBE, encoding="utf-8")
+    neovim.open(project / "parse.py")
+    [message] = [m["message"] for m in neovim.messages() if "invalid settings" in m["message"]]
+    assert len(message) > neovim.nvim.options["columns"]
+    shown = neovim.wait_for(
+        "(function() local b = vim.fn.bufnr('specloop://message'); "
+        "return b ~= -1 and table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\\n') "
+        "or nil end)()",
+        what="the message split",
+    )
+    assert shown == message
+    assert "the full message is in the split below" in neovim.nvim.command_output("messages")
+
+
+def test_a_run_that_does_not_validate_names_its_attempts_and_opens_its_report(
+    start_neovim: Any,
+    nvim_binary: str,
+    project: Path,
+    scripted: ScriptedLLM,
+    tmp_path: Path,
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
+    scripted.responder = StageScript(Candidate=[candidate(WRONG)] * 4)
+    (project / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
+    neovim: NeovimSession = start_neovim({**settings(scripted), "maxAttempts": 1}, nvim=nvim_binary)
+    bufnr = neovim.open(project / "pricing.py")
+    neovim.lua("specloop_test.picks = { 'return 0' }")
+    neovim.run("implement", TODO_LINE, 4)
+    result = neovim.result()
+    assert result["status"] == "unvalidated", result
+    assert result["caught"] and result["caught"][0].startswith("attempt 1:"), result
+    assert buffer_text(neovim, bufnr) == AMBIGUOUS_MODULE
+    # The report opened in a split by itself (no path to type), and the warning is whole.
+    names = neovim.lua("return vim.tbl_map(vim.api.nvim_buf_get_name, vim.api.nvim_list_bufs())")
+    assert any(name.endswith(f"{result['runId']}.md") for name in names), names
+    [warning] = [m["message"] for m in neovim.messages() if "could not validate" in m["message"]]
+    assert warning.endswith(".md).") or warning.endswith(".md"), warning
+    messages = neovim.nvim.command_output("messages")
+    assert "validation caught 1 wrong attempt(s) and none passed" in messages, messages
