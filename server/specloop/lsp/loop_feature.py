@@ -182,7 +182,8 @@ class LoopFeature:
         if key in self._running:
             return self._refuse(
                 f"specloop is already working on `{spec.symbol}`; wait for it to finish, "
-                "or cancel it from its progress notification."
+                "or cancel it (from its progress notification in VS Code, with "
+                ":SpecloopCancel in Neovim)."
             )
         task = asyncio.current_task()
         assert task is not None
