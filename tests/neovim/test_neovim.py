@@ -135,7 +135,7 @@ def test_invalid_settings_are_reported_by_key(start_neovim: Any, project: Path) 
     neovim = start_neovim({"diagnostics": {"severity": "loud"}})
     bufnr = neovim.open(write(project / "sample.py", SAMPLE))
 
-    neovim.wait_for("#specloop_test.messages > 0", what="a window/showMessage from specloop")
+    neovim.wait_for("#specloop_test.all_messages() > 0", what="a window/showMessage from specloop")
     [message] = neovim.messages()
     assert message["type"] == WARNING
     assert "specloop.diagnostics.severity" in message["message"]
@@ -163,7 +163,7 @@ def test_changed_settings_are_applied(neovim: NeovimSession, project: Path) -> N
         bufnr,
     )
 
-    neovim.wait_for("#specloop_test.messages > 0", what="a window/showMessage from specloop")
+    neovim.wait_for("#specloop_test.all_messages() > 0", what="a window/showMessage from specloop")
     [message] = neovim.messages()
     assert "specloop.diagnostics.severity" in message["message"]
 

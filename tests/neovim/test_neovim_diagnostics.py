@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import NeovimSession
+from .conftest import NeovimSession, wheel_nvim
 
 pytestmark = pytest.mark.neovim
 HINT = 4  # vim.diagnostic.severity.HINT
@@ -49,19 +49,52 @@ def test_an_ambiguous_todo_shows_and_clears_after_it_is_clarified(
     assert specloop_diagnostics(neovim, bufnr) == []
 
 
-def test_the_readme_lua_snippet_works_as_written(start_neovim, project: Path) -> None:
-    """The Lua block in README.md, with only the repository path filled in."""
+def readme_lua_blocks() -> list[str]:
+    """The ```lua blocks of README.md, with the repository's path filled in."""
     repo = Path(__file__).resolve().parents[2]
     readme = (repo / "README.md").read_text(encoding="utf-8")
-    snippet = re.search(r"```lua\n(.*?)```", readme, re.DOTALL)
-    assert snippet, "README.md has no ```lua block"
     assert (repo / ".venv" / "bin" / "specloop").exists(), "run `uv sync` first"
-    lua = snippet.group(1).replace("/absolute/path/to/specloop", str(repo))
-    neovim = start_neovim(lua_setup=lua)
+    blocks = re.findall(r"```lua\n(.*?)```", readme, re.DOTALL)
+    return [block.replace("/absolute/path/to/specloop", str(repo)) for block in blocks]
 
+
+def assert_the_settings_arrive(neovim: NeovimSession, project: Path) -> None:
     path = project / "billing.py"
     path.write_text(SOURCE, encoding="utf-8")
     bufnr = neovim.open(path)
     neovim.wait_for(f"#vim.diagnostic.get({bufnr}) > 0", what="diagnostics via the README setup")
     [diagnostic] = specloop_diagnostics(neovim, bufnr)
     assert diagnostic["severity"] == HINT, "the snippet's settings reached the server"
+
+
+def test_the_readme_lazy_nvim_spec_works_as_written(
+    start_neovim, nvim_binary: str, project: Path
+) -> None:
+    """README's lazy.nvim spec, loaded the way lazy.nvim loads a `dir` plugin with `opts`."""
+    spec = readme_lua_blocks()[0]
+    assert "dir =" in spec and "opts =" in spec, spec
+    lazy = (
+        f"local spec = {spec}\n"
+        "vim.opt.runtimepath:append(spec.dir)\n"
+        "vim.cmd('runtime! plugin/specloop.lua')\n"
+        "require('specloop').setup(spec.opts)"
+    )
+    neovim = start_neovim(lua_setup=lazy, nvim=nvim_binary)
+    assert_the_settings_arrive(neovim, project)
+    assert neovim.lua("return vim.fn.exists(':SpecloopImplement') == 2")
+    if neovim.lua("return vim.fn.has('nvim-0.11') == 1"):  # setup() goes the native way
+        severity = "return vim.lsp.config.specloop.settings.specloop.diagnostics.severity"
+        assert neovim.lua(severity) == "hint"
+
+
+def test_the_readme_native_config_works_on_0_11(start_neovim, project: Path) -> None:
+    """README's vim.lsp.config/vim.lsp.enable block in Neovim 0.11, with no setup() call."""
+    native = readme_lua_blocks()[1]
+    assert "vim.lsp.enable" in native, native
+    # `-u NONE` skips loading plugin/ files, which Neovim does after init.lua.
+    neovim = start_neovim(lua_setup=native + "\nvim.cmd('runtime! plugin/specloop.lua')",
+                          nvim=wheel_nvim())  # fmt: skip
+    assert neovim.lua(
+        "return package.loaded['specloop'] == nil or require('specloop').options == nil"
+    )
+    assert_the_settings_arrive(neovim, project)

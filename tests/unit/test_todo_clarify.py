@@ -132,3 +132,16 @@ def test_a_long_answer_wraps_into_continuation_lines_that_read_as_one_spec():
 )
 def test_odd_signatures_give_no_parameter_options(signature: str):
     assert todo_clarify.error_options(parameters_of(signature)) == []
+
+
+def test_an_answer_in_the_user_s_own_words_becomes_the_todo():
+    own = "keep each value for 60 seconds, keyed by `key`"
+    draft = Draft.of(spec_in(MAYBE))
+    choice = next_question(draft, [])
+    assert choice is not None and not todo_clarify.takes_own_words(choice)
+    draft = answer(draft, choice, DO_IT)
+    question = next_question(draft, [])
+    assert question is not None and todo_clarify.takes_own_words(question)
+    draft = answer(draft, question, own)
+    assert next_question(draft, []) is None, "the user's words settle it"
+    assert rewritten(encode(MAYBE), draft).decode() == MAYBE.replace("maybe cache this?", own + ".")

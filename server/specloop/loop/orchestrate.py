@@ -213,8 +213,13 @@ class ClarifyFrontEnd(Protocol):
     def progress(self, event: ProgressEvent) -> None:
         """Show what the run is doing now."""
 
-    async def choose(self, message: str, options: Sequence[str]) -> str | None:
-        """The option the user picked; None when the question was dismissed."""
+    async def choose(
+        self, message: str, options: Sequence[str], own_words: bool = False
+    ) -> str | None:
+        """The option the user picked; None when the question was dismissed.
+
+        With ``own_words``, an answer the user wrote (an editor that can ask for text) too.
+        """
 
     async def rewrite(self, base: SourceSnapshot, new_text: str, lines: tuple[int, int]) -> Offered:
         """Write ``new_text`` over ``base``, which changed only ``lines`` (0-based)."""
@@ -258,7 +263,8 @@ async def clarify(
             question = todo_clarify.next_question(draft, parameters)
             if question is None:
                 break
-            choice = await front_end.choose(question.text, question.options)
+            own_words = todo_clarify.takes_own_words(question)
+            choice = await front_end.choose(question.text, question.options, own_words)
             if choice is None:
                 record.error = DISMISSED
                 return Clarified(record, None)

@@ -38,6 +38,8 @@ DO_IT = "Yes: do it"
 DROP_IT = "No: delete this TODO"
 KEEP_AS_NOTE = "Keep it as a note that asks for no change"
 PROPAGATE = "Let errors propagate to the caller"
+OWN_WORDS = "write it into the TODO"
+"""In a question only the user can answer: an editor that can ask for text offers to."""
 
 _HEDGES = re.compile(
     r"\b(?:maybe|perhaps|possibly|probably|ideally|eventually|in the future|i think|i guess|"
@@ -105,6 +107,11 @@ class Draft:
         return (newline + " " * indent_column).join(lines)
 
 
+def takes_own_words(question: Question) -> bool:
+    """Whether an answer in the user's own words fits (it becomes part of the TODO)."""
+    return OWN_WORDS in question.text
+
+
 def is_clarifiable(spec: Spec) -> bool:
     """A TODO-style comment the detector finds ambiguous."""
     return spec.kind is SpecKind.COMMENT and assess(spec).label is Label.AMBIGUOUS
@@ -127,7 +134,7 @@ def next_question(draft: Draft, parameters: Sequence[Parameter]) -> Question | N
     else:
         options = [KEEP_AS_NOTE, DROP_IT]
         text = (
-            f"{facet.question} Only you can say: write it into the TODO "
+            f"{facet.question} Only you can say: {OWN_WORDS} "
             f'("{draft.text}"), or choose what to do with it.'
         )
     return Question(
@@ -147,6 +154,9 @@ def answer(draft: Draft, question: Question, choice: str) -> Draft:
         return dataclasses.replace(decided, marker=NOTE_MARKER)
     if choice == DO_IT:
         return dataclasses.replace(decided, text=_without_hedges(draft.text))
+    if takes_own_words(question) and choice not in question.options:
+        # The user's own words say what to do: they become the TODO, in its place.
+        return dataclasses.replace(decided, text=choice.strip().rstrip(".") + ".")
     if choice == PROPAGATE:
         return dataclasses.replace(
             decided, marker=NOTE_MARKER, text=f"{draft.text}: errors propagate to the caller."

@@ -119,9 +119,14 @@ class EditorFrontEnd:
         self,
         message: str,
         options: Sequence[str],
+        own_words: bool = False,
         kind: types.MessageType = types.MessageType.Info,
     ) -> str | None:
-        """The option the user picked, or None when the message was dismissed."""
+        """The option the user picked, or None when the message was dismissed.
+
+        With ``own_words``, a title that is none of the options is the user's own answer
+        (specloop's Neovim plugin asks for one with vim.ui.input).
+        """
         self.report("Waiting for your answer")
         try:
             async with asyncio.timeout(self.question_timeout_s):
@@ -144,7 +149,11 @@ class EditorFrontEnd:
                 )
             )
             return None
-        return picked.title if picked is not None and picked.title in options else None
+        if picked is None:
+            return None
+        if picked.title in options or (own_words and picked.title.strip()):
+            return picked.title.strip() if own_words else picked.title
+        return None
 
     async def ask(self, questions: Sequence[Question]) -> list[str | None]:
         return [

@@ -182,7 +182,8 @@ class LoopFeature:
         if key in self._running:
             return self._refuse(
                 f"specloop is already working on `{spec.symbol}`; wait for it to finish, "
-                "or cancel it from its progress notification."
+                "or cancel it (from its progress notification in VS Code, with "
+                ":SpecloopCancel in Neovim)."
             )
         task = asyncio.current_task()
         assert task is not None
@@ -208,6 +209,7 @@ class LoopFeature:
                 "status": result.record.status.value,
                 "runId": result.record.id,
                 "applied": bool(result.offered and result.offered.applied),
+                "caught": _caught(result.record),
             }
         finally:
             self._running.pop(key, None)
@@ -448,6 +450,23 @@ def _wanted(action: types.CodeAction, only: Sequence[types.CodeActionKind | str]
 
 def _kind(kind: types.CodeActionKind | str) -> str:
     return kind.value if isinstance(kind, types.CodeActionKind) else str(kind)
+
+
+def _caught(record: RunRecord) -> list[str]:
+    """The attempts validation turned down, one phrase each: ``attempt 1: pytest failed``.
+
+    Clients that show no report by themselves (Neovim) name them after the run.
+    """
+    caught = []
+    for attempt in summarize(record).attempts:
+        failing = attempt.failing_check
+        if failing is not None:
+            caught.append(
+                f"attempt {attempt.number}: {failing.name} {FAILED_PHRASES[failing.verdict]}"
+            )
+        elif attempt.error is not None:
+            caught.append(f"attempt {attempt.number}: {attempt.error}")
+    return caught
 
 
 def _ending(record: RunRecord) -> str:
