@@ -14,7 +14,7 @@ from typing import Any
 from specloop import __version__
 from specloop.config import load_settings
 from specloop.loop.local_model import INSTALL_HINT, local_model_available
-from specloop.validate.sandbox import ENABLE_NAMESPACES, detect_isolation
+from specloop.validate.sandbox import ENABLE_NAMESPACES, detect_isolation, refusal
 
 
 def report(raw_settings: object) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def report(raw_settings: object) -> dict[str, Any]:
     loaded = load_settings(raw_settings)
     settings = loaded.settings
     isolation = detect_isolation()
-    isolated = isolation.namespaces or settings.allow_unisolated
+    refused = refusal(isolation, settings.allow_unisolated)  # the runs' own rule
     model: dict[str, Any]
     if settings.model:
         model = {"ok": True, "configured": settings.model, "apiBase": settings.api_base}
@@ -44,10 +44,10 @@ def report(raw_settings: object) -> dict[str, Any]:
             "problems": [problem.sentence() for problem in loaded.problems],
         },
         "isolation": {
-            "ok": isolated,
+            "ok": refused is None,
             "level": isolation.level.value,
             "description": isolation.describe(),
-            "fix": None if isolated else ENABLE_NAMESPACES,
+            "fix": None if refused is None else ENABLE_NAMESPACES,
         },
         "model": model,
     }
