@@ -246,6 +246,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _implement(args: argparse.Namespace) -> int:
+    from specloop.loop.llm import start_model_process
+
+    start_model_process()  # litellm's import, in its own process, from the first moment
     from specloop.implement import ImplementOptions, run_implement
 
     return run_implement(
