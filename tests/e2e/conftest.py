@@ -32,10 +32,24 @@ async def start_session(
     return await client.initialize_session(params)
 
 
+def accept_registrations(client: LanguageClient) -> list[types.Registration]:
+    """Answer ``client/registerCapability`` as editors do (the server registers a
+    pyproject.toml watcher where the profile allows it); the registrations, as they come."""
+    registrations: list[types.Registration] = []
+
+    def register(params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
+    client.protocol.fm.features[types.CLIENT_REGISTER_CAPABILITY] = register
+    client.registrations = registrations  # type: ignore[attr-defined]
+    return registrations
+
+
 @pytest_lsp.fixture(config=SERVER, params=CLIENT_PROFILES)
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """A server initialised with one editor's recorded capabilities."""
     lsp_client.profile = request.param  # type: ignore[attr-defined]
+    accept_registrations(lsp_client)
     result = await start_session(lsp_client, request.param)
     encoding = result.capabilities.position_encoding or types.PositionEncodingKind.Utf16
     lsp_client.encoding = str(getattr(encoding, "value", encoding))  # type: ignore[attr-defined]
@@ -46,6 +60,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
 @pytest_lsp.fixture(config=SERVER)
 async def bare_client(lsp_client: LanguageClient):
     """A server not yet initialised, for tests that choose their own initialize params."""
+    accept_registrations(lsp_client)
     yield
     await lsp_client.shutdown_session()
 
