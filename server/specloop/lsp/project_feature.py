@@ -176,7 +176,7 @@ class ProjectFeature:
         text = buffer.text if buffer is not None else _read(path)
         diagnostics = []
         for problem in project.problems if project is not None else ():
-            line = _line_of_key(text, problem.key.rsplit(".", 1)[-1])
+            line = _line_of_problem(text, problem.key, problem.reason)
             diagnostics.append(
                 types.Diagnostic(
                     range=types.Range(
@@ -192,6 +192,14 @@ class ProjectFeature:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
         )
+
+
+def _line_of_problem(text: str, key: str, reason: str) -> int:
+    """The 0-based line a problem is about: where TOML stopped parsing, or the key's line."""
+    if key == PYPROJECT:
+        where = re.search(r"at line (\d+)", reason)
+        return max(int(where.group(1)) - 1, 0) if where else 0
+    return _line_of_key(text, key.split(".")[2] if key.count(".") >= 2 else key)
 
 
 def _line_of_key(text: str, key: str) -> int:
