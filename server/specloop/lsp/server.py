@@ -84,6 +84,9 @@ class SpecloopServer(LanguageServer):
         self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._analysing: dict[str, asyncio.Lock] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        # The last reported findings of each document: code actions come with every cursor
+        # move, and a document's findings change only with its version or its settings.
+        self._reported: dict[str, tuple[int | None, DiagnosticsSettings, list[Finding]]] = {}
 
     @property
     def loop(self) -> LoopFeature:
@@ -171,6 +174,7 @@ class SpecloopServer(LanguageServer):
         self._last_change.pop(uri, None)
         self._analysing.pop(uri, None)
         self._published.pop(uri, None)
+        self._reported.pop(uri, None)
         if self._loop is not None:
             self._loop.forget(uri)
 
@@ -195,10 +199,16 @@ class SpecloopServer(LanguageServer):
         options = options or self.projects.diagnostics_settings(document.uri)
         if not options.enabled or document.skipped or self.projects.excludes(document.uri):
             return []
+        key = (document.version, options)
+        cached = self._reported.get(document.uri)
+        if cached is not None and document.version is not None and cached[:2] == key:
+            return cached[2]
         findings = find_specs(document.source, document.tree, document.lines, options.markers)
-        return reported(
+        shown = reported(
             findings, document.source, document.lines, document.tree, docstrings=options.docstrings
         )
+        self._reported[document.uri] = (document.version, options, shown)
+        return shown
 
     def diagnostics_for(
         self, document: Document, options: DiagnosticsSettings | None = None
