@@ -11,6 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.support.editor import accept_registrations
 from tests.support.stage_script import MODULE, write_project
 
 # The recorded capabilities of real editors, as pytest-lsp ships them.
@@ -30,19 +31,6 @@ async def start_session(
         root_uri="file:///tmp/specloop-e2e",
     )
     return await client.initialize_session(params)
-
-
-def accept_registrations(client: LanguageClient) -> list[types.Registration]:
-    """Answer ``client/registerCapability`` as editors do (the server registers a
-    pyproject.toml watcher where the profile allows it); the registrations, as they come."""
-    registrations: list[types.Registration] = []
-
-    def register(params: types.RegistrationParams) -> None:
-        registrations.extend(params.registrations)
-
-    client.protocol.fm.features[types.CLIENT_REGISTER_CAPABILITY] = register
-    client.registrations = registrations  # type: ignore[attr-defined]
-    return registrations
 
 
 @pytest_lsp.fixture(config=SERVER, params=CLIENT_PROFILES)
