@@ -6,6 +6,11 @@ would block, a link to /dev/zero would never end), at most `MAX_FILE_BYTES` of t
 code nested too deeply to parse safely is left alone, and a file reports at most
 `MAX_SPECS_PER_FILE` specs. Folders that cannot be listed are reported too. Large trees
 are analysed in worker processes.
+
+Each file is checked with its project's ``[tool.specloop]`` (`specloop.project`) under
+the command line's options. A project configuration with a bad key or bad TOML stops the
+check before any file is read (`ConfigProblem`), as ruff does: a result computed with
+settings the user did not mean is worse than none.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specloop.analysis.ambiguity import Label
+from tree_sitter import Tree
+
 from specloop.analysis.findings import CODE, Finding, find_specs
 from specloop.analysis.parsing import parse_checked
 from specloop.analysis.paths import ExcludeRules, python_files
+from specloop.analysis.selection import reported
+from specloop.analysis.symbols import enclosing_name
 from specloop.analysis.text import ColumnUnit, LineIndex
-from specloop.config import Severity
+from specloop.config import DiagnosticsSettings, Severity
+from specloop.project import ProjectConfig, ProjectConfigs
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 64
@@ -45,6 +54,10 @@ class Record:
     message: str
     label: str
     facets: list[dict[str, str]] = field(default_factory=list)
+    symbol: str = ""
+    """The dotted name of the classes and functions around the spec ("" at module level)."""
+    text: str = ""
+    """The spec's words as `Spec.text` has them (what a baseline key is made of)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +69,35 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """A project configuration that cannot be used as written: the check does not run."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckOptions:
-    markers: tuple[str, ...]
-    severity: Severity
+    """What the command line asked for; None: the project's value, else the default."""
+
+    markers: tuple[str, ...] | None = None
+    severity: Severity | None = None
+    all_labels: bool = False
+    force_exclude: bool = False
+    """Apply excludes to files named on the command line too (what pre-commit passes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOptions:
+    """How one file is checked: the command line's options over its project's."""
+
+    settings: DiagnosticsSettings
     all_labels: bool = False
 
 
 def check(
     paths: Sequence[Path], options: CheckOptions, exclude: Iterable[str] = ()
-) -> Iterator[Record | Skipped]:
+) -> Iterator[Record | Skipped | ConfigProblem]:
     """Records for every file under ``paths``, file by file in a stable order."""
     rules = ExcludeRules(Path.cwd(), tuple(exclude))
     folders: list[Skipped] = []
@@ -73,22 +106,60 @@ def check(
         reason = f"is a folder that cannot be listed ({error.strerror or error}); skipped"
         folders.append(Skipped(str(path), reason, unreadable=True))
 
-    files = [str(path) for path in python_files(paths, rules, unreadable)]
+    named = {path for path in paths if not path.is_dir()}
+    configs = ProjectConfigs()
+    planned: list[tuple[str, ProjectConfig | None]] = []
+    for path in python_files(paths, rules, unreadable):
+        project = configs.for_file(path)
+        if _included(path, path in named, options.force_exclude, rules, project):
+            planned.append((str(path), project))
+    problems = {p.path: p for _, p in planned if p is not None and p.message() is not None}
+    if problems:
+        for path in sorted(problems):
+            yield ConfigProblem(str(path), problems[path].message() or "")
+        return
     yield from folders
+    files = [name for name, _ in planned]
+    per_file = [_file_options(options, project) for _, project in planned]
     if len(files) < _PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        for name in files:
-            yield from check_file(name, options)
+        for name, file_options in zip(files, per_file, strict=True):
+            yield from check_file(name, file_options)
         return
     with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8)) as pool:
-        for results in pool.map(_check_file_list, files, [options] * len(files), chunksize=_CHUNK):
+        for results in pool.map(_check_file_list, files, per_file, chunksize=_CHUNK):
             yield from results
 
 
-def _check_file_list(path: str, options: CheckOptions) -> list[Record | Skipped]:
+def _included(
+    path: Path,
+    named: bool,
+    force_exclude: bool,
+    rules: ExcludeRules,
+    project: ProjectConfig | None,
+) -> bool:
+    """A file named on the command line is checked unless ``force_exclude``; one found by
+    walking already passed the command line's excludes, and meets its project's here."""
+    if named and not force_exclude:
+        return True
+    if named and rules.excludes(path):
+        return False
+    return project is None or not project.excludes(path)
+
+
+def _file_options(options: CheckOptions, project: ProjectConfig | None) -> FileOptions:
+    values = dict(project.values) if project is not None else {}
+    if options.markers is not None:
+        values["markers"] = options.markers
+    if options.severity is not None:
+        values["severity"] = options.severity
+    return FileOptions(DiagnosticsSettings.model_validate(values), options.all_labels)
+
+
+def _check_file_list(path: str, options: FileOptions) -> list[Record | Skipped]:
     return list(check_file(path, options))
 
 
-def check_file(path: str, options: CheckOptions) -> Iterator[Record | Skipped]:
+def check_file(path: str, options: FileOptions) -> Iterator[Record | Skipped]:
     source = _read(path)
     if isinstance(source, Skipped):
         yield source
@@ -98,10 +169,18 @@ def check_file(path: str, options: CheckOptions) -> Iterator[Record | Skipped]:
         yield Skipped(path, f"was not analysed: {problem}")
         return
     lines = LineIndex.of(source)
-    findings = find_specs(source, tree, lines, options.markers, MAX_SPECS_PER_FILE + 1)
-    for finding in findings[:MAX_SPECS_PER_FILE]:
-        if options.all_labels or finding.label is Label.AMBIGUOUS:
-            yield _record(path, source, lines, finding, options.severity)
+    settings = options.settings
+    findings = find_specs(source, tree, lines, settings.markers, MAX_SPECS_PER_FILE + 1)
+    shown = reported(
+        findings[:MAX_SPECS_PER_FILE],
+        source,
+        lines,
+        tree,
+        docstrings=settings.docstrings,
+        all_labels=options.all_labels,
+    )
+    for finding in shown:
+        yield _record(path, source, lines, tree, finding, settings.severity)
     if len(findings) > MAX_SPECS_PER_FILE:
         reason = f"holds more than {MAX_SPECS_PER_FILE} specs; only the first were analysed"
         yield Skipped(path, reason)
@@ -129,7 +208,7 @@ def _read(path: str) -> bytes | Skipped:
 
 
 def _record(
-    path: str, source: bytes, lines: LineIndex, finding: Finding, severity: Severity
+    path: str, source: bytes, lines: LineIndex, tree: Tree, finding: Finding, severity: Severity
 ) -> Record:
     start = lines.point_of(source, finding.spec.start, ColumnUnit.UTF32)
     end = lines.point_of(source, finding.spec.end, ColumnUnit.UTF32)
@@ -144,4 +223,6 @@ def _record(
         message=finding.message,
         label=finding.label.value,
         facets=finding.facets_data(),
+        symbol=enclosing_name(tree, finding.spec.start),
+        text=finding.spec.text,
     )

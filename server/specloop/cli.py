@@ -9,10 +9,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specloop import __version__
 from specloop.analysis.specs import DEFAULT_MARKERS
 from specloop.config import Settings, Severity
+
+if TYPE_CHECKING:
+    from specloop.check import CheckOptions, Record, Skipped
 
 EXIT_USAGE = 2
 
@@ -74,19 +78,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--markers",
-        default=",".join(DEFAULT_MARKERS),
-        help="comma-separated comment markers (default: %(default)s)",
+        help="comma-separated comment markers (default: the project's [tool.specloop] "
+        f"markers, else {','.join(DEFAULT_MARKERS)})",
     )
     check.add_argument(
         "--severity",
         choices=[severity.value for severity in Severity],
-        default=Severity.INFORMATION.value,
-        help="severity written into the report (default: %(default)s)",
+        help="severity written into the report (default: the project's, else information)",
     )
     check.add_argument(
         "--all-labels",
         action="store_true",
         help="also print clear and note specs with their labels (for evaluation)",
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to files named on the command line too (for pre-commit)",
+    )
+    baseline = check.add_mutually_exclusive_group()
+    baseline.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only findings that FILE (written by --write-baseline) does not hold",
+    )
+    baseline.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings in FILE and exit 0",
     )
 
     implement = commands.add_parser(
@@ -204,7 +225,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from specloop.check import CheckOptions, Record, Skipped, check
+    from specloop.baseline import Baseline, read_baseline
+    from specloop.check import ConfigProblem, Skipped, check
     from specloop.reporting import json_report, printable, sarif_report, text_line
 
     paths = [Path(path) for path in args.paths]
@@ -212,22 +234,40 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         print(f"specloop check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    markers = tuple(marker.strip() for marker in args.markers.split(",") if marker.strip())
-    options = CheckOptions(markers, Severity(args.severity), args.all_labels)
+    baseline: Baseline | None = None
+    if args.baseline is not None:
+        read = read_baseline(args.baseline)
+        if isinstance(read, str):
+            print(f"specloop check: {printable(read)}.", file=sys.stderr)
+            return EXIT_USAGE
+        baseline = read
+    options = _check_options(args)
     started = time.perf_counter()
     records: list[Record] = []
     skipped: list[Skipped] = []
-    flagged = 0
+    flagged = known = 0
+    streams = args.format == "text" and args.write_baseline is None
     for item in check(paths, options, args.exclude):
+        if isinstance(item, ConfigProblem):
+            print(
+                f"specloop check: {printable(item.message)}. Fix it and run again.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         if isinstance(item, Skipped):
             skipped.append(item)
             print(f"specloop check: {printable(item.path)} {item.reason}", file=sys.stderr)
             continue
+        if baseline is not None and baseline.is_known(item):
+            known += 1
+            continue
         flagged += item.label == "ambiguous"
-        if args.format == "text":
+        if streams:
             print(text_line(item), flush=True)  # text streams; JSON and SARIF are documents
         else:
             records.append(item)
+    if args.write_baseline is not None:
+        return _write_baseline(args.write_baseline, records, skipped)
     if args.format == "json":
         sys.stdout.write(json_report(records))
     elif args.format == "sarif":
@@ -237,12 +277,38 @@ def _check(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(
         f"specloop check: {flagged} ambiguous spec(s) flagged in {elapsed:.2f} s"
+        + (f"; {known} known from the baseline" if known else "")
         + (f"; {unread} path(s) could not be read" if unread else ""),
         file=sys.stderr,
     )
     if unread:
         return EXIT_USAGE  # something asked for was not checked: not a clean result
     return 1 if flagged else 0
+
+
+def _check_options(args: argparse.Namespace) -> CheckOptions:
+    """The command line's choices; what it leaves unset comes from each file's project."""
+    from specloop.check import CheckOptions
+
+    markers = None
+    if args.markers is not None:
+        markers = tuple(marker.strip() for marker in args.markers.split(",") if marker.strip())
+    severity = Severity(args.severity) if args.severity else None
+    return CheckOptions(markers, severity, args.all_labels, args.force_exclude)
+
+
+def _write_baseline(path: Path, records: list[Record], skipped: list[Skipped]) -> int:
+    from specloop.baseline import baseline_text
+    from specloop.reporting import printable
+
+    where = printable(str(path))
+    try:
+        path.write_text(baseline_text(records, path.absolute().parent), encoding="utf-8")
+    except OSError as error:
+        print(f"specloop check: cannot write {where} ({error.strerror or error})", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"specloop check: wrote {len(records)} finding(s) to {where}", file=sys.stderr)
+    return EXIT_USAGE if any(item.unreadable for item in skipped) else 0
 
 
 def _implement(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -44,11 +44,28 @@ class _Model(BaseModel):
     )
 
 
+class Tiers(StrEnum):
+    """Which confidence tiers of findings are reported (the tier feature, issue 23)."""
+
+    PRECISE = "precise"
+    ALL = "all"
+
+
 class DiagnosticsSettings(_Model):
     enabled: bool = True
     severity: Severity = Severity.INFORMATION
     markers: tuple[str, ...] = ("TODO", "FIXME", "XXX", "HACK")
     exclude: tuple[str, ...] = ()
+    docstrings: bool = Field(default=True, description="Also flag ambiguous stub docstrings.")
+    tiers: Tiers = Field(
+        default=Tiers.PRECISE,
+        description="Confidence tiers reported: `precise` (the default tier) or `all`.",
+    )
+
+
+PROJECT_TABLE = "tool.specloop"
+PROJECT_KEYS = ("markers", "exclude", "severity", "tiers", "docstrings")
+"""The keys of ``[tool.specloop]``: the diagnostics settings a project may set."""
 
 
 class StageModels(_Model):
@@ -174,18 +191,73 @@ def load_settings(raw: object) -> LoadedSettings:
     data: dict[str, Any] = {
         key: value for key, value in _deep_copy(raw).items() if key not in CLIENT_KEYS
     }
+    settings, problems = _validated(Settings, data, SETTINGS_SECTION)
+    return LoadedSettings(settings, problems)
+
+
+@dataclass(frozen=True)
+class LoadedProjectSettings:
+    """A ``[tool.specloop]`` table, validated: only the keys it set, and what was dropped."""
+
+    values: dict[str, Any]
+    problems: tuple[SettingsProblem, ...]
+
+
+def load_project_settings(raw: object) -> LoadedProjectSettings:
+    """Validate a ``[tool.specloop]`` table with the diagnostics settings' own rules.
+
+    Keys are those of `PROJECT_KEYS`; anything else is named as an unknown key. Like
+    `load_settings`, it never fails: bad keys are dropped and named.
+    """
+    if not isinstance(raw, Mapping):
+        problem = SettingsProblem(PROJECT_TABLE, f"expected a table, got {_kind(raw)}")
+        return LoadedProjectSettings({}, (problem,))
+    data = _deep_copy(raw)
+    problems = [
+        SettingsProblem(f"{PROJECT_TABLE}.{key}", "unknown key")
+        for key in data
+        if key not in PROJECT_KEYS
+    ]
+    data = {key: value for key, value in data.items() if key in PROJECT_KEYS}
+    settings, rejected = _validated(DiagnosticsSettings, data, PROJECT_TABLE)
+    values = {key: getattr(settings, key) for key in settings.model_fields_set}
+    return LoadedProjectSettings(values, (*problems, *rejected))
+
+
+def merged_diagnostics(
+    project: Mapping[str, Any], editor: DiagnosticsSettings
+) -> DiagnosticsSettings:
+    """The project's values under the editor's: an editor value overrides the project's
+    when it differs from specloop's default (editors such as VS Code send every setting,
+    defaults included, so a default cannot tell "set" from "left alone"). ``exclude`` is
+    not read from the result: each side's patterns are matched against its own folder."""
+    defaults = DiagnosticsSettings()
+    chosen = dict(project)
+    for key in DiagnosticsSettings.model_fields:
+        value = getattr(editor, key)
+        if value != getattr(defaults, key) or key not in chosen:
+            chosen[key] = value
+    return DiagnosticsSettings.model_validate(chosen)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(
+    model: type[_M], data: dict[str, Any], prefix: str
+) -> tuple[_M, tuple[SettingsProblem, ...]]:
     problems: list[SettingsProblem] = []
     # Each pass removes every key pydantic rejected; nested objects can surface
     # new errors only once their bad children are gone, so a few passes suffice.
     for _ in range(8):
         try:
-            return LoadedSettings(Settings.model_validate(data), tuple(problems))
+            return model.model_validate(data), tuple(problems)
         except ValidationError as error:
             for detail in error.errors():
                 location = tuple(str(part) for part in detail["loc"])
-                problems.append(SettingsProblem(_dotted(location), _reason(detail)))
+                problems.append(SettingsProblem(_dotted(location, prefix), _reason(detail)))
                 _remove(data, location)
-    return LoadedSettings(Settings(), tuple(problems))
+    return model(), tuple(problems)
 
 
 def format_problems(problems: tuple[SettingsProblem, ...]) -> str:
@@ -217,9 +289,9 @@ def _reason(detail: Mapping[str, Any]) -> str:
     return message[0].lower() + message[1:]
 
 
-def _dotted(location: tuple[str, ...]) -> str:
+def _dotted(location: tuple[str, ...], prefix: str = SETTINGS_SECTION) -> str:
     # Indices of list items stay in the key ("markers.2") so a user can find the entry.
-    return ".".join((SETTINGS_SECTION, *location))
+    return ".".join((prefix, *location))
 
 
 def _remove(data: dict[str, Any], location: tuple[str, ...]) -> None:

@@ -11,6 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.support.editor import accept_registrations
 from tests.support.stage_script import MODULE, write_project
 
 # The recorded capabilities of real editors, as pytest-lsp ships them.
@@ -36,6 +37,7 @@ async def start_session(
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """A server initialised with one editor's recorded capabilities."""
     lsp_client.profile = request.param  # type: ignore[attr-defined]
+    accept_registrations(lsp_client)
     result = await start_session(lsp_client, request.param)
     encoding = result.capabilities.position_encoding or types.PositionEncodingKind.Utf16
     lsp_client.encoding = str(getattr(encoding, "value", encoding))  # type: ignore[attr-defined]
@@ -46,6 +48,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
 @pytest_lsp.fixture(config=SERVER)
 async def bare_client(lsp_client: LanguageClient):
     """A server not yet initialised, for tests that choose their own initialize params."""
+    accept_registrations(lsp_client)
     yield
     await lsp_client.shutdown_session()
 

@@ -110,7 +110,11 @@ async def test_implement_asks_reports_progress_and_applies_a_validated_reviewabl
     uri = editor.open(project / "pricing.py")
     actions = await editor.code_actions(uri, TODO_LINE - 1)
     titles = [action.title for action in actions]
-    assert titles == ["Clarify this TODO", "Implement `discount` with specloop"]
+    assert titles == [
+        "Clarify this TODO",
+        "Implement `discount` with specloop",
+        "Ignore this TODO (# specloop: ignore)",
+    ]
     assert implement_action(actions).kind == types.CodeActionKind.RefactorRewrite
 
     result = await editor.execute(implement_action(actions))

@@ -26,6 +26,19 @@ def first_option(params: types.ShowMessageRequestParams) -> str | None:
     return params.actions[0].title if params.actions else None
 
 
+def accept_registrations(client: LanguageClient) -> list[types.Registration]:
+    """Answer ``client/registerCapability`` as editors do (the server registers a
+    pyproject.toml watcher where the profile allows it); the registrations, as they come."""
+    registrations: list[types.Registration] = []
+
+    def register(params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
+    client.protocol.fm.features[types.CLIENT_REGISTER_CAPABILITY] = register
+    client.registrations = registrations  # type: ignore[attr-defined]
+    return registrations
+
+
 @dataclass
 class OpenDocument:
     version: int
@@ -73,6 +86,7 @@ class Editor:
         settings: dict[str, Any] | None = None,
         **options: Any,
     ) -> Editor:
+        accept_registrations(client)
         result = await client.initialize_session(
             types.InitializeParams(
                 capabilities=profile,

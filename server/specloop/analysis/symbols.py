@@ -129,3 +129,16 @@ def _detail(definition: Node, is_class: bool) -> str:
 
 def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
+
+
+def enclosing_name(tree: Tree, offset: int) -> str:
+    """The dotted name of the classes and functions around ``offset`` ("" at module level)."""
+    node: Node | None = tree.root_node.descendant_for_byte_range(offset, offset)
+    names: list[str] = []
+    while node is not None:
+        if node.type in ("function_definition", "class_definition") and node.start_byte <= offset:
+            name = node.child_by_field_name("name")
+            if name is not None:
+                names.append(_text(name))
+        node = node.parent
+    return ".".join(reversed(names))

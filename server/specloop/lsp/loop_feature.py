@@ -115,7 +115,8 @@ class LoopFeature:
             index = index_module(Path(document.uri), document.source, document.tree)
             cached = self._indexes[document.uri] = (document.version, index)
         parsed = ParsedModule(document.source, document.tree, document.lines, cached[1])
-        return target_at(parsed, line, self.server.settings.diagnostics.markers)
+        markers = self.server.projects.diagnostics_settings(document.uri).markers
+        return target_at(parsed, line, markers)
 
     def _warm_up(self) -> None:
         """Once: start the model client's process (litellm's import happens there, not

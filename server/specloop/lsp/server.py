@@ -12,22 +12,26 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from specloop import __version__
 from specloop.analysis.documents import Document, DocumentStore, UnknownDocumentError
-from specloop.analysis.findings import SOURCE, Finding, ambiguous, find_specs
-from specloop.analysis.paths import ExcludeRules
+from specloop.analysis.findings import SOURCE, Finding, find_specs
 from specloop.analysis.quick import quick_findings
+from specloop.analysis.selection import reported
 from specloop.analysis.specs import may_contain_specs
 from specloop.analysis.symbols import module_symbols
 from specloop.analysis.text import LineIndex, encode
-from specloop.config import SETTINGS_SECTION, Settings, format_problems, load_settings
+from specloop.config import (
+    SETTINGS_SECTION,
+    DiagnosticsSettings,
+    Settings,
+    format_problems,
+    load_settings,
+)
 from specloop.lsp import convert
 from specloop.lsp.commands import (
     CLARIFY_COMMAND,
@@ -35,6 +39,8 @@ from specloop.lsp.commands import (
     LAST_RUN_COMMAND,
     CommandTarget,
 )
+from specloop.lsp.ignore_action import ignore_actions
+from specloop.lsp.project_feature import ProjectFeature, is_pyproject
 from specloop.lsp.protocol import SpecloopProtocol
 
 if TYPE_CHECKING:
@@ -71,12 +77,16 @@ class SpecloopServer(LanguageServer):
         self.documents = DocumentStore()
         self.settings = Settings()
         self._loop: LoopFeature | None = None
+        self.projects = ProjectFeature(self)
         self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         self._told_skipped: set[str] = set()
         self._last_change: dict[str, float] = {}
         self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._analysing: dict[str, asyncio.Lock] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        # The last reported findings of each document: code actions come with every cursor
+        # move, and a document's findings change only with its version or its settings.
+        self._reported: dict[str, tuple[int | None, DiagnosticsSettings, list[Finding]]] = {}
 
     @property
     def loop(self) -> LoopFeature:
@@ -164,6 +174,7 @@ class SpecloopServer(LanguageServer):
         self._last_change.pop(uri, None)
         self._analysing.pop(uri, None)
         self._published.pop(uri, None)
+        self._reported.pop(uri, None)
         if self._loop is not None:
             self._loop.forget(uri)
 
@@ -181,27 +192,51 @@ class SpecloopServer(LanguageServer):
         """Clients that pull diagnostics would show pushed ones twice, so they only pull."""
         return self.client_supports("text_document.diagnostic")
 
-    def diagnostics_for(self, document: Document) -> list[types.Diagnostic]:
-        options = self.settings.diagnostics
-        if not options.enabled or document.skipped or self._is_excluded(document.uri):
+    def reported_findings(
+        self, document: Document, options: DiagnosticsSettings | None = None
+    ) -> list[Finding]:
+        """The findings the document's diagnostics show (settings, excludes, suppressions)."""
+        options = options or self.projects.diagnostics_settings(document.uri)
+        if not options.enabled or document.skipped or self.projects.excludes(document.uri):
             return []
+        key = (document.version, options)
+        cached = self._reported.get(document.uri)
+        if cached is not None and document.version is not None and cached[:2] == key:
+            return cached[2]
         findings = find_specs(document.source, document.tree, document.lines, options.markers)
-        return self._lsp_diagnostics(document, ambiguous(findings))
+        shown = reported(
+            findings, document.source, document.lines, document.tree, docstrings=options.docstrings
+        )
+        self._reported[document.uri] = (document.version, options, shown)
+        return shown
+
+    def diagnostics_for(
+        self, document: Document, options: DiagnosticsSettings | None = None
+    ) -> list[types.Diagnostic]:
+        options = options or self.projects.diagnostics_settings(document.uri)
+        findings = self.reported_findings(document, options)
+        return self._lsp_diagnostics(document, findings, options)
 
     def publish_before_parsing(self, uri: str, source: bytes, version: int | None) -> None:
         """Diagnostics of the TODOs of a document just opened, before its full parse."""
-        options = self.settings.diagnostics
+        options = self.projects.diagnostics_settings(uri)
         too_large = len(source) > self.documents.max_bytes
-        if self.pulls_diagnostics or not options.enabled or too_large or self._is_excluded(uri):
+        if (
+            self.pulls_diagnostics
+            or not options.enabled
+            or too_large
+            or self.projects.excludes(uri)
+        ):
             return
         quick = _Quick(source, LineIndex.of(source))
-        findings = ambiguous(quick_findings(quick.source, quick.lines, options.markers))
-        self._publish(uri, version, self._lsp_diagnostics(quick, findings))
+        found = quick_findings(quick.source, quick.lines, options.markers)
+        findings = reported(found, quick.source, quick.lines, docstrings=options.docstrings)
+        self._publish(uri, version, self._lsp_diagnostics(quick, findings, options))
 
     def _lsp_diagnostics(
-        self, text: convert.Text, findings: list[Finding]
+        self, text: convert.Text, findings: list[Finding], options: DiagnosticsSettings
     ) -> list[types.Diagnostic]:
-        options, unit = self.settings.diagnostics, self.documents.unit
+        unit = self.documents.unit
         return [convert.lsp_diagnostic(text, f, options.severity, unit) for f in findings]
 
     def _publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
@@ -236,7 +271,7 @@ class SpecloopServer(LanguageServer):
         """Publish empty diagnostics at once when no spec can be in ``source``; whether it did."""
         if self.pulls_diagnostics:
             return False
-        options = self.settings.diagnostics
+        options = self.projects.diagnostics_settings(uri)
         if options.enabled and may_contain_specs(source, options.markers):
             return False
         self._publish(uri, version, [])
@@ -282,23 +317,17 @@ class SpecloopServer(LanguageServer):
         self._publish(uri, document.version, diagnostics)
 
     async def diagnostics_off_loop_if_large(self, document: Document) -> list[types.Diagnostic]:
+        # Settings are looked up here, on the event loop: a bad pyproject.toml is told from here.
+        options = self.projects.diagnostics_settings(document.uri)
         if len(document.source) < LARGE_DOCUMENT_BYTES:
-            return self.diagnostics_for(document)
-        return await asyncio.to_thread(self.diagnostics_for, document)
+            return self.diagnostics_for(document, options)
+        return await asyncio.to_thread(self.diagnostics_for, document, options)
 
     def _forget_task(self, uri: str, task: asyncio.Task[None]) -> None:
         if self._pending_diagnostics.get(uri) is task:
             del self._pending_diagnostics[uri]
         if not task.cancelled() and task.exception() is not None:
             log.error("Diagnostics for %s failed", uri, exc_info=task.exception())
-
-    def _is_excluded(self, uri: str) -> bool:
-        patterns = self.settings.diagnostics.exclude
-        path = to_fs_path(uri)
-        root = self.workspace.root_path
-        if not patterns or path is None or root is None:
-            return False
-        return ExcludeRules(Path(root), patterns).excludes(Path(path))
 
     def document(self, uri: str) -> Document | None:
         document = self.documents.get(uri)
@@ -316,6 +345,16 @@ def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
     ls.apply_settings(params.initialization_options)
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals: not Unix
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, ls.terminate)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
+    await ls.projects.register_watcher()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: SpecloopServer, params: types.DidChangeWatchedFilesParams) -> None:
+    ls.projects.files_changed([change.uri for change in params.changes])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -336,6 +375,9 @@ async def did_change_configuration(
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
+    if is_pyproject(item.uri):
+        ls.projects.opened(item.uri, item.text, item.version)
+        return
     # Most files hold no spec at all; say so before parsing, and skip the analysis.
     source = encode(item.text)
     nothing_to_report = ls.publish_if_nothing_to_report(item.uri, source, item.version)
@@ -350,6 +392,9 @@ def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> Non
 def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) -> None:
     uri, version = params.text_document.uri, params.text_document.version
     changes = [convert.content_change(change) for change in params.content_changes]
+    if is_pyproject(uri):
+        ls.projects.changed(uri, version, changes)
+        return
     try:
         ls.tell_if_skipped(ls.documents.change(uri, version, changes))
     except UnknownDocumentError:
@@ -360,9 +405,18 @@ def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
+    if is_pyproject(params.text_document.uri):
+        ls.projects.closed(params.text_document.uri)
+        return
     ls.documents.close(params.text_document.uri)
     ls.forget(params.text_document.uri)
     ls.clear_diagnostics(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: SpecloopServer, params: types.DidSaveTextDocumentParams) -> None:
+    if is_pyproject(params.text_document.uri):
+        ls.projects.saved(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
@@ -406,7 +460,7 @@ def code_action(ls: SpecloopServer, params: types.CodeActionParams) -> list[type
     document = ls.document(params.text_document.uri)
     if document is None or document.skipped:
         return []
-    return ls.loop.code_actions(document, params)
+    return ls.loop.code_actions(document, params) + ignore_actions(ls, document, params)
 
 
 @server.command(IMPLEMENT_COMMAND)
