@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -96,6 +97,13 @@ class SpecloopServer(LanguageServer):
 
             self._loop = LoopFeature(self)
         return self._loop
+
+    async def preload_loop(self) -> None:
+        """Import the loop's feature off the event loop once the client is initialized, so
+        the first code action does not wait for it (the loop itself loads at that first
+        code action, `LoopFeature._warm_up`)."""
+        for module in ("specloop.lsp.loop_feature", "specloop.loop.llm"):
+            await asyncio.to_thread(importlib.import_module, module)
 
     @property
     def started_loop(self) -> LoopFeature | None:
@@ -350,6 +358,7 @@ def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
     await ls.projects.register_watcher()
+    await ls.preload_loop()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
