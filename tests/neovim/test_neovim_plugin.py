@@ -69,6 +69,7 @@ def test_diagnostics_code_actions_and_a_clarify_answered_in_own_words(
     assert [a["title"] for a in actions] == [
         "Clarify this TODO",
         "Implement `parse` with specloop",
+        "Ignore this TODO (# specloop: ignore)",
     ]
 
     words = "reject an empty text with ValueError"
