@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_check as run
+
 AMBIGUOUS = "def charge(amount):\n    x = '😀'  # TODO: handle errors\n    return amount\n"
 CLEAR = "def charge(amount):\n    # TODO: raise ValueError when amount is negative\n    return 1\n"
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "specloop", "check", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture

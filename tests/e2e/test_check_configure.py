@@ -12,20 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.cli import run_check as run
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 TODO = "def charge(amount):\n    # TODO: handle errors\n    return amount\n"
 STUB = 'def refund(amount):\n    """Handle it somehow."""\n    ...\n'
 NOTE = "def ship(order):\n    # NOTE: handle errors\n    return order\n"
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "specloop", "check", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,4 +1,5 @@
-"""`specloop implement` in a subprocess against the scripted model: its one JSON line."""
+"""specloop's commands in a subprocess: `implement` against the scripted model (its one
+JSON line), and `check`."""
 
 from __future__ import annotations
 
@@ -48,3 +49,14 @@ def run_implement(
     lines = result.stdout.splitlines()
     assert len(lines) == 1, f"--json must print exactly one line:\n{result.stdout}\n{result.stderr}"
     return json.loads(lines[0]), result
+
+
+def run_check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`specloop check ARGS` in ``cwd``, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "specloop", "check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from specloop.analysis.modules import import_name
 from specloop.validate import probe_runner
 from specloop.validate.environment import PythonEnvironment
-from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.project_copy import ProjectCopy, run_copy
 from specloop.validate.sandbox import (
     Isolation,
     Sandbox,
@@ -101,7 +101,7 @@ async def run_probes(request: ProbeRequest) -> list[list[Outcome]]:
     dotted = import_name(request.project_root, module)
     results = []
     async with Sandbox(isolation, request.environment) as sandbox:
-        files = request.files or ProjectCopy(request.project_root, request.open_buffers, False)
+        files = run_copy(request.files, request.project_root, request.open_buffers)
         await asyncio.to_thread(files.fill, sandbox, module, [])
         sandbox.write(PROBE_SCRIPT, RUNNER_SOURCE)
         payload = {

@@ -43,7 +43,7 @@ from specloop.validate.harness import (
     start_subject,
 )
 from specloop.validate.mutation import judge_tests
-from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.project_copy import ProjectCopy, run_copy
 from specloop.validate.project_copy import relative_path as _relative
 from specloop.validate.reach import check_reach
 from specloop.validate.report import (
@@ -474,6 +474,4 @@ def _fill(sandbox: Sandbox, request: ValidationRequest, module: str) -> None:
 
 
 def _project(request: ValidationRequest) -> ProjectCopy:
-    if request.files is not None:
-        return request.files
-    return ProjectCopy(request.project_root, request.open_buffers, shared=False)
+    return run_copy(request.files, request.project_root, request.open_buffers)

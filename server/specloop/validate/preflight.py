@@ -20,7 +20,7 @@ from pathlib import Path
 
 from specloop.analysis.modules import import_name, source_roots
 from specloop.validate.environment import PythonEnvironment
-from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.project_copy import ProjectCopy, run_copy
 from specloop.validate.sandbox import Isolation, Sandbox, SandboxLimits
 
 _MISSING = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'", re.MULTILINE)
@@ -69,7 +69,7 @@ async def missing_dependency(check: ImportCheck) -> str | None:
 async def _ask(check: ImportCheck) -> str | None:
     module = check.module_path
     async with Sandbox(check.isolation, check.environment) as sandbox:
-        files = check.files or ProjectCopy(check.project_root, check.open_buffers, False)
+        files = run_copy(check.files, check.project_root, check.open_buffers)
         await asyncio.to_thread(files.fill, sandbox, module, [])
         sandbox.write(module, check.source)
         name = import_name(sandbox.path, module)

@@ -118,6 +118,11 @@ class ProjectCopy:
             return self._folder
 
 
+def run_copy(files: ProjectCopy | None, root: Path, open_buffers: Mapping[str, str]) -> ProjectCopy:
+    """The run's copy when a request carries one; else a copy for this sandbox alone."""
+    return files if files is not None else ProjectCopy(root, open_buffers, shared=False)
+
+
 def _is_test_or_setup(path: str) -> bool:
     return is_test_file(path) or PurePosixPath(path).name == "conftest.py"
 
