@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.support.editor import accept_registrations
+from tests.support.editor import accept_registrations, record_published
 from tests.support.stage_script import MODULE, write_project
 
 # The recorded capabilities of real editors, as pytest-lsp ships them.
@@ -38,6 +38,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """A server initialised with one editor's recorded capabilities."""
     lsp_client.profile = request.param  # type: ignore[attr-defined]
     accept_registrations(lsp_client)
+    record_published(lsp_client)
     result = await start_session(lsp_client, request.param)
     encoding = result.capabilities.position_encoding or types.PositionEncodingKind.Utf16
     lsp_client.encoding = str(getattr(encoding, "value", encoding))  # type: ignore[attr-defined]
@@ -49,6 +50,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
 async def bare_client(lsp_client: LanguageClient):
     """A server not yet initialised, for tests that choose their own initialize params."""
     accept_registrations(lsp_client)
+    record_published(lsp_client)
     yield
     await lsp_client.shutdown_session()
 

@@ -10,6 +10,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from tests.support.editor import published
+
 TODO = "def charge(amount):\n    # TODO: handle errors\n    return amount\n"
 STUB = 'def refund(amount):\n    """Handle it somehow."""\n    ...\n'
 PROFILES = ["visual-studio-code", "neovim"]
@@ -17,16 +19,6 @@ PROFILES = ["visual-studio-code", "neovim"]
 
 async def start(client: LanguageClient, profile: str, root: Path) -> None:
     client.profile = profile  # type: ignore[attr-defined]
-    published: list[types.PublishDiagnosticsParams] = []
-
-    def publish(params: types.PublishDiagnosticsParams) -> None:
-        published.append(params)
-        client.diagnostics[params.uri] = params.diagnostics
-
-    # Every publication is kept: waiting for the next notification can miss one that
-    # arrives while the test is busy.
-    client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
-    client.published = published  # type: ignore[attr-defined]
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(profile),
@@ -74,12 +66,12 @@ async def diagnostics(
         )
         assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
         return list(report.items)
-    published: list[types.PublishDiagnosticsParams] = client.published  # type: ignore[attr-defined]
+    seen = published(client).seen
 
     def matching() -> list[types.PublishDiagnosticsParams]:
         return [
             params
-            for params in published[after:]
+            for params in seen[after:]
             if params.uri == uri and (version is None or params.version == version)
         ]
 
@@ -192,7 +184,7 @@ async def test_pyproject_configures_the_server_and_is_read_again_when_it_changes
     [diagnostic] = await diagnostics(bare_client, uri, 1)
     assert diagnostic.severity == types.DiagnosticSeverity.Warning
     pyproject.write_text("[tool.specloop]\nseverity = 'error'\n")
-    before = len(bare_client.published)  # type: ignore[attr-defined]
+    before = len(published(bare_client).seen)
     bare_client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
             changes=[types.FileEvent(uri=pyproject.as_uri(), type=types.FileChangeType.Changed)]
@@ -212,7 +204,7 @@ async def test_an_open_pyproject_buffer_is_read_as_it_is_typed(
     uri = open_file(bare_client, project / "a.py", TODO)
     assert await diagnostics(bare_client, uri, 1) == []
     config_uri = open_file(bare_client, pyproject, pyproject.read_text())
-    before = len(bare_client.published)  # type: ignore[attr-defined]
+    before = len(published(bare_client).seen)
     replace_all(bare_client, config_uri, 2, "[tool.specloop]\nmarkers = ['TODO']\n")
     [diagnostic] = await diagnostics(bare_client, uri, 1, after=before)
     assert "handle errors" in diagnostic.message

@@ -9,6 +9,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.e2e.conftest import start_session
+from tests.support.editor import published
 
 URI = "file:///tmp/specloop-e2e/billing.py"
 AMBIGUOUS = """\
@@ -62,9 +63,7 @@ async def diagnostics_for_version(client: LanguageClient, version: int) -> list[
         assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
         return list(report.items)
     for _ in range(100):
-        params = await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
-        )
+        params = await published(client).next(within_s=10)
         if params.uri == URI and params.version == version:
             return list(params.diagnostics)
     raise AssertionError(f"no diagnostics published for version {version}")
@@ -102,17 +101,13 @@ async def test_only_the_latest_version_is_published_after_a_burst_of_edits(
         replace_line(client, version, 1, text)
     seen: list[int | None] = []
     while not seen or seen[-1] != 11:
-        params = await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
-        )
+        params = await published(client).next(within_s=10)
         seen.append(params.version)
         if params.version == 11:
             assert len(params.diagnostics) == 1
     assert seen == sorted(seen), f"published out of order: {seen}"
     with pytest.raises(asyncio.TimeoutError):
-        late = await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=0.5
-        )
+        late = await published(client).next(within_s=0.5)
         raise AssertionError(f"published after the latest version: {late}")
 
 
@@ -144,9 +139,7 @@ async def test_closing_a_document_clears_its_diagnostics(bare_client: LanguageCl
     bare_client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
     )
-    params = await asyncio.wait_for(
-        bare_client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
-    )
+    params = await published(bare_client).next(within_s=10)
     assert list(params.diagnostics) == []
 
 

@@ -26,7 +26,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from specloop.lsp.protocol import LATE_ANSWER_MESSAGE
-from tests.support.editor import Editor, first_option
+from tests.support.editor import Editor, first_option, published, record_published
 from tests.support.processes import processes_under, processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
@@ -71,6 +71,7 @@ async def client(tmp_path: Path, sandbox_tmp: Path) -> AsyncIterator[LanguageCli
     log = tmp_path / "server.log"
     command = [sys.executable, "-m", "specloop", "serve", "--log-file", str(log)]
     client = await ClientServerConfig(server_command=command, server_env=env).start()
+    record_published(client)
     yield client
     await client.shutdown_session()
     await client.stop()
@@ -363,7 +364,7 @@ async def test_clarify_this_todo_needs_no_model_and_the_diagnostic_goes(
 ) -> None:
     editor = await Editor.start(client, client_capabilities(VSCODE), project)
     uri = editor.open(project / "pricing.py")
-    await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 10)
+    await published(client).next(within_s=10)
     assert [d.code for d in client.diagnostics[uri]] == ["ambiguous-todo"]
     actions = await editor.code_actions(uri, TODO_LINE - 1)
     clarify = next(a for a in actions if a.title == "Clarify this TODO")

@@ -39,6 +39,45 @@ def accept_registrations(client: LanguageClient) -> list[types.Registration]:
     return registrations
 
 
+class PublishedDiagnostics:
+    """Every ``textDocument/publishDiagnostics``, in order, read one at a time.
+
+    pytest-lsp's ``wait_for_notification`` drops a notification that arrives while
+    nothing waits (two publications in one read of the pipe lose the second), so tests
+    read publications from this record instead."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.seen: list[types.PublishDiagnosticsParams] = []
+        self._read = 0
+        self._arrived = asyncio.Event()
+
+        def publish(params: types.PublishDiagnosticsParams) -> None:
+            client.diagnostics[params.uri] = params.diagnostics
+            self.seen.append(params)
+            self._arrived.set()
+
+        client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+
+    async def next(self, within_s: float) -> types.PublishDiagnosticsParams:
+        """The first publication not read yet, waiting up to ``within_s`` for it."""
+        while self._read == len(self.seen):
+            self._arrived.clear()
+            await asyncio.wait_for(self._arrived.wait(), within_s)
+        self._read += 1
+        return self.seen[self._read - 1]
+
+
+def record_published(client: LanguageClient) -> PublishedDiagnostics:
+    """Keep every publication for ``client`` (as ``client.published``)."""
+    client.published = PublishedDiagnostics(client)  # type: ignore[attr-defined]
+    return client.published  # type: ignore[attr-defined,no-any-return]
+
+
+def published(client: LanguageClient) -> PublishedDiagnostics:
+    recorder: PublishedDiagnostics = client.published  # type: ignore[attr-defined]
+    return recorder
+
+
 @dataclass
 class OpenDocument:
     version: int
