@@ -55,7 +55,7 @@ from importlib import resources
 from multiprocessing import get_context
 from typing import Any
 
-from specloop.loop.confirmation import Confirming, mutant_sources, read_reply
+from specloop.loop.confirmation import Confirming, mutants_of, read_reply
 from specloop.loop.disagreement import call_text, doctest_lines, settle
 from specloop.loop.models import Question
 from specloop.loop.probes import probe_inputs, spec_examples
@@ -366,7 +366,7 @@ async def _confirming(
         if has_examples:
             return accepted, asked  # the spec's own examples check it: counted evidence
         mutated = [
-            _namespace(source) for source in mutant_sources(pool.sources[accepted], pool.name)
+            _namespace(mutant.source) for mutant in mutants_of(pool.sources[accepted], pool.name)
         ]
         mutant_outcomes = [
             _outcomes(namespace, pool.name, pool.probes.inputs)

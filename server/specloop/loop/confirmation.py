@@ -37,7 +37,7 @@ from specloop.loop.disagreement import (
 )
 from specloop.loop.models import Question
 from specloop.validate.behaviour import Outcome
-from specloop.validate.mutation import mutants, spread
+from specloop.validate.mutation import Mutant, mutants, spread
 
 MUTANTS = 12
 """Mutants of the accepted code a case is chosen against (spread over the function)."""
@@ -79,9 +79,9 @@ class Case:
         return f"`{self.call}` {outcome_sentence(self.outcome.text)}"
 
 
-def mutant_sources(module_source: str, symbol: str) -> list[str]:
-    """The modules with a mutant of ``symbol`` in place, to run on the probe inputs."""
-    return [mutant.source for mutant in spread(mutants(module_source, symbol), MUTANTS)]
+def mutants_of(module_source: str, symbol: str) -> list[Mutant]:
+    """The mutants of ``symbol`` a case is chosen against, to run on the probe inputs."""
+    return spread(mutants(module_source, symbol), MUTANTS)
 
 
 def choose_case(

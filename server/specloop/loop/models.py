@@ -235,6 +235,19 @@ class Evidence(_Model):
         return sum(1 for item in self.disagreements if item.assumed)
 
 
+class SpecTestRound(_Model):
+    """A second round of spec tests: what the first left unchecked, and what it killed."""
+
+    unchecked: list[str] = Field(
+        description="What no test of the first round checked, as the test writer was told."
+    )
+    tests: str = Field(description="The tests of this round (frozen, like the first).")
+    killed_before: str = Field(description='The first round\'s mutation score, e.g. "3/12".')
+    killed_after: str | None = Field(
+        default=None, description="Both rounds' score on the same code (None: not judged)."
+    )
+
+
 class LoopStatus(StrEnum):
     VALIDATED = "validated"
     UNVALIDATED = "unvalidated"
@@ -267,6 +280,10 @@ class RunRecord(_Model):
     plan: Plan | None = None
     spec_tests: str | None = Field(
         default=None, description="Tests written from the spec before generation: frozen."
+    )
+    spec_test_rounds: list[SpecTestRound] = Field(
+        default_factory=list,
+        description="More spec tests, asked for when the first kill too few mutants.",
     )
     attempts: list[Attempt] = Field(default_factory=list)
     evidence: Evidence | None = None

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from specloop.config import Settings
-from specloop.loop import confirmation, provisioning, records, stages
+from specloop.loop import confirmation, provisioning, records, stages, test_gaps
 from specloop.loop.confirmation import unconfirmed_message
 from specloop.loop.context import ContextError, build_context
 from specloop.loop.disagreement import Settlement, call_text, settle
@@ -41,6 +41,7 @@ from specloop.loop.models import (
     LoopStatus,
     Question,
     RunRecord,
+    SpecTestRound,
     Stage,
 )
 from specloop.loop.probes import DEFAULT_SEED, ProbeSet, probe_inputs
@@ -50,12 +51,13 @@ from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
-from specloop.validate.behaviour import ProbeRefused, ProbeRequest, run_probes
+from specloop.validate.behaviour import Outcome, ProbeRefused, ProbeRequest, run_probes
 from specloop.validate.environment import PythonEnvironment
+from specloop.validate.mutation import MAX_MUTANTS, Mutant, mutants, spread
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
 from specloop.validate.preflight import ImportCheck, missing_dependency
 from specloop.validate.project_copy import ProjectCopy
-from specloop.validate.report import SPEC_EXAMPLES, ValidationReport
+from specloop.validate.report import GENERATED_TESTS, SPEC_EXAMPLES, ValidationReport
 from specloop.validate.sandbox import SandboxLimits, detect_isolation, refusal
 
 _FEEDBACK_LIMIT = 1_500
@@ -188,6 +190,8 @@ class _Run:
     context: Context | None = None
     questions: list[Question] = field(default_factory=list)
     generated_tests: str | None = None
+    tests_frozen_at: int = 0
+    """The first attempt validated with today's spec tests (a second round changes them)."""
     feedback: list[str] = field(default_factory=list)
     passed: list[tuple[Attempt, str]] = field(default_factory=list)
     """Samples whose checks all passed: their attempt and the module with them in it. They
@@ -407,13 +411,62 @@ async def _accept(run: _Run) -> bool:
         return True
     attempt, source = run.passed[settlement.chosen]
     report = await _offered(run, attempt, source, settlement.examples)
+    report = await _second_round(run, attempt, source, settlement.examples, report)
     if report.passed and not _rests_on_stated_cases(run, report):
         record.status = LoopStatus.VALIDATED
         return True
     if not report.all_checks_passed:
+        if run.tests_frozen_at > attempt.number and run.failures < run.request.budget.max_attempts:
+            # The second round of spec tests caught it: attempts against both rounds.
+            run.failures += 1
+            run.feedback.append(_feedback(attempt.number, report))
+            run.passed.clear()
+            return False
         run.stop(LoopStatus.UNVALIDATED, _judged_error(attempt, report))
         return True
     return await _confirm(run, attempt, source, settlement.examples, report)
+
+
+async def _second_round(
+    run: _Run, attempt: Attempt, source: str, answered: Sequence[str], report: ValidationReport
+) -> ValidationReport:
+    """When the spec tests kill too few mutants of the accepted code, one more round of
+    them, written for what the first leaves unchecked (`loop/test_gaps.py`), and the code
+    judged against both rounds; ``report``, as it is, otherwise (once per run)."""
+    judged = next((check for check in report.checks if check.name == GENERATED_TESTS), None)
+    judgement = judged.mutation if judged is not None else None
+    first_round, context, final = run.generated_tests, run.context, run.outcome.new_source
+    if run.record.spec_test_rounds or not test_gaps.too_few_killed(judgement):
+        return report
+    assert judgement is not None and first_round and context is not None and final is not None
+    symbol = run.request.spec.symbol
+    judged_mutants = await asyncio.to_thread(lambda: spread(mutants(final, symbol), MAX_MUTANTS))
+    probed = await _probed_with_mutants(run, final, judged_mutants)
+    unchecked = test_gaps.unchecked(
+        final,
+        symbol,
+        judgement,
+        [mutant.description for mutant in judged_mutants],
+        None if isinstance(probed, str) else probed[:3],
+    )
+    if not unchecked:
+        return report
+    _check_budget(run.request.budget, run.llm, run.started)
+    run.say(Stage.PLAN, 0, f"Writing more spec tests: the first kill {judgement.score} mutants")
+    try:
+        more = await stages.write_tests(
+            run.llm, context, run.record.answers, run.questions, first_round, unchecked
+        )
+    except LLMError:
+        return report  # the first round still stands, as it was judged
+    second = SpecTestRound(unchecked=unchecked, tests=more.code, killed_before=judgement.score)
+    run.record.spec_test_rounds.append(second)
+    run.generated_tests = run.record.spec_tests = test_gaps.more_tests(first_round, more.code)
+    run.tests_frozen_at = len(run.record.attempts) + 1
+    report = await _offered(run, attempt, source, answered)
+    both = next((check for check in report.checks if check.name == GENERATED_TESTS), None)
+    second.killed_after = both.mutation.score if both and both.mutation else None
+    return report
 
 
 def _rests_on_stated_cases(run: _Run, report: ValidationReport) -> bool:
@@ -505,23 +558,36 @@ _NO_CASE = "on no probe input does it differ from its mutants in a way an exampl
 
 async def _confirming(run: _Run, source: str) -> confirmation.Confirming | str:
     """The accepted code and its mutants run on the probe inputs; or why they cannot be."""
-    probes = run.probe_set()
-    if probes.skipped or not probes.inputs:
-        return _unshowable(probes.skipped or "no input could be made for it")
     symbol = run.request.spec.symbol
-    mutated = await asyncio.to_thread(confirmation.mutant_sources, source, symbol)
+    mutated = await asyncio.to_thread(confirmation.mutants_of, source, symbol)
     if not mutated:
         return _unshowable("no mutant of it could be made to choose a case against")
     run.say(Stage.VALIDATE, 0, f"Choosing a case of {symbol} to confirm")
-    probing = _probe_request(run.request, [source, *mutated], probes.inputs)
+    probed = await _probed_with_mutants(run, source, mutated)
+    if isinstance(probed, str):
+        return _unshowable(probed)
+    calls, accepted, outcomes, preferred = probed
+    return confirmation.Confirming(calls, accepted, outcomes, preferred)
+
+
+_Probed = tuple[list[str], list[Outcome], list[list[Outcome]], int]
+"""The probe calls, the code's outcomes, each mutant's, and how many calls are the spec's."""
+
+
+async def _probed_with_mutants(run: _Run, source: str, mutated: Sequence[Mutant]) -> _Probed | str:
+    """``source`` and its ``mutated`` versions run on the probe inputs; or why they cannot be."""
+    probes = run.probe_set()
+    if probes.skipped or not probes.inputs:
+        return probes.skipped or "no input could be made for it"
+    sources = [source, *(mutant.source for mutant in mutated)]
+    probing = _probe_request(run.request, sources, probes.inputs)
     try:
         # Mutants often loop: a short timeout per call keeps them from costing minutes.
         outcomes = await run_probes(replace(probing, call_timeout_s=confirmation.CALL_TIMEOUT_S))
     except (ProbeRefused, ValueError, OSError) as error:
-        return _unshowable(f"its code could not be run on probe inputs ({error})")
-    calls = [call_text(symbol, arguments) for arguments in probes.inputs]
-    preferred = probes.origins.count("example")
-    return confirmation.Confirming(calls, outcomes[0], outcomes[1:], preferred)
+        return f"its code could not be run on probe inputs ({error})"
+    calls = [call_text(run.request.spec.symbol, arguments) for arguments in probes.inputs]
+    return calls, outcomes[0], outcomes[1:], probes.origins.count("example")
 
 
 def _unshowable(why: str) -> str:
@@ -541,7 +607,8 @@ async def _judge(
     validation = _validation_request(
         run.request, context, run.outcome.original_source, final, run.generated_tests
     )
-    if final == source and not examples and attempt.report is not None:
+    fresh = attempt.number >= run.tests_frozen_at
+    if final == source and not examples and attempt.report is not None and fresh:
         # The very code that validated: only the mutant judgement is new.
         return await judge_validated(validation, attempt.report, checking)
     judged = replace(validation, spec_examples=run.spec_examples(examples), judge_mutants=True)

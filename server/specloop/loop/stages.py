@@ -142,10 +142,29 @@ async def write_tests(
     context: Context,
     answers: Sequence[Answer],
     questions: Sequence[Question],
+    first_round: str | None = None,
+    unchecked: Sequence[str] = (),
 ) -> GeneratedTests:
-    """Tests from the spec alone: the model sees the signature, never the implementation."""
+    """Tests from the spec alone: the model sees the signature, never the implementation.
+
+    A second round (``first_round``: the tests written before) is told what those leave
+    unchecked (`loop/test_gaps.py`), in behaviour terms, and writes tests for that only.
+    """
     spec = context.spec
     module = context.import_name or context.module_path.removesuffix(".py").replace("/", ".")
+    task = (
+        "Write 2 to 5 small pytest test functions that check the behaviour the spec asks "
+        "for and nothing else. Do not guess behaviour the spec leaves open."
+    )
+    if first_round is not None:
+        gaps = "\n".join(f"- {gap}" for gap in unchecked)
+        task = (
+            f"<tests_so_far>\n{first_round}\n</tests_so_far>\n"
+            f"<unchecked>\n{gaps}\n</unchecked>\n"
+            "The tests so far leave the cases above unchecked. Write 1 to 3 more small pytest "
+            "test functions for them, with the results the spec asks for. Where the spec "
+            "does not say what should happen in such a case, write no test for it."
+        )
     messages = _messages(
         "<context>\n"
         f"Module: {module} (import it as `from {module} import ...`)\n"
@@ -153,7 +172,6 @@ async def write_tests(
         f"Spec: {spec.text or context.docstring or '(none)'}\n"
         "</context>",
         render_answers(answers, questions),
-        "Write 2 to 5 small pytest test functions that check the behaviour the spec asks "
-        "for and nothing else. Do not guess behaviour the spec leaves open.",
+        task,
     )
     return await llm.structured(Stage.PLAN, messages, GeneratedTests)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from specloop.loop.disagreement import evidence_phrase
-from specloop.loop.models import Evidence, LoopStatus, RunRecord
+from specloop.loop.models import Evidence, LoopStatus, RunRecord, SpecTestRound
 from specloop.validate.report import (
     GENERATED_TESTS,
     SPEC_EXAMPLES,
@@ -116,7 +116,7 @@ def summarize(record: RunRecord) -> RunSummary:
         checks=tuple(CheckLine.of(check) for check in (last.checks if last else [])),
         isolation=last.isolation if last else "",
         isolation_description=_isolation_description(record),
-        evidence=evidence_phrase(evidence) if evidence is not None else None,
+        evidence=_evidence_text(record),
         judged=evidence_summary(record.final_report) if record.final_report else None,
         disagreements=tuple(
             DisagreementSummary(
@@ -192,6 +192,24 @@ def _check_json(line: CheckLine) -> dict[str, Any]:
     return {"name": line.name, "passed": passed, "ran": ran, "verdict": line.verdict}
 
 
+def _evidence_text(record: RunRecord) -> str | None:
+    """What the samples and the user showed, and how the spec tests came to be."""
+    parts = [evidence_phrase(record.evidence) if record.evidence is not None else None]
+    parts += [_round_phrase(item) for item in record.spec_test_rounds]
+    return "; ".join(part for part in parts if part) or None
+
+
+def _round_phrase(item: SpecTestRound) -> str:
+    """``a second round of spec tests for what the first left unchecked (…): 0/2 -> 2/2
+    mutants killed``."""
+    unchecked = "; ".join(gap.removeprefix("no test checks ") for gap in item.unchecked)
+    after = f" -> {item.killed_after}" if item.killed_after else ""
+    return (
+        f"a second round of spec tests for what the first left unchecked ({unchecked}): "
+        f"{item.killed_before}{after} mutants killed"
+    )
+
+
 def error_payload(status: str, error: str | None, run_id: str | None) -> dict[str, Any]:
     """The keys every ``--json`` object has, also when the run never started or was cancelled."""
     return {"status": status, "error": error, "diff": "", "checks": [], "attempts": 0,
@@ -216,6 +234,9 @@ def _evidence_json(record: RunRecord) -> dict[str, Any]:
             "mutation_score": mutation.score if mutation and mutation.mutants else None,
             "not_counted": mutation.idle_tests if mutation else [],
             "frozen": record.spec_tests is not None,
+            "second_round": next(
+                (item.model_dump(exclude={"tests"}) for item in record.spec_test_rounds), None
+            ),
         },
         "samples": evidence.samples,
         "agreeing": evidence.agreeing if evidence.samples else 0,
