@@ -30,10 +30,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
@@ -66,6 +67,7 @@ class ProjectCopy:
         }
         self.shared = shared
         self._chosen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._listing: list[_Listed] | None = None
         self._copied: set[str] = set()
         self._lock = threading.Lock()
         self._folder: Path | None = None
@@ -86,8 +88,10 @@ class ProjectCopy:
         """
         with self._lock:
             key = (module, tuple(tests))
+            if self._listing is None:
+                self._listing = list(_listing(self.root))
             if key not in self._chosen:
-                self._chosen[key] = project_files(self.root, module, tests)
+                self._chosen[key] = project_files(self.root, module, tests, self._listing)
             files = self._chosen[key]
         buffers = self.buffers
         if without_tests:
@@ -127,18 +131,21 @@ def _is_test_or_setup(path: str) -> bool:
     return is_test_file(path) or PurePosixPath(path).name == "conftest.py"
 
 
-def project_files(root: Path, module: str, tests: list[str]) -> list[str]:
-    """The project's files to copy (relative paths), essentials first, within the caps."""
+def project_files(
+    root: Path, module: str, tests: list[str], listing: list[_Listed] | None = None
+) -> list[str]:
+    """The project's files to copy (relative paths), essentials first, within the caps.
+
+    ``listing``: the project's files as `_listing` found them (walked once per run)."""
     root = root.resolve()
     needed = [module, *tests]
     essentials = [path for path in _essentials(root, needed) if _copyable(root, path)]
     chosen: dict[str, None] = dict.fromkeys(essentials)
     total = sum(_size(root / path) for path in chosen)
     skipped = 0
-    for path in _candidates(root, tests):
+    for path, size in _candidates(listing if listing is not None else _listing(root), tests):
         if path in chosen:
             continue
-        size = _size(root / path)
         if len(chosen) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
             skipped += 1
             continue
@@ -167,19 +174,47 @@ def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
             yield path
 
 
-def _candidates(root: Path, tests: list[str]) -> Iterator[str]:
-    """Python files anywhere, and any file beside the test files, in a stable order."""
-    test_dirs = {PurePosixPath(path).parent for path in tests}
+_Listed = tuple[PurePosixPath, str, int]
+"""A file the walk found: its folder (relative), its name, its size (-1: not copyable)."""
+
+
+def _listing(root: Path) -> Iterator[_Listed]:
+    """Every file below ``root`` outside skipped folders, in a stable order, judged once."""
     for directory, subdirs, files in os.walk(root):
         here = Path(directory)
         subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(here / name))
         relative_dir = PurePosixPath(here.relative_to(root).as_posix())
-        beside_tests = any(_is_under(relative_dir, folder) for folder in test_dirs)
         for name in sorted(files):
-            path = str(relative_dir / name)
-            wanted = Path(name).suffix in _SOURCE_SUFFIXES or beside_tests
-            if wanted and _copyable(root, path):
-                yield path
+            yield relative_dir, name, _walked_size(root, here / name, str(relative_dir / name))
+
+
+def _candidates(listing: Iterable[_Listed], tests: list[str]) -> Iterator[tuple[str, int]]:
+    """Python files anywhere, and any file beside the test files, with their sizes."""
+    test_dirs = {PurePosixPath(path).parent for path in tests}
+    for folder, name, size in listing:
+        if size < 0:
+            continue
+        beside_tests = any(_is_under(folder, test_dir) for test_dir in test_dirs)
+        if Path(name).suffix in _SOURCE_SUFFIXES or beside_tests:
+            yield str(folder / name), size
+
+
+def _walked_size(root: Path, full: Path, path: str) -> int:
+    """`_copyable` for a file the walk found: the walk enters no symlinked folder, so only
+    a symlinked file needs resolving. Its size; -1 when it is not copyable."""
+    try:
+        found = os.lstat(full)
+    except OSError:
+        return -1
+    if stat.S_ISLNK(found.st_mode):
+        return _size(full) if _copyable(root, path) else -1
+    copyable = (
+        stat.S_ISREG(found.st_mode)
+        and found.st_size <= MAX_FILE_BYTES
+        and not is_secret_file(path)
+        and os.access(full, os.R_OK)
+    )
+    return found.st_size if copyable else -1
 
 
 def _skipped_dir(path: Path) -> bool:
