@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,19 @@ def run_implement(
     return json.loads(lines[0]), result
 
 
-def run_check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`specloop check ARGS` in ``cwd``, its output captured."""
+def run_check(
+    *args: str,
+    cwd: Path,
+    specloop: Sequence[str] = (sys.executable, "-m", "specloop"),
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`specloop check ARGS` in ``cwd``, its output captured; ``specloop`` is the command
+    (this environment's by default), ``env`` its environment (this process's by default)."""
     return subprocess.run(
-        [sys.executable, "-m", "specloop", "check", *args],
+        [*specloop, "check", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
