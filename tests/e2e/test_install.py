@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 import specloop
-from tests.support.cli import run_check
+from tests.support.cli import run_check, run_implement
 from tests.support.jsonrpc import RawClient
-from tests.support.stage_script import AMBIGUOUS_MODULE, TODO_LINE, write_project
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import AMBIGUOUS_MODULE, MODULE, TODO_LINE, write_project
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "server" / "specloop"
@@ -160,44 +161,66 @@ def test_the_installed_check_reports_an_ambiguous_todo(installed: Installed, pro
     result = run_check(
         "pricing.py", cwd=project, specloop=[str(installed.specloop)], env=installed.env
     )
-    assert result.returncode == 1, result.stdout + result.stderr
-    [line] = result.stdout.splitlines()
-    assert line.startswith(f"pricing.py:{TODO_LINE}:5: ambiguous-todo Ambiguous TODO"), line
+    expected = f"pricing.py:{TODO_LINE}:5: ambiguous-todo Ambiguous TODO"
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), result.stdout + result.stderr
+    assert result.returncode == 1, result.stderr
+
+
+def test_the_installed_implement_validates_with_its_own_python(
+    installed: Installed, scripted: ScriptedLLM, tmp_path: Path
+):
+    """The loop end to end against the scripted model: the model client's process, the
+    sandbox and its checker files, all from the installed environment (no project
+    environment, so specloop's own interpreter runs the checks)."""
+    project = write_project(tmp_path / "project", MODULE)
+    payload, result = run_implement(
+        project, tmp_path / "runs", scripted, "--apply",
+        specloop=[str(installed.specloop)], base_env=installed.env,
+    )  # fmt: skip
+    assert payload["status"] == "validated", result.stderr
+    assert result.returncode == 0, result.stderr
+    assert all(check["passed"] for check in payload["checks"]), payload["checks"]
+    assert "+    if total < 0:" in payload["diff"]
 
 
 async def test_the_installed_server_answers_over_stdio(
     installed: Installed, project: Path, tmp_path: Path
 ):
     """initialize, the TODO's diagnostic, and the code actions the loop's feature offers."""
-    async with RawClient(
-        [str(installed.specloop), "serve"], tmp_path / "stderr.log", env=installed.env, cwd=project
-    ) as server:
-        answer = await server.initialize(project)
-        assert answer["result"]["serverInfo"] == {
-            "name": "specloop",
-            "version": specloop.__version__,
-        }
-        assert answer["result"]["capabilities"]["codeActionProvider"]
-        uri = (project / "pricing.py").as_uri()
-        document = {"uri": uri, "languageId": "python", "version": 1, "text": AMBIGUOUS_MODULE}
-        await server.notify("textDocument/didOpen", {"textDocument": document})
-        published = await server.wait_for_notification(
-            lambda n: (
-                n["method"] == "textDocument/publishDiagnostics" and n["params"]["diagnostics"]
-            ),
-            within_s=30,
-        )
-        [diagnostic] = published["params"]["diagnostics"]
-        assert diagnostic["code"] == "ambiguous-todo"
-        assert diagnostic["range"]["start"]["line"] == TODO_LINE - 1
-        actions, _ = await server.request(
-            "textDocument/codeAction",
-            {"textDocument": {"uri": uri}, "range": diagnostic["range"],
-             "context": {"diagnostics": [diagnostic]}},
-            within_s=60,
-        )  # fmt: skip
-        titles = [action["title"] for action in actions.get("result") or []]
-        assert "Clarify this TODO" in titles, (actions, (tmp_path / "stderr.log").read_text())
-        assert any(title.startswith("Implement") for title in titles), titles
-        await server.close(within_s=30)
-        assert server.returncode == 0, (tmp_path / "stderr.log").read_text()
+    log = tmp_path / "stderr.log"
+    try:
+        async with RawClient(
+            [str(installed.specloop), "serve"], log, env=installed.env, cwd=project
+        ) as server:
+            answer = await server.initialize(project)
+            assert answer["result"]["serverInfo"] == {
+                "name": "specloop",
+                "version": specloop.__version__,
+            }
+            assert answer["result"]["capabilities"]["codeActionProvider"]
+            uri = (project / "pricing.py").as_uri()
+            document = {"uri": uri, "languageId": "python", "version": 1, "text": AMBIGUOUS_MODULE}
+            await server.notify("textDocument/didOpen", {"textDocument": document})
+            published = await server.wait_for_notification(
+                lambda n: (
+                    n["method"] == "textDocument/publishDiagnostics" and n["params"]["diagnostics"]
+                ),
+                within_s=30,
+            )
+            [diagnostic] = published["params"]["diagnostics"]
+            assert diagnostic["code"] == "ambiguous-todo"
+            assert diagnostic["range"]["start"]["line"] == TODO_LINE - 1
+            actions, _ = await server.request(
+                "textDocument/codeAction",
+                {"textDocument": {"uri": uri}, "range": diagnostic["range"],
+                 "context": {"diagnostics": [diagnostic]}},
+                within_s=60,
+            )  # fmt: skip
+            titles = [action["title"] for action in actions.get("result") or []]
+            assert "Clarify this TODO" in titles, actions
+            assert any(title.startswith("Implement") for title in titles), titles
+            await server.close(within_s=30)
+            assert server.returncode == 0
+    except (AssertionError, TimeoutError) as error:
+        raise AssertionError(f"specloop serve wrote on stderr:\n{log.read_text()}") from error
