@@ -64,7 +64,10 @@ def _run(
 def _user_env(**extra: str) -> dict[str, str]:
     """This process's environment without this checkout's virtual environment."""
     venv = REPO / ".venv"
-    path = [p for p in os.environ["PATH"].split(os.pathsep) if not Path(p).is_relative_to(venv)]
+    path = [
+        p for p in os.environ["PATH"].split(os.pathsep)
+        if not Path(p).resolve().is_relative_to(venv.resolve())
+    ]  # fmt: skip
     env = {
         k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
     }
