@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 
@@ -30,6 +32,8 @@ from tests.support.stage_script import AMBIGUOUS_MODULE, MODULE, TODO_LINE, writ
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "server" / "specloop"
+DATA = {"specloop/docs/diagnostics.md": REPO / "docs" / "diagnostics.md"}
+"""Files from outside server/specloop that the wheel carries in the package."""
 INSTALLERS = ["uv tool", "pipx"]
 
 
@@ -41,6 +45,11 @@ class Installed:
     """The interpreter of the environment the installer made for it."""
     env: dict[str, str]
     """A user's environment with that bin folder on PATH and nothing of this checkout."""
+
+    @property
+    def home(self) -> Path:
+        """The environment's folder."""
+        return self.python.parent.parent
 
 
 def _uv() -> str:
@@ -72,6 +81,13 @@ def _user_env(**extra: str) -> dict[str, str]:
         k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
     }
     return {**env, "PATH": os.pathsep.join(path), **extra}
+
+
+def _installed_file(uri: str, installed: Installed) -> bool:
+    """Whether ``uri`` is a file:// URI of a file in ``installed``'s environment."""
+    parsed = urlparse(uri)
+    path = Path(url2pathname(parsed.path))
+    return parsed.scheme == "file" and path.is_file() and path.is_relative_to(installed.home)
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +142,10 @@ def test_the_wheel_holds_every_file_of_the_package(wheel: Path):
     }
     with zipfile.ZipFile(wheel) as archive:
         in_wheel = {n for n in archive.namelist() if n.startswith("specloop/")}
-    assert in_tree - in_wheel == set(), "left out of the wheel"
-    assert in_wheel - in_tree == set(), "in the wheel but not in server/specloop"
+        for name, source in DATA.items():
+            assert archive.read(name) == source.read_bytes(), name
+    assert (in_tree | DATA.keys()) - in_wheel == set(), "left out of the wheel"
+    assert in_wheel - in_tree - DATA.keys() == set(), "in the wheel but not in server/specloop"
 
 
 def test_the_wheel_carries_what_a_package_index_shows(wheel: Path):
@@ -156,8 +174,7 @@ def test_the_installed_command_runs_from_its_own_environment(installed: Installe
         [str(installed.python), "-c", "import specloop; print(specloop.__file__)"],
         env=installed.env, cwd=installed.python.parent,
     )  # fmt: skip
-    home = installed.python.parent.parent
-    assert Path(where.stdout.strip()).is_relative_to(home), where.stdout
+    assert Path(where.stdout.strip()).is_relative_to(installed.home), where.stdout
 
 
 def test_the_installed_check_reports_an_ambiguous_todo(installed: Installed, project: Path):
@@ -214,6 +231,7 @@ async def test_the_installed_server_answers_over_stdio(
             [diagnostic] = published["params"]["diagnostics"]
             assert diagnostic["code"] == "ambiguous-todo"
             assert diagnostic["range"]["start"]["line"] == TODO_LINE - 1
+            explained = diagnostic["codeDescription"]["href"]
             actions, _ = await server.request(
                 "textDocument/codeAction",
                 {"textDocument": {"uri": uri}, "range": diagnostic["range"],
@@ -227,3 +245,6 @@ async def test_the_installed_server_answers_over_stdio(
             assert server.returncode == 0
     except (AssertionError, TimeoutError) as error:
         raise AssertionError(f"specloop serve wrote on stderr:\n{log.read_text()}") from error
+    # The explanation the diagnostic links to is in the installed package.
+    assert _installed_file(explained, installed), explained
+    assert explained.endswith("#ambiguous-todo-diagnostics")
