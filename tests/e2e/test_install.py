@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import Parser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -43,7 +43,7 @@ class Installed:
     """The `specloop` command the installer put in its bin folder."""
     python: Path
     """The interpreter of the environment the installer made for it."""
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     """A user's environment with that bin folder on PATH and nothing of this checkout."""
 
     @property
