@@ -25,9 +25,18 @@ Message = dict[str, Any]
 
 
 class RawClient:
-    def __init__(self, command: list[str], stderr: Path) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        stderr: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        """``env`` and ``cwd`` default to this process's."""
         self.command = command
         self.stderr = stderr
+        self.env = env
+        self.cwd = cwd
         self.notifications: list[Message] = []
         self.answers: list[tuple[Message, float]] = []
         self.server_requests: Counter[str] = Counter()
@@ -41,6 +50,7 @@ class RawClient:
             self._process = await asyncio.create_subprocess_exec(
                 *self.command, stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=stderr, limit=2**26,
+                env=self.env, cwd=self.cwd,
             )  # fmt: skip
         self._reader = asyncio.create_task(self._read_all())
 

@@ -15,7 +15,9 @@ from specloop.analysis.text import LineIndex
 
 SOURCE = "specloop"
 CODE = "ambiguous-todo"
-README_ANCHOR = "ambiguous-todo-diagnostics"
+DOCUMENT = "docs/diagnostics.md"
+"""What the rule means; a wheel carries it in the package, as ``specloop/docs/diagnostics.md``."""
+ANCHOR = "ambiguous-todo-diagnostics"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,10 @@ def ambiguous(findings: Iterable[Finding]) -> list[Finding]:
 
 @cache
 def documentation_uri() -> str:
-    """Where the rule is explained: the README section, wherever specloop is installed."""
+    """Where the rule is explained: docs/diagnostics.md, in the installed package (a wheel
+    carries it) or in the checkout specloop runs from."""
     package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "README.md", package.parent.parent / "README.md"):
+    for candidate in (package / DOCUMENT, package.parent.parent / DOCUMENT):
         if candidate.is_file():
-            return f"{candidate.as_uri()}#{README_ANCHOR}"
-    return f"https://pypi.org/project/specloop/#{README_ANCHOR}"
+            return f"{candidate.as_uri()}#{ANCHOR}"
+    return f"https://pypi.org/project/specloop/#{ANCHOR}"
