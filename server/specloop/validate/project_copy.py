@@ -91,7 +91,10 @@ class ProjectCopy:
             if self._listing is None:
                 self._listing = list(_listing(self.root))
             if key not in self._chosen:
-                self._chosen[key] = project_files(self.root, module, tests, self._listing)
+                files, skipped = _chosen_files(self.root, module, tests, self._listing)
+                if not self._chosen:  # once a run: the other choices differ by a test file
+                    _warn_over_cap(len(files), skipped)
+                self._chosen[key] = files
             files = self._chosen[key]
         buffers = self.buffers
         if without_tests:
@@ -137,6 +140,15 @@ def project_files(
     """The project's files to copy (relative paths), essentials first, within the caps.
 
     ``listing``: the project's files as `_listing` found them (walked once per run)."""
+    files, skipped = _chosen_files(root, module, tests, listing)
+    _warn_over_cap(len(files), skipped)
+    return files
+
+
+def _chosen_files(
+    root: Path, module: str, tests: list[str], listing: list[_Listed] | None
+) -> tuple[list[str], int]:
+    """`project_files`, and how many more files the caps left out."""
     root = root.resolve()
     needed = [module, *tests]
     essentials = [path for path in _essentials(root, needed) if _copyable(root, path)]
@@ -151,13 +163,14 @@ def project_files(
             continue
         chosen[path] = None
         total += size
+    return list(chosen), skipped
+
+
+def _warn_over_cap(copied: int, skipped: int) -> None:
     if skipped:
         log.warning(
-            "Copied %d project files to the sandbox; %d more were over the cap.",
-            len(chosen),
-            skipped,
+            "Copied %d project files to the sandbox; %d more were over the cap.", copied, skipped
         )
-    return list(chosen)
 
 
 def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
