@@ -45,6 +45,7 @@ def _json_record(record: Record) -> dict[str, Any]:
         "message": record.message,
         "facets": record.facets,
         "label": record.label,
+        "tier": record.tier,
     }
 
 
@@ -106,7 +107,7 @@ def _sarif_result(record: Record) -> dict[str, Any]:
         "kind": "fail" if record.label == "ambiguous" else "informational",
         "message": {"text": record.message},
         "locations": [location],
-        "properties": {"label": record.label, "facets": record.facets},
+        "properties": {"label": record.label, "tier": record.tier, "facets": record.facets},
     }
 
 
