@@ -277,7 +277,7 @@ def _open_values_facets(text: str) -> list[Facet]:
             f'"{trigger}": which values exactly, and what should happen for them '
             "(raise, return a default, or skip)?"
         )
-        return [_facet(FacetKind.VALUES, trigger, question, "docstring-open-values")]
+        return [_facet(FacetKind.VALUES, trigger, question, "docstring-values-left-open")]
     return []
 
 

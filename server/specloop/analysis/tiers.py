@@ -45,6 +45,7 @@ PRECISE_RULES = frozenset(
         "docstring-output",
         "docstring-open-choice",
         "docstring-open-values",
+        "docstring-values-left-open",
     }
 )
 """Every other rule (``states-a-fact``, ``vague-verb``, ``open-values``, ``stopgap``,
