@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from specloop.analysis import lexicon
 from specloop.analysis.docstrings import DocstringParts, read_docstring
+from specloop.analysis.questions import choice_question, names_a_thing, values_question
 from specloop.analysis.specs import Spec, SpecKind
 
 
@@ -251,7 +252,8 @@ def _open_choice_facets(text: str) -> list[Facet]:
 def _choice_question(sentence: str, trigger: str) -> str:
     """ "Return which part: the integer part, the decimal part, or another?" where it can."""
     options = _OPTIONS.search(sentence)
-    noun = _OPEN_NOUN.search(trigger)
+    found = _OPEN_NOUN.search(trigger)
+    noun = found if found and names_a_thing(found.group(1)) else None
     verb = sentence.split(None, 1)[0].lower() if sentence.split() else ""
     lead = "Return which" if verb in ("return", "returns") else "Which"
     if options:
@@ -263,7 +265,7 @@ def _choice_question(sentence: str, trigger: str) -> str:
             return f"{subject}: {listed}?"
     if noun:
         return f'{lead} {noun.group(1)} exactly? "{trigger}" leaves it to the implementer.'
-    return f'"{trigger}": which behaviour exactly? Say the rule, or give an example.'
+    return choice_question(trigger)
 
 
 def _open_values_facets(text: str) -> list[Facet]:
@@ -393,12 +395,8 @@ def _vagueness_facets(
         values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)
-        question = f"Which {word.lower()} exactly, and what should happen for each?"
-        if word.lower().startswith(("error", "exception", "failure")):
-            question = (
-                f"Which {word.lower()}, and what should happen: raise, retry, log, "
-                "or return a default?"
-            )
+        following = (original or prose)[values.end() :]
+        question = values_question(word, following)
         facets.append(_facet(FacetKind.VALUES, word, question, f"{prefix}{_values_rule(word)}"))
     if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
         question = 'It trails off in "...": what else exactly, and which of it is required?'
