@@ -18,7 +18,14 @@ CODE = (
     "    # TODO: refactor\n"  # a vague verb alone: the broad tier
     "    return amount\n"
 )
-HELPER = 'class Tests:\n    @staticmethod\n    def helper():\n        """A method"""\n        ...\n'
+# A stub a precise rule flags ("somehow"): in a test file it is a helper, broad.
+HELPER = (
+    "class Tests:\n"
+    "    @staticmethod\n"
+    "    def helper():\n"
+    '        """Set it up somehow."""\n'
+    "        ...\n"
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -51,7 +58,7 @@ def test_all_tiers_adds_the_broad_tier_at_a_lower_severity(project: Path):
     assert records(result) == [
         ("pkg/billing.py", 2, "precise", "information"),
         ("pkg/billing.py", 3, "broad", "hint"),
-        # "A method" on a helper in a test file: a placeholder, broad whatever fired.
+        # A stub in a test file is a helper: broad whatever fired.
         ("tests/test_billing.py", 4, "broad", "hint"),
     ]
     louder = run("--all-tiers", "--severity", "error", "--format", "json", "pkg", cwd=project)
@@ -78,3 +85,7 @@ def test_a_file_with_only_broad_findings_passes_by_default(project: Path):
     result = run("tests", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
+    # The same stub outside the tests is a spec: its rule's tier, precise.
+    write(project / "pkg" / "setup.py", HELPER)
+    result = run("--format", "json", "pkg/setup.py", cwd=project)
+    assert records(result) == [("pkg/setup.py", 4, "precise", "information")]
