@@ -17,8 +17,11 @@ _SARIF_LEVELS = {"error": "error", "warning": "warning", "information": "note", 
 
 
 def text_line(record: Record) -> str:
-    """``path:line:column: code message``; the path made safe to print."""
+    """``path:line:column: code message``; the path made safe to print. A broad-tier
+    finding (shown with ``--all-tiers``) says so after its code."""
     code = record.code if record.label == "ambiguous" else f"[{record.label}]"
+    if record.label == "ambiguous" and record.tier == "broad":
+        code = f"{code} (broad tier)"
     return f"{printable(record.path)}:{record.line}:{record.column}: {code} {record.message}"
 
 

@@ -65,6 +65,13 @@ def test_all_tiers_adds_the_broad_tier_at_a_lower_severity(project: Path):
     assert [r[3] for r in records(louder)] == ["error", "information"]
 
 
+def test_the_text_output_names_the_broad_tier(project: Path):
+    result = run("--all-tiers", "pkg", cwd=project)
+    precise, broad = result.stdout.splitlines()
+    assert precise.startswith('pkg/billing.py:2:5: ambiguous-todo Ambiguous TODO "maybe')
+    assert broad.startswith("pkg/billing.py:3:5: ambiguous-todo (broad tier) Ambiguous TODO")
+
+
 def test_tiers_all_in_the_project_configuration_reports_both_tiers(project: Path):
     write(project / "pyproject.toml", '[tool.specloop]\ntiers = "all"\nseverity = "warning"\n')
     result = run("--format", "json", "pkg", cwd=project)
