@@ -81,3 +81,19 @@ def test_a_docstring_open_choice_with_etc_asks_what_else():
     found = message(source)
     assert '"etc": which behaviour' not in found
     assert "The list ends in" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("figure out the encoding", '"figure out" to decide what? Say what the code should do'),
+        ("investigate the leak", '"investigate" to decide what?'),
+        ("handle the encoding", '"handle" how? Say what the code should do differently.'),
+        ("make this faster", '"faster" by how much? Give a target: a time, a size or a'),
+        ("this is hacky, rewrite it", '"hacky": what would the clean version do?'),
+        ("format the output nicer than this", '"nicer": what would the clean version do?'),
+        ("fix the layout properly", '"properly" by what measure?'),
+    ],
+)
+def test_vague_verbs_and_soft_criteria_get_questions_that_fit_them(text: str, question: str):
+    assert question in todo_message(text)

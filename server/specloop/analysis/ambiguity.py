@@ -16,7 +16,13 @@ from enum import StrEnum
 
 from specloop.analysis import lexicon
 from specloop.analysis.docstrings import DocstringParts, read_docstring
-from specloop.analysis.questions import choice_question, names_a_thing, values_question
+from specloop.analysis.questions import (
+    choice_question,
+    criterion_question,
+    names_a_thing,
+    values_question,
+    verb_question,
+)
 from specloop.analysis.specs import Spec, SpecKind
 
 
@@ -385,7 +391,7 @@ def _vagueness_facets(
             _facet(
                 FacetKind.WHAT,
                 verb,
-                f'"{verb}" how? Say what the code should do differently.',
+                verb_question(verb),
                 f"{prefix}vague-verb",
             )
         )
@@ -405,7 +411,7 @@ def _vagueness_facets(
         )
     done = lexicon.DONE_CRITERIA.search(prose)
     if done and not re.search(r"\d", prose):
-        question = f'"{done.group(0)}" by what measure?'
+        question = criterion_question(done.group(0))
         facets.append(_facet(FacetKind.DONE, done.group(0), question, f"{prefix}soft-criterion"))
     return facets
 

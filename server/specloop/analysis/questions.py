@@ -116,3 +116,35 @@ def choice_question(trigger: str) -> str:
     if lowered.startswith(("if ", "when ", "where ", "as ")):
         return f'"{trigger}": when exactly? Say the condition.'
     return f'"{trigger}": which behaviour exactly? Say the rule, or give an example.'
+
+
+_INQUIRIES = frozenset(
+    {
+        "investigate", "research", "evaluate", "review", "revisit", "explore",
+        "figure out", "find out", "look at", "look into", "sort out", "work out",
+    }
+)  # fmt: skip
+_SPEED = re.compile(r"\b(?:fast|faster|quicker|slow|perf|performance|efficien|speed)", re.I)
+_TASTE = frozenset({"ugly", "hacky", "less hacky", "nicer", "cleaner", "elegant", "elegantly"})
+
+
+def verb_question(verb: str) -> str:
+    """The question for a vague verb with no criterion (`lexicon.VAGUE_VERBS`)."""
+    lowered = " ".join(verb.lower().split())
+    if lowered in _INQUIRIES:
+        return f'"{verb}" to decide what? Say what the code should do once it is known.'
+    if lowered.startswith("do "):
+        return f'"{verb}": do what, exactly? Say the change.'
+    if lowered.startswith("make "):
+        return f'"{verb}": work how? Say the input and the result expected.'
+    return f'"{verb}" how? Say what the code should do differently.'
+
+
+def criterion_question(word: str) -> str:
+    """The question for a soft done-criterion (`lexicon.DONE_CRITERIA`)."""
+    lowered = " ".join(word.lower().split())
+    if _SPEED.search(lowered):
+        return f'"{word}" by how much? Give a target: a time, a size or a complexity.'
+    if lowered in _TASTE:
+        return f'"{word}": what would the clean version do? Say what done looks like.'
+    return f'"{word}" by what measure?'
