@@ -6,7 +6,10 @@ determiners ("some parameter", "certain fields"), by words that close a list ("e
 "and so on"), by pronouns and placeholders ("something", "things"), by adverbs
 ("somehow", "somewhere") and by adjectives that defer a judgement ("proper", "the
 right"). Each kind gets the question a careful reviewer would ask, so the message
-never reads "Which some parameter exactly" or "Which etc exactly".
+never reads "Which some parameter exactly" or "Which etc exactly". Vague verbs and soft
+done-criteria are worded the same way: an inquiry ("figure out") is asked what it
+should decide, a speed word ("faster") for a target, a taste word ("hacky") for what
+done looks like.
 """
 
 from __future__ import annotations
