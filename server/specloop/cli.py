@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--all-labels",
         action="store_true",
-        help="also print clear and note specs with their labels (for evaluation)",
+        help="print every spec with its label and tier, clear and note ones too (for evaluation)",
     )
     check.add_argument(
         "--all-tiers",

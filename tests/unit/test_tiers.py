@@ -136,3 +136,12 @@ def test_reported_keeps_the_tiers_asked_for():
     assert [f.spec.text for f in default] == ["maybe cache this?"]
     everything = reported(found, data, lines, tiers=Tiers.ALL)
     assert [f.spec.text for f in everything] == ["maybe cache this?", "refactor"]
+
+
+def test_all_labels_reports_every_spec_whatever_its_tier():
+    source = "def charge(amount):\n    # TODO: refactor\n    return amount\n"
+    data = source.encode()
+    lines = LineIndex.of(data)
+    found = find_specs(data, parse(data), lines)
+    assert reported(found, data, lines) == []
+    assert reported(found, data, lines, all_labels=True) == found

@@ -31,14 +31,13 @@ def reported(
     all_labels: bool = False,
     tiers: Tiers = Tiers.PRECISE,
 ) -> list[Finding]:
-    """The findings to show: ambiguous ones (every label with ``all_labels``) of the
-    confidence tiers asked for, stub docstrings only with ``docstrings``, none that a
-    suppression comment silences."""
+    """The findings to show: ambiguous ones of the confidence tiers asked for (every
+    spec, whatever its label and tier, with ``all_labels``), stub docstrings only with
+    ``docstrings``, none that a suppression comment silences."""
     wanted = [
         finding
         for finding in findings
-        if (all_labels or finding.label is Label.AMBIGUOUS)
-        and reports(finding.tier, tiers)
+        if (all_labels or (finding.label is Label.AMBIGUOUS and reports(finding.tier, tiers)))
         and (docstrings or finding.spec.kind is not SpecKind.DOCSTRING)
     ]
     return unsuppressed(wanted, source, lines, tree)
