@@ -3,8 +3,9 @@
 Shared by `benchmarks/todo_detector.py` and `benchmarks/docstring_detector.py`. For each
 group of items (the three TODO batches, the three pooled, the stub docstrings) and each
 half it prints precision / recall of `ambiguous` for the precise tier alone (what users
-see by default; recall is over *all* ambiguous items) and for both tiers together (what
-``tiers = "all"`` shows), next to the human reference: the first labelling pass scored
+see by default; recall is over *all* ambiguous items), for both tiers together (what
+``tiers = "all"`` shows) and the precision of the broad tier's flags alone, next to the
+human reference: the first labelling pass scored
 with the second as the truth, on the same items. The held-out target for the precise
 tier is P >= 0.92 at R >= 0.60 on every batch and pooled.
 
@@ -54,7 +55,7 @@ def print_tier_table(
 ) -> None:
     print("\nconfidence tiers: ambiguous P / R (R over all ambiguous items)")
     header = f"{'':<17}{'half':<10}{'n':>5}{'amb':>5}  {'precise tier':<25}{'both tiers':<18}"
-    print(header + "human (first vs second)")
+    print(header + f"{'broad alone':<18}human (first vs second)")
     for name, keep in GROUPS:
         for half in SPLITS:
             chosen = [item for item in items if keep(item) and split(item) == half]
@@ -64,6 +65,14 @@ def print_tier_table(
             both = [(gold[i["id"]], guess(found[i["id"]], False)) for i in chosen]
             p, r, _, amb = scores(precise)
             pb, rb, _, _ = scores(both)
+            broad = [
+                gold[i["id"]] == "ambiguous"
+                for i in chosen
+                if (f := found[i["id"]]) is not None
+                and f.label.value == "ambiguous"
+                and f.tier is Tier.BROAD
+            ]
+            alone = f"P {sum(broad) / len(broad):.2f} n={len(broad)}" if broad else "-"
             met = p >= TARGET_PRECISION and r >= TARGET_RECALL
             mark = ("met" if met else "MISSED") if half == "held-out" and "TODO" in name else ""
             human = "-"
@@ -77,7 +86,8 @@ def print_tier_table(
                 human = f"P {hp:.2f} R {hr:.2f}"
             print(
                 f"{name:<17}{half:<10}{len(chosen):>5}{amb:>5}  "
-                f"{f'P {p:.2f} R {r:.2f} {mark}':<25}{f'P {pb:.2f} R {rb:.2f}':<18}{human}"
+                f"{f'P {p:.2f} R {r:.2f} {mark}':<25}{f'P {pb:.2f} R {rb:.2f}':<18}"
+                f"{alone:<18}{human}"
             )
     print(f"  (held-out target for the precise tier: P >= {TARGET_PRECISION} at R >= 0.60)")
 
