@@ -96,3 +96,18 @@ def test_a_file_with_only_broad_findings_passes_by_default(project: Path):
     write(project / "pkg" / "setup.py", HELPER)
     result = run("--format", "json", "pkg/setup.py", cwd=project)
     assert records(result) == [("pkg/setup.py", 4, "precise", "information")]
+
+
+def test_messages_read_as_a_reviewer_would_write_them(project: Path):
+    write(
+        project / "pkg" / "admin.py",
+        "def lookups(request):\n"
+        "    # TODO: this should be handled by some parameter to the ChangeList.\n"
+        "    # TODO: colorize this SQL code with style.SQL_KEYWORD(), etc.\n"
+        "    return request\n",
+    )
+    result = run("--all-tiers", "--format", "json", "pkg/admin.py", cwd=project)
+    messages = [record["message"] for record in json.loads(result.stdout)]
+    assert "Which parameter exactly?" in messages[0]
+    assert 'The list ends in "etc.": what else exactly' in messages[1]
+    assert not any("Which some" in m or "Which etc" in m for m in messages)
