@@ -20,6 +20,8 @@ Prints, for each half side by side:
 - Cohen's kappa between the two labelling passes, per kind (when labels_b.jsonl exists),
   and the first pass's precision / recall with the second as the truth: how far one
   careful reader agrees with another, the reference for the detector's figures;
+- the confidence tiers per batch and half, next to the human reference
+  (`benchmarks/tier_table.py`), and each rule's precision on the dev halves;
 - the time of `specloop check` over the django sdist (target: under 10 s).
 
 Run:  .venv/bin/python -m benchmarks.docstring_detector [--show-errors] [--no-django]
@@ -57,6 +59,7 @@ from benchmarks.corpus.docstring_corpus import (
     stub_source,
 )
 from benchmarks.corpus.fetch import ensure_sources
+from benchmarks.tier_table import print_rule_precision, print_tier_table
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
 from specloop.analysis.specs import SpecKind
@@ -297,6 +300,9 @@ def main() -> int:
     gold = gold_labels(first, settled)
     print_report(items, gold, found, bases, roles)
     print_agreement(items, first, second, settled)
+    halves = lambda item: item_split(item, bases)  # noqa: E731
+    print_tier_table(items, gold, found, halves, first, second)
+    print_rule_precision(items, gold, found, halves)
     print(f"\nanalysed {len(items)} items in {elapsed:.2f} s")
     if not args.no_django:
         time_django_check(roots)

@@ -14,6 +14,10 @@ referenced file, matches specs by path and line, and prints:
 - the same figures on two fixed halves of the corpus: `dev` (whose errors may
   be read while tuning the rules) and `held-out` (only ever scored), so
   over-fitting to the corpus shows up as a gap between the two;
+- the confidence tiers over all three batches (batch 1 here, batches 2 and 3 by
+  reference in benchmarks/corpus/items.jsonl, scored against their settled labels):
+  precision / recall of the precise tier and of both tiers, per batch and pooled, per
+  half, next to the human reference (`benchmarks/tier_table.py`);
 - with --show-errors, every disagreement in the dev half, so the rules can be
   reviewed (this prints third-party text locally; it is never stored).
 
@@ -31,6 +35,7 @@ from pathlib import Path
 
 from benchmarks.corpus.agreement import scores
 from benchmarks.corpus.fetch import ensure_sources
+from benchmarks.tier_table import print_rule_precision, print_tier_table
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
 from specloop.analysis.text import LineIndex
@@ -121,6 +126,21 @@ def print_errors(
         print(f"      {text[:150]!r} [{facets}] true facets={row.get('facets')}")
 
 
+def print_tiers(roots: dict[str, Path]) -> None:
+    """The tier table over the three batches' TODO comments (gold: the settled labels)."""
+    from benchmarks import docstring_detector as corpus
+
+    items = [item for item in corpus.load_items() if item["kind"] == "todo"]
+    ids = [item["id"] for item in corpus.load_items()]
+    first = corpus.read_labels(corpus.LABELS_A, ids)
+    second = corpus.read_labels(corpus.LABELS_B, ids) if corpus.LABELS_B.exists() else None
+    gold = corpus.gold_labels(first, corpus.read_labels(corpus.SETTLED))
+    found = corpus.predict(items, roots)
+    halves = lambda item: corpus.item_split(item, {})  # noqa: E731
+    print_tier_table(items, gold, found, halves, first, second)
+    print_rule_precision(items, gold, found, halves)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -137,6 +157,7 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print_report(rows, pairs)
     print(f"\nanalysed {len({(r['project'], r['path']) for r in rows})} files in {elapsed:.2f} s")
+    print_tiers(roots)
     if args.show_errors:
         print_errors(rows, pairs, roots, args.all_halves)
     return 0

@@ -30,7 +30,8 @@ from specloop.analysis.paths import ExcludeRules, python_files
 from specloop.analysis.selection import reported
 from specloop.analysis.symbols import enclosing_name
 from specloop.analysis.text import ColumnUnit, LineIndex
-from specloop.config import DiagnosticsSettings, Severity
+from specloop.analysis.tiers import severity_of
+from specloop.config import DiagnosticsSettings, Severity, Tiers
 from specloop.project import ProjectConfig, ProjectConfigs
 
 # Below this many files a process pool costs more than it saves.
@@ -53,6 +54,8 @@ class Record:
     severity: str
     message: str
     label: str
+    tier: str = "precise"
+    """The finding's confidence tier (`specloop.analysis.tiers`): precise or broad."""
     facets: list[dict[str, str]] = field(default_factory=list)
     symbol: str = ""
     """The dotted name of the classes and functions around the spec ("" at module level)."""
@@ -85,6 +88,7 @@ class CheckOptions:
     all_labels: bool = False
     force_exclude: bool = False
     """Apply excludes to files named on the command line too (what pre-commit passes)."""
+    tiers: Tiers | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,8 @@ class FileOptions:
 
     settings: DiagnosticsSettings
     all_labels: bool = False
+    relative: str | None = None
+    """The file's path relative to its project's folder (what test-file-ness is read from)."""
 
 
 def check(
@@ -120,7 +126,7 @@ def check(
         return
     yield from folders
     files = [name for name, _ in planned]
-    per_file = [_file_options(options, project) for _, project in planned]
+    per_file = [_file_options(options, project, Path(name)) for name, project in planned]
     if len(files) < _PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for name, file_options in zip(files, per_file, strict=True):
             yield from check_file(name, file_options)
@@ -146,13 +152,25 @@ def _included(
     return project is None or not project.excludes(path)
 
 
-def _file_options(options: CheckOptions, project: ProjectConfig | None) -> FileOptions:
+def _file_options(options: CheckOptions, project: ProjectConfig | None, path: Path) -> FileOptions:
     values = dict(project.values) if project is not None else {}
     if options.markers is not None:
         values["markers"] = options.markers
     if options.severity is not None:
         values["severity"] = options.severity
-    return FileOptions(DiagnosticsSettings.model_validate(values), options.all_labels)
+    if options.tiers is not None:
+        values["tiers"] = options.tiers
+    settings = DiagnosticsSettings.model_validate(values)
+    return FileOptions(settings, options.all_labels, _relative(path, project))
+
+
+def _relative(path: Path, project: ProjectConfig | None) -> str:
+    """``path`` relative to its project's folder, else to the working folder, if inside."""
+    base = project.root if project is not None else Path.cwd()
+    try:
+        return path.absolute().relative_to(base.absolute()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _check_file_list(path: str, options: FileOptions) -> list[Record | Skipped]:
@@ -170,7 +188,9 @@ def check_file(path: str, options: FileOptions) -> Iterator[Record | Skipped]:
         return
     lines = LineIndex.of(source)
     settings = options.settings
-    findings = find_specs(source, tree, lines, settings.markers, MAX_SPECS_PER_FILE + 1)
+    findings = find_specs(
+        source, tree, lines, settings.markers, MAX_SPECS_PER_FILE + 1, path=options.relative
+    )
     shown = reported(
         findings[:MAX_SPECS_PER_FILE],
         source,
@@ -178,6 +198,7 @@ def check_file(path: str, options: FileOptions) -> Iterator[Record | Skipped]:
         tree,
         docstrings=settings.docstrings,
         all_labels=options.all_labels,
+        tiers=settings.tiers,
     )
     for finding in shown:
         yield _record(path, source, lines, tree, finding, settings.severity)
@@ -219,9 +240,10 @@ def _record(
         end_line=end.line + 1,
         end_column=end.column + 1,
         code=CODE,
-        severity=severity.value,
+        severity=severity_of(finding.tier, severity).value,
         message=finding.message,
         label=finding.label.value,
+        tier=finding.tier.value,
         facets=finding.facets_data(),
         symbol=enclosing_name(tree, finding.spec.start),
         text=finding.spec.text,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from specloop import __version__
 from specloop.analysis.specs import DEFAULT_MARKERS
-from specloop.config import Settings, Severity
+from specloop.config import Settings, Severity, Tiers
 
 if TYPE_CHECKING:
     from specloop.check import CheckOptions, Record, Skipped
@@ -89,7 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--all-labels",
         action="store_true",
-        help="also print clear and note specs with their labels (for evaluation)",
+        help="print every spec with its label and tier, clear and note ones too (for evaluation)",
+    )
+    check.add_argument(
+        "--all-tiers",
+        action="store_true",
+        help="also report the broad confidence tier, at a lower severity (default: the "
+        "project's tiers, else only the precise tier)",
     )
     check.add_argument(
         "--force-exclude",
@@ -294,7 +300,8 @@ def _check_options(args: argparse.Namespace) -> CheckOptions:
     if args.markers is not None:
         markers = tuple(marker.strip() for marker in args.markers.split(",") if marker.strip())
     severity = Severity(args.severity) if args.severity else None
-    return CheckOptions(markers, severity, args.all_labels, args.force_exclude)
+    tiers = Tiers.ALL if args.all_tiers else None
+    return CheckOptions(markers, severity, args.all_labels, args.force_exclude, tiers)
 
 
 def _write_baseline(path: Path, records: list[Record], skipped: list[Skipped]) -> int:

@@ -45,7 +45,7 @@ class _Model(BaseModel):
 
 
 class Tiers(StrEnum):
-    """Which confidence tiers of findings are reported (the tier feature, issue 23)."""
+    """Which confidence tiers of findings are reported (`specloop.analysis.tiers`)."""
 
     PRECISE = "precise"
     ALL = "all"
@@ -59,7 +59,8 @@ class DiagnosticsSettings(_Model):
     docstrings: bool = Field(default=True, description="Also flag ambiguous stub docstrings.")
     tiers: Tiers = Field(
         default=Tiers.PRECISE,
-        description="Confidence tiers reported: `precise` (the default tier) or `all`.",
+        description="Confidence tiers reported: `precise` (the default tier) or `all` (adds "
+        "the broad tier, one severity step quieter).",
     )
 
 

@@ -17,8 +17,11 @@ _SARIF_LEVELS = {"error": "error", "warning": "warning", "information": "note", 
 
 
 def text_line(record: Record) -> str:
-    """``path:line:column: code message``; the path made safe to print."""
+    """``path:line:column: code message``; the path made safe to print. A broad-tier
+    finding (shown with ``--all-tiers``) says so after its code."""
     code = record.code if record.label == "ambiguous" else f"[{record.label}]"
+    if record.label == "ambiguous" and record.tier == "broad":
+        code = f"{code} (broad tier)"
     return f"{printable(record.path)}:{record.line}:{record.column}: {code} {record.message}"
 
 
@@ -45,6 +48,7 @@ def _json_record(record: Record) -> dict[str, Any]:
         "message": record.message,
         "facets": record.facets,
         "label": record.label,
+        "tier": record.tier,
     }
 
 
@@ -106,7 +110,7 @@ def _sarif_result(record: Record) -> dict[str, Any]:
         "kind": "fail" if record.label == "ambiguous" else "informational",
         "message": {"text": record.message},
         "locations": [location],
-        "properties": {"label": record.label, "facets": record.facets},
+        "properties": {"label": record.label, "tier": record.tier, "facets": record.facets},
     }
 
 

@@ -145,9 +145,10 @@ async def test_a_burst_of_500_changes_is_folded_and_the_last_version_is_publishe
     await server.notify("textDocument/didOpen", document(uri, AMBIGUOUS))
     await diagnostics(server, uri, 1)
     for version in range(2, 502):
-        # Type one letter at a time into the TODO's words ("handle errorsxxx...").
+        # Type one character at a time after the TODO's words ("handle errors???..."; a
+        # question stays in the precise tier, which is shown by default).
         position = {"line": 1, "character": 25 + version - 2}
-        change = {"range": {"start": position, "end": position}, "text": "x"}
+        change = {"range": {"start": position, "end": position}, "text": "?"}
         await server.notify(
             "textDocument/didChange",
             {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},

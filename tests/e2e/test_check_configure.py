@@ -134,7 +134,7 @@ def test_a_baseline_hides_known_findings_even_when_they_move(project: Path):
     ]
     # Lines move, a new TODO appears, and a duplicate of a known one.
     moved = "import os\n\n\n" + TODO.replace(
-        "    return amount", "    # TODO: handle errors\n    # TODO: fix it\n    return amount"
+        "    return amount", "    # TODO: handle errors\n    # TODO: cache it?\n    return amount"
     )
     write(project / "pkg" / "a.py", moved)
     result = run("--baseline", baseline.name, "--format", "json", "pkg", cwd=project)

@@ -16,6 +16,13 @@ from enum import StrEnum
 
 from specloop.analysis import lexicon
 from specloop.analysis.docstrings import DocstringParts, read_docstring
+from specloop.analysis.questions import (
+    choice_question,
+    criterion_question,
+    names_a_thing,
+    values_question,
+    verb_question,
+)
 from specloop.analysis.specs import Spec, SpecKind
 
 
@@ -42,12 +49,16 @@ class Facet:
     kind: FacetKind
     trigger: str
     question: str
+    rule: str = ""
+    """The rule that found it (docs/rubric.md, "Confidence tiers"): its tier is the rule's."""
 
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
     label: Label
     facets: tuple[Facet, ...] = ()
+    rules: tuple[str, ...] = ()
+    """Every rule that fired, the ones whose facet a more specific one hid included."""
 
 
 # XXX questions that wonder about how the code is rather than ask what it should do
@@ -93,12 +104,21 @@ def _assess_comment(spec: Spec) -> Assessment:
     has_trigger = lexicon.has_trigger(prose, spec.tag)
     facets = [*_choice_facets(prose), *_target_facets(prose)]
     if not facets and (aside := lexicon.ASIDE_CHOICE.search(text)):
-        facets.append(_facet(FacetKind.CHOICE, aside.group(0), "Is this to be done at all?"))
+        facets.append(
+            _facet(FacetKind.CHOICE, aside.group(0), "Is this to be done at all?", "aside-choice")
+        )
     if lexicon.trigger_only(prose):
-        facets.append(_facet(FacetKind.WHAT, text, "When that happens, what should change?"))
+        facets.append(
+            _facet(FacetKind.WHAT, text, "When that happens, what should change?", "bare-trigger")
+        )
     if move := lexicon.MOVE_WITHOUT_DESTINATION.search(text):
         facets.append(
-            _facet(FacetKind.WHAT, move.group(0), "Where to, exactly: which module or class?")
+            _facet(
+                FacetKind.WHAT,
+                move.group(0),
+                "Where to, exactly: which module or class?",
+                "move-without-destination",
+            )
         )
     evident = (
         lexicon.EVIDENT_DEFECT.search(prose)
@@ -119,17 +139,22 @@ def _assess_comment(spec: Spec) -> Assessment:
                 FacetKind.WHAT,
                 _first_words(text),
                 "It states a fact or names a topic but asks for nothing: what should change?",
+                "states-a-fact",
             )
         )
     if not has_trigger and (stopgap := lexicon.STOPGAP.search(prose)):
         facets.append(
-            _facet(FacetKind.WHAT, stopgap.group(0), "What should replace this, and when?")
+            _facet(
+                FacetKind.WHAT, stopgap.group(0), "What should replace this, and when?", "stopgap"
+            )
         )
     names_code = lexicon.CODE_NAME.search(text) or lexicon.QUOTED_NAME.search(text)
     terse = len(text.split()) <= 2 and not names_code
     if terse and not facets and not asks_for_the_test:
         facets.append(
-            _facet(FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?")
+            _facet(
+                FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?", "terse"
+            )
         )
     facets.extend(_vagueness_facets(prose, original=text))
     return _result(facets)
@@ -143,10 +168,10 @@ def _assess_bare(spec: Spec) -> Assessment:
         return Assessment(Label.CLEAR)  # `pass  # TODO` in an empty test asks for that test.
     trailing = spec.context.trailing_code
     if trailing and _VALUE_LINE.search(trailing):
-        return _result([_facet(FacetKind.VALUES, trailing, f"What is wrong with `{trailing}`?")])
-    return _result(
-        [_facet(FacetKind.WHAT, spec.marker or "TODO", "This TODO has no words: what is to do?")]
-    )
+        question = f"What is wrong with `{trailing}`?"
+        return _result([_facet(FacetKind.VALUES, trailing, question, "bare-on-a-value")])
+    question = "This TODO has no words: what is to do?"
+    return _result([_facet(FacetKind.WHAT, spec.marker or "TODO", question, "bare-marker")])
 
 
 def _names_a_case_to_test(spec: Spec, text: str, asks: bool) -> bool:
@@ -187,13 +212,21 @@ def _assess_docstring(spec: Spec) -> Assessment:
     prose = lexicon.prose(text)
     facets: list[Facet] = []
     if lexicon.question(prose) or lexicon.DOCSTRING_CHOICE.search(prose):
-        facets.append(_facet(FacetKind.CHOICE, _first_words(text), "Which behaviour is wanted?"))
+        facets.append(
+            _facet(
+                FacetKind.CHOICE,
+                _first_words(text),
+                "Which behaviour is wanted?",
+                "docstring-question",
+            )
+        )
     facets.extend(_open_choice_facets(parts.prose))
     facets.extend(_open_values_facets(parts.prose))
-    facets.extend(_vagueness_facets(prose, error_words=False, original=text))
+    facets.extend(_vagueness_facets(prose, error_words=False, original=text, prefix="docstring-"))
     facets.extend(_output_facets(parts, spec.context.return_annotation))
     if not facets and len(text.split()) < 3 and not lexicon.CODE_NAME.search(text):
-        facets.append(_facet(FacetKind.WHAT, text or '""', "What should this function do?"))
+        question = "What should this function do?"
+        facets.append(_facet(FacetKind.WHAT, text or '""', question, "docstring-terse"))
     return _result(facets)
 
 
@@ -217,14 +250,16 @@ def _open_choice_facets(text: str) -> list[Facet]:
         if match is None:
             continue
         trigger = match.group(0)
-        return [_facet(FacetKind.CHOICE, trigger, _choice_question(sentence, trigger))]
+        question = _choice_question(sentence, trigger)
+        return [_facet(FacetKind.CHOICE, trigger, question, "docstring-open-choice")]
     return []
 
 
 def _choice_question(sentence: str, trigger: str) -> str:
     """ "Return which part: the integer part, the decimal part, or another?" where it can."""
     options = _OPTIONS.search(sentence)
-    noun = _OPEN_NOUN.search(trigger)
+    found = _OPEN_NOUN.search(trigger)
+    noun = found if found and names_a_thing(found.group(1)) else None
     verb = sentence.split(None, 1)[0].lower() if sentence.split() else ""
     lead = "Return which" if verb in ("return", "returns") else "Which"
     if options:
@@ -236,7 +271,7 @@ def _choice_question(sentence: str, trigger: str) -> str:
             return f"{subject}: {listed}?"
     if noun:
         return f'{lead} {noun.group(1)} exactly? "{trigger}" leaves it to the implementer.'
-    return f'"{trigger}": which behaviour exactly? Say the rule, or give an example.'
+    return choice_question(trigger)
 
 
 def _open_values_facets(text: str) -> list[Facet]:
@@ -250,7 +285,7 @@ def _open_values_facets(text: str) -> list[Facet]:
             f'"{trigger}": which values exactly, and what should happen for them '
             "(raise, return a default, or skip)?"
         )
-        return [_facet(FacetKind.VALUES, trigger, question)]
+        return [_facet(FacetKind.VALUES, trigger, question, "docstring-values-left-open")]
     return []
 
 
@@ -269,7 +304,8 @@ def _output_facets(parts: DocstringParts, annotation: str | None) -> list[Facet]
         f"What does it return? The signature says `-> {annotation.strip()}`; "
         "the docstring does not say which value."
     )
-    return [_facet(FacetKind.OUTPUT, _first_words(parts.summary) or '""', question)]
+    trigger = _first_words(parts.summary) or '""'
+    return [_facet(FacetKind.OUTPUT, trigger, question, "docstring-output")]
 
 
 def _unpinned_cases(parts: DocstringParts, name: str | None) -> list[Facet]:
@@ -288,7 +324,9 @@ def _unpinned_cases(parts: DocstringParts, name: str | None) -> list[Facet]:
                 f"What should {call} give for {_CASE_NAMES[case]}? The text mentions it, "
                 "but no example shows it."
             )
-            return [_facet(FacetKind.EXAMPLES, mention.group(0), question)]
+            return [
+                _facet(FacetKind.EXAMPLES, mention.group(0), question, "docstring-unpinned-case")
+            ]
     return []
 
 
@@ -317,6 +355,7 @@ def _choice_facets(prose: str) -> list[Facet]:
                 FacetKind.CHOICE,
                 question,
                 "Is this decided? Should it be done at all, and if so how exactly?",
+                "question",
             )
         ]
     if match := lexicon.OPEN_CHOICE.search(prose) or lexicon.SLASHED_VERBS.search(prose):
@@ -325,6 +364,7 @@ def _choice_facets(prose: str) -> list[Facet]:
                 FacetKind.CHOICE,
                 match.group(0),
                 "Is this decided? Which option should be taken, and when?",
+                "open-choice",
             )
         ]
     return []
@@ -332,12 +372,13 @@ def _choice_facets(prose: str) -> list[Facet]:
 
 def _target_facets(prose: str) -> list[Facet]:
     if match := lexicon.UNRESOLVED_TARGET.search(prose):
-        return [_facet(FacetKind.TARGET, match.group(0), "Which change, exactly: what was agreed?")]
+        question = "Which change, exactly: what was agreed?"
+        return [_facet(FacetKind.TARGET, match.group(0), question, "unresolved-target")]
     return []
 
 
 def _vagueness_facets(
-    prose: str, error_words: bool = True, original: str | None = None
+    prose: str, error_words: bool = True, original: str | None = None, prefix: str = ""
 ) -> list[Facet]:
     """Vague verbs, open values and soft criteria. ``error_words=False`` (docstrings):
     "errors" alone names no open value — a docstring mentions errors to describe them.
@@ -350,7 +391,8 @@ def _vagueness_facets(
             _facet(
                 FacetKind.WHAT,
                 verb,
-                f'"{verb}" how? Say what the code should do differently.',
+                verb_question(verb),
+                f"{prefix}vague-verb",
             )
         )
     values = lexicon.OPEN_VALUES.search(prose)
@@ -359,20 +401,25 @@ def _vagueness_facets(
         values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)
-        question = f"Which {word.lower()} exactly, and what should happen for each?"
-        if word.lower().startswith(("error", "exception", "failure")):
-            question = (
-                f"Which {word.lower()}, and what should happen: raise, retry, log, "
-                "or return a default?"
-            )
-        facets.append(_facet(FacetKind.VALUES, word, question))
+        following = (original or prose)[values.end() :]
+        question = values_question(word, following)
+        facets.append(_facet(FacetKind.VALUES, word, question, f"{prefix}{_values_rule(word)}"))
     if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
         question = 'It trails off in "...": what else exactly, and which of it is required?'
-        facets.append(_facet(FacetKind.VALUES, trailing.group(0), question))
+        facets.append(
+            _facet(FacetKind.VALUES, trailing.group(0), question, f"{prefix}trailing-off")
+        )
     done = lexicon.DONE_CRITERIA.search(prose)
     if done and not re.search(r"\d", prose):
-        facets.append(_facet(FacetKind.DONE, done.group(0), f'"{done.group(0)}" by what measure?'))
+        question = criterion_question(done.group(0))
+        facets.append(_facet(FacetKind.DONE, done.group(0), question, f"{prefix}soft-criterion"))
     return facets
+
+
+def _values_rule(word: str) -> str:
+    if _ERROR_WORD.match(word):
+        return "error-words"
+    return "open-values"
 
 
 def _words_before_code(text: str) -> list[str]:
@@ -389,8 +436,8 @@ def _first_words(text: str, count: int = 6) -> str:
     return " ".join(text.split()[:count])
 
 
-def _facet(kind: FacetKind, trigger: str, question: str) -> Facet:
-    return Facet(kind, trigger.strip(), question)
+def _facet(kind: FacetKind, trigger: str, question: str, rule: str) -> Facet:
+    return Facet(kind, trigger.strip(), question, rule)
 
 
 # The most specific question goes first in the message.
@@ -420,7 +467,8 @@ def _result(facets: list[Facet]) -> Assessment:
         unique.setdefault(facet.kind, facet)
     if unique:
         ordered = sorted(unique.values(), key=lambda facet: _PRIORITY.index(facet.kind))
-        return Assessment(Label.AMBIGUOUS, tuple(ordered))
+        rules = tuple(dict.fromkeys(facet.rule for facet in facets))
+        return Assessment(Label.AMBIGUOUS, tuple(ordered), rules)
     return Assessment(Label.CLEAR)
 
 

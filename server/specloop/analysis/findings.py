@@ -12,6 +12,7 @@ from tree_sitter import Tree
 from specloop.analysis.ambiguity import Assessment, Label, assess, describe
 from specloop.analysis.specs import DEFAULT_MARKERS, Spec, extract_specs
 from specloop.analysis.text import LineIndex
+from specloop.analysis.tiers import Tier, tier_of
 
 SOURCE = "specloop"
 CODE = "ambiguous-todo"
@@ -25,10 +26,16 @@ class Finding:
     spec: Spec
     assessment: Assessment
     message: str
+    tier: Tier = Tier.PRECISE
+    """How far the flag can be trusted (`specloop.analysis.tiers`)."""
 
     @property
     def label(self) -> Label:
         return self.assessment.label
+
+    def data(self) -> dict[str, object]:
+        """What a diagnostic carries for clients: label, tier and facets."""
+        return {"label": self.label.value, "tier": self.tier.value, "facets": self.facets_data()}
 
     def facets_data(self) -> list[dict[str, str]]:
         return [
@@ -43,12 +50,15 @@ def find_specs(
     lines: LineIndex,
     markers: Iterable[str] = DEFAULT_MARKERS,
     limit: int | None = None,
+    path: str | None = None,
 ) -> list[Finding]:
-    """Every spec of a module with its label (``limit``: see `extract_specs`)."""
+    """Every spec of a module with its label and tier (``limit``: see `extract_specs`;
+    ``path``: the module's file, relative to its project where known, for `tier_of`)."""
     findings = []
     for spec in extract_specs(source, tree, lines, markers, limit):
         assessment = assess(spec)
-        findings.append(Finding(spec, assessment, describe(assessment, spec)))
+        tier = tier_of(assessment, spec, path)
+        findings.append(Finding(spec, assessment, describe(assessment, spec), tier))
     return findings
 
 

@@ -25,9 +25,13 @@ _MODULE_WINDOW = 12
 
 
 def quick_findings(
-    source: bytes, lines: LineIndex, markers: Iterable[str] = DEFAULT_MARKERS
+    source: bytes,
+    lines: LineIndex,
+    markers: Iterable[str] = DEFAULT_MARKERS,
+    path: str | None = None,
 ) -> list[Finding]:
-    """The findings of the module's TODO comments, from a parse of their definitions only."""
+    """The findings of the module's TODO comments, from a parse of their definitions only
+    (``path``: as `find_specs` takes it)."""
     marker_tuple = tuple(markers)
     findings: dict[int, Finding] = {}
     done: set[tuple[int, int]] = set()
@@ -36,7 +40,7 @@ def quick_findings(
         if region in done:
             continue
         done.add(region)
-        for finding in _findings_in(source, lines, region, marker_tuple):
+        for finding in _findings_in(source, lines, region, marker_tuple, path):
             findings.setdefault(finding.spec.start, finding)
     return [findings[start] for start in sorted(findings)]
 
@@ -116,7 +120,11 @@ def _end_of(source: bytes, lines: LineIndex, owner: int, after: int) -> int:
 
 
 def _findings_in(
-    source: bytes, lines: LineIndex, region: tuple[int, int], markers: tuple[str, ...]
+    source: bytes,
+    lines: LineIndex,
+    region: tuple[int, int],
+    markers: tuple[str, ...],
+    path: str | None,
 ) -> list[Finding]:
     first, last = region
     raw = [lines.line_bytes(source, number) for number in range(first, last + 1)]
@@ -125,7 +133,7 @@ def _findings_in(
     text = b"\n".join(line[k:] for line, k in zip(raw, cuts, strict=True)) + b"\n"
     local = LineIndex.of(text)
     mapped = []
-    for finding in find_specs(text, parse(text), local, markers):
+    for finding in find_specs(text, parse(text), local, markers, path=path):
         if finding.spec.kind.value != "comment":
             continue  # docstrings are for the full analysis
         start = _map(local, lines, first, cuts, finding.spec.start)

@@ -1,5 +1,5 @@
-"""Which findings a front end reports: the labels asked for, docstrings on or off, and
-what suppression comments leave.
+"""Which findings a front end reports: the labels and confidence tiers asked for,
+docstrings on or off, and what suppression comments leave.
 
 `specloop check` and the language server both call `reported`, so the same settings and
 the same ``# specloop: ignore`` comments give the same findings in a terminal and in an
@@ -17,6 +17,8 @@ from specloop.analysis.findings import Finding
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.suppressions import unsuppressed
 from specloop.analysis.text import LineIndex
+from specloop.analysis.tiers import reports
+from specloop.config import Tiers
 
 
 def reported(
@@ -27,13 +29,15 @@ def reported(
     *,
     docstrings: bool = True,
     all_labels: bool = False,
+    tiers: Tiers = Tiers.PRECISE,
 ) -> list[Finding]:
-    """The findings to show: ambiguous ones (every label with ``all_labels``), stub
-    docstrings only with ``docstrings``, none that a suppression comment silences."""
+    """The findings to show: ambiguous ones of the confidence tiers asked for (every
+    spec, whatever its label and tier, with ``all_labels``), stub docstrings only with
+    ``docstrings``, none that a suppression comment silences."""
     wanted = [
         finding
         for finding in findings
-        if (all_labels or finding.label is Label.AMBIGUOUS)
+        if (all_labels or (finding.label is Label.AMBIGUOUS and reports(finding.tier, tiers)))
         and (docstrings or finding.spec.kind is not SpecKind.DOCSTRING)
     ]
     return unsuppressed(wanted, source, lines, tree)

@@ -11,6 +11,7 @@ from specloop.analysis.documents import ContentChange, Document
 from specloop.analysis.findings import CODE, SOURCE, Finding, documentation_uri
 from specloop.analysis.symbols import Symbol, SymbolKind
 from specloop.analysis.text import ColumnUnit, LineIndex, TextPoint, units_in
+from specloop.analysis.tiers import severity_of
 from specloop.config import Severity
 from specloop.refactor.edits import LineEdit, split_lines
 
@@ -113,15 +114,16 @@ def lsp_symbol_information(
 def lsp_diagnostic(
     document: Text, finding: Finding, severity: Severity, unit: ColumnUnit
 ) -> types.Diagnostic:
+    """``severity``: the configured one; the finding's tier may lower it (`severity_of`)."""
     spec = finding.spec
     return types.Diagnostic(
         range=lsp_range(document, spec.start, spec.end, unit),
         message=finding.message,
-        severity=_SEVERITIES[severity],
+        severity=_SEVERITIES[severity_of(finding.tier, severity)],
         code=CODE,
         code_description=types.CodeDescription(href=documentation_uri()),
         source=SOURCE,
-        data={"label": finding.label.value, "facets": finding.facets_data()},
+        data=finding.data(),
     )
 
 

@@ -71,6 +71,21 @@ class ProjectFeature:
         project = self._project(uri)
         return project is not None and project.excludes(path)
 
+    def relative_path(self, uri: str) -> str | None:
+        """``uri``'s file relative to its project's folder, else to its workspace folder
+        (what test-file-ness is read from); None when it is no file."""
+        path = _path(uri)
+        if path is None:
+            return None
+        project = self._project(uri)
+        base = project.root if project is not None else self._workspace_folder(path)
+        if base is not None:
+            try:
+                return path.absolute().relative_to(base.absolute()).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
     def _project(self, uri: str) -> ProjectConfig | None:
         path = _path(uri)
         if path is None:

@@ -211,9 +211,17 @@ class SpecloopServer(LanguageServer):
         cached = self._reported.get(document.uri)
         if cached is not None and document.version is not None and cached[:2] == key:
             return cached[2]
-        findings = find_specs(document.source, document.tree, document.lines, options.markers)
+        path = self.projects.relative_path(document.uri)
+        findings = find_specs(
+            document.source, document.tree, document.lines, options.markers, path=path
+        )
         shown = reported(
-            findings, document.source, document.lines, document.tree, docstrings=options.docstrings
+            findings,
+            document.source,
+            document.lines,
+            document.tree,
+            docstrings=options.docstrings,
+            tiers=options.tiers,
         )
         self._reported[document.uri] = (document.version, options, shown)
         return shown
@@ -237,8 +245,11 @@ class SpecloopServer(LanguageServer):
         ):
             return
         quick = _Quick(source, LineIndex.of(source))
-        found = quick_findings(quick.source, quick.lines, options.markers)
-        findings = reported(found, quick.source, quick.lines, docstrings=options.docstrings)
+        path = self.projects.relative_path(uri)
+        found = quick_findings(quick.source, quick.lines, options.markers, path)
+        findings = reported(
+            found, quick.source, quick.lines, docstrings=options.docstrings, tiers=options.tiers
+        )
         self._publish(uri, version, self._lsp_diagnostics(quick, findings, options))
 
     def _lsp_diagnostics(

@@ -1,0 +1,92 @@
+"""Confidence tiers: how far a flag can be trusted, decided once for every front end.
+
+The ambiguity rules differ in precision, as any linter's do. Each finding takes the
+tier of the rules that fired (`Assessment.rules`): **precise** when at least one of
+them is in `PRECISE_RULES` — the rules whose precision on the development halves of
+the labelled corpus is at least 0.90 (docs/rubric.md, "Confidence tiers", has the
+figures) — otherwise **broad**. A stub docstring in a test file or a fixture is broad
+whatever fired: a helper's "A method" there is a placeholder, not a spec.
+
+Users see the precise tier by default; ``tiers = "all"`` (the setting, or
+``specloop check --all-tiers``) adds the broad tier, one step quieter (`severity_of`).
+`specloop check`, its SARIF and JSON output, and the language server's diagnostics
+all read `Finding.tier` and `severity_of`, nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import PurePath
+
+from specloop.analysis.ambiguity import Assessment, Label
+from specloop.analysis.specs import Spec, SpecKind
+from specloop.config import Severity, Tiers
+
+
+class Tier(StrEnum):
+    PRECISE = "precise"
+    """Shown by default: rules that are right at least nine times in ten."""
+    BROAD = "broad"
+    """Shown on request (``tiers = "all"``), at a lower severity."""
+
+
+PRECISE_RULES = frozenset(
+    {
+        # TODO comments (dev precision over the three batches' dev halves, see rubric).
+        "question",
+        "open-choice",
+        "aside-choice",
+        "soft-criterion",
+        "trailing-off",
+        "error-words",
+        "move-without-destination",
+        "bare-trigger",
+        # Stub docstrings.
+        "docstring-output",
+        "docstring-open-choice",
+        "docstring-open-values",
+        "docstring-values-left-open",
+    }
+)
+"""Every other rule (``states-a-fact``, ``vague-verb``, ``open-values``, ``stopgap``,
+``terse``, ``bare-marker``, ``bare-on-a-value``, ``docstring-terse``, ...) is broad."""
+
+_TEST_FOLDERS = frozenset({"tests", "testing", "fixtures"})
+
+
+def tier_of(assessment: Assessment, spec: Spec, path: str | None = None) -> Tier:
+    """The tier of one finding (``path``: its file, relative to its project if known).
+
+    Findings that flag nothing (clear specs, notes) have nothing to grade: precise."""
+    if assessment.label is not Label.AMBIGUOUS:
+        return Tier.PRECISE
+    if spec.kind is SpecKind.DOCSTRING and path is not None and is_test_path(path):
+        return Tier.BROAD
+    if any(rule in PRECISE_RULES for rule in assessment.rules):
+        return Tier.PRECISE
+    return Tier.BROAD
+
+
+def is_test_path(path: str) -> bool:
+    """A test module or fixture by its path: ``test_*.py``, ``*_test.py``, ``conftest.py``,
+    or anything under a ``tests/``, ``testing/`` or ``fixtures/`` folder."""
+    pure = PurePath(path.replace("\\", "/"))
+    name = pure.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in _TEST_FOLDERS for part in pure.parts[:-1])
+
+
+def reports(tier: Tier, tiers: Tiers) -> bool:
+    """Whether a finding of ``tier`` is reported under the ``tiers`` setting."""
+    return tiers is Tiers.ALL or tier is Tier.PRECISE
+
+
+def severity_of(tier: Tier, configured: Severity) -> Severity:
+    """The severity a finding is reported at: the configured one for the precise tier;
+    for the broad tier one step quieter, never louder than information."""
+    if tier is Tier.PRECISE:
+        return configured
+    if configured in (Severity.ERROR, Severity.WARNING):
+        return Severity.INFORMATION
+    return Severity.HINT
