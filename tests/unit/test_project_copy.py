@@ -38,9 +38,26 @@ def test_isolated_sandboxes_share_one_copy_of_each_file(project: Path):
         assert not (first.path / ".env").exists()
         first.write("pkg/util.py", "HELPER = 'changed'\n")  # never through the link
         assert other.read_text() == "HELPER = 1\n"
-        assert other.stat().st_nlink == 2  # the run's copy and this one
+        assert other.stat().st_nlink == 3  # the process's copy, the run's link and this one
         files.close()
-        assert other.stat().st_nlink == 1  # the run's copies are gone
+        assert other.stat().st_nlink == 2  # the run's links are gone
+
+
+def test_runs_share_the_copy_of_an_unchanged_file_and_copy_a_changed_one_anew(project: Path):
+    first_run, second_run = ProjectCopy(project, {}), ProjectCopy(project, {})
+    with Sandbox(ISOLATED) as first, Sandbox(ISOLATED) as second, Sandbox(ISOLATED) as third:
+        first_run.fill(first, "pkg/calc.py", [])
+        second_run.fill(second, "pkg/calc.py", [])
+        util, init = Path("pkg/util.py"), Path("pkg/__init__.py")
+        assert (first.path / util).stat().st_ino == (second.path / util).stat().st_ino
+        (project / util).write_text("HELPER = 2\n")
+        third_run = ProjectCopy(project, {})
+        third_run.fill(third, "pkg/calc.py", [])
+        assert (third.path / util).read_text() == "HELPER = 2\n"
+        assert (first.path / util).read_text() == "HELPER = 1\n"  # a run keeps what it took
+        assert (third.path / init).stat().st_ino == (first.path / init).stat().st_ino
+        for run in (first_run, second_run, third_run):
+            run.close()
 
 
 def test_without_isolation_every_sandbox_gets_copies_of_its_own(project: Path):

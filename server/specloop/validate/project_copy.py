@@ -23,6 +23,8 @@ Landlock: writable only below ``home/`` and ``tmp/``); without isolation every s
 gets plain copies, as the code there could write through a link into the next check.
 What the files are is read when the run starts using them: a file changed on disk
 during a run is not seen by that run (the editor's buffers are, as they are the run's).
+Across runs, the copies stay while the process lives (`_Store`): a server's next run
+links the files that did not change instead of copying them again.
 """
 
 from __future__ import annotations
@@ -109,20 +111,74 @@ class ProjectCopy:
             sandbox.write(path, text)
 
     def _copies(self, paths: list[str]) -> Path:
-        """The run's folder of copies, holding ``paths`` (copied now if they are new)."""
+        """The run's folder of copies, holding ``paths`` (linked now if they are new)."""
         with self._lock:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="specloop-project-"))
                 self._remove = weakref.finalize(self, shutil.rmtree, self._folder, True)
-            for relative in paths:
-                if relative in self._copied:
-                    continue
-                target = self._folder / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(self.root / relative, target)
-                target.chmod(0o444)
-                self._copied.add(relative)
+            new = [relative for relative in paths if relative not in self._copied]
+            _store_of(self.root).link_into(self._folder, new)
+            self._copied.update(new)
             return self._folder
+
+
+class _Store:
+    """Read-only copies of one project's files, kept while the process lives.
+
+    A long-lived server runs the loop again and again over the same tree: copying its
+    files for each run cost as much as the checks in a large tree. A run's folder gets
+    hard links to these copies, so it keeps the files as they were when the run took
+    them; a file changed on disk since (its size, times or inode differ) is copied anew
+    under the same name, a new inode, which earlier runs' links do not see.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = Path(tempfile.mkdtemp(prefix="specloop-project-store-"))
+        self._copied: dict[str, tuple[int, int, int, int]] = {}
+        self._lock = threading.Lock()
+        weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def link_into(self, folder: Path, paths: list[str]) -> None:
+        """Hard links in ``folder`` to fresh copies of ``paths``."""
+        made: set[str] = set()
+        with self._lock:
+            for relative in paths:
+                stored = self._fresh(relative)
+                target = os.path.join(folder, relative)
+                parent = os.path.dirname(target)
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                try:
+                    os.link(stored, target)
+                except OSError:
+                    shutil.copyfile(stored, target)
+
+    def _fresh(self, relative: str) -> str:
+        source = os.path.join(self.root, relative)
+        found = os.stat(source)
+        key = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+        stored = os.path.join(self.folder, relative)
+        if self._copied.get(relative) != key:
+            os.makedirs(os.path.dirname(stored), exist_ok=True)
+            fresh = f"{stored}.specloop-new"
+            shutil.copyfile(source, fresh)
+            os.chmod(fresh, 0o444)
+            os.replace(fresh, stored)
+            self._copied[relative] = key
+        return stored
+
+
+_STORES: dict[Path, _Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def _store_of(root: Path) -> _Store:
+    with _STORES_LOCK:
+        if root not in _STORES:
+            _STORES[root] = _Store(root)
+        return _STORES[root]
 
 
 def run_copy(files: ProjectCopy | None, root: Path, open_buffers: Mapping[str, str]) -> ProjectCopy:
@@ -187,32 +243,38 @@ def _essentials(root: Path, needed: list[str]) -> Iterator[str]:
             yield path
 
 
-_Listed = tuple[PurePosixPath, str, int]
-"""A file the walk found: its folder (relative), its name, its size (-1: not copyable)."""
+_Listed = tuple[str, str, int]
+"""A file the walk found: its folder (relative, "" at the root), its name, its size (-1:
+not copyable). Strings, not paths: a large tree has thousands, and pathlib is slow."""
 
 
 def _listing(root: Path) -> Iterator[_Listed]:
     """Every file below ``root`` outside skipped folders, in a stable order, judged once."""
-    for directory, subdirs, files in os.walk(root):
-        here = Path(directory)
-        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(here / name))
-        relative_dir = PurePosixPath(here.relative_to(root).as_posix())
+    top = str(root)
+    for directory, subdirs, files in os.walk(top):
+        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(Path(directory, name)))
+        relative = os.path.relpath(directory, top).replace(os.sep, "/")
+        folder = "" if relative == "." else relative
         for name in sorted(files):
-            yield relative_dir, name, _walked_size(root, here / name, str(relative_dir / name))
+            path = f"{folder}/{name}" if folder else name
+            yield folder, name, _walked_size(root, os.path.join(directory, name), path)
 
 
 def _candidates(listing: Iterable[_Listed], tests: list[str]) -> Iterator[tuple[str, int]]:
     """Python files anywhere, and any file beside the test files, with their sizes."""
-    test_dirs = {PurePosixPath(path).parent for path in tests}
+    test_dirs = {os.path.dirname(path) for path in tests}
     for folder, name, size in listing:
         if size < 0:
             continue
-        beside_tests = any(_is_under(folder, test_dir) for test_dir in test_dirs)
-        if Path(name).suffix in _SOURCE_SUFFIXES or beside_tests:
-            yield str(folder / name), size
+        beside_tests = any(
+            not test_dir or folder == test_dir or folder.startswith(test_dir + "/")
+            for test_dir in test_dirs
+        )
+        if os.path.splitext(name)[1] in _SOURCE_SUFFIXES or beside_tests:
+            yield (f"{folder}/{name}" if folder else name), size
 
 
-def _walked_size(root: Path, full: Path, path: str) -> int:
+def _walked_size(root: Path, full: str, path: str) -> int:
     """`_copyable` for a file the walk found: the walk enters no symlinked folder, so only
     a symlinked file needs resolving. Its size; -1 when it is not copyable."""
     try:
@@ -220,7 +282,7 @@ def _walked_size(root: Path, full: Path, path: str) -> int:
     except OSError:
         return -1
     if stat.S_ISLNK(found.st_mode):
-        return _size(full) if _copyable(root, path) else -1
+        return _size(Path(full)) if _copyable(root, path) else -1
     copyable = (
         stat.S_ISREG(found.st_mode)
         and found.st_size <= MAX_FILE_BYTES
@@ -263,10 +325,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _is_under(path: PurePosixPath, folder: PurePosixPath) -> bool:
-    return path == folder or folder in path.parents
 
 
 def relative_path(root: Path, path: str) -> str:

@@ -409,10 +409,17 @@ class Sandbox:
     def link_in(self, folder: Path, relative_paths: Iterable[str]) -> None:
         """Hard links to ``folder``'s files at the same relative paths (copies where the
         file system will not link). Only for files the code under test cannot write."""
+        # Both trees are specloop's own, fresh and without symlinks: a lexical check keeps
+        # every path inside them (resolving each path costs more than linking it).
+        made: set[str] = set()
         for relative in relative_paths:
-            source = _within(folder, relative)
-            target = _within(self.path, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if relative.startswith("/") or ".." in relative.split("/") or not relative:
+                raise ValueError(f"The path {relative!r} must be relative to the sandbox.")
+            source, target = os.path.join(folder, relative), os.path.join(self.path, relative)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
             try:
                 os.link(source, target)
             except OSError:
