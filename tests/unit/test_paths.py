@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from specloop.analysis.paths import ExcludeRules, python_files
+from specloop.analysis.paths import DEFAULT_EXCLUDES, ExcludeRules, python_files
 
 
 def test_a_folder_that_cannot_be_listed_is_reported(
@@ -33,3 +33,9 @@ def test_a_folder_that_cannot_be_listed_is_reported(
     )
     assert found == [tmp_path / "ok" / "a.py"]
     assert reported == [(tmp_path / "locked", "Permission denied")]
+
+
+def test_the_default_excludes_name_folders_only():
+    """The walk matches files against the user's patterns only: the defaults, all folders,
+    are never entered (`paths._ignored`). A file pattern among them would go unchecked."""
+    assert all(pattern.endswith("/") for pattern in DEFAULT_EXCLUDES)

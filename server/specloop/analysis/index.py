@@ -17,7 +17,7 @@ import inspect
 import os
 import re
 import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -139,11 +139,13 @@ def dedented(text: bytes, column: int) -> str:
 
 def relative_to(root: Path, path: Path) -> str:
     """``path`` relative to ``root`` in posix form (absolute if it lies outside)."""
-    absolute = absolute_path(path)
-    try:
-        return absolute.relative_to(absolute_path(root)).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    # os.path on strings: pathlib's relative_to costs more than the rest of an index scan.
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    found = absolute[len(prefix) :] if absolute.startswith(prefix) else absolute
+    return found.replace(os.sep, "/")
 
 
 def absolute_path(path: Path) -> Path:
@@ -161,6 +163,7 @@ class WorkspaceIndex:
         self._sources = sources
         self._modules: dict[Path, ModuleIndex] = {}
         self._defined_in: dict[str, list[Path]] | None = None
+        self._test_files: list[Path] | None = None
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -214,8 +217,10 @@ class WorkspaceIndex:
 
     def test_files_mentioning(self, name: str) -> list[Path]:
         """Test files that contain ``name`` as a whole word."""
+        if self._test_files is None:
+            self._test_files = [path for path in self._sources if self.is_test_file(path)]
         word = re.compile(_word_pattern(name))
-        return [path for path in self._paths_matching(name, word) if self.is_test_file(path)]
+        return list(self._paths_matching(name, word, self._test_files))
 
     def test_files_importing(self, module_path: Path, names: Sequence[str] = ()) -> list[Path]:
         """Test files that import the module at ``module_path`` (as Python would resolve
@@ -233,10 +238,14 @@ class WorkspaceIndex:
                     found.append(path)
         return found
 
-    def _paths_matching(self, name: str, pattern: re.Pattern[bytes]) -> Iterator[Path]:
+    def _paths_matching(
+        self, name: str, pattern: re.Pattern[bytes], among: Iterable[Path] | None = None
+    ) -> Iterator[Path]:
+        """The paths (of ``among``, or all) whose source matches ``pattern``."""
         # A substring test is ~25x faster than the regex; the regex confirms the few hits.
         needle = name.encode()
-        for path, source in self._sources.items():
+        for path in self._sources if among is None else among:
+            source = self._sources[path]
             if needle in source and pattern.search(source):
                 yield path
 
@@ -262,11 +271,11 @@ def build_index(
     overridden = {absolute_path(path): source for path, source in (overrides or {}).items()}
     sources: dict[Path, bytes] = {}
     skipped: list[Path] = []
-    for path in python_files([root], ExcludeRules(root, tuple(exclude))):
-        key = absolute_path(path)
-        source = overridden.pop(key) if key in overridden else _read_utf8(path)
+    for key in python_files([root], ExcludeRules(root, tuple(exclude))):
+        # Below an absolute, normalised root, the walk's paths are absolute and normal.
+        source = overridden.pop(key) if key in overridden else _read_utf8(key)
         if source is None:
-            skipped.append(path)
+            skipped.append(key)
         else:
             sources[key] = source
     # Buffers of files that are not on disk yet (or not walked) are part of the project too.

@@ -88,28 +88,35 @@ def _walk(top: Path, rules: ExcludeRules, unreadable: Unreadable | None) -> Iter
         if own is not None:
             ignores.append((here, own))
         subdirectories[:] = sorted(
-            name for name in subdirectories if not _ignored(here / name, True, rules, ignores)
+            name
+            for name in subdirectories
+            if not _ignored(os.path.join(directory, name), True, rules, ignores)
         )
+        # Strings, not paths, per file: a large tree has thousands of them.
+        below = top / os.path.relpath(directory, resolved_top)
         for name in sorted(files):
-            path = here / name
+            path = os.path.join(directory, name)
             if name.endswith(PYTHON_SUFFIXES) and not _ignored(path, False, rules, ignores):
-                yield top / path.relative_to(resolved_top)
+                yield below / name
 
 
 def _ignored(
-    path: Path,
+    path: str,
     is_dir: bool,
     rules: ExcludeRules,
     ignores: list[tuple[Path, pathspec.GitIgnoreSpec]],
 ) -> bool:
     """``path`` and every base here are already resolved."""
-    relative = _relative(path, rules.root)
-    if relative is not None and rules.matches(relative, is_dir):
-        return True
+    # The default excludes name folders only, and excluded folders are never entered:
+    # without patterns of the user's, a file has nothing of theirs to match.
+    if is_dir or rules.patterns:
+        relative = _relative(path, rules.root)
+        if relative is not None and rules.matches(relative, is_dir):
+            return True
     return any(_matches(spec, path, base, is_dir) for base, spec in ignores)
 
 
-def _matches(spec: pathspec.GitIgnoreSpec, path: Path, base: Path, is_dir: bool) -> bool:
+def _matches(spec: pathspec.GitIgnoreSpec, path: Path | str, base: Path, is_dir: bool) -> bool:
     relative = _relative(path, base)
     return relative is not None and spec.match_file(relative + ("/" if is_dir else ""))
 
@@ -140,7 +147,7 @@ def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
-def _relative(path: Path, base: Path) -> str | None:
+def _relative(path: Path | str, base: Path) -> str | None:
     """``path`` relative to ``base`` (both already resolved), or None if outside it."""
     path_text, base_text = str(path), str(base)
     if path_text == base_text:
