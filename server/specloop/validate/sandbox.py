@@ -363,7 +363,8 @@ class Sandbox:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.__exit__(exc_type, exc, traceback)
+        # Off the event loop: a large project's copy is thousands of links to remove.
+        await asyncio.to_thread(self.__exit__, exc_type, exc, traceback)
 
     # -- properties
 
