@@ -8,6 +8,8 @@ call order. The task is `discount` in `pricing.py`, with an existing test and sp
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections import deque
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.scripted_llm import Reply
+
+_CANDIDATE = re.compile(r"This is candidate (\d+);")
 
 MODULE = '''\
 def discount(total: int) -> int:
@@ -110,10 +114,22 @@ class StageScript:
 
     def __call__(self, body: dict[str, Any]) -> Reply:
         name = schema_name(body)
+        if name == "Candidate":
+            return self._candidate(body)
         queue = self.queued.get(name)
         if queue:
             return queue.popleft()
         return self.defaults[name]
+
+    def _candidate(self, body: dict[str, Any]) -> Reply:
+        """The attempt's own reply: samples are asked for side by side, so the order in
+        which their requests arrive says nothing; the prompt names the candidate."""
+        found = _CANDIDATE.search(json.dumps(body.get("messages", [])))
+        queue = list(self.queued.get("Candidate", ()))
+        if found is None:
+            return queue[0] if queue else self.defaults["Candidate"]
+        number = int(found.group(1))
+        return queue[number - 1] if number <= len(queue) else self.defaults["Candidate"]
 
 
 def schema_name(body: dict[str, Any]) -> str:

@@ -242,7 +242,7 @@ async def _run_stages(
         return
     while True:
         while len(run.passed) < request.samples and run.failures < request.budget.max_attempts:
-            if not await _attempt(run):
+            if not await _attempts(run):
                 return
         if not run.passed:
             run.stop(LoopStatus.UNVALIDATED)
@@ -309,20 +309,49 @@ async def _plan(run: _Run) -> bool:
     return True
 
 
-async def _attempt(run: _Run) -> bool:
-    """Generate one candidate and validate it; False when the run must stop here."""
-    request, record, outcome = run.request, run.record, run.outcome
-    spec, context, plan = request.spec, run.context, record.plan
+async def _attempts(run: _Run) -> bool:
+    """The samples still wanted, written side by side (a model call each, all told the
+    feedback so far), then validated in order; False when the run must stop here.
+
+    With a remote model the calls overlap, so three samples cost about one call's time.
+    """
+    request, record = run.request, run.record
+    context, plan = run.context, record.plan
     assert context is not None and plan is not None
     _check_budget(request.budget, run.llm, run.started)
-    number = len(record.attempts) + 1
-    attempt = Attempt(number=number)
-    record.attempts.append(attempt)
-    sample = f" (sample {len(run.passed) + 1} of {request.samples})" if request.samples > 1 else ""
-    run.say(Stage.GENERATE, number, f"Writing {spec.symbol}{sample}")
-    attempt.candidate = await stages.generate(
-        run.llm, context, plan, record.answers, run.questions, run.feedback, number
+    wanted = min(request.samples - len(run.passed), request.budget.max_attempts - run.failures)
+    attempts = [Attempt(number=len(record.attempts) + index) for index in range(1, wanted + 1)]
+    record.attempts += attempts
+    for index, attempt in enumerate(attempts):
+        sample = len(run.passed) + index + 1
+        of = f" (sample {sample} of {request.samples})" if request.samples > 1 else ""
+        run.say(Stage.GENERATE, attempt.number, f"Writing {request.spec.symbol}{of}")
+    feedback = list(run.feedback)
+    written = await asyncio.gather(
+        *(
+            stages.generate(
+                run.llm, context, plan, record.answers, run.questions, feedback, attempt.number
+            )
+            for attempt in attempts
+        ),
+        return_exceptions=True,
     )
+    for attempt, candidate in zip(attempts, written, strict=True):
+        if isinstance(candidate, BaseException):
+            raise candidate  # the first failed call ends the run, as it would alone
+        attempt.candidate = candidate
+    for attempt in attempts:
+        if not await _checked(run, attempt):
+            del record.attempts[record.attempts.index(attempt) + 1 :]  # never validated
+            return False
+    return True
+
+
+async def _checked(run: _Run, attempt: Attempt) -> bool:
+    """Validate one written candidate; False when the run must stop here."""
+    request, record, outcome = run.request, run.record, run.outcome
+    spec, number = request.spec, attempt.number
+    assert attempt.candidate is not None
     new_source = _place(outcome.original_source, spec.symbol, attempt.candidate)
     if isinstance(new_source, TransformFailure):
         attempt.error = new_source.reason

@@ -133,6 +133,8 @@ async def generate(
         f"{context.spec.symbol_kind}, starting with its def/class line, with a docstring), "
         "and list the import statements it needs that the module lacks. Keep the "
         "signature unless the plan says otherwise. Do not define anything else.",
+        # Samples are written side by side: the number tells the calls (and their logs) apart.
+        f"This is candidate {attempt}; each candidate is validated on its own.",
     )
     return await llm.structured(Stage.GENERATE, messages, Candidate, attempt=attempt)
 

@@ -42,6 +42,7 @@ from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
 from specloop.loop.summary import FAILED_PHRASES, summarize
 from specloop.lsp.commands import CLARIFY_COMMAND, IMPLEMENT_COMMAND, CommandTarget
 from specloop.lsp.editor_front_end import EditorFrontEnd
+from specloop.validate.project_copy import remove_stores
 
 if TYPE_CHECKING:
     from specloop.loop import orchestrate
@@ -340,6 +341,7 @@ class LoopFeature:
         if tasks:
             await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE_S)
         await self.provider.close()
+        await asyncio.to_thread(remove_stores)  # SIGTERM ends with os._exit: no atexit
 
     # ------------------------------------------------------------------ helpers
 

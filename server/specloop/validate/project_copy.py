@@ -29,6 +29,7 @@ links the files that did not change instead of copying them again.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -41,7 +42,7 @@ from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
 from specloop.secrets import is_secret_file
-from specloop.validate.sandbox import IsolationLevel, Sandbox
+from specloop.validate.sandbox import FOLDER_PREFIX, IsolationLevel, Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,12 @@ class _Store:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.folder = Path(tempfile.mkdtemp(prefix="specloop-project-store-"))
+        # Named as a sandbox folder is, with the owner's pid: the next specloop removes the
+        # store of one that was killed (`sandbox._sweep_stale_folders`).
+        prefix = f"{FOLDER_PREFIX}{os.getpid()}-store-"
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))
         self._copied: dict[str, tuple[int, int, int, int]] = {}
         self._lock = threading.Lock()
-        weakref.finalize(self, shutil.rmtree, self.folder, True)
 
     def link_into(self, folder: Path, paths: list[str]) -> None:
         """Hard links in ``folder`` to fresh copies of ``paths``."""
@@ -179,6 +182,17 @@ def _store_of(root: Path) -> _Store:
         if root not in _STORES:
             _STORES[root] = _Store(root)
         return _STORES[root]
+
+
+def remove_stores() -> None:
+    """Remove the copies kept across runs (when the process ends, or is told to stop)."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            shutil.rmtree(store.folder, ignore_errors=True)
+        _STORES.clear()
+
+
+atexit.register(remove_stores)
 
 
 def run_copy(files: ProjectCopy | None, root: Path, open_buffers: Mapping[str, str]) -> ProjectCopy:
