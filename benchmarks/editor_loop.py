@@ -28,6 +28,9 @@ commit before a change, measured in the same run on the same machine):
    the standard library's and this environment's packages), and from the command
    line, cold (``specloop implement --json`` in a fresh process, litellm's import
    included). Targets: warm < 3 s, the large tree within 10% of it, CLI cold < 6 s.
+   One more row, with no target: the warm run when the model takes ``MODEL_LATENCY_S``
+   to write each candidate, as a remote model does: the three samples are written side
+   by side, so they cost about one call's time, not three.
 
 The clients speak with the recorded capabilities of VS Code (pytest-lsp's profile).
 """
@@ -47,12 +50,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from tests.support.editor import Editor
-from tests.support.scripted_llm import ScriptedLLM
-from tests.support.stage_script import AMBIGUOUS_MODULE, EXISTING_TEST, StageScript
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.stage_script import AMBIGUOUS_MODULE, EXISTING_TEST, StageScript, schema_name
 
 from benchmarks.lsp_latency import LspClient, initialize_params
 
@@ -231,6 +235,19 @@ async def first_loop(
         await client.stop()
 
 
+MODEL_LATENCY_S = 1.0
+
+
+class SlowCandidates(StageScript):
+    """The task's script, each candidate written in `MODEL_LATENCY_S`, as a remote model would."""
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        reply = super().__call__(body)
+        if schema_name(body) == "Candidate":
+            return Reply.hang(MODEL_LATENCY_S, then=reply)
+        return reply
+
+
 def large_tree(root: Path, small: Path) -> Path:
     """The small project beside >= LARGE_TREE_FILES more Python files (a large tree)."""
     shutil.copytree(small, root, ignore=shutil.ignore_patterns(".*"))
@@ -291,6 +308,7 @@ class Figures:
     first_run: float = 0.0
     warm: list[float] = field(default_factory=list)
     large: list[float] = field(default_factory=list)
+    slow_model: list[float] = field(default_factory=list)
     cold: list[float] = field(default_factory=list)
 
 
@@ -318,6 +336,11 @@ async def measure(
         _, _, figures.large = await warm_server(
             command, tree, tree / big.name, tree / module.name, env, scripted, args.runs
         )
+    with ScriptedLLM(responder=SlowCandidates()) as slow:
+        _, _, figures.slow_model = await warm_server(
+            command, root, big, module, env, slow, max(1, args.runs // 3)
+        )
+    with ScriptedLLM(responder=StageScript()) as scripted:
         figures.cold = cold_cli(root, env, scripted, max(1, args.runs // 3), python)
     return figures
 
@@ -389,6 +412,7 @@ def report(figures: dict[str, Figures], peers: dict[str, tuple[list[float], list
         for label, samples in (
             ("server, warm", mine.warm),
             ("server, warm, large tree", mine.large),
+            (f"server, warm, candidates take {MODEL_LATENCY_S:g} s", mine.slow_model),
             ("server, first run (fresh)", [mine.first_run]),
             ("CLI, cold", mine.cold),
         ):
