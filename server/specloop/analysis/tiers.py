@@ -16,9 +16,9 @@ all read `Finding.tier` and `severity_of`, nothing else.
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import PurePath
 
 from specloop.analysis.ambiguity import Assessment, Label
+from specloop.analysis.index import is_test_file
 from specloop.analysis.specs import Spec, SpecKind
 from specloop.config import Severity, Tiers
 
@@ -51,7 +51,7 @@ PRECISE_RULES = frozenset(
 """Every other rule (``states-a-fact``, ``vague-verb``, ``open-values``, ``stopgap``,
 ``terse``, ``bare-marker``, ``bare-on-a-value``, ``docstring-terse``, ...) is broad."""
 
-_TEST_FOLDERS = frozenset({"tests", "testing", "fixtures"})
+_FIXTURE_FOLDERS = frozenset({"testing", "fixtures"})
 
 
 def tier_of(assessment: Assessment, spec: Spec, path: str | None = None) -> Tier:
@@ -68,13 +68,16 @@ def tier_of(assessment: Assessment, spec: Spec, path: str | None = None) -> Tier
 
 
 def is_test_path(path: str) -> bool:
-    """A test module or fixture by its path: ``test_*.py``, ``*_test.py``, ``conftest.py``,
-    or anything under a ``tests/``, ``testing/`` or ``fixtures/`` folder."""
-    pure = PurePath(path.replace("\\", "/"))
-    name = pure.name
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-        return True
-    return any(part in _TEST_FOLDERS for part in pure.parts[:-1])
+    """A test module or fixture by its path: a test file as the loop finds tests
+    (`index.is_test_file`), a ``conftest.py``, or anything under ``testing/`` or
+    ``fixtures/``."""
+    relative = path.replace("\\", "/")
+    *folders, name = relative.split("/")
+    return (
+        is_test_file(relative)
+        or name == "conftest.py"
+        or any(folder in _FIXTURE_FOLDERS for folder in folders)
+    )
 
 
 def reports(tier: Tier, tiers: Tiers) -> bool:
