@@ -29,8 +29,8 @@ commit before a change, measured in the same run on the same machine):
    line, cold (``specloop implement --json`` in a fresh process, litellm's import
    included). Targets: warm < 3 s, the large tree within 10% of it, CLI cold < 6 s.
    One more row, with no target: the warm run when the model takes ``MODEL_LATENCY_S``
-   to write each candidate, as a remote model does: the three samples are written side
-   by side, so they cost about one call's time, not three.
+   to write each candidate, as a remote model does: after the first, the samples are
+   written side by side, so three cost about two calls' time, not three.
 
 The clients speak with the recorded capabilities of VS Code (pytest-lsp's profile).
 """

@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ class StageScript:
 
     def __init__(self, **queued: list[Reply]) -> None:
         self.queued = {name: deque(replies) for name, replies in queued.items()}
+        self._lock = threading.Lock()
+        self._assigned: dict[int, Reply] = {}
+        """Candidate number -> its reply (`_candidate`)."""
         self.defaults = {
             "Clarification": Reply.json({"needed": True, "questions": [QUESTION]}),
             "Plan": Reply.json(PLAN),
@@ -113,23 +117,32 @@ class StageScript:
         }
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        name = schema_name(body)
-        if name == "Candidate":
-            return self._candidate(body)
-        queue = self.queued.get(name)
-        if queue:
-            return queue.popleft()
-        return self.defaults[name]
+        with self._lock:  # the scripted server answers requests side by side
+            name = schema_name(body)
+            if name == "Candidate":
+                return self._candidate(body)
+            queue = self.queued.get(name)
+            if queue:
+                return queue.popleft()
+            return self.defaults[name]
 
     def _candidate(self, body: dict[str, Any]) -> Reply:
-        """The attempt's own reply: samples are asked for side by side, so the order in
-        which their requests arrive says nothing; the prompt names the candidate."""
+        """The queued Candidate replies, in the order of the candidates' numbers (named in
+        the prompt), as if they had been asked for one after another: samples are asked
+        for side by side, so the order their requests arrive in says nothing. A repeated
+        request for a candidate (a retry) takes the next reply in the queue."""
         found = _CANDIDATE.search(json.dumps(body.get("messages", [])))
-        queue = list(self.queued.get("Candidate", ()))
-        if found is None:
-            return queue[0] if queue else self.defaults["Candidate"]
-        number = int(found.group(1))
-        return queue[number - 1] if number <= len(queue) else self.defaults["Candidate"]
+        number = int(found.group(1)) if found else 0
+        if number == 0 or number in self._assigned:
+            return self._next_candidate()
+        for earlier in range(1, number + 1):
+            if earlier not in self._assigned:
+                self._assigned[earlier] = self._next_candidate()
+        return self._assigned[number]
+
+    def _next_candidate(self) -> Reply:
+        queue = self.queued.get("Candidate")
+        return queue.popleft() if queue else self.defaults["Candidate"]
 
 
 def schema_name(body: dict[str, Any]) -> str:

@@ -313,13 +313,17 @@ async def _attempts(run: _Run) -> bool:
     """The samples still wanted, written side by side (a model call each, all told the
     feedback so far), then validated in order; False when the run must stop here.
 
-    With a remote model the calls overlap, so three samples cost about one call's time.
+    The first is written alone: an endpoint that fails (down, rate-limited, answering
+    garbage) fails once, not once per sample, and what validation says of it reaches all
+    the others. With a remote model the calls after it overlap, so three samples cost
+    about two calls' time, not three.
     """
     request, record = run.request, run.record
     context, plan = run.context, record.plan
     assert context is not None and plan is not None
     _check_budget(request.budget, run.llm, run.started)
-    wanted = min(request.samples - len(run.passed), request.budget.max_attempts - run.failures)
+    left = min(request.samples - len(run.passed), request.budget.max_attempts - run.failures)
+    wanted = left if record.attempts else 1
     attempts = [Attempt(number=len(record.attempts) + index) for index in range(1, wanted + 1)]
     record.attempts += attempts
     for index, attempt in enumerate(attempts):
