@@ -1,0 +1,168 @@
+"""Docstring rules that read what the text leaves out, whoever wrote it.
+
+The first docstring rules (`ambiguity._assess_docstring`) fit the specs written
+here: a docstring with examples was read as pinned down, and a missing output was
+asked about only under a return annotation. Specs written by others (issue 23,
+item 6) leave gaps those rules do not see. This module finds four, each returned
+as a `Gap` that `ambiguity` turns into a facet:
+
+- ``docstring-choice-examples`` — an open choice offered as examples: "a certain
+  condition (e.g. closer or farther)", "(for example ascending or descending)";
+- ``docstring-vague-quantity`` — a quantity or part named without its size: "some
+  elements", "a certain part", "a few", "a portion of";
+- ``docstring-stops-mid-sentence`` — a paragraph whose last word cannot end a
+  sentence ("Return the numbers that are"), so the rest of the rule is missing;
+- ``docstring-output-unstated`` — a task-style spec without a return annotation
+  ("Given a list of numbers, ...") that never says what it returns and shows no
+  example result.
+
+The first three are read even when the docstring has examples: an example
+illustrates one case of a rule, it does not choose between the options the text
+leaves open. Code spans (backquotes, quoted strings) are blanked first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from specloop.analysis import lexicon
+from specloop.analysis.docstrings import DocstringParts
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One thing the text leaves out: its facet kind's value, trigger, question, rule."""
+
+    kind: str
+    trigger: str
+    question: str
+    rule: str
+
+
+_CODE = re.compile(r"`[^`]*`|\"[^\"\n]*\"|'[^'\n]*'")
+_CHOICE_EXAMPLES = re.compile(
+    r"\b(?:a|an|one|to a|the)\s+(?:certain|given|specific|particular)\s+(\w+)\s*"
+    r"\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*([^()]*?\bor\b[^()]*)\)"
+    r"|\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*"
+    r"([^()]*?\b(?:or|and/or)\s+(?:another|other|others|something else|so on|more)\b[^()]*)\)",
+    re.IGNORECASE,
+)
+_VAGUE_QUANTITY = re.compile(
+    r"\b(?:a\s+certain\s+(?:part|portion|number|amount|fraction|subset|share|count|"
+    r"percentage|proportion|range|set|length|size)"
+    r"|(?:a|some)\s+(?:part|portion|fraction|subset|share)\s+of"
+    r"|a\s+few\s+\w+"
+    r"|(?:several|certain)\s+(?!of\b)\w+"
+    r"|some\s+(?!of\s+(?:which|whom|these|those|them)\b)(?:of\s+the\s+)?\w+)",
+    re.IGNORECASE,
+)
+# "some" that is not a quantity of the input: "Some implementations allow ...",
+# "in some cases", "for some reason".
+_NOT_A_QUANTITY = re.compile(
+    r"^(?:some|certain|several)\s+\w+\s+(?:may|might|can|could|do|does|will|are|is|have|"
+    r"allow|support|use|need)\b"
+    r"|\b(?:in|for|at|to)\s+some\s+(?:cases?|reason|point|extent|degree|time|situations?)\b"
+    r"|\bsome(?:what|times|how|one|thing|where)\b",
+    re.IGNORECASE,
+)
+# Words no sentence ends on: articles, prepositions, conjunctions, auxiliaries.
+_DANGLING = frozenset(
+    """the a an of to in on at by for with from into onto than and or but nor if that
+    which whose who whom whether because while when where are were be been being was
+    its their our your his her my such whereas although though unless until via
+    per between among like""".split()
+)
+_SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
+_TASK_OPENING = re.compile(
+    r"^(?:given\b|you\s+(?:are|will\s+be|'re)\s+given\b|for\s+a\s+given\b|"
+    r"(?:write|implement|create)\s+a\s+function\b|your\s+task\b|the\s+task\b)",
+    re.IGNORECASE,
+)
+
+
+def _blank_code(text: str) -> str:
+    return _CODE.sub(lambda match: " " * len(match.group(0)), text)
+
+
+def choice_examples(prose: str) -> Gap | None:
+    """An open choice offered as examples: "a certain condition (e.g. closer or farther)"."""
+    match = _CHOICE_EXAMPLES.search(_blank_code(prose))
+    if match is None:
+        return None
+    noun = match.group(1)
+    options = match.group(2) or match.group(3) or ""
+    choices = [c.strip(" ,.") for c in re.split(r",?\s+(?:and/)?or\s+|,\s*", options)]
+    listed = ", ".join(c for c in choices if c)
+    subject = f"Which {noun}" if noun else "Which one"
+    question = (
+        f"{subject} exactly? The text offers examples ({listed}) instead of the rule; "
+        "say which one applies."
+    )
+    return Gap("choice", match.group(0), question, "docstring-choice-examples")
+
+
+def vague_quantity(prose: str) -> Gap | None:
+    """A quantity or part named without its size: "some elements", "a certain part"."""
+    blanked = _blank_code(prose)
+    for sentence in re.split(r"(?<=[.;!?])\s+", blanked):
+        for match in _VAGUE_QUANTITY.finditer(sentence):
+            start = max(0, match.start() - 20)
+            around = sentence[start : match.end() + 40]
+            if _NOT_A_QUANTITY.search(sentence[match.start() : match.end() + 40]):
+                continue
+            if _NOT_A_QUANTITY.search(around) and "some" in around.lower():
+                continue
+            trigger = match.group(0)
+            question = (
+                f'"{trigger}": how many or which part exactly? '
+                "Give the number, the bound or the rule that picks them."
+            )
+            return Gap("values", trigger, question, "docstring-vague-quantity")
+    return None
+
+
+def stops_mid_sentence(lines: list[str]) -> Gap | None:
+    """A prose paragraph whose last word cannot end a sentence."""
+    for paragraph in _paragraphs(lines):
+        text = _blank_code(paragraph).rstrip()
+        if not text or _SENTENCE_END.search(text):
+            continue
+        last = text.split()[-1].lower()
+        if last in _DANGLING:
+            tail = " ".join(paragraph.split()[-5:])
+            question = (
+                f'The description stops mid-sentence ("…{tail}"): what is the rest of the rule?'
+            )
+            return Gap("values", tail, question, "docstring-stops-mid-sentence")
+    return None
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Prose paragraphs: runs of lines ended by a blank line, an example or the end."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith((">>>", "...")) or re.fullmatch(r"[-=~]{3,}", line):
+            if current:
+                paragraphs.append(" ".join(current))
+            current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def output_unstated(parts: DocstringParts, annotation: str | None) -> Gap | None:
+    """A task-style spec without an annotation that never says what it returns."""
+    if annotation is not None or any(example.output for example in parts.examples):
+        return None
+    if not _TASK_OPENING.match(parts.summary):
+        return None
+    if "returns" in parts.sections or lexicon.STATES_RETURN.search(parts.prose):
+        return None
+    question = "What does it return? The text describes the input but never says which value."
+    trigger = " ".join(parts.summary.split()[:6])
+    return Gap("output", trigger, question, "docstring-output-unstated")
