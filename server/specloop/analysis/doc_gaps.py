@@ -57,13 +57,10 @@ _VAGUE_QUANTITY = re.compile(
     r"|some\s+(?!of\s+(?:which|whom|these|those|them)\b)(?:of\s+the\s+)?\w+)",
     re.IGNORECASE,
 )
-# "some" that is not a quantity of the input: "Some implementations allow ...",
-# "in some cases", "for some reason".
+# "some" that is not a quantity of the input: "in some cases", "for some reason".
 _NOT_A_QUANTITY = re.compile(
-    r"^(?:some|certain|several)\s+\w+\s+(?:may|might|can|could|do|does|will|are|is|have|"
-    r"allow|support|use|need)\b"
-    r"|\b(?:in|for|at|to)\s+some\s+(?:cases?|reason|point|extent|degree|time|situations?)\b"
-    r"|\bsome(?:what|times|how|one|thing|where)\b",
+    r"\b(?:in|for|at|to|on)\s+(?:some|certain)\s+(?:cases?|reasons?|points?|extent|degree|"
+    r"times?|situations?|platforms?|systems?)\b",
     re.IGNORECASE,
 )
 # Words no sentence ends on: articles, prepositions, conjunctions, auxiliaries.
@@ -71,8 +68,11 @@ _DANGLING = frozenset(
     """the a an of to in on at by for with from into onto than and or but nor if that
     which whose who whom whether because while when where are were be been being was
     its their our your his her my such whereas although though unless until via
-    per between among like""".split()
+    per between among like
+    return returns compute computes check checks give gives contain contains include
+    includes including containing using use uses find finds get gets make makes""".split()
 )
+_UNDERLINE = re.compile(r"[-=~]{3,}")
 _SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
 _TASK_OPENING = re.compile(
     r"^(?:given\b|you\s+(?:are|will\s+be|'re)\s+given\b|for\s+a\s+given\b|"
@@ -107,11 +107,10 @@ def vague_quantity(prose: str) -> Gap | None:
     blanked = _blank_code(prose)
     for sentence in re.split(r"(?<=[.;!?])\s+", blanked):
         for match in _VAGUE_QUANTITY.finditer(sentence):
-            start = max(0, match.start() - 20)
-            around = sentence[start : match.end() + 40]
-            if _NOT_A_QUANTITY.search(sentence[match.start() : match.end() + 40]):
-                continue
-            if _NOT_A_QUANTITY.search(around) and "some" in around.lower():
+            if not sentence[: match.start()].strip():
+                continue  # a generic subject: "Some backends cache ...", "Several hooks ..."
+            around = sentence[max(0, match.start() - 4) : match.end()]
+            if _NOT_A_QUANTITY.search(around):
                 continue
             trigger = match.group(0)
             question = (
@@ -142,9 +141,15 @@ def _paragraphs(lines: list[str]) -> list[str]:
     """Prose paragraphs: runs of lines ended by a blank line, an example or the end."""
     paragraphs: list[str] = []
     current: list[str] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line or line.startswith((">>>", "...")) or re.fullmatch(r"[-=~]{3,}", line):
+    stripped = [raw.strip() for raw in lines]
+    for index, line in enumerate(stripped):
+        following = stripped[index + 1] if index + 1 < len(stripped) else ""
+        if (
+            not line
+            or line.startswith((">>>", "..."))
+            or _UNDERLINE.fullmatch(line)
+            or _UNDERLINE.fullmatch(following)  # a numpydoc section's name
+        ):
             if current:
                 paragraphs.append(" ".join(current))
             current = []
