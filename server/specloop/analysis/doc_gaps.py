@@ -53,7 +53,7 @@ _VAGUE_QUANTITY = re.compile(
     r"percentage|proportion|range|set|length|size)"
     r"|(?:a|some)\s+(?:part|portion|fraction|subset|share)\s+of"
     r"|a\s+few\s+\w+"
-    r"|(?:several|certain)\s+(?!of\b)\w+"
+    r"|(?:several|certain)\s+(?!of\b|have\b|has\b|are\b|is\b|were\b|can\b|may\b)\w+"
     r"|some\s+(?!of\s+(?:which|whom|these|those|them)\b)(?:of\s+the\s+)?\w+)",
     re.IGNORECASE,
 )
@@ -124,9 +124,9 @@ def vague_quantity(prose: str) -> Gap | None:
 def stops_mid_sentence(lines: list[str]) -> Gap | None:
     """A prose paragraph whose last word cannot end a sentence."""
     for paragraph in _paragraphs(lines):
-        text = _blank_code(paragraph).rstrip()
+        text = paragraph.rstrip()
         if not text or _SENTENCE_END.search(text):
-            continue
+            continue  # a full stop, or a code span at the end ("… to `extract_dir`")
         last = text.split()[-1].lower()
         if last in _DANGLING:
             tail = " ".join(paragraph.split()[-5:])
