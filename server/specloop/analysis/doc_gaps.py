@@ -74,6 +74,9 @@ _DANGLING = frozenset(
 )
 _UNDERLINE = re.compile(r"[-=~]{3,}")
 _SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
+_NAMES_A_RESULT = lexicon.RESULT_VERBS | frozenset(
+    "count counts find finds sum sums check checks decide decides tell tells".split()
+)
 _TASK_OPENING = re.compile(
     r"^(?:given\b|you\s+(?:are|will\s+be|'re)\s+given\b|for\s+a\s+given\b|"
     r"(?:write|implement|create)\s+a\s+function\b|your\s+task\b|the\s+task\b)",
@@ -127,8 +130,8 @@ def stops_mid_sentence(lines: list[str]) -> Gap | None:
         text = paragraph.rstrip()
         if not text or _SENTENCE_END.search(text):
             continue  # a full stop, or a code span at the end ("… to `extract_dir`")
-        last = text.split()[-1].lower()
-        if last in _DANGLING:
+        last = text.split()[-1]
+        if last.lower() in _DANGLING and last != "A":  # "a sparse matrix A" names a value
             tail = " ".join(paragraph.split()[-5:])
             question = (
                 f'The description stops mid-sentence ("…{tail}"): what is the rest of the rule?'
@@ -168,6 +171,8 @@ def output_unstated(parts: DocstringParts, annotation: str | None) -> Gap | None
         return None
     if "returns" in parts.sections or lexicon.STATES_RETURN.search(parts.prose):
         return None
+    if any(word.lower() in _NAMES_A_RESULT for word in re.findall(r"\w+", parts.summary)):
+        return None  # "Given blocks, count the occupied ones": the count is the result
     question = "What does it return? The text describes the input but never says which value."
     trigger = " ".join(parts.summary.split()[:6])
     return Gap("output", trigger, question, "docstring-output-unstated")
