@@ -239,6 +239,7 @@ def _text_gaps(parts: DocstringParts, lines: list[str]) -> list[Facet]:
     """What the text leaves open whether or not it has examples (`doc_gaps`)."""
     found = (
         doc_gaps.choice_examples(parts.prose),
+        doc_gaps.choice_beside_examples(parts.prose),
         doc_gaps.vague_quantity(parts.prose),
         doc_gaps.stops_mid_sentence(lines),
     )

@@ -3,11 +3,14 @@
 The first docstring rules (`ambiguity._assess_docstring`) fit the specs written
 here: a docstring with examples was read as pinned down, and a missing output was
 asked about only under a return annotation. Specs written by others (issue 23,
-item 6) leave gaps those rules do not see. This module finds four, each returned
+item 6) leave gaps those rules do not see. This module finds five, each returned
 as a `Gap` that `ambiguity` turns into a facet:
 
 - ``docstring-choice-examples`` — an open choice offered as examples: "a certain
   condition (e.g. closer or farther)", "(for example ascending or descending)";
+- ``docstring-choice-beside-examples`` — words that leave the rule to the
+  implementer whatever the examples show: "or another", "whichever", "somehow",
+  "depending on the context", "an appropriate format";
 - ``docstring-vague-quantity`` — a quantity or part named without its size: "some
   elements", "a certain part", "a few", "a portion of";
 - ``docstring-stops-mid-sentence`` — a paragraph whose last word cannot end a
@@ -16,7 +19,7 @@ as a `Gap` that `ambiguity` turns into a facet:
   ("Given a list of numbers, ...") that never says what it returns and shows no
   example result.
 
-The first three are read even when the docstring has examples: an example
+The first four are read even when the docstring has examples: an example
 illustrates one case of a rule, it does not choose between the options the text
 leaves open. Code spans (backquotes, quoted strings) are blanked first.
 """
@@ -46,6 +49,15 @@ _CHOICE_EXAMPLES = re.compile(
     r"\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*([^()]*?\bor\b[^()]*)\)"
     r"|\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*"
     r"([^()]*?\b(?:or|and/or)\s+(?:another|other|others|something else|so on|more)\b[^()]*)\)",
+    re.IGNORECASE,
+)
+_LEFT_TO_IMPLEMENTER = re.compile(
+    r"\b(?:or\s+(?:another|other\s+\w+|something\s+else|some\s+other\s+\w+|vice\s+versa)"
+    r"|whichever|somehow|in\s+some\s+(?:way|manner|order|sense|form)"
+    r"|depending\s+on\s+(?:the\s+)?(?:\w+\s+)?(?:context|situation|case|needs?|preference)"
+    r"|an?\s+(?:appropriate|suitable|reasonable|sensible)\s+\w+"
+    r"|(?:as|when|if|where)\s+(?:appropriate|needed|suitable|necessary)\b"
+    r"|(?:either|one)\s+of\s+(?:them|the\s+two|several|a\s+few))",
     re.IGNORECASE,
 )
 _VAGUE_QUANTITY = re.compile(
@@ -103,6 +115,17 @@ def choice_examples(prose: str) -> Gap | None:
         "say which one applies."
     )
     return Gap("choice", match.group(0), question, "docstring-choice-examples")
+
+
+def choice_beside_examples(prose: str) -> Gap | None:
+    """Words that leave the rule to the implementer whatever the examples show:
+    "or another", "whichever", "somehow", "depending on …", "an appropriate format"."""
+    match = _LEFT_TO_IMPLEMENTER.search(_blank_code(prose))
+    if match is None:
+        return None
+    trigger = match.group(0)
+    question = f'"{trigger}" leaves the rule to the implementer: which behaviour exactly?'
+    return Gap("choice", trigger, question, "docstring-choice-beside-examples")
 
 
 def vague_quantity(prose: str) -> Gap | None:
