@@ -49,6 +49,33 @@ def test_examples_of_a_stated_rule_are_not_a_choice():
     assert assess(spec).label is Label.CLEAR
 
 
+# --- words that leave the rule to the implementer, beside examples -----------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sort the words by length or another key.",
+        "Join the words with a suitable separator.",
+        "Order the words in some way and return them.",
+    ],
+)
+def test_a_rule_left_to_the_implementer_is_open_even_with_examples(text: str):
+    spec = stub("def tidy(words: list[str]) -> str", f"{text}\n\n>>> tidy(['b', 'a'])\n'a b'")
+    assessment = assess(spec)
+    assert assessment.label is Label.AMBIGUOUS
+    assert "docstring-choice-beside-examples" in assessment.rules
+
+
+def test_a_stated_rule_with_examples_stays_clear():
+    spec = stub(
+        "def tidy(words: list[str]) -> str",
+        "Sort the words alphabetically and join them with single spaces.\n\n"
+        ">>> tidy(['b', 'a'])\n'a b'",
+    )
+    assert assess(spec).label is Label.CLEAR
+
+
 # --- vague quantities --------------------------------------------------------------
 
 
@@ -136,8 +163,15 @@ def test_a_stated_or_shown_result_or_a_non_task_is_not_asked(docstring: str):
 # --- tiers ---------------------------------------------------------------------------
 
 
-def test_the_new_rules_start_in_the_broad_tier():
+def test_rules_without_dev_evidence_stay_in_the_broad_tier():
+    spec = stub("def pairs(numbers)", "Given a list of numbers, look at each pair of neighbours.")
+    assessment = assess(spec)
+    assert assessment.rules == ("docstring-output-unstated",)
+    assert tier_of(assessment, spec) is Tier.BROAD
+
+
+def test_rules_precise_on_the_dev_halves_are_in_the_precise_tier():
     spec = stub(PAIRS, "Return True when some values are within gap.")
     assessment = assess(spec)
     assert assessment.rules == ("docstring-vague-quantity",)
-    assert tier_of(assessment, spec) is Tier.BROAD
+    assert tier_of(assessment, spec) is Tier.PRECISE
