@@ -74,7 +74,9 @@ def print_figures(rows: list[dict[str, Any]], found: dict[str, Finding | None]) 
         for split in SPLITS:
             chosen = [r for r in rows if split_of_row(r) == split and keep(r)]
             flagged = sum(_guess(found[r["id"]]) == "ambiguous" for r in chosen)
-            rate = f"{flagged / len(chosen):6.1%} ({flagged:>2}/{len(chosen):<2})" if chosen else "-"
+            rate = (
+                f"{flagged / len(chosen):6.1%} ({flagged:>2}/{len(chosen):<2})" if chosen else "-"
+            )
             line += f"{rate:<26}"
         print(line)
     line = f"{'ambiguous: P / R':<34}"

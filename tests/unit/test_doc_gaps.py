@@ -113,8 +113,7 @@ def test_a_stated_quantity_or_a_generic_some_stays_clear(text: str):
 def test_a_description_that_stops_mid_sentence_is_incomplete():
     spec = stub(
         "def long_words(text: str) -> list[str]",
-        "Return the words of text that are longer than\n\n"
-        ">>> long_words('a bb ccc')\n['ccc']",
+        "Return the words of text that are longer than\n\n>>> long_words('a bb ccc')\n['ccc']",
     )
     assessment = assess(spec)
     assert assessment.label is Label.AMBIGUOUS

@@ -77,17 +77,20 @@ _NOT_A_QUANTITY = re.compile(
 )
 # Words no sentence ends on: articles, prepositions, conjunctions, auxiliaries.
 _DANGLING = frozenset(
-    """the a an of to in on at by for with from into onto than and or but nor if that
-    which whose who whom whether because while when where are were be been being was
-    its their our your his her my such whereas although though unless until via
-    per between among like
-    return returns compute computes check checks give gives contain contains include
-    includes including containing using use uses find finds get gets make makes""".split()
+    re.findall(
+        r"\w+",
+        """the a an of to in on at by for with from into onto than and or but nor if that
+        which whose who whom whether because while when where are were be been being was
+        its their our your his her my such whereas although though unless until via per
+        between among like return returns compute computes check checks give gives contain
+        contains include includes including containing using use uses find finds get gets
+        make makes""",
+    )
 )
 _UNDERLINE = re.compile(r"[-=~]{3,}")
 _SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
 _NAMES_A_RESULT = lexicon.RESULT_VERBS | frozenset(
-    "count counts find finds sum sums check checks decide decides tell tells".split()
+    re.findall(r"\w+", "count counts find finds sum sums check checks decide decides tell tells")
 )
 _TASK_OPENING = re.compile(
     r"^(?:given\b|you\s+(?:are|will\s+be|'re)\s+given\b|for\s+a\s+given\b|"
