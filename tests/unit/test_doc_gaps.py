@@ -40,6 +40,18 @@ def test_options_given_as_examples_are_an_open_choice_even_with_examples():
     assert "nearer" in choice.question
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Keep the words that meet a certain condition, e.g. shorter or longer than n.",
+        "Keep the words of length n, then apply extra filters, such as dropping stop words.",
+    ],
+)
+def test_options_or_a_class_given_by_examples_are_open(text: str):
+    spec = stub("def keep(words: list[str], n: int) -> list[str]", text)
+    assert "docstring-choice-examples" in assess(spec).rules
+
+
 def test_examples_of_a_stated_rule_are_not_a_choice():
     spec = stub(
         PAIRS,

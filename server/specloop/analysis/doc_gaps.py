@@ -7,7 +7,8 @@ item 6) leave gaps those rules do not see. This module finds five, each returned
 as a `Gap` that `ambiguity` turns into a facet:
 
 - ``docstring-choice-examples`` — an open choice offered as examples: "a certain
-  condition (e.g. closer or farther)", "(for example ascending or descending)";
+  condition (e.g. closer or farther)", "(for example X, Y or another)", "extra checks,
+  such as …";
 - ``docstring-choice-beside-examples`` — words that leave the rule to the
   implementer whatever the examples show: "or another", "whichever", "somehow",
   "depending on the context", "an appropriate format";
@@ -44,11 +45,18 @@ class Gap:
 
 
 _CODE = re.compile(r"`[^`]*`|\"[^\"\n]*\"|'[^'\n]*'")
+_FOR_EXAMPLE = r"(?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*"
 _CHOICE_EXAMPLES = re.compile(
-    r"\b(?:a|an|one|to a|the)\s+(?:certain|given|specific|particular)\s+(\w+)\s*"
-    r"\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*([^()]*?\bor\b[^()]*)\)"
-    r"|\((?:e\.g\.|eg\.|for example|for instance|such as|like|say)[,:]?\s*"
-    r"([^()]*?\b(?:or|and/or)\s+(?:another|other|others|something else|so on|more)\b[^()]*)\)",
+    # "a certain condition (e.g. closer or farther)", with or without the parentheses.
+    r"\b(?:a|an|one|to a|the)\s+(?:certain|given|specific|particular)\s+(?P<noun>\w+)\s*"
+    rf"(?:\(|,\s*)?{_FOR_EXAMPLE}(?P<options>[^().;]*?\bor\b[^().;]*)\)?"
+    # "(for example X, Y or another)"
+    rf"|\({_FOR_EXAMPLE}"
+    r"(?P<open>[^()]*?\b(?:or|and/or)\s+(?:another|other|others|something else|so on|more)\b"
+    r"[^()]*)\)"
+    # "extra checks, such as if they are too old": a class of things given by examples.
+    r"|\b(?:extra|additional|other|various|several|some|certain)\s+(?P<things>\w+s)\b,?\s*"
+    r"(?:to\s+\w+\s+[^,.;]*?,?\s*)?(?:such as|e\.g\.|for example|like)\s+(?P<some>[^.;]*)",
     re.IGNORECASE,
 )
 _LEFT_TO_IMPLEMENTER = re.compile(
@@ -108,8 +116,8 @@ def choice_examples(prose: str) -> Gap | None:
     match = _CHOICE_EXAMPLES.search(_blank_code(prose))
     if match is None:
         return None
-    noun = match.group(1)
-    options = match.group(2) or match.group(3) or ""
+    noun = match.group("noun") or match.group("things")
+    options = match.group("options") or match.group("open") or match.group("some") or ""
     choices = [c.strip(" ,.") for c in re.split(r",?\s+(?:and/)?or\s+|,\s*", options)]
     listed = ", ".join(c for c in choices if c)
     subject = f"Which {noun}" if noun else "Which one"
