@@ -70,6 +70,7 @@ def test_examples_of_a_stated_rule_are_not_a_choice():
         "Sort the words by length or another key.",
         "Join the words with a suitable separator.",
         "Order the words in some way and return them.",
+        "Compute the result based on the words and return it.",
     ],
 )
 def test_a_rule_left_to_the_implementer_is_open_even_with_examples(text: str):

@@ -65,7 +65,10 @@ _LEFT_TO_IMPLEMENTER = re.compile(
     r"|depending\s+on\s+(?:the\s+)?(?:\w+\s+)?(?:context|situation|case|needs?|preference)"
     r"|an?\s+(?:appropriate|suitable|reasonable|sensible)\s+\w+"
     r"|(?:as|when|if|where)\s+(?:appropriate|needed|suitable|necessary)\b"
-    r"|(?:either|one)\s+of\s+(?:them|the\s+two|several|a\s+few))",
+    r"|(?:either|one)\s+of\s+(?:them|the\s+two|several|a\s+few)"
+    # "compute the result based on a and b": the value is named, its rule is not.
+    r"|(?:the|a|an|some)\s+(?:result|value|output|answer|outcome)\s+"
+    r"(?:based\s+on|depending\s+on|derived\s+from))",
     re.IGNORECASE,
 )
 _VAGUE_QUANTITY = re.compile(
