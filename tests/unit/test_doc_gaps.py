@@ -98,6 +98,8 @@ def test_a_stated_rule_with_examples_stays_clear():
         "Drop some items from the front of the list and return the rest.",
         "Return a certain part of the word, counted from its end.",
         "Keep only a few elements of the list and return them.",
+        "Return a number of items from the list.",
+        "Return most of the items in the list.",
     ],
 )
 def test_a_quantity_without_its_size_is_asked_about(text: str):
@@ -111,6 +113,7 @@ def test_a_quantity_without_its_size_is_asked_about(text: str):
     "text",
     [
         "Return the first three items of the list.",
+        "Return the number of items, at most 3.",
         "Some backends cache the result; return the items in their original order.",
         "Return the items; in some cases the list is empty, then return an empty list.",
     ],

@@ -76,6 +76,7 @@ _VAGUE_QUANTITY = re.compile(
     r"percentage|proportion|range|set|length|size)"
     r"|(?:a|some)\s+(?:part|portion|fraction|subset|share)\s+of"
     r"|a\s+few\s+\w+"
+    r"|(?:a\s+(?:number|couple|handful|lot)|lots|(?:most|many)(?=\s+of\s+the))\s+of\s+\w+"
     r"|(?:several|certain)\s+(?!of\b|have\b|has\b|are\b|is\b|were\b|can\b|may\b)\w+"
     r"|some\s+(?!of\s+(?:which|whom|these|those|them)\b)(?:of\s+the\s+)?\w+)",
     re.IGNORECASE,
