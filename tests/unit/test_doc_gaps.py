@@ -151,6 +151,21 @@ def test_a_finished_sentence_is_not_cut(docstring: str):
     assert "docstring-stops-mid-sentence" not in assess(spec).rules
 
 
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Return the words longer than n.\n\nParameters\n----------\nn : int\n"
+        "    The length to compare the words by",
+        "Return the words longer than n.\n\nArgs:\n    n: the length to compare the words by",
+        "Return the words longer than n.\n\n:param n: the length to compare the words by",
+        "Return the words longer than n, as\n:func:`split` gives them.",
+    ],
+)
+def test_sections_are_not_the_description(docstring: str):
+    spec = stub("def long_words(text: str) -> list[str]", docstring)
+    assert "docstring-stops-mid-sentence" not in assess(spec).rules
+
+
 # --- a return value the text never states ------------------------------------------
 
 

@@ -100,6 +100,11 @@ _DANGLING = frozenset(
     )
 )
 _UNDERLINE = re.compile(r"[-=~]{3,}")
+_SECTION = re.compile(
+    r"^(?:[A-Z][A-Za-z ]{2,20}:$"
+    r"|:(?:param|parameter|arg|argument|key|keyword|type|returns?|rtype|raises?|yields?|"
+    r"var|ivar|cvar)\b)"
+)
 _SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
 _NAMES_A_RESULT = lexicon.RESULT_VERBS | frozenset(
     re.findall(r"\w+", "count counts find finds sum sums check checks decide decides tell tells")
@@ -179,18 +184,16 @@ def stops_mid_sentence(lines: list[str]) -> Gap | None:
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
-    """Prose paragraphs: runs of lines ended by a blank line, an example or the end."""
+    """The description's paragraphs: runs of lines ended by a blank line, an example or
+    the end, up to the first section (a parameter's note may end on "rotate it by")."""
     paragraphs: list[str] = []
     current: list[str] = []
     stripped = [raw.strip() for raw in lines]
     for index, line in enumerate(stripped):
         following = stripped[index + 1] if index + 1 < len(stripped) else ""
-        if (
-            not line
-            or line.startswith((">>>", "..."))
-            or _UNDERLINE.fullmatch(line)
-            or _UNDERLINE.fullmatch(following)  # a numpydoc section's name
-        ):
+        if _UNDERLINE.fullmatch(following) or _SECTION.match(line):
+            break  # numpydoc, Google or reST sections: parameters, returns, notes
+        if not line or line.startswith((">>>", "...")) or _UNDERLINE.fullmatch(line):
             if current:
                 paragraphs.append(" ".join(current))
             current = []
