@@ -89,6 +89,38 @@ def test_a_stated_rule_with_examples_stays_clear():
     assert assess(spec).label is Label.CLEAR
 
 
+# --- opposites joined by "or" --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Return the largest or smallest element of the list.",
+        "Count the pairs of values that are closer or farther apart than gap.",
+    ],
+)
+def test_opposites_left_to_choose_are_an_open_choice(text: str):
+    spec = stub(
+        "def pick(values: list[float], gap: float) -> float", f"{text}\n\n>>> pick([1.0], 1.0)\n1.0"
+    )
+    assessment = assess(spec)
+    assert assessment.label is Label.AMBIGUOUS
+    assert "docstring-either-way" in assessment.rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Return True if the values are increasing or decreasing.",
+        "Return the sum of the values; they may be positive or negative.",
+        "Return the first element, or the last when first_only is False.",
+    ],
+)
+def test_a_disjunction_in_a_condition_or_input_is_no_choice(text: str):
+    spec = stub("def pick(values: list[float], gap: float) -> float", text)
+    assert "docstring-either-way" not in assess(spec).rules
+
+
 # --- vague quantities --------------------------------------------------------------
 
 

@@ -240,6 +240,7 @@ def _text_gaps(parts: DocstringParts, lines: list[str]) -> list[Facet]:
     found = (
         doc_gaps.choice_examples(parts.prose),
         doc_gaps.choice_beside_examples(parts.prose),
+        doc_gaps.either_way(parts.prose),
         doc_gaps.vague_quantity(parts.prose),
         doc_gaps.stops_mid_sentence(lines),
     )

@@ -3,7 +3,7 @@
 The first docstring rules (`ambiguity._assess_docstring`) fit the specs written
 here: a docstring with examples was read as pinned down, and a missing output was
 asked about only under a return annotation. Specs written by others (issue 23,
-item 6) leave gaps those rules do not see. This module finds five, each returned
+item 6) leave gaps those rules do not see. This module finds six, each returned
 as a `Gap` that `ambiguity` turns into a facet:
 
 - ``docstring-choice-examples`` — an open choice offered as examples: "a certain
@@ -12,6 +12,8 @@ as a `Gap` that `ambiguity` turns into a facet:
 - ``docstring-choice-beside-examples`` — words that leave the rule to the
   implementer whatever the examples show: "or another", "whichever", "somehow",
   "depending on the context", "an appropriate format";
+- ``docstring-either-way`` — opposites joined by "or" where the text should pick
+  one: "Return the largest or smallest element";
 - ``docstring-vague-quantity`` — a quantity or part named without its size: "some
   elements", "a certain part", "a few", "a portion of";
 - ``docstring-stops-mid-sentence`` — a paragraph whose last word cannot end a
@@ -20,7 +22,7 @@ as a `Gap` that `ambiguity` turns into a facet:
   ("Given a list of numbers, ...") that never says what it returns and shows no
   example result.
 
-The first four are read even when the docstring has examples: an example
+The first five are read even when the docstring has examples: an example
 illustrates one case of a rule, it does not choose between the options the text
 leaves open. Code spans (backquotes, quoted strings) are blanked first.
 """
@@ -69,6 +71,22 @@ _LEFT_TO_IMPLEMENTER = re.compile(
     # "compute the result based on a and b": the value is named, its rule is not.
     r"|(?:the|a|an|some)\s+(?:result|value|output|answer|outcome)\s+"
     r"(?:based\s+on|depending\s+on|derived\s+from))",
+    re.IGNORECASE,
+)
+_PAIRS = (
+    "closer farther, closer further, nearer farther, nearer further, larger smaller, "
+    "largest smallest, bigger smaller, biggest smallest, higher lower, highest lowest, "
+    "longer shorter, longest shortest, greater smaller, greatest smallest, greater less, "
+    "more fewer, more less, most least, earlier later, earliest latest, first last, "
+    "ascending descending, increasing decreasing, even odd, positive negative, "
+    "minimum maximum, min max, uppercase lowercase, upper lower, left right, sum product, "
+    "above below, before after, prefix suffix, leading trailing, inclusive exclusive"
+)
+_OPPOSITE_PAIRS = frozenset(frozenset(pair.split()) for pair in _PAIRS.split(", "))
+_OPPOSITES = re.compile(r"\b([a-z]+)\s+or\s+(?:the\s+)?([a-z]+)\b", re.IGNORECASE)
+_CONDITION = re.compile(r"\b(?:if|whether|when|unless|where|either|true|false)\b", re.IGNORECASE)
+_DESCRIBES_INPUT = re.compile(
+    r"\b(?:may|might|can|could)\s+(?:be|contain|include|have)\b|\bno\s+matter\b",
     re.IGNORECASE,
 )
 _VAGUE_QUANTITY = re.compile(
@@ -146,6 +164,25 @@ def choice_beside_examples(prose: str) -> Gap | None:
     trigger = match.group(0)
     question = f'"{trigger}" leaves the rule to the implementer: which behaviour exactly?'
     return Gap("choice", trigger, question, "docstring-choice-beside-examples")
+
+
+def either_way(prose: str) -> Gap | None:
+    """Opposites joined by "or" where the text should pick one: "Return the largest or
+    smallest element", "count the closer or farther pairs". A condition ("True if the
+    list is increasing or decreasing") or a description of the input ("may be positive
+    or negative") is a disjunction, not a choice."""
+    for sentence in re.split(r"(?<=[.;!?])\s+", _blank_code(prose)):
+        match = _OPPOSITES.search(sentence)
+        if match is None or _CONDITION.search(sentence[: match.start()]):
+            continue
+        if _DESCRIBES_INPUT.search(sentence):
+            continue
+        first, second = match.group(1), match.group(2)
+        if frozenset((first.lower(), second.lower())) not in _OPPOSITE_PAIRS:
+            continue
+        question = f'"{match.group(0)}": which one, {first} or {second}? The text names both.'
+        return Gap("choice", match.group(0), question, "docstring-either-way")
+    return None
 
 
 def vague_quantity(prose: str) -> Gap | None:
