@@ -22,6 +22,9 @@ Prints, for each half side by side:
   careful reader agrees with another, the reference for the detector's figures;
 - the confidence tiers per batch and half, next to the human reference
   (`benchmarks/tier_table.py`), and each rule's precision on the dev halves;
+- the docstrings written by others (`benchmarks/others_figures.py`, issue 23 item 6):
+  originals, cut (incomplete) variants and notes flagged, dev and held-out halves side
+  by side, and each rule's precision on that set's dev half;
 - the time of `specloop check` over the django sdist (target: under 10 s).
 
 Run:  .venv/bin/python -m benchmarks.docstring_detector [--show-errors] [--no-django]
@@ -59,6 +62,7 @@ from benchmarks.corpus.docstring_corpus import (
     stub_source,
 )
 from benchmarks.corpus.fetch import ensure_sources
+from benchmarks.others_figures import run as run_others
 from benchmarks.tier_table import print_rule_precision, print_tier_table
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
@@ -304,6 +308,7 @@ def main() -> int:
     print_tier_table(items, gold, found, halves, first, second)
     print_rule_precision(items, gold, found, halves)
     print(f"\nanalysed {len(items)} items in {elapsed:.2f} s")
+    run_others(show_errors=args.show_errors)
     if not args.no_django:
         time_django_check(roots)
     if args.show_errors:

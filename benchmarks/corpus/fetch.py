@@ -157,14 +157,16 @@ def extract(archive: Path, target: Path) -> None:
     (target / MARKER).write_text("ok\n", encoding="utf-8")
 
 
-def ensure_sources(cache_dir: Path | str = DEFAULT_CACHE_DIR) -> dict[str, Path]:
-    """Make sure every pinned sdist is extracted; return {project: sdist root}."""
+def ensure_sources(
+    cache_dir: Path | str = DEFAULT_CACHE_DIR, sources: Path = SOURCES_FILE
+) -> dict[str, Path]:
+    """Make sure every pinned sdist of ``sources`` is extracted; return {project: sdist root}."""
     cache = Path(cache_dir)
     archives = cache / "_archives"
     archives.mkdir(parents=True, exist_ok=True)
     roots: dict[str, Path] = {}
     base: str | None = None
-    for src in load_sources():
+    for src in load_sources(sources):
         target = cache / f"{src['project']}-{src['version']}"
         if not (target / MARKER).is_file():
             archive = archives / src["sdist_filename"]

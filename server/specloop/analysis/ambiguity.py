@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from specloop.analysis import lexicon
+from specloop.analysis import doc_gaps, lexicon
 from specloop.analysis.docstrings import DocstringParts, read_docstring
 from specloop.analysis.questions import (
     choice_question,
@@ -206,9 +206,11 @@ def _assess_docstring(spec: Spec) -> Assessment:
     text = spec.text.strip()
     if lexicon.SUBCLASS_CONTRACT.search(text) or spec.context.interface_stub:
         return Assessment(Label.NOTE)
-    parts = read_docstring(spec.context.docstring_lines or (text,))
+    lines = list(spec.context.docstring_lines or (text,))
+    parts = read_docstring(lines)
+    gaps = _text_gaps(parts, lines)
     if any(example.output for example in parts.examples):
-        return _result(_unpinned_cases(parts, spec.scope.name))
+        return _result([*gaps, *_unpinned_cases(parts, spec.scope.name)])
     prose = lexicon.prose(text)
     facets: list[Facet] = []
     if lexicon.question(prose) or lexicon.DOCSTRING_CHOICE.search(prose):
@@ -224,10 +226,29 @@ def _assess_docstring(spec: Spec) -> Assessment:
     facets.extend(_open_values_facets(parts.prose))
     facets.extend(_vagueness_facets(prose, error_words=False, original=text, prefix="docstring-"))
     facets.extend(_output_facets(parts, spec.context.return_annotation))
+    facets.extend(gaps)
+    if unstated := doc_gaps.output_unstated(parts, spec.context.return_annotation):
+        facets.append(_from_gap(unstated))
     if not facets and len(text.split()) < 3 and not lexicon.CODE_NAME.search(text):
         question = "What should this function do?"
         facets.append(_facet(FacetKind.WHAT, text or '""', question, "docstring-terse"))
     return _result(facets)
+
+
+def _text_gaps(parts: DocstringParts, lines: list[str]) -> list[Facet]:
+    """What the text leaves open whether or not it has examples (`doc_gaps`)."""
+    found = (
+        doc_gaps.choice_examples(parts.prose),
+        doc_gaps.choice_beside_examples(parts.prose),
+        doc_gaps.either_way(parts.prose),
+        doc_gaps.vague_quantity(parts.prose),
+        doc_gaps.stops_mid_sentence(lines),
+    )
+    return [_from_gap(gap) for gap in found if gap is not None]
+
+
+def _from_gap(gap: doc_gaps.Gap) -> Facet:
+    return _facet(FacetKind(gap.kind), gap.trigger, gap.question, gap.rule)
 
 
 _CODE_IN_TEXT = re.compile(r"`[^`]*`|\"[^\"\n]*\"")
