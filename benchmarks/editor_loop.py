@@ -412,7 +412,7 @@ def report(figures: dict[str, Figures], peers: dict[str, tuple[list[float], list
         for label, samples in (
             ("server, warm", mine.warm),
             ("server, warm, large tree", mine.large),
-            (f"server, warm, candidates take {MODEL_LATENCY_S:g} s", mine.slow_model),
+            (f"server, warm, {MODEL_LATENCY_S:g} s a candidate", mine.slow_model),
             ("server, first run (fresh)", [mine.first_run]),
             ("CLI, cold", mine.cold),
         ):
