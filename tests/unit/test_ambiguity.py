@@ -193,6 +193,14 @@ def test_the_message_names_the_facet_question_in_one_sentence():
     assert "?" in message
 
 
+def test_the_message_asks_nothing_twice():
+    spec = comment("TODO: handle errors")
+    assessment = assess(spec)
+    assert [facet.kind.value for facet in assessment.facets][:2] == ["values", "what"]
+    message = describe(assessment, spec)
+    assert "what should happen" in message and "what to do" not in message, message
+
+
 def test_markers_are_configurable():
     document = DocumentStore().open("file:///t.py", "# TODO: handle errors\n# NOTE2: fix it\n")
     found = extract_specs(document.source, document.tree, document.lines, ["NOTE2"])

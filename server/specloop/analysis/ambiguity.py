@@ -493,6 +493,13 @@ def _result(facets: list[Facet]) -> Assessment:
     return Assessment(Label.CLEAR)
 
 
+def _asked_already(kind: FacetKind, question: str) -> bool:
+    """Whether ``question`` already asks for the facet (``Which errors, and what should
+    happen: …?`` asks what to do): a reviewer does not ask twice."""
+    lowered = question.lower()
+    return kind is FacetKind.WHAT and ("what should happen" in lowered or "what to do" in lowered)
+
+
 def describe(assessment: Assessment, spec: Spec) -> str:
     """One sentence: the missing facet and the question that would resolve it."""
     quoted = _shorten(spec.text) if spec.text else spec.marker or "TODO"
@@ -500,7 +507,11 @@ def describe(assessment: Assessment, spec: Spec) -> str:
     if not assessment.facets:
         return f'{assessment.label.value.capitalize()} {kind} "{quoted}".'
     first = assessment.facets[0]
-    others = [_FACET_NAMES[facet.kind] for facet in assessment.facets[1:]]
+    others = [
+        _FACET_NAMES[facet.kind]
+        for facet in assessment.facets[1:]
+        if not _asked_already(facet.kind, first.question)
+    ]
     also = f" Also unclear: {', '.join(others)}." if others else ""
     if spec.kind is SpecKind.DOCSTRING:
         # A docstring's message names the facet: the text is long, the gap is specific.
