@@ -65,6 +65,9 @@ def test_the_embedded_model_runs_the_loop_end_to_end_and_reports_honestly(tmp_pa
     if payload["status"] == "validated":
         passed = {check["name"] for check in payload["checks"] if check["passed"]}
         assert "spec examples" in passed, "validated means the spec's example ran and held"
+    else:  # named as the embedded model, with what to do instead
+        assert "embedded model (SmolLM2-135M)" in payload["error"], payload["error"]
+        assert "configure a model" in payload["error"]
     assert (project / "billing.py").read_text() == before, "nothing is written without --apply"
     assert (tmp_path / "runs" / f"{payload['run_id']}.json").is_file()
 

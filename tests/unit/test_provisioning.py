@@ -103,3 +103,8 @@ def test_comparison_settings_come_from_the_editor_and_the_command_line():
     flags = {"samples": 2, "max_questions": 0, "no_assume": True}
     from_flags = settings_from_flags(ImplementOptions(target="x.py:1", flags=flags))
     assert (from_flags.samples, from_flags.max_questions, from_flags.no_assume) == (2, 0, True)
+
+
+def test_a_run_with_the_embedded_model_ends_within_a_minute():
+    assert provisioning.budget(Settings()).deadline_s == provisioning.EMBEDDED_DEADLINE_S == 60
+    assert provisioning.budget(Settings(model="openai/m")).deadline_s > 60

@@ -40,7 +40,12 @@ from specloop.loop.disagreement import evidence_phrase
 from specloop.loop.front_end import FrontEnd, Offered, ProgressEvent
 from specloop.loop.llm import LLMAdapter, LLMError, ModelConfig, start_model_process
 from specloop.loop.models import Answer, LoopSpec, LoopStatus, RunRecord, Stage
-from specloop.loop.provisioning import ModelProvider, ProvisioningError
+from specloop.loop.provisioning import (
+    EMBEDDED_MODEL_ADVICE,
+    ModelProvider,
+    ProvisioningError,
+    configured_model,
+)
 from specloop.loop.runner import LoopRequest, new_record, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
@@ -164,6 +169,8 @@ async def run(
         outcome = await run_loop(loop_request, llm, front_end, record)
         if record.error_kind == "connection" and (stopped := provider.embedded_stopped()):
             record.error = stopped
+        elif not outcome.validated and configured_model(settings) is None:
+            record.error = " ".join(filter(None, (record.error, EMBEDDED_MODEL_ADVICE)))
         finished = Finished(record, None, None, outcome.report, outcome.new_source, redactor)
         if not outcome.validated or outcome.new_source is None or outcome.report is None:
             return finished

@@ -42,7 +42,18 @@ class ProvisioningError(Exception):
     """The model cannot be provided as configured; the message says what to do."""
 
 
+EMBEDDED_DEADLINE_S = 60.0
+"""The embedded model is for trying specloop: a run with it ends within a minute."""
+EMBEDDED_MODEL_ADVICE = (
+    "This run used the embedded model (SmolLM2-135M): a tiny offline model for trying "
+    "specloop, which rarely writes code that validates. For real work, configure a model: "
+    "`model` (and `apiBase`, `apiKeyEnv`) in the specloop settings, or --model/--api-base."
+)
+
+
 def budget(settings: Settings) -> Budget:
+    if configured_model(settings) is None:
+        return Budget(max_attempts=settings.max_attempts, deadline_s=EMBEDDED_DEADLINE_S)
     return Budget(max_attempts=settings.max_attempts)
 
 
