@@ -42,7 +42,7 @@ from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
 from specloop.secrets import is_secret_file
-from specloop.validate.sandbox import FOLDER_PREFIX, IsolationLevel, Sandbox
+from specloop.validate.sandbox import FOLDER_PREFIX, IsolationLevel, Sandbox, link_files
 
 log = logging.getLogger(__name__)
 
@@ -144,19 +144,10 @@ class _Store:
 
     def link_into(self, folder: Path, paths: list[str]) -> None:
         """Hard links in ``folder`` to fresh copies of ``paths``."""
-        made: set[str] = set()
         with self._lock:
-            for relative in paths:
-                stored = self._fresh(relative)
-                target = os.path.join(folder, relative)
-                parent = os.path.dirname(target)
-                if parent not in made:
-                    os.makedirs(parent, exist_ok=True)
-                    made.add(parent)
-                try:
-                    os.link(stored, target)
-                except OSError:
-                    shutil.copyfile(stored, target)
+            link_files(
+                (self._fresh(relative), os.path.join(folder, relative)) for relative in paths
+            )
 
     def _fresh(self, relative: str) -> str:
         source = os.path.join(self.root, relative)

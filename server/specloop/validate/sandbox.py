@@ -412,19 +412,14 @@ class Sandbox:
         file system will not link). Only for files the code under test cannot write."""
         # Both trees are specloop's own, fresh and without symlinks: a lexical check keeps
         # every path inside them (resolving each path costs more than linking it).
-        made: set[str] = set()
-        for relative in relative_paths:
+        paths = list(relative_paths)
+        for relative in paths:
             if relative.startswith("/") or ".." in relative.split("/") or not relative:
                 raise ValueError(f"The path {relative!r} must be relative to the sandbox.")
-            source, target = os.path.join(folder, relative), os.path.join(self.path, relative)
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
+        link_files(
+            (os.path.join(folder, relative), os.path.join(self.path, relative))
+            for relative in paths
+        )
 
     def twin(self) -> Sandbox:
         """An empty sandbox with this one's isolation and environment (enter it to use it)."""
@@ -623,6 +618,21 @@ ALLOWED_ENVIRONMENT = frozenset(
 
 
 # ---------------------------------------------------------------- paths
+
+
+def link_files(pairs: Iterable[tuple[str, str]]) -> None:
+    """A hard link at each target to its source (a copy where the file system will not
+    link), making the targets' folders as needed: thousands in a large tree."""
+    made: set[str] = set()
+    for source, target in pairs:
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
 
 
 def _within(root: Path, relative: str) -> Path:
