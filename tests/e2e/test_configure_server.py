@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -17,13 +18,16 @@ STUB = 'def refund(amount):\n    """Handle it somehow."""\n    ...\n'
 PROFILES = ["visual-studio-code", "neovim"]
 
 
-async def start(client: LanguageClient, profile: str, root: Path) -> None:
+async def start(client: LanguageClient, profile: str, root: Path, options: Any = None) -> None:
+    """Initialise with ``root`` as the one workspace folder (``options``: the editor's
+    initialization options)."""
     client.profile = profile  # type: ignore[attr-defined]
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(profile),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=options,
         )
     )
 

@@ -9,39 +9,14 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
-from tests.e2e.test_configure_server import diagnostics, open_file
+from tests.e2e.test_check_tiers import CODE, HELPER
+from tests.e2e.test_configure_server import diagnostics, open_file, start
 
-CODE = (
-    "def charge(amount):\n"
-    "    # TODO: maybe cache this?\n"  # a question: the precise tier
-    "    # TODO: refactor\n"  # a vague verb alone: the broad tier
-    "    return amount\n"
-)
-# A stub a precise rule flags ("somehow"): in a test file it is a helper, broad.
-HELPER = (
-    "class Tests:\n"
-    "    @staticmethod\n"
-    "    def helper():\n"
-    '        """Set it up somehow."""\n'
-    "        ...\n"
-)
 PROFILES = ["visual-studio-code", "neovim"]
 INFORMATION = types.DiagnosticSeverity.Information
 HINT = types.DiagnosticSeverity.Hint
-
-
-async def start(client: LanguageClient, profile: str, root: Path, options: Any = None) -> None:
-    client.profile = profile  # type: ignore[attr-defined]
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(profile),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-            initialization_options=options,
-        )
-    )
 
 
 def shown(found: list[types.Diagnostic]) -> list[tuple[int, Any, str]]:
