@@ -123,7 +123,11 @@ def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
-def _candidates(project: str, root: Path) -> Iterator[dict[str, Any]]:
+def source_functions(
+    root: Path,
+) -> Iterator[tuple[Path, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function of an sdist's source (not its tests, docs or benchmarks), with its
+    file relative to ``root``, in a stable order: what the corpora draw from."""
     for file in sorted(root.rglob("*.py")):
         relative = file.relative_to(root)
         if set(relative.parts) & (EXCLUDED_DIRS | _SKIPPED_PARTS):
@@ -135,23 +139,27 @@ def _candidates(project: str, root: Path) -> Iterator[dict[str, Any]]:
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            if node.name.startswith("_") or _is_stub(node):
-                continue
-            docstring = ast.get_docstring(node, clean=False)
-            first = node.body[0]
-            if docstring is None or not isinstance(first, ast.Expr):
-                continue
-            words = docstring.split()
-            if not 6 <= len(words) <= 60 or len(docstring.splitlines()) > 12:
-                continue
-            yield {
-                "project": project,
-                "path": str(relative),
-                "line": first.lineno,
-                "def_line": node.lineno,
-            }
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield relative, node
+
+
+def _candidates(project: str, root: Path) -> Iterator[dict[str, Any]]:
+    for relative, node in source_functions(root):
+        if node.name.startswith("_") or _is_stub(node):
+            continue
+        docstring = ast.get_docstring(node, clean=False)
+        first = node.body[0]
+        if docstring is None or not isinstance(first, ast.Expr):
+            continue
+        words = docstring.split()
+        if not 6 <= len(words) <= 60 or len(docstring.splitlines()) > 12:
+            continue
+        yield {
+            "project": project,
+            "path": str(relative),
+            "line": first.lineno,
+            "def_line": node.lineno,
+        }
 
 
 def draw_real(roots: dict[str, Path], per_project: int = REAL_PER_PROJECT) -> list[dict[str, Any]]:

@@ -39,8 +39,8 @@ from benchmarks.corpus.docstring_corpus import (
     docstring_literal,
     docstring_value,
     signature_at,
+    source_functions,
 )
-from benchmarks.corpus.extract import EXCLUDED_DIRS
 from benchmarks.corpus.fetch import ensure_sources, load_sources, spec_fingerprint
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +50,6 @@ SEED = 20261206
 STUBS_PER_PROJECT = 10
 REAL_PER_PROJECT = 16
 CUT_SHARE = 0.6
-_SKIPPED = {"tests", "test", "testing", "docs", "doc", "benchmarks", "conftest.py"}
 
 
 def others_split(base_id: str) -> str:
@@ -80,27 +79,15 @@ def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def _candidates(root: Path) -> Iterator[tuple[bool, str, int]]:
-    for file in sorted(root.rglob("*.py")):
-        relative = file.relative_to(root)
-        if set(relative.parts) & (EXCLUDED_DIRS | _SKIPPED):
+    for relative, node in source_functions(root):
+        docstring = ast.get_docstring(node, clean=False)
+        first = node.body[0]
+        if docstring is None or node.name.startswith("_") or not isinstance(first, ast.Expr):
             continue
-        if any(part.startswith("test") for part in relative.parts):
+        words = len(docstring.split())
+        if not 4 <= words <= 120 or len(docstring.splitlines()) > 30:
             continue
-        try:
-            tree = ast.parse(file.read_bytes())
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            docstring = ast.get_docstring(node, clean=False)
-            first = node.body[0]
-            if docstring is None or node.name.startswith("_") or not isinstance(first, ast.Expr):
-                continue
-            words = len(docstring.split())
-            if not 4 <= words <= 120 or len(docstring.splitlines()) > 30:
-                continue
-            yield _is_stub(node), str(relative), first.lineno
+        yield _is_stub(node), str(relative), first.lineno
 
 
 def draw(roots: dict[str, Path]) -> list[dict[str, Any]]:
