@@ -35,7 +35,7 @@ from pathlib import Path
 
 from benchmarks.corpus.agreement import scores
 from benchmarks.corpus.fetch import ensure_sources
-from benchmarks.tier_table import print_rule_precision, print_tier_table
+from benchmarks.tier_table import print_rule_precision, print_split_candidates, print_tier_table
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
 from specloop.analysis.text import LineIndex
@@ -139,6 +139,7 @@ def print_tiers(roots: dict[str, Path]) -> None:
     halves = lambda item: corpus.item_split(item, {})  # noqa: E731
     print_tier_table(items, gold, found, halves, first, second)
     print_rule_precision(items, gold, found, halves)
+    print_split_candidates(items, gold, found, halves)
 
 
 def main() -> int:

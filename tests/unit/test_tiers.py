@@ -9,7 +9,15 @@ from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
 from specloop.analysis.selection import reported
 from specloop.analysis.text import LineIndex
-from specloop.analysis.tiers import PRECISE_RULES, Tier, is_test_path, severity_of
+from specloop.analysis.tiers import (
+    MIN_SUPPORT,
+    PRECISE_RULES,
+    THIN_EVIDENCE,
+    Tier,
+    is_test_path,
+    placement,
+    severity_of,
+)
 from specloop.config import Severity, Tiers
 
 
@@ -145,3 +153,35 @@ def test_all_labels_reports_every_spec_whatever_its_tier():
     found = find_specs(data, parse(data), lines)
     assert reported(found, data, lines) == []
     assert reported(found, data, lines, all_labels=True) == found
+
+
+@pytest.mark.parametrize(
+    ("fired", "right", "tier"),
+    [
+        (74, 71, Tier.PRECISE),  # question on the dev halves
+        (24, 22, Tier.PRECISE),  # soft-criterion: 0.917
+        (10, 9, Tier.PRECISE),  # the least evidence that places a rule: one error in ten
+        (10, 8, Tier.BROAD),
+        (31, 26, Tier.BROAD),  # vague-verb: 0.84
+        (9, 9, Tier.BROAD),  # right every time, but too few times to tell
+        (1, 1, Tier.BROAD),
+        (0, 0, Tier.BROAD),  # never fired: no evidence
+    ],
+)
+def test_a_rule_is_placed_precise_only_on_enough_precise_firings(
+    fired: int, right: int, tier: Tier
+):
+    assert MIN_SUPPORT == 10
+    assert placement(fired, right) is tier
+
+
+def test_the_rules_kept_on_thin_evidence_are_precise_rules_and_grow_no_further():
+    # They predate the minimum support; no rule joins them (docs/rubric.md, part 5).
+    assert THIN_EVIDENCE <= PRECISE_RULES
+    assert {
+        "trailing-off",
+        "error-words",
+        "move-without-destination",
+        "aside-choice",
+        "bare-trigger",
+    } == THIN_EVIDENCE
