@@ -9,9 +9,12 @@ human reference: the first labelling pass scored
 with the second as the truth, on the same items. The held-out target for the precise
 tier is P >= 0.92 at R >= 0.60 on every batch and pooled.
 
-`print_rule_precision` prints what the tiers were chosen from: each rule's precision on
-the dev halves only (a rule is precise when it is right at least 0.90 of the time
-there; see `specloop.analysis.tiers`).
+`print_rule_precision` prints what the tiers were chosen from: each rule's precision and
+support on the dev halves only, the tier that evidence supports (`tiers.placement`: right
+at least 0.90 of at least 10 firings) and the tier the rule is in, marking the rules
+kept precise on thinner evidence. `print_split_candidates` counts the sub-rules tried for
+the precise tier, on the dev halves only. `retiering_ceiling` bounds what any placement
+of the rules could reach at the target recall (printed with the tier table).
 """
 
 from __future__ import annotations
@@ -137,10 +140,11 @@ def print_rule_precision(
         tier = Tier.PRECISE if rule in PRECISE_RULES else Tier.BROAD
         evidence = placement(count, right)
         note = _placement_note(rule, tier, evidence)
-        print(
-            f"  {kind:<10}{rule:<30} fired {count:>4}  P {right / count:.2f}  "
+        line = (
+            f"  {kind:<10}{rule:<34} fired {count:>4}  P {right / count:.2f}  "
             f"evidence {evidence.value:<8} tier {tier.value:<8}{note}"
         )
+        print(line.rstrip())
 
 
 def _placement_note(rule: str, tier: Tier, evidence: Tier) -> str:

@@ -17,7 +17,10 @@ referenced file, matches specs by path and line, and prints:
 - the confidence tiers over all three batches (batch 1 here, batches 2 and 3 by
   reference in benchmarks/corpus/items.jsonl, scored against their settled labels):
   precision / recall of the precise tier and of both tiers, per batch and pooled, per
-  half, next to the human reference (`benchmarks/tier_table.py`);
+  half, next to the human reference (`benchmarks/tier_table.py`); the re-tiering ceiling
+  (the best precise-tier precision at R >= 0.60 any placement of today's rules reaches);
+  each rule's dev precision and support against the tier it is in; and the sub-rules
+  tried for the precise tier, counted on the dev halves only;
 - with --show-errors, every disagreement in the dev half, so the rules can be
   reviewed (this prints third-party text locally; it is never stored).
 
