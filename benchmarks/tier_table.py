@@ -159,8 +159,9 @@ def _placement_note(rule: str, tier: Tier, evidence: Tier) -> str:
 
 # Sub-rules tried for the precise tier (docs/rubric.md, "Confidence tiers"): a broad rule
 # split by a phrasing the rubric singles out, or a phrasing read across the rules. Chosen
-# from the rubric and the issue before they were counted, and counted on the dev halves
-# only. (name, the rule it splits or None for any flag, the phrasing in the spec's text)
+# from the rubric and the issue (with the dev halves' errors read, never the held-out
+# ones), fixed before they were first counted, and counted on the dev halves only.
+# (name, the rule it splits or None for any flag, the phrasing in the spec's text)
 SPLIT_CANDIDATES: list[tuple[str, str | None, re.Pattern[str]]] = [
     (
         "vague-verb: an inquiry (rubric C5)",
@@ -207,7 +208,7 @@ SPLIT_CANDIDATES: list[tuple[str, str | None, re.Pattern[str]]] = [
     (
         "states-a-fact: a negative fact",
         "states-a-fact",
-        re.compile(r"\b(?:not|no|never|n't|lacks?|missing|broken|wrong)\b|n't\b", re.IGNORECASE),
+        re.compile(r"\b(?:not|no|never|lacks?|missing|broken|wrong)\b|n't\b", re.IGNORECASE),
     ),
     ("any flag: either ... or (X or Y)", None, re.compile(r"\beither\b.*\bor\b", re.I)),
     (
