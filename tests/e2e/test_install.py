@@ -113,7 +113,7 @@ def installed(
     if request.param == "uv tool":
         tools = home / "tools"
         env = _user_env(UV_TOOL_DIR=str(tools), UV_TOOL_BIN_DIR=str(bin_dir))
-        _run([_uv(), "tool", "install", str(wheel)], env=env)
+        _run([_uv(), "tool", "install", "--compile-bytecode", str(wheel)], env=env)
         venv = tools / "specloop"
     else:
         # pip, not pipx's uv backend: what a user without uv gets.
@@ -175,6 +175,25 @@ def test_the_installed_command_runs_from_its_own_environment(installed: Installe
         env=installed.env, cwd=installed.python.parent,
     )  # fmt: skip
     assert Path(where.stdout.strip()).is_relative_to(installed.home), where.stdout
+
+
+def test_the_installed_package_is_compiled_to_bytecode(installed: Installed):
+    # Without it every start compiles the sources again where PYTHONDONTWRITEBYTECODE is
+    # set (and the first start everywhere): `initialize` took twice as long.
+    where = _run(
+        [str(installed.python), "-c", _COMPILED_FILES, "cli.py", "lsp/server.py"],
+        env=installed.env, cwd=installed.python.parent,
+    )  # fmt: skip
+    for compiled in where.stdout.split():
+        assert Path(compiled).is_file(), f"installed without its bytecode: {compiled}"
+
+
+_COMPILED_FILES = """
+import importlib.util, pathlib, sys, specloop
+package = pathlib.Path(specloop.__file__).parent
+for module in sys.argv[1:]:
+    print(importlib.util.cache_from_source(str(package / module)))
+"""
 
 
 def test_the_installed_check_reports_an_ambiguous_todo(installed: Installed, project: Path):
