@@ -11,6 +11,7 @@ it left behind (processes, temporary folders). The unit tests and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -33,6 +34,7 @@ from specloop.validate.sandbox import (
     Sandbox,
     SandboxLimits,
     SandboxResult,
+    finish_removals,
 )
 from tests.support.processes import processes_with
 
@@ -403,6 +405,7 @@ async def run_attempt(
         seconds = time.monotonic() - started
         escaped = attempt.check(result, world)
         leftovers = processes_with(base) + processes_with(world.marker.encode())
+        await asyncio.to_thread(finish_removals)  # a finished sandbox is removed off the run
         folders = _sandbox_folders() - folders_before
     return Outcome(
         attempt.name,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from specloop.validate.project_copy import ProjectCopy
-from specloop.validate.sandbox import Isolation, IsolationLevel, Sandbox
+from specloop.validate.sandbox import (
+    Isolation,
+    IsolationLevel,
+    Sandbox,
+    finish_removals,
+)
 
 ISOLATED = Isolation(IsolationLevel.NAMESPACES)
 
@@ -40,6 +46,7 @@ def test_isolated_sandboxes_share_one_copy_of_each_file(project: Path):
         assert other.read_text() == "HELPER = 1\n"
         assert other.stat().st_nlink == 3  # the process's copy, the run's link and this one
         files.close()
+        finish_removals()
         assert other.stat().st_nlink == 2  # the run's links are gone
 
 
@@ -78,3 +85,39 @@ def test_unsaved_buffers_replace_their_files_and_the_subject_gets_no_tests(proje
         files.fill(subject, "pkg/calc.py", ["tests/test_calc.py"], without_tests=True)
         assert (subject.path / "pkg" / "util.py").read_text() == "HELPER = 'unsaved'\n"
         assert not (subject.path / "tests" / "test_calc.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("isolation", "shared"),
+    [(ISOLATED, True), (Isolation(IsolationLevel.NONE), False)],
+    ids=["isolated: linked", "unisolated: copied"],
+)
+def test_a_twin_holds_the_files_its_original_was_filled_with(
+    project: Path, isolation: Isolation, shared: bool
+):
+    files = ProjectCopy(project, {"pkg/calc.py": "def add(a, b):\n    return a - b\n"})
+    with Sandbox(isolation) as original:
+        files.fill(original, "pkg/util.py", ["tests/test_calc.py"])
+        original.write("pkg/util.py", "HELPER = 'candidate'\n")
+        (original.path / "home" / "left-by-a-run").write_text("x")
+        with original.twin() as twin:
+            twin.copy_from(original)
+            for relative in ("pkg/util.py", "pkg/calc.py", "tests/test_calc.py"):
+                one, other = original.path / relative, twin.path / relative
+                assert other.read_text() == one.read_text()
+                assert (one.stat().st_ino == other.stat().st_ino) is shared
+            assert not (twin.path / "home" / "left-by-a-run").exists()
+            twin.write("pkg/util.py", "HELPER = 'mutant'\n")  # never through a link
+            assert (original.path / "pkg/util.py").read_text() == "HELPER = 'candidate'\n"
+    files.close()
+
+
+def test_a_finished_sandbox_is_removed_off_the_run_and_gone_once_removals_finish():
+    async def use() -> Path:
+        async with Sandbox(ISOLATED) as sandbox:
+            sandbox.write("pkg/module.py", "X = 1\n")
+            return sandbox.path
+
+    folder = asyncio.run(use())
+    finish_removals()
+    assert not folder.parent.exists()

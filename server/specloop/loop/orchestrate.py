@@ -181,8 +181,7 @@ async def run(
     finally:
         records.save(record, redactor)  # once, whatever happened: cancelled runs too
         if loop_request.files is not None:
-            # Off the event loop: in a large tree the run's copy is thousands of links.
-            await asyncio.to_thread(loop_request.files.close)
+            loop_request.files.close()
 
 
 def _proposal(

@@ -43,6 +43,7 @@ from specloop.loop.summary import FAILED_PHRASES, summarize
 from specloop.lsp.commands import CLARIFY_COMMAND, IMPLEMENT_COMMAND, CommandTarget
 from specloop.lsp.editor_front_end import EditorFrontEnd
 from specloop.validate.project_copy import remove_stores
+from specloop.validate.sandbox import finish_removals
 
 if TYPE_CHECKING:
     from specloop.loop import orchestrate
@@ -341,7 +342,9 @@ class LoopFeature:
         if tasks:
             await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE_S)
         await self.provider.close()
-        await asyncio.to_thread(remove_stores)  # SIGTERM ends with os._exit: no atexit
+        # SIGTERM ends with os._exit: no atexit, so the folders go here.
+        await asyncio.to_thread(finish_removals)
+        await asyncio.to_thread(remove_stores)
 
     # ------------------------------------------------------------------ helpers
 

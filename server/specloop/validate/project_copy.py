@@ -42,7 +42,13 @@ from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
 from specloop.secrets import is_secret_file
-from specloop.validate.sandbox import FOLDER_PREFIX, IsolationLevel, Sandbox, link_files
+from specloop.validate.sandbox import (
+    FOLDER_PREFIX,
+    IsolationLevel,
+    Sandbox,
+    link_files,
+    remove_later,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +83,8 @@ class ProjectCopy:
         self._remove: Callable[[], object] | None = None
 
     def close(self) -> None:
-        """Remove the run's copies (also done when this object is collected)."""
+        """Remove the run's copies, off the caller's path (also done when this object is
+        collected)."""
         if self._remove is not None:
             self._remove()
 
@@ -116,7 +123,7 @@ class ProjectCopy:
         with self._lock:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="specloop-project-"))
-                self._remove = weakref.finalize(self, shutil.rmtree, self._folder, True)
+                self._remove = weakref.finalize(self, remove_later, self._folder)
             new = [relative for relative in paths if relative not in self._copied]
             _store_of(self.root).link_into(self._folder, new)
             self._copied.update(new)

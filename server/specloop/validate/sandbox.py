@@ -51,7 +51,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -363,8 +364,9 @@ class Sandbox:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # Off the event loop: a large project's copy is thousands of links to remove.
-        await asyncio.to_thread(self.__exit__, exc_type, exc, traceback)
+        if self._base is not None:
+            remove_later(self._base)
+            self._base = None
 
     # -- properties
 
@@ -426,14 +428,21 @@ class Sandbox:
         return Sandbox(self.isolation, self.environment)
 
     def copy_from(self, other: Sandbox) -> None:
-        """Fill this sandbox with the files ``other`` was filled with (not what its runs wrote)."""
-        for entry in other.path.iterdir():
-            if entry.name in _WRITABLE:
-                continue
-            if entry.is_dir():
-                shutil.copytree(entry, self.path / entry.name)
-            else:
-                shutil.copy2(entry, self.path / entry.name)
+        """Fill this sandbox with the files ``other`` was filled with (not what its runs wrote).
+
+        Hard links where the code under test cannot write the sandbox's files (as
+        `link_in`; `write` replaces a file rather than writing through its link), copies
+        where it can: a large project's copy is thousands of files."""
+        pairs = (
+            (os.path.join(other.path, relative), os.path.join(self.path, relative))
+            for relative in _filled_files(other.path)
+        )
+        if self.isolation.level is IsolationLevel.NONE:
+            for source, target in pairs:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(source, target)
+        else:
+            link_files(pairs)
 
     def write(self, relative: str, text: str) -> None:
         target = _within(self.path, relative)
@@ -620,6 +629,17 @@ ALLOWED_ENVIRONMENT = frozenset(
 # ---------------------------------------------------------------- paths
 
 
+def _filled_files(root: Path) -> Iterator[str]:
+    """The files a sandbox was filled with (relative paths): all but its writable folders."""
+    top = str(root)
+    for directory, subdirs, files in os.walk(top):
+        if directory == top:
+            subdirs[:] = [name for name in subdirs if name not in _WRITABLE]
+        relative = os.path.relpath(directory, top)
+        for name in files:
+            yield name if relative == "." else os.path.join(relative, name)
+
+
 def link_files(pairs: Iterable[tuple[str, str]]) -> None:
     """A hard link at each target to its source (a copy where the file system will not
     link), making the targets' folders as needed: thousands in a large tree."""
@@ -711,6 +731,26 @@ def stop_all() -> None:
 
 
 atexit.register(stop_all)
+
+
+# Finished sandboxes are removed on a thread of their own, one after another: a large
+# project's copy is thousands of links, and the run that used them need not wait. What is
+# still queued is removed before the process exits (the executor's workers are joined);
+# a killed process's folders are swept by the next specloop (`_sweep_stale_folders`).
+_REMOVER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specloop-remove")
+
+
+def remove_later(folder: Path) -> None:
+    """Remove ``folder`` (a finished sandbox's, or a run's copy) off the caller's path."""
+    try:
+        _REMOVER.submit(shutil.rmtree, folder, True)
+    except RuntimeError:  # the interpreter is exiting: the executor takes nothing new
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def finish_removals() -> None:
+    """Wait until every folder handed to `remove_later` is gone."""
+    _REMOVER.submit(lambda: None).result()
 
 
 async def _stop(process: asyncio.subprocess.Process, graceful: bool) -> None:
