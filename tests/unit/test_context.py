@@ -338,6 +338,52 @@ def test_the_index_finds_callers_and_the_tests_that_mention_a_name(project: Path
     assert index.test_files_mentioning("charg") == []
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from pkg.billing import Account",
+        "from pkg import (\n    util,\n    billing,\n)",
+        "from pkg import util, \\\n    billing",
+        "from pkg import billing",
+        "import pkg.billing as b",
+    ],
+    ids=["from", "parenthesized", "backslash", "package", "import as"],
+)
+def test_an_import_is_found_however_it_is_written(tmp_path: Path, statement: str) -> None:
+    write(tmp_path, {**FILES, "tests/test_billing.py": f"{statement}\n\ndef test_x():\n    pass\n"})
+    index = build_index(tmp_path)
+    found = index.test_files_importing(tmp_path / "pkg/billing.py", ["Account"])
+    assert found == [tmp_path / "tests/test_billing.py"]
+
+
+def test_a_file_that_names_the_module_outside_its_imports_does_not_import_it(
+    tmp_path: Path,
+) -> None:
+    # Words in strings, comments and calls are not imports, nor is a call in parentheses.
+    text = (
+        '"""billing and Account, from the docs."""\nimport os  # billing\n'
+        "print(billing, Account)\nfrom os import (path)\nbilling = Account = None\n"
+    )
+    write(tmp_path, {**FILES, "tests/test_billing.py": text})
+    index = build_index(tmp_path)
+    assert index.test_files_importing(tmp_path / "pkg/billing.py", ["Account"]) == []
+
+
+def test_callers_elsewhere_are_those_in_modules_that_import_the_target(project: Path) -> None:
+    write(
+        project,
+        {
+            "pkg/shop.py": "from pkg.billing import checkout\n\ndef buy(a, n):\n"
+            "    return checkout(a, n)\n",
+            "pkg/other.py": "def unrelated(cart):\n    return cart.checkout(1)\n",
+        },
+    )
+    snapshot = snapshot_of(project, "pkg/billing.py")
+    spec = resolved(project, "def checkout")
+    context = build_context(Project(project, {}), spec, snapshot)
+    assert context.callers == ["# buy in pkg/shop.py\ndef buy(a, n):"]
+
+
 def test_the_index_skips_non_utf8_and_excluded_files(project: Path) -> None:
     (project / "pkg/latin.py").write_bytes(b"x = '\xe9'\n")
     write(project, {"build/gen.py": "def generated():\n    pass\n"})

@@ -368,10 +368,16 @@ def _imported_from(imports: Sequence[str], name: str) -> set[str]:
 def _callers(
     index: WorkspaceIndex, root: Path, module: ModuleIndex, target: Definition
 ) -> _Picked[str]:
-    """Signatures of definitions that call the target: same module first, tests left out."""
+    """Signatures of definitions that call the target: same module first, then the modules
+    that import it (or its class); tests left out. A call of the same name in a module
+    that does not import the target is another function's (``dict.get`` for a ``get``),
+    and reading every such module cost seconds in a large tree."""
     local = [d for d in module.definitions if target.name in d.calls and not _within(d, target)]
+    importers = index.files_importing(target.path, [_top_name(target)])
     elsewhere = [
-        d for d in index.callers(target.name, include_tests=False) if d.path != module.path
+        d
+        for d in index.callers(target.name, include_tests=False, among=importers)
+        if d.path != module.path
     ]
     rendered = [_render(root, definition) for definition in [*local, *elsewhere]]
     return _limited("callers", rendered, MAX_CALLERS)
