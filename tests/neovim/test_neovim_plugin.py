@@ -1,4 +1,5 @@
-"""The Neovim plugin end to end, the same flow on Neovim 0.7.2 (Debian) and 0.11.4 (wheel).
+"""The Neovim plugin end to end, the same flow on Neovim 0.7.2 (Debian) and 0.11.4 (wheel);
+the first two tests also the way 0.9-0.10 start the client (`vim.lsp.start`), on 0.11.4.
 
 Diagnostics, code actions, :SpecloopClarify with an answer typed into vim.ui.input,
 :SpecloopImplement with the review buffer (stray keys and <Esc> never decide; `a`
@@ -47,11 +48,18 @@ def buffer_text(neovim: NeovimSession, bufnr: int) -> str:
 
 
 def test_diagnostics_code_actions_and_a_clarify_answered_in_own_words(
-    start_neovim: Any, nvim_binary: str, project: Path, tmp_path: Path, monkeypatch
+    start_neovim: Any,
+    nvim_way: tuple[str, str | None],
+    project: Path,
+    tmp_path: Path,
+    monkeypatch,
 ) -> None:
     monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
     (project / "parse.py").write_text(MAYBE, encoding="utf-8")
-    neovim: NeovimSession = start_neovim(nvim=nvim_binary)
+    binary, started_with = nvim_way
+    neovim: NeovimSession = start_neovim(nvim=binary, started_with=started_with)
+    expected = started_with or ("enable" if neovim.version() == "0.11" else "start_client")
+    assert neovim.lua("return require('specloop.client').method()") == expected
     bufnr = neovim.open(project / "parse.py")
     neovim.wait_for(f"#vim.diagnostic.get({bufnr}) > 0", what="the ambiguous TODO's diagnostic")
     [diagnostic] = neovim.diagnostics(bufnr)
@@ -89,7 +97,7 @@ def test_diagnostics_code_actions_and_a_clarify_answered_in_own_words(
 
 def test_implement_is_reviewed_in_a_buffer_then_applied_and_the_report_opens(
     start_neovim: Any,
-    nvim_binary: str,
+    nvim_way: tuple[str, str | None],
     project: Path,
     scripted: ScriptedLLM,
     tmp_path: Path,
@@ -98,7 +106,8 @@ def test_implement_is_reviewed_in_a_buffer_then_applied_and_the_report_opens(
     monkeypatch.setenv("SPECLOOP_RUNS_DIR", str(tmp_path / "runs"))
     scripted.responder = StageScript(Candidate=[candidate(WRONG)])
     (project / "pricing.py").write_text(AMBIGUOUS_MODULE, encoding="utf-8")
-    neovim: NeovimSession = start_neovim(settings(scripted), nvim=nvim_binary)
+    binary, started_with = nvim_way
+    neovim: NeovimSession = start_neovim(settings(scripted), nvim=binary, started_with=started_with)
     bufnr = neovim.open(project / "pricing.py")
     neovim.lua("specloop_test.picks = { 'return 0' }")
 
