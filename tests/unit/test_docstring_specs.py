@@ -288,3 +288,44 @@ def test_the_same_stub_without_the_fixture_decorator_is_judged_on_its_text():
     document = DocumentStore().open("file:///t.py", source)
     (spec,) = extract_specs(document.source, document.tree, document.lines)
     assert assess(spec).label is not Label.NOTE
+
+
+def docstring_specs(source: str) -> list[Spec]:
+    document = DocumentStore().open("file:///t.py", source)
+    specs = extract_specs(document.source, document.tree, document.lines)
+    return [spec for spec in specs if spec.kind is SpecKind.DOCSTRING]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'def largest(values):\n    """Return the largest of the values."""\n',
+        'def largest(values):\n    r"""Return the largest of the values."""\n',
+        "def largest(values):\n    '''Return the largest of the values.'''\n",
+        'def largest(values):  \n\n    """Return the largest of the values.\n\n'
+        '    >>> largest([1, 3])\n    3\n    """\n\n\ndef after():\n    return 1\n',
+    ],
+    ids=["plain", "raw", "single quotes", "examples, then more code"],
+)
+def test_a_function_whose_body_is_its_docstring_is_a_stub_spec(source):
+    (spec,) = docstring_specs(source)
+    assert spec.text.startswith("Return the largest of the values.")
+    assert spec.context.scope_is_stub
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "class Sized(Protocol):\n    def size(self) -> int:\n"
+        '        """The number of items."""\n',
+        "class Protocol(asyncio.BaseProtocol):\n    def eof_received(self):\n"
+        '        """Called when the other end calls write_eof()."""\n',
+        '@hookspec(firstresult=True)\ndef pytest_collect(path):\n    """Collect path."""\n',
+        '@overload\ndef parse(text: str) -> int:\n    """Parse text."""\n',
+        'def largest(values):\n    """Return the largest of the values."""\n    return max(values)\n',
+        'def largest(values):\n    x = """Return the largest."""\n',
+    ],
+    ids=["protocol", "a hook's default", "hookspec", "overload", "implemented", "not a docstring"],
+)
+def test_a_docstring_only_body_that_declares_rather_than_asks_is_no_spec(source):
+    assert docstring_specs(source) == []

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from itertools import islice
+from itertools import chain, islice
 
 from tree_sitter import Node, Tree
 
@@ -112,13 +112,16 @@ def extract_specs(
 def may_contain_specs(source: bytes, markers: Iterable[str] = DEFAULT_MARKERS) -> bool:
     """False only when ``source`` certainly holds no spec; needs no parse tree.
 
-    A spec needs a comment that opens with a marker, or a placeholder statement
-    (``pass``, ``...``, ``raise NotImplementedError``) right after a string. This
+    A spec needs a comment that opens with a marker, a placeholder statement (``pass``,
+    ``...``, ``raise NotImplementedError``) right after a string, or a docstring that
+    is a block's whole body. This
     check is conservative: whatever it cannot rule out, it reports as possible.
     """
     if marker_comment_starts(source, tuple(markers)):
         return True
-    return any(_may_follow_a_string(source, offset) for offset in _placeholder_offsets(source))
+    if any(_may_follow_a_string(source, offset) for offset in _placeholder_offsets(source)):
+        return True
+    return next(_docstring_only_offsets(source), None) is not None
 
 
 def _may_follow_a_string(source: bytes, offset: int) -> bool:
@@ -246,8 +249,9 @@ def _continues(
 def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Spec]:
     root = tree.root_node
     seen: set[int] = set()
-    # A stub ends in a placeholder statement: find those, then ask the tree.
-    for offset in _placeholder_offsets(source):
+    # A stub ends in a placeholder statement, or its docstring is its whole body: find
+    # those, then ask the tree.
+    for offset in chain(_placeholder_offsets(source), _docstring_only_offsets(source)):
         node = root.descendant_for_byte_range(offset, offset + 1)
         while node is not None and node.type not in ("block", "module"):
             node = node.parent
@@ -265,6 +269,43 @@ def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Sp
 _PLACEHOLDERS = (b"pass", b"...", b"NotImplementedError")
 
 
+def _docstring_only_offsets(source: bytes) -> Iterator[int]:
+    """Offsets of triple quotes that open a block's first statement and end the block
+    (``def f():``, a docstring, then code indented less, or nothing): where a
+    docstring-only body may be. Needs no parse tree; the tree confirms it."""
+    for needle in (b'"""', b"'''"):
+        for offset in _find_all(source, needle):
+            start = offset - 1 if offset and source[offset - 1] in b"rRuU" else offset
+            line_start = source.rfind(b"\n", 0, start) + 1
+            if source[line_start:start].strip(b" \t"):
+                continue  # code before it on its line: not the first line of a block
+            before = line_start - 1
+            while before >= 0 and source[before] in b" \t\r\n":
+                before -= 1
+            if before < 0 or source[before] != ord(":"):
+                continue
+            end = source.find(needle, offset + len(needle))
+            if end != -1 and _block_ends(source, end + len(needle), start - line_start):
+                yield offset
+
+
+def _block_ends(source: bytes, offset: int, indent: int) -> bool:
+    """Whether the first code after ``offset`` (past the end of its line, blank lines and
+    comments) is indented less than ``indent``, or there is none."""
+    line_end = source.find(b"\n", offset)
+    rest = source[offset : len(source) if line_end == -1 else line_end].strip()
+    if rest and not rest.startswith(b"#"):
+        return False
+    while line_end != -1:
+        line_start = line_end + 1
+        line_end = source.find(b"\n", line_start)
+        line = source[line_start : len(source) if line_end == -1 else line_end]
+        code = line.lstrip(b" \t")
+        if code.strip() and not code.startswith(b"#"):
+            return len(line) - len(code) < indent
+    return True
+
+
 def _placeholder_offsets(source: bytes) -> Iterator[int]:
     """Offsets of words that can make a body a placeholder (the tree confirms them)."""
     for needle in _PLACEHOLDERS:
@@ -280,7 +321,9 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
     if body is None:
         return None
     statements = [child for child in body.named_children if child.type != "comment"]
-    if len(statements) < 2 or not _is_docstring(statements[0]):
+    if not statements or not _is_docstring(statements[0]):
+        return None
+    if len(statements) == 1 and not _may_be_a_docstring_only_stub(function):
         return None
     placeholders = statements[1:]
     if not all(_is_placeholder(statement) for statement in placeholders):
@@ -369,6 +412,16 @@ def _decorator_names(function: Node) -> set[str]:
         for decorator in outer.named_children
         if decorator.type == "decorator"
     }
+
+
+def _may_be_a_docstring_only_stub(function: Node) -> bool:
+    """A module-level function whose body is its docstring alone is a stub (``def
+    largest(values):`` and what it should do). A method so written is a hook that does
+    nothing on purpose (a base class's default: ``eof_received``, a SAX handler's
+    ``characters``), and a decorated function declares (a pluggy hookspec)."""
+    if _enclosing(function, ("class_definition",)) is not None:
+        return False
+    return function.parent is None or function.parent.type != "decorated_definition"
 
 
 def _is_abstract(function: Node) -> bool:
