@@ -316,13 +316,12 @@ def test_a_function_whose_body_is_its_docstring_is_a_stub_spec(source):
 @pytest.mark.parametrize(
     "source",
     [
-        "class Sized(Protocol):\n    def size(self) -> int:\n"
-        '        """The number of items."""\n',
+        'class Sized(Protocol):\n    def size(self) -> int:\n        """The number of items."""\n',
         "class Protocol(asyncio.BaseProtocol):\n    def eof_received(self):\n"
         '        """Called when the other end calls write_eof()."""\n',
         '@hookspec(firstresult=True)\ndef pytest_collect(path):\n    """Collect path."""\n',
         '@overload\ndef parse(text: str) -> int:\n    """Parse text."""\n',
-        'def largest(values):\n    """Return the largest of the values."""\n    return max(values)\n',
+        'def largest(values):\n    """Return the largest."""\n    return max(values)\n',
         'def largest(values):\n    x = """Return the largest."""\n',
     ],
     ids=["protocol", "a hook's default", "hookspec", "overload", "implemented", "not a docstring"],
