@@ -275,6 +275,8 @@ def test_the_parts_of_a_docstring_are_read_in_every_layout():
         '@pytest.fixture\ndef data():\n    """Length-3 array with a known sort order."""\n'
         "    raise NotImplementedError\n",
         'def _root_krylov_doc():\n    """Options: nit, disp and maxiter."""\n    pass\n',
+        'def encode_noop(msg):\n    """Do nothing."""\n',
+        'def on_idle():\n    """No-op: subclasses of the loop override it."""\n    pass\n',
     ],
 )
 def test_fixtures_and_documentation_only_stubs_are_notes(source):

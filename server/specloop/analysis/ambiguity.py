@@ -204,7 +204,11 @@ def _assess_docstring(spec: Spec) -> Assessment:
     pin the behaviour down leave only the cases they skip; otherwise open choices,
     open values and a missing output are asked about."""
     text = spec.text.strip()
-    if lexicon.SUBCLASS_CONTRACT.search(text) or spec.context.interface_stub:
+    if (
+        lexicon.SUBCLASS_CONTRACT.search(text)
+        or lexicon.DOES_NOTHING.match(text)
+        or spec.context.interface_stub
+    ):
         return Assessment(Label.NOTE)
     lines = list(spec.context.docstring_lines or (text,))
     parts = read_docstring(lines)

@@ -321,6 +321,13 @@ SUBCLASS_CONTRACT = _words(
     r"override (?:this|in)",
 )
 
+# A docstring that says its function does nothing describes what it does (rubric C4).
+DOES_NOTHING = _words(
+    r"(?:this (?:method |function |hook )?)?(?:does|do) nothing",
+    r"no-?op",
+    r"intentionally (?:empty|blank)",
+)
+
 _CODE_SPANS = re.compile(r"`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")
 
 
