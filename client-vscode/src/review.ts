@@ -1,0 +1,417 @@
+// The review of a validated change before it is applied (`specloop.review`: "diff").
+//
+// The server offers a validated change as a `workspace/applyEdit` whose change annotation
+// needs confirmation and carries the evidence. Instead of VS Code's Refactor Preview, the
+// change opens in a diff editor: the user's buffer on the left, a read-only proposal
+// document (scheme `specloop-proposal`) on the right, the evidence in a comment at its
+// top, and, when the change has several hunks, Accept hunk / Reject hunk on each.
+// Accept / Reject in the editor title decide for the whole change. The server's request
+// is answered only once the user decided:
+// - the whole change accepted: the server's own versioned edit is applied (the version
+//   check still refuses it if the buffer moved on, so the server re-bases or refuses);
+// - rejected: `applied: false` with the reason, the file untouched;
+// - some hunks rejected: the rest was never validated on its own, so it is applied only
+//   if the user explicitly asks for it as an unvalidated edit; the server is told the
+//   validated change was not applied.
+// Any other edit (a clarified TODO, another server's) is applied as the language client
+// applies it.
+import * as vscode from 'vscode';
+import {
+    AnnotatedTextEdit,
+    ApplyWorkspaceEditParams,
+    ApplyWorkspaceEditRequest,
+    ApplyWorkspaceEditResult,
+    ChangeAnnotation,
+    LanguageClient,
+    TextDocumentEdit,
+    TextEdit,
+    WorkspaceEdit,
+} from 'vscode-languageclient/node';
+
+export const PROPOSAL_SCHEME = 'specloop-proposal';
+export const ACCEPT_COMMAND = 'specloop.review.accept';
+export const REJECT_COMMAND = 'specloop.review.reject';
+export const ACCEPT_HUNK_COMMAND = 'specloop.review.acceptHunk';
+export const REJECT_HUNK_COMMAND = 'specloop.review.rejectHunk';
+const COMMENT_CONTROLLER = 'specloop-review';
+const APPLY_UNVALIDATED = 'Apply anyway (not validated)';
+const BACK_TO_REVIEW = 'Back to review';
+const APPLY_AFTER_ANSWER_MS = 200;
+
+type HunkState = 'open' | 'kept' | 'rejected';
+
+interface Hunk {
+    edit: TextEdit;
+    state: HunkState;
+}
+
+// What the user decided: the answer to the server's request, and an edit to apply after
+// answering (the unvalidated part the user asked for).
+interface Decision {
+    result: ApplyWorkspaceEditResult;
+    afterwards?: WorkspaceEdit;
+}
+
+// One pending review: one document's change, waiting for the user's decision.
+class Review {
+    readonly hunks: Hunk[];
+    readonly proposalUri: vscode.Uri;
+    threads: vscode.CommentThread[] = [];
+    // The hunk each Accept hunk / Reject hunk thread is about.
+    readonly hunkOf = new Map<vscode.CommentThread, Hunk>();
+
+    constructor(
+        readonly id: number,
+        readonly documentUri: vscode.Uri,
+        readonly baseText: string,
+        readonly params: ApplyWorkspaceEditParams,
+        readonly change: TextDocumentEdit,
+        readonly annotation: ChangeAnnotation,
+        readonly decide: (decision: Decision) => void,
+    ) {
+        this.hunks = change.edits.map((edit) => ({ edit, state: 'open' as HunkState }));
+        const name = documentUri.path.split('/').pop() ?? 'proposal';
+        this.proposalUri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/${name}` });
+    }
+
+    // The buffer as it was offered with every hunk not rejected applied.
+    proposalText(): string {
+        return applyEdits(this.baseText, this.kept().map((hunk) => hunk.edit));
+    }
+
+    kept(): Hunk[] {
+        return this.hunks.filter((hunk) => hunk.state !== 'rejected');
+    }
+
+    // Where each hunk not rejected starts in the proposal document (0-based lines).
+    proposalLines(): Map<Hunk, number> {
+        const lines = new Map<Hunk, number>();
+        let shift = 0;
+        for (const hunk of this.kept()) {
+            lines.set(hunk, hunk.edit.range.start.line + shift);
+            const removed = hunk.edit.range.end.line - hunk.edit.range.start.line;
+            shift += hunk.edit.newText.split('\n').length - 1 - removed;
+        }
+        return lines;
+    }
+}
+
+// The edits (ranges on `text`, UTF-16 columns as JavaScript counts them) applied to `text`.
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+    const starts = [0];
+    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+        starts.push(index + 1);
+    }
+    const offset = (line: number, character: number) =>
+        line >= starts.length ? text.length : Math.min(starts[line] + character, text.length);
+    const sorted = [...edits].sort(
+        (a, b) => offset(b.range.start.line, b.range.start.character) - offset(a.range.start.line, a.range.start.character),
+    );
+    let result = text;
+    for (const edit of sorted) {
+        const start = offset(edit.range.start.line, edit.range.start.character);
+        const end = offset(edit.range.end.line, edit.range.end.character);
+        result = result.slice(0, start) + edit.newText + result.slice(end);
+    }
+    return result;
+}
+
+// `text` as literal Markdown, except `code` spans (the server quotes names with them).
+function escapeMarkdown(text: string): string {
+    return text.replace(/[\\*_[\]<>#|]/g, (char) => `\\${char}`);
+}
+
+// The one document edit of a specloop change that asks to be confirmed, and its
+// annotation; undefined for any other edit.
+function reviewable(edit: WorkspaceEdit): { change: TextDocumentEdit; annotation: ChangeAnnotation } | undefined {
+    const changes = edit.documentChanges ?? [];
+    if (changes.length !== 1 || !TextDocumentEdit.is(changes[0]) || changes[0].edits.length === 0) {
+        return undefined;
+    }
+    const change = changes[0];
+    const ids = new Set(change.edits.map((item) => (AnnotatedTextEdit.is(item) ? item.annotationId : undefined)));
+    const [id] = [...ids];
+    const annotation = ids.size === 1 && id !== undefined ? edit.changeAnnotations?.[id] : undefined;
+    return annotation?.needsConfirmation ? { change, annotation } : undefined;
+}
+
+// `edit` with no change asking for confirmation: the user confirmed it in the review, so
+// VS Code must not ask again in its Refactor Preview.
+function confirmed(edit: WorkspaceEdit): WorkspaceEdit {
+    const annotations = Object.fromEntries(
+        Object.entries(edit.changeAnnotations ?? {}).map(([id, note]) => [id, { ...note, needsConfirmation: false }]),
+    );
+    return { ...edit, changeAnnotations: annotations };
+}
+
+// Reviews every specloop change in a diff editor, and applies other edits as the language
+// client does. `attach` it to each new client; it answers that client's applyEdit requests.
+export class ReviewBroker implements vscode.Disposable {
+    private readonly reviews = new Map<string, Review>();
+    private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+    private readonly comments = vscode.comments.createCommentController(COMMENT_CONTROLLER, 'specloop review');
+    private readonly disposables: vscode.Disposable[];
+    private client: LanguageClient | undefined;
+    private nextId = 1;
+
+    constructor(private readonly output: vscode.OutputChannel) {
+        const broker = this;
+        this.disposables = [
+            this.changed,
+            this.comments,
+            vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, {
+                onDidChange: this.changed.event,
+                provideTextDocumentContent: (uri) => broker.reviews.get(uri.toString())?.proposalText() ?? '',
+            }),
+            vscode.commands.registerCommand(ACCEPT_COMMAND, (uri?: vscode.Uri) => this.acceptAll(this.reviewOf(uri))),
+            vscode.commands.registerCommand(REJECT_COMMAND, (uri?: vscode.Uri) => this.rejectAll(this.reviewOf(uri))),
+            vscode.commands.registerCommand(ACCEPT_HUNK_COMMAND, (thread: vscode.CommentThread) =>
+                this.decideHunk(thread, 'kept'),
+            ),
+            vscode.commands.registerCommand(REJECT_HUNK_COMMAND, (thread: vscode.CommentThread) =>
+                this.decideHunk(thread, 'rejected'),
+            ),
+            vscode.window.tabGroups.onDidChangeTabs((event) => this.closedTabs(event.closed)),
+        ];
+    }
+
+    dispose(): void {
+        for (const review of [...this.reviews.values()]) {
+            this.finish(review, { result: { applied: false, failureReason: 'the review was closed' } });
+        }
+        this.disposables.forEach((item) => item.dispose());
+    }
+
+    attach(client: LanguageClient): void {
+        this.client = client;
+        // Replaces the language client's own handler (vscode-languageclient 9 has no
+        // middleware for workspace/applyEdit); other edits go through applyAsClientDoes.
+        client.onRequest(ApplyWorkspaceEditRequest.type, (params) => this.handle(client, params));
+    }
+
+    private async handle(client: LanguageClient, params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+        const found = reviewable(params.edit);
+        const mode = vscode.workspace.getConfiguration('specloop').get<string>('review', 'diff');
+        if (!found || mode !== 'diff') {
+            return this.applyAsClientDoes(client, params.edit);
+        }
+        const document = await this.openDocument(client, found.change);
+        if (!document) {
+            return this.applyAsClientDoes(client, params.edit);
+        }
+        if (document.version !== found.change.textDocument.version) {
+            // As the language client answers: the server re-bases onto the new text.
+            return { applied: false };
+        }
+        const decision = await this.review(document, params, found.change, found.annotation);
+        if (decision.afterwards) {
+            // After the answer, which the server reads before this edit's didChange: it
+            // ends the offer (the document had not moved on) instead of re-basing it.
+            const afterwards = decision.afterwards;
+            setTimeout(() => void this.applyAsClientDoes(client, afterwards), APPLY_AFTER_ANSWER_MS);
+        }
+        return decision.result;
+    }
+
+    private async openDocument(client: LanguageClient, change: TextDocumentEdit): Promise<vscode.TextDocument | undefined> {
+        const uri = client.protocol2CodeConverter.asUri(change.textDocument.uri).toString();
+        return vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri);
+    }
+
+    // The language client's own way: refuse an edit made for another version of an open
+    // document, else hand it to VS Code (which shows annotated edits in its Refactor Preview).
+    private async applyAsClientDoes(client: LanguageClient, edit: WorkspaceEdit): Promise<ApplyWorkspaceEditResult> {
+        for (const change of edit.documentChanges ?? []) {
+            if (!TextDocumentEdit.is(change) || change.textDocument.version === null) {
+                continue;
+            }
+            const document = await this.openDocument(client, change);
+            if (document && document.version !== change.textDocument.version) {
+                return { applied: false };
+            }
+        }
+        const converted = await client.protocol2CodeConverter.asWorkspaceEdit(edit);
+        return { applied: await vscode.workspace.applyEdit(converted) };
+    }
+
+    private review(
+        document: vscode.TextDocument,
+        params: ApplyWorkspaceEditParams,
+        change: TextDocumentEdit,
+        annotation: ChangeAnnotation,
+    ): Promise<Decision> {
+        return new Promise<Decision>((resolve) => {
+            const id = this.nextId++;
+            const review = new Review(id, document.uri, document.getText(), params, change, annotation, resolve);
+            this.reviews.set(review.proposalUri.toString(), review);
+            this.output.appendLine(`Review ${id}: ${annotation.label} (${review.hunks.length} hunk(s)).`);
+            void this.show(review);
+        });
+    }
+
+    private async show(review: Review): Promise<void> {
+        const name = review.documentUri.path.split('/').pop();
+        const title = `${name} ↔ specloop's change (review)`;
+        await vscode.commands.executeCommand('vscode.diff', review.documentUri, review.proposalUri, title, {
+            preview: false,
+        });
+        this.drawThreads(review);
+    }
+
+    // The evidence at the top of the proposal; Accept / Reject hunk on each open hunk when
+    // there are several.
+    private drawThreads(review: Review): void {
+        review.threads.forEach((thread) => thread.dispose());
+        review.hunkOf.clear();
+        const evidence = new vscode.MarkdownString(`**${review.annotation.label}**\n\n`);
+        // "validated: 5 checks — …; 3 samples, …; assumed, not answered: …": one item each.
+        for (const part of (review.annotation.description ?? '').split('; ')) {
+            evidence.appendMarkdown(`- ${escapeMarkdown(part)}\n`);
+        }
+        evidence.appendMarkdown('\nAccept or Reject it in the editor title');
+        evidence.appendMarkdown(review.hunks.length > 1 ? ', or hunk by hunk below.' : '.');
+        const threads = [this.thread(review, 0, evidence, 'evidence', 'Evidence')];
+        if (review.hunks.length > 1) {
+            const lines = review.proposalLines();
+            review.hunks.forEach((hunk, index) => {
+                const line = lines.get(hunk);
+                if (line === undefined || hunk.state !== 'open') {
+                    return;
+                }
+                const text = new vscode.MarkdownString(`Hunk ${index + 1} of ${review.hunks.length}: keep it or drop it.`);
+                const thread = this.thread(review, line, text, 'hunk', `Hunk ${index + 1} of ${review.hunks.length}`);
+                review.hunkOf.set(thread, hunk);
+                threads.push(thread);
+            });
+        }
+        review.threads = threads;
+    }
+
+    private thread(
+        review: Review,
+        line: number,
+        body: vscode.MarkdownString,
+        contextValue: string,
+        label: string,
+    ): vscode.CommentThread {
+        const comment: vscode.Comment = { body, mode: vscode.CommentMode.Preview, author: { name: 'specloop' } };
+        const thread = this.comments.createCommentThread(review.proposalUri, new vscode.Range(line, 0, line, 0), [comment]);
+        thread.canReply = false;
+        thread.label = label;
+        thread.contextValue = contextValue;
+        thread.collapsibleState = vscode.CommentThreadCollapsibleState.Expanded;
+        return thread;
+    }
+
+    private reviewOf(uri: vscode.Uri | undefined): Review | undefined {
+        const key = (uri ?? vscode.window.activeTextEditor?.document.uri)?.toString();
+        const review = key ? this.reviews.get(key) : undefined;
+        if (!review && this.reviews.size === 1) {
+            return [...this.reviews.values()][0];
+        }
+        return review;
+    }
+
+    private async acceptAll(review: Review | undefined): Promise<void> {
+        if (!review) {
+            return;
+        }
+        if (review.hunks.some((hunk) => hunk.state === 'rejected')) {
+            return this.offerPart(review);
+        }
+        const client = this.client;
+        const result = client
+            ? await this.applyAsClientDoes(client, confirmed(review.params.edit))
+            : { applied: false, failureReason: 'the specloop server stopped during the review' };
+        this.finish(review, { result });
+    }
+
+    private rejectAll(review: Review | undefined): void {
+        if (review) {
+            this.finish(review, { result: { applied: false, failureReason: 'you rejected it in the review' } });
+        }
+    }
+
+    private async decideHunk(thread: vscode.CommentThread, state: HunkState): Promise<void> {
+        const review = [...this.reviews.values()].find((item) => item.threads.includes(thread));
+        const hunk = review?.hunkOf.get(thread);
+        if (!review || !hunk) {
+            return;
+        }
+        hunk.state = state;
+        this.changed.fire(review.proposalUri);
+        this.drawThreads(review);
+        if (review.hunks.every((item) => item.state !== 'open')) {
+            await (review.kept().length === 0 ? this.rejectAll(review) : this.acceptAll(review));
+        }
+    }
+
+    // Some hunks were rejected: the rest never ran through the checks on its own. Applied
+    // only when the user asks for it as an unvalidated edit; else back to the review.
+    private async offerPart(review: Review): Promise<void> {
+        const kept = review.kept().length;
+        const all = review.hunks.length;
+        const choice = await vscode.window.showWarningMessage(
+            `specloop validated the whole change, not the ${kept} of its ${all} hunks you kept: that part was not validated.`,
+            {
+                modal: true,
+                detail:
+                    'The checks ran on the change as a whole. Apply the hunks you kept anyway, as an unvalidated ' +
+                    'edit, or go back to the review (every hunk is offered again).',
+            },
+            APPLY_UNVALIDATED,
+            BACK_TO_REVIEW,
+        );
+        if (choice !== APPLY_UNVALIDATED) {
+            review.hunks.forEach((hunk) => (hunk.state = 'open'));
+            this.changed.fire(review.proposalUri);
+            this.drawThreads(review);
+            return;
+        }
+        const edit: WorkspaceEdit = {
+            documentChanges: [{ ...review.change, edits: review.kept().map((hunk) => hunk.edit) }],
+            changeAnnotations: confirmed(review.params.edit).changeAnnotations,
+        };
+        this.finish(review, {
+            result: {
+                applied: false,
+                failureReason: `you applied ${kept} of its ${all} hunks instead, which specloop did not validate`,
+            },
+            afterwards: edit,
+        });
+    }
+
+    // Closing the review's diff editor rejects the change.
+    private closedTabs(tabs: readonly vscode.Tab[]): void {
+        for (const tab of tabs) {
+            if (tab.input instanceof vscode.TabInputTextDiff) {
+                const review = this.reviews.get(tab.input.modified.toString());
+                if (review) {
+                    this.finish(review, { result: { applied: false, failureReason: 'you closed its review' } });
+                }
+            }
+        }
+    }
+
+    private finish(review: Review, decision: Decision): void {
+        if (!this.reviews.delete(review.proposalUri.toString())) {
+            return;
+        }
+        review.threads.forEach((thread) => thread.dispose());
+        const outcome = decision.result.applied ? 'applied' : `not applied (${decision.result.failureReason ?? 'refused'})`;
+        this.output.appendLine(`Review ${review.id}: ${outcome}.`);
+        review.decide(decision);
+        void this.closeTabs(review);
+    }
+
+    private async closeTabs(review: Review): Promise<void> {
+        const tabs = vscode.window.tabGroups.all
+            .flatMap((group) => group.tabs)
+            .filter(
+                (tab) =>
+                    tab.input instanceof vscode.TabInputTextDiff &&
+                    tab.input.modified.toString() === review.proposalUri.toString(),
+            );
+        await vscode.window.tabGroups.close(tabs);
+    }
+}

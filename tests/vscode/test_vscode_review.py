@@ -1,0 +1,113 @@
+"""specloop's review in a real VS Code: the validated change in a diff editor, decided there.
+
+With `specloop.review` at its default (`diff`), Implement's validated change opens as a
+diff of the buffer and the proposal with the evidence at its top; nothing reaches the
+file until Accept. Reject leaves it byte for byte; rejecting one of two hunks applies the
+other only when asked for as an unvalidated edit (the server re-validates nothing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.stage_script import (
+    AMBIGUOUS_MODULE,
+    CORRECT,
+    StageScript,
+    candidate,
+    passes_hidden_tests,
+)
+from tests.vscode.conftest import OpenVSCode
+from tests.vscode.harness import Review, VSCode, wait_for_file
+from tests.vscode.test_vscode_loop import (
+    LOOP_TIMEOUT_S,
+    QUESTION,
+    assert_clean_log,
+    loop_settings,
+    start_implement,
+)
+
+DOCSTRING_LINE = "    Negative totals raise ValueError."
+# The validated code, with a line added to its docstring too: two hunks, four lines apart.
+TWO_HUNKS = CORRECT.replace("unchanged.\n\n", f"unchanged.\n\n{DOCSTRING_LINE}\n\n", 1)
+BODY_LINE = 'raise ValueError("total must not be negative")'
+
+
+def reviewing(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> tuple[VSCode, Review, str]:
+    """Implement with the default review, the question answered: the open review, its evidence."""
+    vscode = open_vscode(
+        workspace,
+        settings=loop_settings(scripted, tmp_path / "server.log"),
+        env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
+    )
+    start_implement(vscode)
+    vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
+    review = Review(vscode)
+    evidence = review.wait_open(timeout_s=LOOP_TIMEOUT_S)
+    return vscode, review, evidence
+
+
+def test_the_diff_shows_the_change_and_its_evidence_and_accept_applies_it(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    vscode, review, evidence = reviewing(open_vscode, workspace, scripted, tmp_path)
+    assert "validated:" in evidence and "checks" in evidence, evidence
+    assert "validated change to discount" in evidence, evidence
+    assert BODY_LINE in review.proposal_text()
+    # Nothing reached the buffer or the file while the review is open.
+    assert vscode.page.locator(".bulk-edit-panel, .refactor-preview").count() == 0
+    assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0
+    assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode()
+
+    review.decide("Accept Change")
+    review.wait_closed()
+    vscode.notification("specloop applied its change to `discount`")
+    vscode.open_file("pricing.py")
+    assert BODY_LINE in vscode.editor_text()
+    vscode.save()
+    saved = wait_for_file(workspace / "pricing.py", lambda text: BODY_LINE in text, "the change")
+    assert passes_hidden_tests(workspace.parent / "judge", saved).returncode == 0
+    assert_clean_log(tmp_path / "server.log")
+
+
+def test_reject_leaves_the_file_byte_for_byte_and_the_server_says_so(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
+    review.decide("Reject Change")
+    review.wait_closed()
+    vscode.notification("you rejected it in the review")
+    vscode.open_file("pricing.py")
+    assert "# TODO: handle errors" in vscode.editor_text()
+    assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0, "an edit was applied"
+    assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode()
+    assert_clean_log(tmp_path / "server.log")
+
+
+def test_rejecting_one_of_two_hunks_applies_the_other_only_as_an_unvalidated_edit(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)] * 3)
+    vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
+    shown = review.proposal_text()
+    assert DOCSTRING_LINE.strip() in shown and BODY_LINE in shown, shown
+
+    review.decide_hunk("Hunk 1 of 2", "Reject hunk")
+    vscode.wait_until(
+        lambda: DOCSTRING_LINE.strip() not in review.proposal_text(),
+        "the rejected hunk to leave the proposal",
+    )
+    review.decide_hunk("Hunk 2 of 2", "Accept hunk")
+    told = vscode.answer_dialog("not validated", "Apply anyway (not validated)")
+    assert "1 of its 2 hunks" in told, told
+    review.wait_closed()
+    vscode.notification("which specloop did not validate")
+    vscode.open_file("pricing.py")
+    vscode.wait_until(lambda: BODY_LINE in vscode.editor_text(), "the kept hunk in the buffer")
+    text = vscode.editor_text()
+    assert DOCSTRING_LINE.strip() not in text, text
+    assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode(), "saved unasked"
+    assert_clean_log(tmp_path / "server.log")
