@@ -10,9 +10,11 @@
 // - the whole change accepted: the server's own versioned edit is applied (the version
 //   check still refuses it if the buffer moved on, so the server re-bases or refuses);
 // - rejected: `applied: false` with the reason, the file untouched;
-// - some hunks rejected: the rest was never validated on its own, so it is applied only
-//   if the user explicitly asks for it as an unvalidated edit; the server is told the
-//   validated change was not applied.
+// - some hunks rejected: the server runs the run's checks again on the rest
+//   (`specloop.checkPart`); if it passes them on its own it is applied and the server
+//   reports that part with its evidence; if not, it is applied only when the user
+//   explicitly asks for it as an unvalidated edit, and the server is told the validated
+//   change was not applied.
 // Any other edit (a clarified TODO, another server's) is applied as the language client
 // applies it.
 import * as vscode from 'vscode';
@@ -20,6 +22,7 @@ import {
     AnnotatedTextEdit,
     ApplyWorkspaceEditParams,
     ApplyWorkspaceEditRequest,
+    ExecuteCommandRequest,
     ApplyWorkspaceEditResult,
     ChangeAnnotation,
     LanguageClient,
@@ -33,6 +36,8 @@ export const ACCEPT_COMMAND = 'specloop.review.accept';
 export const REJECT_COMMAND = 'specloop.review.reject';
 export const ACCEPT_HUNK_COMMAND = 'specloop.review.acceptHunk';
 export const REJECT_HUNK_COMMAND = 'specloop.review.rejectHunk';
+// The server's command that runs a run's checks on part of the change it offers.
+const CHECK_PART_COMMAND = 'specloop.checkPart';
 const COMMENT_CONTROLLER = 'specloop-review';
 const APPLY_UNVALIDATED = 'Apply anyway (not validated)';
 const BACK_TO_REVIEW = 'Back to review';
@@ -43,6 +48,12 @@ type HunkState = 'open' | 'kept' | 'rejected';
 interface Hunk {
     edit: TextEdit;
     state: HunkState;
+}
+
+// What the server's checks said of part of a change (see loop_feature.py, check_part).
+interface PartCheck {
+    validated: boolean;
+    evidence: string;
 }
 
 // What the user decided: the answer to the server's request, and an edit to apply after
@@ -346,18 +357,31 @@ export class ReviewBroker implements vscode.Disposable {
         }
     }
 
-    // Some hunks were rejected: the rest never ran through the checks on its own. Applied
-    // only when the user asks for it as an unvalidated edit; else back to the review.
+    // Some hunks were rejected: the rest is applied as validated only if it passes the
+    // run's checks on its own (the server runs them again); otherwise only when the user
+    // asks for it as an unvalidated edit, else back to the review.
     private async offerPart(review: Review): Promise<void> {
+        const client = this.client;
+        const edit: WorkspaceEdit = {
+            documentChanges: [{ ...review.change, edits: review.kept().map((hunk) => hunk.edit) }],
+            changeAnnotations: confirmed(review.params.edit).changeAnnotations,
+        };
+        const checked = client ? await this.checkPart(client, review) : undefined;
+        if (client && checked?.validated) {
+            // Answered `applied`: the server reports the part and its evidence.
+            this.finish(review, { result: await this.applyAsClientDoes(client, edit) });
+            return;
+        }
         const kept = review.kept().length;
         const all = review.hunks.length;
         const choice = await vscode.window.showWarningMessage(
-            `specloop validated the whole change, not the ${kept} of its ${all} hunks you kept: that part was not validated.`,
+            `The ${kept} of ${all} hunks you kept did not pass specloop's checks on their own: that part is not validated.`,
             {
                 modal: true,
                 detail:
-                    'The checks ran on the change as a whole. Apply the hunks you kept anyway, as an unvalidated ' +
-                    'edit, or go back to the review (every hunk is offered again).',
+                    `${checked?.evidence ?? 'not validated: the specloop server is not running'}.\n\n` +
+                    'Apply the hunks you kept anyway, as an unvalidated edit, or go back to the review ' +
+                    '(every hunk is offered again).',
             },
             APPLY_UNVALIDATED,
             BACK_TO_REVIEW,
@@ -368,17 +392,35 @@ export class ReviewBroker implements vscode.Disposable {
             this.drawThreads(review);
             return;
         }
-        const edit: WorkspaceEdit = {
-            documentChanges: [{ ...review.change, edits: review.kept().map((hunk) => hunk.edit) }],
-            changeAnnotations: confirmed(review.params.edit).changeAnnotations,
-        };
         this.finish(review, {
             result: {
                 applied: false,
-                failureReason: `you applied ${kept} of its ${all} hunks instead, which specloop did not validate`,
+                failureReason: `you applied ${kept} of its ${all} hunks instead, which did not validate on their own`,
             },
             afterwards: edit,
         });
+    }
+
+    // The server's verdict on the proposal as it stands (the kept hunks), from the run's checks.
+    private async checkPart(client: LanguageClient, review: Review): Promise<PartCheck> {
+        const part = {
+            uri: review.change.textDocument.uri,
+            version: review.change.textDocument.version,
+            text: review.proposalText(),
+        };
+        const title = "specloop: checking the hunks you kept with the run's checks";
+        try {
+            return await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title },
+                () =>
+                    client.sendRequest(ExecuteCommandRequest.type, {
+                        command: CHECK_PART_COMMAND,
+                        arguments: [part],
+                    }) as Promise<PartCheck>,
+            );
+        } catch (error) {
+            return { validated: false, evidence: `not validated: the check failed (${String(error)})` };
+        }
     }
 
     // Closing the review's diff editor rejects the change.

@@ -2,8 +2,9 @@
 
 With `specloop.review` at its default (`diff`), Implement's validated change opens as a
 diff of the buffer and the proposal with the evidence at its top; nothing reaches the
-file until Accept. Reject leaves it byte for byte; rejecting one of two hunks applies the
-other only when asked for as an unvalidated edit (the server re-validates nothing).
+file until Accept. Reject leaves it byte for byte. Of a change with two hunks (the body
+and a docstring line), the hunk kept alone goes through the run's checks again: applied
+as validated when it passes them, else only when asked for as an unvalidated edit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
-    CORRECT,
+    DOCSTRING_LINE,
+    TWO_HUNKS,
     StageScript,
     candidate,
     passes_hidden_tests,
@@ -28,9 +30,6 @@ from tests.vscode.test_vscode_loop import (
     start_implement,
 )
 
-DOCSTRING_LINE = "    Negative totals raise ValueError."
-# The validated code, with a line added to its docstring too: two hunks, four lines apart.
-TWO_HUNKS = CORRECT.replace("unchanged.\n\n", f"unchanged.\n\n{DOCSTRING_LINE}\n\n", 1)
 BODY_LINE = 'raise ValueError("total must not be negative")'
 
 
@@ -87,11 +86,12 @@ def test_reject_leaves_the_file_byte_for_byte_and_the_server_says_so(
     assert_clean_log(tmp_path / "server.log")
 
 
-def test_rejecting_one_of_two_hunks_applies_the_other_only_as_an_unvalidated_edit(
+def test_the_hunk_kept_of_two_is_applied_as_validated_when_it_passes_the_checks_alone(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
     scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)] * 3)
-    vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
+    vscode, review, evidence = reviewing(open_vscode, workspace, scripted, tmp_path)
+    assert "hunk by hunk" in evidence, evidence
     shown = review.proposal_text()
     assert DOCSTRING_LINE.strip() in shown and BODY_LINE in shown, shown
 
@@ -101,13 +101,39 @@ def test_rejecting_one_of_two_hunks_applies_the_other_only_as_an_unvalidated_edi
         "the rejected hunk to leave the proposal",
     )
     review.decide_hunk("Hunk 2 of 2", "Accept hunk")
-    told = vscode.answer_dialog("not validated", "Apply anyway (not validated)")
-    assert "1 of its 2 hunks" in told, told
+    # The server ran the run's checks on the body alone: it passed them, so it is applied.
+    told = vscode.notification("the part of its change to `discount` that you kept")
+    assert "validated: " in told.inner_text(), told.inner_text()
     review.wait_closed()
-    vscode.notification("which specloop did not validate")
     vscode.open_file("pricing.py")
     vscode.wait_until(lambda: BODY_LINE in vscode.editor_text(), "the kept hunk in the buffer")
     text = vscode.editor_text()
     assert DOCSTRING_LINE.strip() not in text, text
+    assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode(), "saved unasked"
+    assert_clean_log(tmp_path / "server.log")
+
+
+def test_a_kept_hunk_that_fails_the_checks_alone_is_applied_only_when_asked_unvalidated(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)] * 3)
+    vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
+
+    review.decide_hunk("Hunk 2 of 2", "Reject hunk")
+    vscode.wait_until(
+        lambda: BODY_LINE not in review.proposal_text(), "the rejected hunk to leave the proposal"
+    )
+    review.decide_hunk("Hunk 1 of 2", "Accept hunk")
+    # The docstring line alone leaves `...` as the body: the spec's example fails.
+    told = vscode.answer_dialog("not validated", "Apply anyway (not validated)")
+    assert "1 of 2 hunks you kept did not pass" in told and "spec examples FAILED" in told, told
+    review.wait_closed()
+    vscode.notification("which did not validate on their own")
+    vscode.open_file("pricing.py")
+    vscode.wait_until(
+        lambda: DOCSTRING_LINE.strip() in vscode.editor_text(), "the kept hunk in the buffer"
+    )
+    text = vscode.editor_text()
+    assert BODY_LINE not in text and "# TODO: handle errors" in text, text
     assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode(), "saved unasked"
     assert_clean_log(tmp_path / "server.log")
