@@ -94,14 +94,17 @@ class Review {
         return this.hunks.filter((hunk) => hunk.state !== 'rejected');
     }
 
-    // Where each hunk not rejected starts in the proposal document (0-based lines).
-    proposalLines(): Map<Hunk, number> {
-        const lines = new Map<Hunk, number>();
+    // The lines each hunk not rejected has in the proposal document (0-based, first and
+    // last; a hunk that only removes lines: the line after them). The server's edits
+    // replace whole lines.
+    proposalLines(): Map<Hunk, [number, number]> {
+        const lines = new Map<Hunk, [number, number]>();
         let shift = 0;
         for (const hunk of this.kept()) {
-            lines.set(hunk, hunk.edit.range.start.line + shift);
-            const removed = hunk.edit.range.end.line - hunk.edit.range.start.line;
-            shift += hunk.edit.newText.split('\n').length - 1 - removed;
+            const first = hunk.edit.range.start.line + shift;
+            const added = hunk.edit.newText.split('\n').length - 1;
+            lines.set(hunk, [first, first + Math.max(added, 1) - 1]);
+            shift += added - (hunk.edit.range.end.line - hunk.edit.range.start.line);
         }
         return lines;
     }
@@ -281,16 +284,18 @@ export class ReviewBroker implements vscode.Disposable {
         }
         evidence.appendMarkdown('\nAccept or Reject it in the editor title');
         evidence.appendMarkdown(review.hunks.length > 1 ? ', or hunk by hunk below.' : '.');
-        const threads = [this.thread(review, 0, evidence, 'evidence', 'Evidence')];
+        const threads = [this.thread(review, [0, 0], evidence, 'evidence', 'Evidence')];
         if (review.hunks.length > 1) {
             const lines = review.proposalLines();
             review.hunks.forEach((hunk, index) => {
-                const line = lines.get(hunk);
-                if (line === undefined || hunk.state !== 'open') {
+                const range = lines.get(hunk);
+                if (range === undefined || hunk.state !== 'open') {
                     return;
                 }
-                const text = new vscode.MarkdownString(`Hunk ${index + 1} of ${review.hunks.length}: keep it or drop it.`);
-                const thread = this.thread(review, line, text, 'hunk', `Hunk ${index + 1} of ${review.hunks.length}`);
+                const name = `Hunk ${index + 1} of ${review.hunks.length}`;
+                const where = range[0] === range[1] ? `line ${range[0] + 1}` : `lines ${range[0] + 1}–${range[1] + 1}`;
+                const text = new vscode.MarkdownString(`${name} (${where} above): keep it ✓ or drop it ↺.`);
+                const thread = this.thread(review, range, text, 'hunk', name);
                 review.hunkOf.set(thread, hunk);
                 threads.push(thread);
             });
@@ -298,15 +303,18 @@ export class ReviewBroker implements vscode.Disposable {
         review.threads = threads;
     }
 
+    // A comment below `lines` (first and last, 0-based) of the proposal.
     private thread(
         review: Review,
-        line: number,
+        lines: [number, number],
         body: vscode.MarkdownString,
         contextValue: string,
         label: string,
     ): vscode.CommentThread {
         const comment: vscode.Comment = { body, mode: vscode.CommentMode.Preview, author: { name: 'specloop' } };
-        const thread = this.comments.createCommentThread(review.proposalUri, new vscode.Range(line, 0, line, 0), [comment]);
+        const thread = this.comments.createCommentThread(review.proposalUri, new vscode.Range(lines[0], 0, lines[1], 0), [
+            comment,
+        ]);
         thread.canReply = false;
         thread.label = label;
         thread.contextValue = contextValue;
