@@ -881,6 +881,14 @@ class Review:
         self.vscode.expect_visible(action, f"{button!r} on {hunk!r}").click()
         self.vscode.snap(f"{button}-{hunk}")
 
+    def close(self) -> None:
+        """Close the review's tab (its close button), as a user leaving it undecided."""
+        tab = self.page.locator(".tabs-container .tab", has_text=self.TAB)
+        self.vscode.expect_visible(
+            tab.locator(".tab-actions .action-label"), "the tab's close button"
+        )
+        tab.locator(".tab-actions .action-label").first.click()
+
     def wait_closed(self, timeout_s: float = UI_TIMEOUT_S) -> None:
         tab = self.page.locator(".tabs-container .tab", has_text=self.TAB)
         self.vscode.wait_until(lambda: tab.count() == 0, "the review to close", timeout_s)

@@ -86,6 +86,22 @@ def test_reject_leaves_the_file_byte_for_byte_and_the_server_says_so(
     assert_clean_log(tmp_path / "server.log")
 
 
+def test_closing_the_review_undecided_rejects_the_change(
+    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+) -> None:
+    vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
+    review.close()
+    review.wait_closed()
+    # The server's request is answered (the run ends), not left waiting for a review.
+    vscode.notification("you closed its review")
+    vscode.wait_until(
+        lambda: vscode.page.locator(".statusbar-item", has_text="implementing").count() == 0,
+        "the run's status bar item to go",
+    )
+    assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0, "an edit was applied"
+    assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode()
+
+
 def test_the_hunk_kept_of_two_is_applied_as_validated_when_it_passes_the_checks_alone(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
