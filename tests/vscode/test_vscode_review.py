@@ -15,13 +15,14 @@ from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
     DOCSTRING_LINE,
+    TODO_LINE,
     TWO_HUNKS,
     StageScript,
     candidate,
     passes_hidden_tests,
 )
 from tests.vscode.conftest import OpenVSCode
-from tests.vscode.harness import Review, VSCode, wait_for_file
+from tests.vscode.harness import Review, VSCode, server_command, wait_for_file
 from tests.vscode.test_vscode_loop import (
     LOOP_TIMEOUT_S,
     QUESTION,
@@ -135,11 +136,23 @@ def test_a_kept_hunk_that_fails_the_checks_alone_is_applied_only_when_asked_unva
     scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)] * 3)
     vscode, review, _ = reviewing(open_vscode, workspace, scripted, tmp_path)
 
-    review.decide_hunk("Hunk 2 of 2", "Reject hunk")
+    def keep_only_the_docstring_line() -> None:
+        review.decide_hunk("Hunk 2 of 2", "Reject hunk")
+        vscode.wait_until(
+            lambda: BODY_LINE not in review.proposal_text(),
+            "the rejected hunk to leave the proposal",
+        )
+        review.decide_hunk("Hunk 1 of 2", "Accept hunk")
+
+    keep_only_the_docstring_line()
+    # Back to review: every hunk is offered again, nothing applied.
+    vscode.answer_dialog("not validated", "Back to review")
     vscode.wait_until(
-        lambda: BODY_LINE not in review.proposal_text(), "the rejected hunk to leave the proposal"
+        lambda: BODY_LINE in review.proposal_text() and review.threads().count() == 3,
+        "both hunks offered again",
     )
-    review.decide_hunk("Hunk 1 of 2", "Accept hunk")
+    assert vscode.page.locator(".tabs-container .tab.dirty").count() == 0
+    keep_only_the_docstring_line()
     # The docstring line alone leaves `...` as the body: the spec's example fails.
     told = vscode.answer_dialog("not validated", "Apply anyway (not validated)")
     assert "1 of 2 hunks you kept did not pass" in told and "spec examples FAILED" in told, told
@@ -152,4 +165,24 @@ def test_a_kept_hunk_that_fails_the_checks_alone_is_applied_only_when_asked_unva
     text = vscode.editor_text()
     assert BODY_LINE not in text and "# TODO: handle errors" in text, text
     assert (workspace / "pricing.py").read_bytes() == AMBIGUOUS_MODULE.encode(), "saved unasked"
+    assert_clean_log(tmp_path / "server.log")
+
+
+def test_a_clarified_todo_is_no_change_to_review_and_lands_in_the_buffer_at_once(
+    open_vscode: OpenVSCode, workspace: Path, tmp_path: Path
+) -> None:
+    """The review takes only changes that ask for confirmation: the extension applies any
+    other edit (here Clarify's, whose words the user just chose) as the client library did."""
+    vscode = open_vscode(
+        workspace, settings={"specloop.serverCommand": server_command(tmp_path / "server.log")}
+    )
+    vscode.open_file("pricing.py")
+    vscode.problems(expect="handle errors")
+    vscode.go_to_line(TODO_LINE, 7)
+    vscode.choose_quick_fix("Clarify this TODO")
+    vscode.answer_notification("Which errors", "raise ValueError when `total` is negative")
+    clarified = "# TODO: handle errors: raise ValueError when `total` is negative."
+    vscode.wait_until(lambda: clarified in vscode.editor_text(), "the clarified TODO in the buffer")
+    assert vscode.page.locator(".tabs-container .tab", has_text=Review.TAB).count() == 0
+    assert vscode.page.locator(".bulk-edit-panel, .refactor-preview").count() == 0
     assert_clean_log(tmp_path / "server.log")
