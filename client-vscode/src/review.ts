@@ -16,22 +16,19 @@
 //   explicitly asks for it as an unvalidated edit, and the server is told the validated
 //   change was not applied.
 // Any other edit (a clarified TODO, another server's) is applied as the language client
-// applies it.
+// applies it. This module is the review's UI and protocol; its state is in proposal.ts.
 import * as vscode from 'vscode';
 import {
-    AnnotatedTextEdit,
     ApplyWorkspaceEditParams,
     ApplyWorkspaceEditRequest,
-    ExecuteCommandRequest,
     ApplyWorkspaceEditResult,
     ChangeAnnotation,
+    ExecuteCommandRequest,
     LanguageClient,
     TextDocumentEdit,
-    TextEdit,
     WorkspaceEdit,
 } from 'vscode-languageclient/node';
-
-export const PROPOSAL_SCHEME = 'specloop-proposal';
+import { confirmed, Decision, HunkState, PROPOSAL_SCHEME, Review, reviewable } from './proposal';
 export const ACCEPT_COMMAND = 'specloop.review.accept';
 export const REJECT_COMMAND = 'specloop.review.reject';
 export const ACCEPT_HUNK_COMMAND = 'specloop.review.acceptHunk';
@@ -43,119 +40,15 @@ const APPLY_UNVALIDATED = 'Apply anyway (not validated)';
 const BACK_TO_REVIEW = 'Back to review';
 const APPLY_AFTER_ANSWER_MS = 200;
 
-type HunkState = 'open' | 'kept' | 'rejected';
-
-interface Hunk {
-    edit: TextEdit;
-    state: HunkState;
-}
-
 // What the server's checks said of part of a change (see loop_feature.py, check_part).
 interface PartCheck {
     validated: boolean;
     evidence: string;
 }
 
-// What the user decided: the answer to the server's request, and an edit to apply after
-// answering (the unvalidated part the user asked for).
-interface Decision {
-    result: ApplyWorkspaceEditResult;
-    afterwards?: WorkspaceEdit;
-}
-
-// One pending review: one document's change, waiting for the user's decision.
-class Review {
-    readonly hunks: Hunk[];
-    readonly proposalUri: vscode.Uri;
-    threads: vscode.CommentThread[] = [];
-    // The hunk each Accept hunk / Reject hunk thread is about.
-    readonly hunkOf = new Map<vscode.CommentThread, Hunk>();
-
-    constructor(
-        readonly id: number,
-        readonly documentUri: vscode.Uri,
-        readonly baseText: string,
-        readonly params: ApplyWorkspaceEditParams,
-        readonly change: TextDocumentEdit,
-        readonly annotation: ChangeAnnotation,
-        readonly decide: (decision: Decision) => void,
-    ) {
-        this.hunks = change.edits.map((edit) => ({ edit, state: 'open' as HunkState }));
-        const name = documentUri.path.split('/').pop() ?? 'proposal';
-        this.proposalUri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/${name}` });
-    }
-
-    // The buffer as it was offered with every hunk not rejected applied.
-    proposalText(): string {
-        return applyEdits(this.baseText, this.kept().map((hunk) => hunk.edit));
-    }
-
-    kept(): Hunk[] {
-        return this.hunks.filter((hunk) => hunk.state !== 'rejected');
-    }
-
-    // The lines each hunk not rejected has in the proposal document (0-based, first and
-    // last; a hunk that only removes lines: the line after them). The server's edits
-    // replace whole lines.
-    proposalLines(): Map<Hunk, [number, number]> {
-        const lines = new Map<Hunk, [number, number]>();
-        let shift = 0;
-        for (const hunk of this.kept()) {
-            const first = hunk.edit.range.start.line + shift;
-            const added = hunk.edit.newText.split('\n').length - 1;
-            lines.set(hunk, [first, first + Math.max(added, 1) - 1]);
-            shift += added - (hunk.edit.range.end.line - hunk.edit.range.start.line);
-        }
-        return lines;
-    }
-}
-
-// The edits (ranges on `text`, UTF-16 columns as JavaScript counts them) applied to `text`.
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-    const starts = [0];
-    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
-        starts.push(index + 1);
-    }
-    const offset = (line: number, character: number) =>
-        line >= starts.length ? text.length : Math.min(starts[line] + character, text.length);
-    const sorted = [...edits].sort(
-        (a, b) => offset(b.range.start.line, b.range.start.character) - offset(a.range.start.line, a.range.start.character),
-    );
-    let result = text;
-    for (const edit of sorted) {
-        const start = offset(edit.range.start.line, edit.range.start.character);
-        const end = offset(edit.range.end.line, edit.range.end.character);
-        result = result.slice(0, start) + edit.newText + result.slice(end);
-    }
-    return result;
-}
-
 // `text` as literal Markdown, except `code` spans (the server quotes names with them).
 function escapeMarkdown(text: string): string {
     return text.replace(/[\\*_[\]<>#|]/g, (char) => `\\${char}`);
-}
-
-// The one document edit of a specloop change that asks to be confirmed, and its
-// annotation; undefined for any other edit.
-function reviewable(edit: WorkspaceEdit): { change: TextDocumentEdit; annotation: ChangeAnnotation } | undefined {
-    const changes = edit.documentChanges ?? [];
-    if (changes.length !== 1 || !TextDocumentEdit.is(changes[0]) || changes[0].edits.length === 0) {
-        return undefined;
-    }
-    const change = changes[0];
-    const ids = new Set(change.edits.map((item) => (AnnotatedTextEdit.is(item) ? item.annotationId : undefined)));
-    const [id] = [...ids];
-    const annotation = ids.size === 1 && id !== undefined ? edit.changeAnnotations?.[id] : undefined;
-    return annotation?.needsConfirmation ? { change, annotation } : undefined;
-}
-
-// `edit` with no change asking for confirmation: the user confirmed it in the review, so
-// VS Code must not ask again in its Refactor Preview.
-function confirmed(edit: WorkspaceEdit): WorkspaceEdit {
-    const annotations = Object.fromEntries(
-        Object.entries(edit.changeAnnotations ?? {}).map(([id, note]) => [id, { ...note, needsConfirmation: false }]),
-    );
-    return { ...edit, changeAnnotations: annotations };
 }
 
 // Reviews every specloop change in a diff editor, and applies other edits as the language
@@ -169,13 +62,12 @@ export class ReviewBroker implements vscode.Disposable {
     private nextId = 1;
 
     constructor(private readonly output: vscode.OutputChannel) {
-        const broker = this;
         this.disposables = [
             this.changed,
             this.comments,
             vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, {
                 onDidChange: this.changed.event,
-                provideTextDocumentContent: (uri) => broker.reviews.get(uri.toString())?.proposalText() ?? '',
+                provideTextDocumentContent: (uri) => this.reviews.get(uri.toString())?.proposalText() ?? '',
             }),
             vscode.commands.registerCommand(ACCEPT_COMMAND, (uri?: vscode.Uri) => this.acceptAll(this.reviewOf(uri))),
             vscode.commands.registerCommand(REJECT_COMMAND, (uri?: vscode.Uri) => this.rejectAll(this.reviewOf(uri))),
@@ -222,9 +114,18 @@ export class ReviewBroker implements vscode.Disposable {
             // After the answer, which the server reads before this edit's didChange: it
             // ends the offer (the document had not moved on) instead of re-basing it.
             const afterwards = decision.afterwards;
-            setTimeout(() => void this.applyAsClientDoes(client, afterwards), APPLY_AFTER_ANSWER_MS);
+            setTimeout(() => void this.applyUnvalidated(client, afterwards), APPLY_AFTER_ANSWER_MS);
         }
         return decision.result;
+    }
+
+    private async applyUnvalidated(client: LanguageClient, edit: WorkspaceEdit): Promise<void> {
+        const result = await this.applyAsClientDoes(client, edit);
+        if (!result.applied) {
+            void vscode.window.showWarningMessage(
+                'specloop: the hunks you kept were not applied: the file changed during the review. Run Implement again.',
+            );
+        }
     }
 
     private async openDocument(client: LanguageClient, change: TextDocumentEdit): Promise<vscode.TextDocument | undefined> {
@@ -370,10 +271,7 @@ export class ReviewBroker implements vscode.Disposable {
     // asks for it as an unvalidated edit, else back to the review.
     private async offerPart(review: Review): Promise<void> {
         const client = this.client;
-        const edit: WorkspaceEdit = {
-            documentChanges: [{ ...review.change, edits: review.kept().map((hunk) => hunk.edit) }],
-            changeAnnotations: confirmed(review.params.edit).changeAnnotations,
-        };
+        const edit = review.keptEdit();
         const checked = client ? await this.checkPart(client, review) : undefined;
         if (client && checked?.validated) {
             // Answered `applied`: the server reports the part and its evidence.
