@@ -83,7 +83,7 @@ class Proposal:
     """The run's secrets, for whatever the front end writes about the change."""
     assumptions: tuple[str, ...] = ()
     """Questions nobody answered, with the assumption taken: ``question → answer``."""
-    recheck: Recheck | None = dataclasses.field(default=None, compare=False, repr=False)
+    recheck: OfferedChecks | None = dataclasses.field(default=None, compare=False, repr=False)
     """The run's checks for another version of the module, while the change is offered."""
 
     @property
@@ -178,8 +178,12 @@ async def run(
         finished = Finished(record, None, None, outcome.report, outcome.new_source, redactor)
         if not outcome.validated or outcome.new_source is None or outcome.report is None:
             return finished
-        proposal = _proposal(request.snapshot, spec, record, finished, outcome.recheck)
-        offered = await front_end.offer(proposal)
+        checks = OfferedChecks(outcome.recheck)
+        proposal = _proposal(request.snapshot, spec, record, finished, checks)
+        try:
+            offered = await front_end.offer(proposal)
+        finally:
+            checks.close()  # the run's files close next: nothing can be checked after
         record.applied, record.not_applied_reason = offered.applied, offered.reason
         return dataclasses.replace(finished, proposal=proposal, offered=offered)
     finally:
@@ -194,7 +198,7 @@ def _proposal(
     spec: LoopSpec,
     record: RunRecord,
     finished: Finished,
-    recheck: Recheck | None,
+    recheck: OfferedChecks,
 ) -> Proposal:
     """The validated change as it is offered: the edits from ``base`` and its evidence."""
     assert finished.new_source is not None and finished.report is not None
@@ -210,6 +214,20 @@ def _proposal(
         assumptions=_assumptions(record),
         recheck=recheck,
     )
+
+
+class OfferedChecks:
+    """The run's checks (`LoopOutcome.recheck`) for as long as its change is offered."""
+
+    def __init__(self, checks: Recheck | None) -> None:
+        self._checks = checks
+
+    async def __call__(self, new_text: str) -> ValidationReport | None:
+        """The checks' report on ``new_text``; None once the offer is over."""
+        return None if self._checks is None else await self._checks(new_text)
+
+    def close(self) -> None:
+        self._checks = None
 
 
 @dataclass(frozen=True)
@@ -228,9 +246,9 @@ async def check_part(proposal: Proposal, new_text: str) -> PartCheck:
     them exercised the new code. Only while the proposal is offered (the run's files are
     open then); after, nothing can be checked and it is not validated.
     """
-    if proposal.recheck is None:
+    report = None if proposal.recheck is None else await proposal.recheck(new_text)
+    if report is None:
         return PartCheck(False, "not validated: the run that made the change has ended")
-    report = await proposal.recheck(new_text)
     return PartCheck(report.passed, evidence_summary(report))
 
 
