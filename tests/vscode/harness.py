@@ -869,6 +869,16 @@ class Review:
         side = self.page.locator(".monaco-diff-editor .editor.modified .view-lines").first
         return str(side.inner_text()).replace("\u00a0", " ")
 
+    def accept(self, timeout_s: float = UI_TIMEOUT_S) -> str:
+        """Wait for the review, press Accept Change, wait for the file's editor; the evidence."""
+        evidence = self.wait_open(timeout_s)
+        self.decide("Accept Change")
+        self.wait_closed()
+        self.vscode.expect_visible(
+            self.page.locator(".tabs-container .tab.active"), "the edited file's tab"
+        )
+        return evidence
+
     def decide(self, button: str) -> None:
         """Press ``button`` (Accept Change, Reject Change) in the editor title."""
         action = self.page.locator(f".editor-actions .action-label[aria-label^='{button}']")
