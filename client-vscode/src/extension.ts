@@ -15,6 +15,7 @@ import {
     ServerOptions,
 } from 'vscode-languageclient/node';
 import { ApiKeys } from './apiKey';
+import { ReviewBroker } from './review';
 import { CANCEL_RUN_COMMAND, RunStatus } from './runStatus';
 import {
     activePythonPath,
@@ -57,6 +58,7 @@ let output: vscode.OutputChannel;
 let client: SpecloopClient | undefined;
 let apiKeys: ApiKeys;
 let runStatus: RunStatus;
+let reviews: ReviewBroker;
 // Starts and stops one at a time: a restart requested while one runs waits for it.
 let lifecycle: Promise<void> = Promise.resolve();
 
@@ -65,10 +67,12 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
     output = vscode.window.createOutputChannel('specloop');
     apiKeys = new ApiKeys(context.secrets);
     runStatus = new RunStatus();
+    reviews = new ReviewBroker(output);
     const command = (id: string, run: () => unknown) => vscode.commands.registerCommand(id, run);
     context.subscriptions.push(
         output,
         runStatus,
+        reviews,
         command('specloop.restartServer', () => restartServer('restart requested')),
         command('specloop.implementAtCursor', () => runAtCursor(SERVER_IMPLEMENT)),
         command('specloop.clarifyAtCursor', () => runAtCursor(SERVER_CLARIFY)),
@@ -136,6 +140,8 @@ async function startServer(): Promise<void> {
         clientOptions(settings, () => running),
     );
     client = newClient;
+    // Validated changes come as workspace/applyEdit: reviewed in a diff editor first.
+    reviews.attach(newClient);
     newClient.quietErrors = true;
     try {
         await newClient.start();
@@ -276,7 +282,7 @@ function clientOptions(settings: Record<string, unknown>, isRunning: () => boole
 
 // The `specloop` settings this extension contributes, as the server's nested JSON.
 // The keys come from package.json, so a new setting needs no change here; `trace.*`
-// belongs to the language client.
+// belongs to the language client and `review` to this extension.
 async function serverSettings(): Promise<Record<string, unknown>> {
     const properties = context.extension.packageJSON.contributes.configuration.properties as Record<string, unknown>;
     const config = vscode.workspace.getConfiguration('specloop');
@@ -284,7 +290,7 @@ async function serverSettings(): Promise<Record<string, unknown>> {
     for (const fullKey of Object.keys(properties)) {
         const key = fullKey.replace(/^specloop\./, '');
         const value = config.get(key);
-        if (key.startsWith('trace.') || value === undefined) {
+        if (key.startsWith('trace.') || key === 'review' || value === undefined) {
             continue;
         }
         const parts = key.split('.');

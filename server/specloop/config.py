@@ -24,8 +24,8 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CHECK_TIMEOUT_S = 30.0
 """Wall-clock seconds of each check; its CPU seconds are limited to the same number."""
 # Keys a language client keeps in the same section for itself (VS Code's
-# `specloop.trace.server`): not the server's settings, and not mistakes either.
-CLIENT_KEYS = frozenset({"trace"})
+# `specloop.trace.server`, `specloop.review`): not the server's settings, and not mistakes either.
+CLIENT_KEYS = frozenset({"trace", "review"})
 
 
 class Severity(StrEnum):

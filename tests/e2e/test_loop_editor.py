@@ -31,9 +31,12 @@ from tests.support.processes import processes_under, processes_with
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
+    CORRECT,
+    DOCSTRING_LINE,
     MODULE,
     SLOW,
     TODO_LINE,
+    TWO_HUNKS,
     WRONG,
     StageScript,
     candidate,
@@ -257,6 +260,55 @@ async def test_typing_inside_the_target_while_the_loop_runs_refuses_the_edit(
         await asyncio.sleep(0.1)
     [offer] = [r for r in editor.requests if "Run it again" in r.message]
     assert "You edited `discount` while specloop worked on it" in offer.message
+
+
+async def test_part_of_an_offered_change_counts_as_validated_only_if_it_passes_the_checks_alone(
+    client: LanguageClient, project: Path, scripted: ScriptedLLM
+) -> None:
+    """specloop's VS Code review keeps some hunks: `specloop.checkPart` runs the run's checks
+    on that part while the change is offered; the part applied then is reported as such."""
+    scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)] * 3)
+    checked: dict[str, Any] = {}
+
+    async def keep_the_body(
+        params: types.ApplyWorkspaceEditParams,
+    ) -> types.ApplyWorkspaceEditResult:
+        [change] = params.edit.document_changes or []
+        assert isinstance(change, types.TextDocumentEdit) and len(change.edits) == 2
+        docstring_only = AMBIGUOUS_MODULE.replace(
+            "unchanged.\n\n", f"unchanged.\n\n{DOCSTRING_LINE}\n\n"
+        )
+        for name, text in (("docstring", docstring_only), ("body", CORRECT)):
+            part = {"uri": uri, "version": change.text_document.version, "text": text}
+            checked[name] = await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="specloop.checkPart", arguments=[part])
+            )
+        body = change.edits[1]
+        start, end = body.range.start, body.range.end
+        editor.replace(uri, (start.line, start.character), (end.line, end.character), body.new_text)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    editor = await start(client, VSCODE, project, scripted, review=keep_the_body)
+    uri = editor.open(project / "pricing.py")
+    result = await editor.execute(implement_action(await editor.code_actions(uri, 2)))
+
+    assert checked["docstring"]["validated"] is False, checked
+    assert "spec examples FAILED" in checked["docstring"]["evidence"], checked
+    assert checked["body"]["validated"] is True, checked
+    assert checked["body"]["evidence"].startswith("validated: "), checked
+    assert result["status"] == "validated" and result["applied"] is True
+    assert editor.text(uri) == CORRECT
+    [told] = [m for m in client.messages if "the part of its change" in m.message]
+    assert told.message.endswith(f"{checked['body']['evidence']}."), told.message
+    # Once the offer is over, nothing can be checked as part of it.
+    part = {"uri": uri, "version": editor.documents[uri].version, "text": CORRECT}
+    late = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="specloop.checkPart", arguments=[part])
+    )
+    assert late == {
+        "validated": False,
+        "evidence": "not validated: specloop is not offering a change of this file now",
+    }
 
 
 async def start_a_slow_validation(

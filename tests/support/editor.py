@@ -10,7 +10,7 @@ VS Code and Neovim do after applying an edit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -20,6 +20,11 @@ from pytest_lsp import LanguageClient
 
 Answer = Callable[[types.ShowMessageRequestParams], str | None]
 """Picks an action title for a message request; None dismisses it."""
+Review = Callable[
+    [types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult | None]
+]
+"""Looks at an edit before it is applied, as an editor's review does: its answer, or None
+to apply the edit as it is."""
 
 
 def first_option(params: types.ShowMessageRequestParams) -> str | None:
@@ -97,6 +102,7 @@ class Editor:
     requests: list[types.ShowMessageRequestParams] = field(default_factory=list)
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     edit_applied: asyncio.Event = field(default_factory=asyncio.Event)
+    review: Review | None = None
 
     def __post_init__(self) -> None:
         # pygls marks handlers with attributes, which bound methods cannot carry.
@@ -112,8 +118,19 @@ class Editor:
         def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
             return self._on_apply_edit(params)
 
+        async def on_reviewed_edit(params: types.ApplyWorkspaceEditParams) -> Any:
+            assert self.review is not None
+            decided = await self.review(params)
+            if decided is None:
+                return self._on_apply_edit(params)
+            self.edits.append(params)
+            return decided
+
         self.client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(on_message_request)
-        self.client.feature(types.WORKSPACE_APPLY_EDIT)(on_apply_edit)
+        reviewed = self.review is not None
+        self.client.feature(types.WORKSPACE_APPLY_EDIT)(
+            on_reviewed_edit if reviewed else on_apply_edit
+        )
         _read_code_actions_as_editors_do(self.client)
 
     @classmethod

@@ -54,6 +54,9 @@ def discount(total: int) -> int:
     return total
 '''
 WRONG = CORRECT.replace("total * 9 // 10", "total")
+DOCSTRING_LINE = "    Negative totals raise ValueError."
+TWO_HUNKS = CORRECT.replace("unchanged.\n\n", f"unchanged.\n\n{DOCSTRING_LINE}\n\n", 1)
+"""The right code and a line added to its docstring: from AMBIGUOUS_MODULE, two hunks."""
 LOOPS_FOREVER = CORRECT.replace(
     "    if total < 0:", "    while True:\n        pass\n    if total < 0:"
 )

@@ -22,8 +22,11 @@ from specloop.loop.snapshot import Project, SourceSnapshot
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import (
     AMBIGUOUS_MODULE,
+    CORRECT,
+    DOCSTRING_LINE,
     MODULE,
     TODO_LINE,
+    TWO_HUNKS,
     WRONG,
     StageScript,
     candidate,
@@ -112,6 +115,44 @@ async def test_the_record_is_saved_once_with_what_became_of_the_offer(
     saved = saved_record(tmp_path, result.record.id)
     assert saved["applied"] is False
     assert saved["not_applied_reason"] == "You declined it in review."
+
+
+class CheckingParts(Recording):
+    """A review that keeps parts of the change: each checked while the change is offered."""
+
+    def __init__(self, parts: dict[str, str]) -> None:
+        super().__init__()
+        self.parts = parts
+        self.checked: dict[str, orchestrate.PartCheck] = {}
+
+    async def offer(self, proposal: orchestrate.Proposal) -> Offered:
+        for name, text in self.parts.items():
+            self.checked[name] = await orchestrate.check_part(proposal, text)
+        return await super().offer(proposal)
+
+
+async def test_part_of_an_offered_change_is_validated_only_by_passing_the_run_s_checks_alone(
+    tmp_path: Path, scripted: ScriptedLLM, saves: list[str]
+) -> None:
+    scripted.responder = StageScript(Candidate=[candidate(TWO_HUNKS)])
+    docstring_only = AMBIGUOUS_MODULE.replace(
+        "unchanged.\n\n", f"unchanged.\n\n{DOCSTRING_LINE}\n\n"
+    )
+    front_end = CheckingParts({"docstring": docstring_only, "body": CORRECT})
+    result = await orchestrate.run(
+        request(tmp_path / "project", AMBIGUOUS_MODULE, scripted), ModelProvider(), front_end
+    )
+    assert isinstance(result, orchestrate.Finished) and result.validated
+    assert front_end.checked["body"].validated, front_end.checked
+    assert front_end.checked["body"].evidence.startswith("validated: ")
+    assert not front_end.checked["docstring"].validated
+    assert "spec examples FAILED" in front_end.checked["docstring"].evidence
+    # Once the offer is answered the run's files are gone: nothing is validated any more.
+    [proposal] = front_end.offered
+    late = await orchestrate.check_part(proposal, CORRECT)
+    assert late == orchestrate.PartCheck(
+        False, "not validated: the run that made the change has ended"
+    )
 
 
 async def test_a_cancelled_run_is_saved_as_cancelled(

@@ -18,8 +18,8 @@ import pytest
 from specloop.config import Settings
 
 PACKAGE = Path(__file__).resolve().parents[2] / "client-vscode" / "package.json"
-# Settings of the language client library itself, not of the server.
-CLIENT_ONLY = {"specloop.trace.server"}
+# Settings of the language client library and of the extension itself, not of the server.
+CLIENT_ONLY = {"specloop.trace.server", "specloop.review"}
 COMPARED = ("type", "default", "enum", "minimum", "maximum", "exclusiveMinimum", "pattern")
 
 

@@ -828,3 +828,78 @@ def files_containing(root: Path, needle: str) -> list[Path]:
             if path.is_file() and not path.is_symlink() and encoded in path.read_bytes():
                 found.append(path)
     return found
+
+
+class Review:
+    """specloop's review of a validated change (`specloop.review`: diff) in one VS Code.
+
+    The diff editor (the buffer beside the proposal), the evidence comment at its top, the
+    Accept / Reject buttons of its title, and Accept hunk / Reject hunk on each hunk.
+    """
+
+    TAB = "specloop's change (review)"
+
+    def __init__(self, vscode: VSCode) -> None:
+        self.vscode = vscode
+        self.page = vscode.page
+
+    def wait_open(self, timeout_s: float = UI_TIMEOUT_S) -> str:
+        """The evidence comment's text, once the review's diff editor shows it."""
+        vscode = self.vscode
+        tab = self.page.locator(".tabs-container .tab", has_text=self.TAB)
+        vscode.expect_visible(tab, "the review's tab", timeout_s)
+        vscode.expect_visible(self.page.locator(".monaco-diff-editor"), "the review's diff editor")
+        evidence = self.threads().filter(has_text="validated")
+        vscode.expect_visible(evidence, "the evidence at the top of the proposal")
+        vscode.snap("review")
+        # VS Code opens its Comments panel beside the first comments: hidden, so the diff
+        # has the window's height and shows every line of the task's small change.
+        vscode.run_command("View: Hide Panel")
+        vscode.wait_until(
+            lambda: not self.page.locator(".part.panel").first.is_visible(), "the panel to hide", 10
+        )
+        vscode.snap("review-without-panel")
+        return str(evidence.first.inner_text()).replace("\u00a0", " ")
+
+    def threads(self) -> Locator:
+        return self.page.locator(".monaco-diff-editor .review-widget")
+
+    def proposal_text(self) -> str:
+        """The proposal side (right) of the diff, as rendered."""
+        side = self.page.locator(".monaco-diff-editor .editor.modified .view-lines").first
+        return str(side.inner_text()).replace("\u00a0", " ")
+
+    def accept(self, timeout_s: float = UI_TIMEOUT_S) -> str:
+        """Wait for the review, press Accept Change, wait for the file's editor; the evidence."""
+        evidence = self.wait_open(timeout_s)
+        self.decide("Accept Change")
+        self.wait_closed()
+        self.vscode.expect_visible(
+            self.page.locator(".tabs-container .tab.active"), "the edited file's tab"
+        )
+        return evidence
+
+    def decide(self, button: str) -> None:
+        """Press ``button`` (Accept Change, Reject Change) in the editor title."""
+        action = self.page.locator(f".editor-actions .action-label[aria-label^='{button}']")
+        self.vscode.expect_visible(action, f"the editor title's {button!r}").click()
+
+    def decide_hunk(self, hunk: str, button: str) -> None:
+        """Press ``button`` (Accept hunk, Reject hunk) on the thread labelled ``hunk``."""
+        thread = self.threads().filter(has_text=hunk)
+        action = thread.locator(f".action-label[aria-label^='{button}']")
+        self.vscode.expect_visible(action, f"{button!r} on {hunk!r}").click()
+        self.vscode.snap(f"{button}-{hunk}")
+
+    def close(self) -> None:
+        """Close the review's tab (its close button), as a user leaving it undecided."""
+        tab = self.page.locator(".tabs-container .tab", has_text=self.TAB)
+        self.vscode.expect_visible(
+            tab.locator(".tab-actions .action-label"), "the tab's close button"
+        )
+        tab.locator(".tab-actions .action-label").first.click()
+
+    def wait_closed(self, timeout_s: float = UI_TIMEOUT_S) -> None:
+        tab = self.page.locator(".tabs-container .tab", has_text=self.TAB)
+        self.vscode.wait_until(lambda: tab.count() == 0, "the review to close", timeout_s)
+        self.vscode.snap("review-closed")

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import schema_name
 from tests.vscode.conftest import OpenVSCode
-from tests.vscode.harness import files_containing
+from tests.vscode.harness import Review, files_containing
 from tests.vscode.test_vscode_loop import (
     LOOP_TIMEOUT_S,
     QUESTION,
@@ -42,7 +42,7 @@ def test_set_api_key_reaches_the_model_and_no_file_or_log(
 
     start_implement(vscode)
     vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
-    vscode.apply_refactor_preview(timeout_s=LOOP_TIMEOUT_S)
+    Review(vscode).accept(timeout_s=LOOP_TIMEOUT_S)
     assert "raise ValueError" in vscode.editor_text()
     vscode.save()
 

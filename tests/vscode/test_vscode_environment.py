@@ -25,7 +25,7 @@ from tests.support.projects import (
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import schema_name
 from tests.vscode.conftest import OpenVSCode
-from tests.vscode.harness import STARTUP_TIMEOUT_S, wait_for_file
+from tests.vscode.harness import STARTUP_TIMEOUT_S, Review, wait_for_file
 from tests.vscode.test_vscode_loop import (
     LOOP_TIMEOUT_S,
     assert_clean_log,
@@ -60,8 +60,8 @@ def test_the_folders_specloop_python_runs_the_checks_and_the_record_names_it(
     assert str(python) in asked, asked
     vscode.go_to_line(CHUNKED_LINE, 7)
     vscode.choose_quick_fix(IMPLEMENT)
-    preview = vscode.apply_refactor_preview(timeout_s=LOOP_TIMEOUT_S)
-    assert "util.py" in preview, preview
+    evidence = Review(vscode).accept(timeout_s=LOOP_TIMEOUT_S)
+    assert "validated: " in evidence, evidence
     shown = vscode.editor_text()
     assert "partition_all(size, items)" in shown, shown
     vscode.notification("specloop applied its change to `chunked`", timeout_s=LOOP_TIMEOUT_S)

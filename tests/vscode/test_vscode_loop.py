@@ -2,7 +2,8 @@
 
 The scripted OpenAI-compatible server (tests/support/scripted_llm.py) answers each stage
 (tests/support/stage_script.py); the user answers the question in VS Code's notification
-and reviews the edit in the Refactor Preview, as a user would.
+and reviews the edit in the Refactor Preview (`specloop.review`: refactorPreview), as a user
+would. The default review, a diff editor, is tested in test_vscode_review.py.
 """
 
 from __future__ import annotations
@@ -49,15 +50,20 @@ def start_implement(vscode: VSCode) -> None:
 
 
 def open_and_implement(
-    open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
+    open_vscode: OpenVSCode,
+    workspace: Path,
+    scripted: ScriptedLLM,
+    tmp_path: Path,
+    **settings: Any,
 ) -> VSCode:
     """VS Code on the task's project with the scripted model, Implement chosen from Quick Fix.
 
-    The server logs to ``tmp_path/server.log`` and keeps its run records in ``tmp_path/runs``.
+    The server logs to ``tmp_path/server.log`` and keeps its run records in ``tmp_path/runs``;
+    ``settings`` add to the loop's user settings.
     """
     vscode = open_vscode(
         workspace,
-        settings=loop_settings(scripted, tmp_path / "server.log"),
+        settings=loop_settings(scripted, tmp_path / "server.log", **settings),
         env={"SPECLOOP_RUNS_DIR": str(tmp_path / "runs")},
     )
     start_implement(vscode)
@@ -80,7 +86,9 @@ def assert_clean_log(log_file: Path) -> None:
 def test_implement_asks_in_a_notification_and_applies_through_the_refactor_preview(
     open_vscode: OpenVSCode, workspace: Path, scripted: ScriptedLLM, tmp_path: Path
 ) -> None:
-    vscode = open_and_implement(open_vscode, workspace, scripted, tmp_path)
+    # The Refactor Preview is the review only when chosen (the default is specloop's diff).
+    review = {"specloop.review": "refactorPreview"}
+    vscode = open_and_implement(open_vscode, workspace, scripted, tmp_path, **review)
     log_file = tmp_path / "server.log"
 
     # While the loop waits for the answer, the status bar shows the run and its stage.

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.stage_script import TODO_LINE, schema_name
 from tests.vscode.conftest import OpenVSCode
-from tests.vscode.harness import STARTUP_TIMEOUT_S, files_containing, wait_for_file
+from tests.vscode.harness import STARTUP_TIMEOUT_S, Review, files_containing, wait_for_file
 from tests.vscode.test_vscode_loop import (
     IMPLEMENT,
     LOOP_TIMEOUT_S,
@@ -59,7 +59,7 @@ def test_workspace_settings_cannot_choose_the_endpoint_and_ask_before_choosing_t
     vscode.go_to_line(TODO_LINE, 7)
     vscode.choose_quick_fix(IMPLEMENT)
     vscode.answer_notification(QUESTION, "raise ValueError", timeout_s=LOOP_TIMEOUT_S)
-    vscode.apply_refactor_preview(timeout_s=LOOP_TIMEOUT_S)
+    Review(vscode).accept(timeout_s=LOOP_TIMEOUT_S)
     assert "raise ValueError" in vscode.editor_text()
     vscode.save()
     wait_for_file(workspace / "pricing.py", lambda text: "raise ValueError" in text, "the edit")

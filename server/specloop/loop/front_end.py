@@ -41,6 +41,9 @@ class Offered:
     """Not applied because the user changed the target meanwhile: running again may help."""
     declined: bool = False
     """Not applied because the user said so: their decision, not a problem."""
+    part: str | None = None
+    """Applied only the part of the change the user kept, which passed the run's checks on
+    its own (`orchestrate.check_part`): their evidence."""
 
 
 class FrontEnd(Protocol):

@@ -3,7 +3,9 @@
 `run` resolves the target in the snapshot it is given, provides the model, runs the
 stages (`runner.run_loop`), and — if and only if the result validated — builds a
 `Proposal` (the base snapshot, the new text, minimal edits, the diff and the
-evidence) and offers it through the front end. This is the one place that decides
+evidence) and offers it through the front end. While it is offered, `check_part` runs
+the run's checks again on part of it (a reviewer kept some hunks, not all): a part is
+applied as validated only when it passes them on its own. This is the one place that decides
 what is offered: only validated changes, ever, and the one writer of the record: it is
 saved once, when the run is over (cancelled runs too), with what became of the offer.
 
@@ -46,7 +48,7 @@ from specloop.loop.provisioning import (
     ProvisioningError,
     configured_model,
 )
-from specloop.loop.runner import LoopRequest, new_record, run_loop
+from specloop.loop.runner import LoopRequest, Recheck, new_record, run_loop
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.edits import LineEdit, minimal_edits
 from specloop.secrets import Redactor
@@ -81,6 +83,8 @@ class Proposal:
     """The run's secrets, for whatever the front end writes about the change."""
     assumptions: tuple[str, ...] = ()
     """Questions nobody answered, with the assumption taken: ``question → answer``."""
+    recheck: OfferedChecks | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The run's checks for another version of the module, while the change is offered."""
 
     @property
     def description(self) -> str:
@@ -174,8 +178,12 @@ async def run(
         finished = Finished(record, None, None, outcome.report, outcome.new_source, redactor)
         if not outcome.validated or outcome.new_source is None or outcome.report is None:
             return finished
-        proposal = _proposal(request.snapshot, spec, record, finished)
-        offered = await front_end.offer(proposal)
+        checks = OfferedChecks(outcome.recheck)
+        proposal = _proposal(request.snapshot, spec, record, finished, checks)
+        try:
+            offered = await front_end.offer(proposal)
+        finally:
+            checks.close()  # the run's files close next: nothing can be checked after
         record.applied, record.not_applied_reason = offered.applied, offered.reason
         return dataclasses.replace(finished, proposal=proposal, offered=offered)
     finally:
@@ -185,7 +193,11 @@ async def run(
 
 
 def _proposal(
-    base: SourceSnapshot, spec: LoopSpec, record: RunRecord, finished: Finished
+    base: SourceSnapshot,
+    spec: LoopSpec,
+    record: RunRecord,
+    finished: Finished,
+    recheck: OfferedChecks,
 ) -> Proposal:
     """The validated change as it is offered: the edits from ``base`` and its evidence."""
     assert finished.new_source is not None and finished.report is not None
@@ -199,7 +211,44 @@ def _proposal(
         evidence=evidence_text(record, finished.report),
         redactor=finished.redactor,
         assumptions=_assumptions(record),
+        recheck=recheck,
     )
+
+
+class OfferedChecks:
+    """The run's checks (`LoopOutcome.recheck`) for as long as its change is offered."""
+
+    def __init__(self, checks: Recheck | None) -> None:
+        self._checks = checks
+
+    async def __call__(self, new_text: str) -> ValidationReport | None:
+        """The checks' report on ``new_text``; None once the offer is over."""
+        return None if self._checks is None else await self._checks(new_text)
+
+    def close(self) -> None:
+        self._checks = None
+
+
+@dataclass(frozen=True)
+class PartCheck:
+    """What the run's checks said of part of its change."""
+
+    validated: bool
+    evidence: str
+    """``validated: 5 checks — …``, or what failed: ``not validated: … spec examples FAILED``."""
+
+
+async def check_part(proposal: Proposal, new_text: str) -> PartCheck:
+    """The run's checks on ``new_text``, the module with only part of ``proposal`` in it.
+
+    The part counts as validated only as the whole did: every check passed, and one of
+    them exercised the new code. Only while the proposal is offered (the run's files are
+    open then); after, nothing can be checked and it is not validated.
+    """
+    report = None if proposal.recheck is None else await proposal.recheck(new_text)
+    if report is None:
+        return PartCheck(False, "not validated: the run that made the change has ended")
+    return PartCheck(report.passed, evidence_summary(report))
 
 
 async def _prepare(

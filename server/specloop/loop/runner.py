@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from specloop.config import Settings
 from specloop.loop import confirmation, provisioning, records, stages, test_gaps
@@ -116,6 +117,9 @@ class LoopRequest:
         )
 
 
+Recheck = Callable[[str], Awaitable[ValidationReport]]
+
+
 @dataclass
 class LoopOutcome:
     record: RunRecord
@@ -124,6 +128,9 @@ class LoopOutcome:
     """The module with the last candidate in it (validated or not); None if there was none."""
     report: ValidationReport | None = None
     """The last candidate's validation report."""
+    recheck: Recheck | None = None
+    """The run's checks for another version of the module (part of the validated change),
+    while the run's files are open: until the change was offered."""
 
     @property
     def validated(self) -> bool:
@@ -238,6 +245,7 @@ async def _run_stages(
     started: float,
 ) -> None:
     run = _Run(request, llm, front_end, outcome, started)
+    outcome.recheck = partial(_validated, run, 0)
     if not await _read_the_code(run) or not await _clarify(run) or not await _plan(run):
         return
     while True:

@@ -12,6 +12,7 @@ from lsprotocol import types
 IMPLEMENT_COMMAND = "specloop.implement"
 CLARIFY_COMMAND = "specloop.clarifyTodo"
 LAST_RUN_COMMAND = "specloop.lastRunReport"
+CHECK_PART_COMMAND = "specloop.checkPart"
 
 
 @attrs.define
@@ -21,3 +22,12 @@ class CommandTarget:
     uri: str
     version: int | None
     position: types.Position
+
+
+@attrs.define
+class PartTarget:
+    """Part of a change under review: the document's whole text with only the kept hunks."""
+
+    uri: str
+    version: int | None
+    text: str

@@ -5,6 +5,9 @@ takes its stated assumption, and the run record says so. A validated change beco
 one `workspace/applyEdit`, shaped by what the client supports:
 - with change annotations (VS Code): a versioned edit whose annotation needs
   confirmation and carries the evidence, so the editor shows it for review first;
+  while it is reviewed, `check_part` runs the run's checks on the part a reviewer kept
+  (specloop's VS Code review: some hunks rejected), and an edit applied after a part
+  passed them is reported as that part;
 - without them (Neovim): the diff is shown first (as a document when the client can
   open one, else in the message) and the edit is sent only after an explicit Apply.
 The editor's buffer is the truth: if the user typed while the loop ran, the edit is
@@ -37,7 +40,7 @@ from specloop.secrets import Redactor
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
 
-    from specloop.loop.orchestrate import Proposal
+    from specloop.loop.orchestrate import PartCheck, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,10 @@ class EditorFrontEnd:
         self.question_timeout_s = question_timeout_s
         self.edit_offered = False
         """Set once the change went to the editor: from then on, its review may apply it."""
+        self.offering: Proposal | None = None
+        """The change the editor is reviewing now, if any."""
+        self._part: str | None = None
+        """The evidence of the part of it that the review checked and that validated."""
 
     @property
     def unit(self) -> ColumnUnit:
@@ -205,7 +212,28 @@ class EditorFrontEnd:
         )
         self.report("Waiting for you to review the change")
         self.edit_offered = True
-        return await self.apply(change, annotation)
+        self.offering = proposal
+        try:
+            return await self.apply(change, annotation)
+        finally:
+            self.offering = None
+
+    async def check_part(self, text: str) -> PartCheck:
+        """The run's checks on ``text``: the document with part of the offered change in it.
+
+        A part that validated is what the editor applies next, answering the offer with
+        `applied`; the offer then says that only that part was applied, and its evidence.
+        """
+        from specloop.loop.orchestrate import PartCheck, check_part
+
+        proposal = self.offering
+        if proposal is None:
+            return PartCheck(False, "not validated: specloop is not offering a change here now")
+        self.report("Checking the part of the change you kept")
+        checked = await check_part(proposal, text)
+        self._part = checked.evidence if checked.validated else None
+        self.report("Waiting for you to review the change")
+        return checked
 
     async def rewrite(self, base: SourceSnapshot, new_text: str, lines: tuple[int, int]) -> Offered:
         """A clarified TODO: applied as it is (the user just chose its words), versioned."""
@@ -241,11 +269,12 @@ class EditorFrontEnd:
                 annotation,
                 self.capabilities,
             )
+            self._part = None
             result = await self.server.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=edit, label=change.label)
             )
             if result.applied:
-                return Offered(True)
+                return Offered(True, part=self._part)
             now = self.documents.get(self.uri)
             if now is None or now.version == current.version:
                 break

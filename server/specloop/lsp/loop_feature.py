@@ -10,6 +10,8 @@ first asks for code actions. Handlers in `server.py` stay one line each.
 - **Implement** runs `loop.orchestrate.run` with an `EditorFrontEnd`, inside the
   `workspace/executeCommand` request (so cancelling the request, or the progress,
   stops the model call and the sandbox), and tells the user how it ended.
+- While an Implement run's change is reviewed, **checkPart** runs the run's checks on
+  the part of it the reviewer kept (`EditorFrontEnd.check_part`).
 - **Clarify this TODO** needs no model: the detector's facets become questions
   (`loop.todo_clarify`); with a model configured, the clarify stage asks first.
 """
@@ -40,7 +42,7 @@ from specloop.loop.provisioning import ModelProvider
 from specloop.loop.rendering import render_record
 from specloop.loop.snapshot import Project, SourceSnapshot, relative_path
 from specloop.loop.summary import FAILED_PHRASES, summarize
-from specloop.lsp.commands import CLARIFY_COMMAND, IMPLEMENT_COMMAND, CommandTarget
+from specloop.lsp.commands import CLARIFY_COMMAND, IMPLEMENT_COMMAND, CommandTarget, PartTarget
 from specloop.lsp.editor_front_end import EditorFrontEnd
 from specloop.validate.project_copy import remove_stores
 from specloop.validate.sandbox import finish_removals
@@ -62,6 +64,8 @@ class LoopFeature:
         self.provider = ModelProvider()
         self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
         self._by_token: dict[str, asyncio.Task[Any]] = {}
+        self._front_ends: set[EditorFrontEnd] = set()
+        """The front ends of the Implement runs going on: one may be offering its change."""
         self._background: set[asyncio.Task[Any]] = set()
         self._loading: asyncio.Task[object] | None = None
         self._terminating: asyncio.Task[None] | None = None
@@ -195,6 +199,7 @@ class LoopFeature:
         front_end = EditorFrontEnd(
             self.server, self.server.documents, document.uri, token, settings.question_timeout
         )
+        self._front_ends.add(front_end)
         summary = "Stopped"
         try:
             try:
@@ -215,6 +220,7 @@ class LoopFeature:
                 "caught": _caught(result.record),
             }
         finally:
+            self._front_ends.discard(front_end)
             self._running.pop(key, None)
             self._end_progress(token, summary)
 
@@ -224,6 +230,13 @@ class LoopFeature:
         """Say how the run ended; the one-line summary for the progress notification."""
         record, symbol = result.record, spec.symbol
         if result.proposal is not None and result.offered is not None:
+            if result.offered.applied and result.offered.part is not None:
+                self._show(
+                    types.MessageType.Info,
+                    f"specloop applied the part of its change to `{symbol}` that you kept; "
+                    f"on its own it passed the run's checks — {result.offered.part}.",
+                )
+                return "Applied in part"
             if result.offered.applied:
                 self._show(
                     types.MessageType.Info,
@@ -262,6 +275,24 @@ class LoopFeature:
             return
         position = types.Position(line=found[0].line - 1, character=0)
         await self.implement(CommandTarget(uri, document.version, position))
+
+    async def check_part(self, target: PartTarget) -> dict[str, Any]:
+        """The run's checks on part of the change it offers for ``target.uri``.
+
+        Answers ``{"validated": bool, "evidence": sentence}``; not validated when no run
+        offers a change of that document now, or the document moved on since.
+        """
+        document = self.server.documents.get(target.uri)
+        offering = [front for front in self._front_ends if front.uri == target.uri]
+        front_end = next((front for front in offering if front.offering is not None), None)
+        if front_end is None or document is None:
+            why = "specloop is not offering a change of this file now"
+            return {"validated": False, "evidence": f"not validated: {why}"}
+        if target.version is not None and document.version != target.version:
+            why = "the file changed since the change was offered"
+            return {"validated": False, "evidence": f"not validated: {why}"}
+        checked = await front_end.check_part(target.text)
+        return {"validated": checked.validated, "evidence": checked.evidence}
 
     # ------------------------------------------------------------------ clarify
 

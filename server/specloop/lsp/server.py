@@ -35,10 +35,12 @@ from specloop.config import (
 )
 from specloop.lsp import convert
 from specloop.lsp.commands import (
+    CHECK_PART_COMMAND,
     CLARIFY_COMMAND,
     IMPLEMENT_COMMAND,
     LAST_RUN_COMMAND,
     CommandTarget,
+    PartTarget,
 )
 from specloop.lsp.ignore_action import ignore_actions
 from specloop.lsp.project_feature import ProjectFeature, is_pyproject
@@ -491,6 +493,11 @@ async def implement(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]
 @server.command(CLARIFY_COMMAND)
 async def clarify_todo(ls: SpecloopServer, target: CommandTarget) -> dict[str, Any]:
     return await ls.loop.run_command(ls.loop.clarify(target))
+
+
+@server.command(CHECK_PART_COMMAND)
+async def check_part(ls: SpecloopServer, target: PartTarget) -> dict[str, Any]:
+    return await ls.loop.run_command(ls.loop.check_part(target))
 
 
 @server.command(LAST_RUN_COMMAND)
