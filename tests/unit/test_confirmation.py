@@ -145,3 +145,15 @@ def test_the_evidence_names_the_confirmed_cases():
         ]
     )
     assert evidence_phrase(evidence).endswith("; 1 case confirmed by you: `pop([1])` returns 1")
+
+
+def test_mutants_no_input_tells_apart_do_not_count_against_enough():
+    # Two mutants behave like the code on every input (no case can rule them out): one
+    # confirmed case that rules out the two others is enough.
+    mutants = [ACCEPTED, ACCEPTED, *FOUR_MUTANTS[:2]]
+    confirming = Confirming(CALLS, ACCEPTED, mutants)
+    assert confirming.distinguishable == {2, 3}
+    case = confirming.next_case()
+    assert case is not None and case.rules_out == {2, 3}
+    confirming.confirmed(case)
+    assert confirming.enough and confirming.next_case() is None

@@ -11,9 +11,11 @@ options are Yes, what the mutants do there, and "something else".
 `read_reply` says what the answer means; this module owns those rules:
 - Yes: the case becomes a doctest example in the docstring, and the spec examples check
   then runs it on the code: counted evidence once the confirmed cases rule out `ENOUGH`
-  of the mutants. The cases the user stated earlier in the run (answers to behaviour
-  questions, corrections) count towards that as well (`Confirming.given`): when they are
-  all the evidence there is, one answer alone does not make code validated.
+  of the mutants that some probe input tells apart from the code (a mutant that behaves
+  like it on every input cannot be ruled out by any case, so it is not asked for). The
+  cases the user stated earlier in the run (answers to behaviour questions, corrections)
+  count towards that as well (`Confirming.given`): when they are all the evidence there
+  is, one answer alone does not make code validated.
 - What a mutant does, or a value typed as a Python literal ("4", "raise ValueError"):
   the right outcome becomes an example in the spec, and another attempt is made.
 - "Something else" without a value: the model is told the case is wrong, and another
@@ -44,7 +46,8 @@ MUTANTS = 12
 CALL_TIMEOUT_S = 0.25
 """Per call, when the accepted code and its mutants run on the probe inputs."""
 ENOUGH = 0.75
-"""The share of the mutants confirmed cases must rule out before they count as evidence."""
+"""The share of the distinguishable mutants confirmed cases must rule out before they count
+as evidence (`Confirming.distinguishable`)."""
 YES = "Yes"
 SOMETHING_ELSE = "No, something else"
 _MAX_ALTERNATIVES = 2
@@ -133,7 +136,7 @@ def _case(
 @dataclass
 class Confirming:
     """The cases of one accepted code, asked one at a time until a Yes has ruled out
-    `ENOUGH` of its mutants: a case that rules out few says little on its own."""
+    `ENOUGH` of its distinguishable mutants: a case that rules out few says little on its own."""
 
     calls: Sequence[str]
     accepted: Sequence[Outcome]
@@ -167,7 +170,22 @@ class Confirming:
 
     @property
     def enough(self) -> bool:
-        return len(self.ruled_out) >= ENOUGH * len(self.mutants)
+        """Whether the confirmed cases rule out `ENOUGH` of the mutants a case can rule out."""
+        telling = self.distinguishable
+        return len(self.ruled_out & telling) >= ENOUGH * len(telling)
+
+    @property
+    def distinguishable(self) -> frozenset[int]:
+        """The mutants (by index) that differ from the accepted code on some input an example
+        can state: only those can be ruled out (the others behave alike on every input)."""
+        return frozenset(
+            number
+            for number, row in enumerate(self.mutants)
+            if any(
+                theirs.key != ours.key and doctest_lines(call, ours)
+                for call, ours, theirs in zip(self.calls, self.accepted, row, strict=True)
+            )
+        )
 
 
 def question_for(number: int, case: Case) -> ConfirmationQuestion:

@@ -514,12 +514,19 @@ def _is_ellipsis(node: ast.expr) -> bool:
 
 
 def _from_examples(hint: TypeHint, values: Sequence[Any]) -> TypeHint:
-    """``hint``, or where it says nothing (no hint, a bare ``list``), what the examples pass."""
+    """``hint``, or where it says nothing (no hint, a bare ``list``), what the examples pass
+    (the first that is not empty: ``[]`` says nothing about its items)."""
     if hint.kind != "any" and all(item.kind != "any" for item in hint.items):
         return hint
     if not values:
         return hint if hint.kind != "any" else TypeHint("int")
-    return _type_of(values[0])
+    filled = [value for value in values if not _empty_container(value)]
+    return _type_of((filled or values)[0])
+
+
+def _empty_container(value: Any) -> bool:
+    """An empty list, set, dict or tuple: it says nothing about the type of its items."""
+    return isinstance(value, list | tuple | set | frozenset | dict) and not value
 
 
 def _type_of(value: Any) -> TypeHint:
