@@ -45,7 +45,7 @@ MUTANTS = 12
 """Mutants of the accepted code a case is chosen against (spread over the function)."""
 CALL_TIMEOUT_S = 0.25
 """Per call, when the accepted code and its mutants run on the probe inputs."""
-ENOUGH = 0.75
+ENOUGH = 2 / 3
 """The share of the distinguishable mutants confirmed cases must rule out before they count
 as evidence (`Confirming.distinguishable`)."""
 YES = "Yes"
@@ -85,6 +85,24 @@ class Case:
 def mutants_of(module_source: str, symbol: str) -> list[Mutant]:
     """The mutants of ``symbol`` a case is chosen against, to run on the probe inputs."""
     return spread(mutants(module_source, symbol), MUTANTS)
+
+
+def input_weights(
+    calls: Sequence[str],
+    samples: Sequence[Sequence[Outcome]],
+    mutants: Sequence[Sequence[Sequence[Outcome]]],
+) -> list[int]:
+    """Per input, how many of the samples' mutants (``mutants[i]``: those of ``samples[i]``)
+    differ there from their sample in a way an example can state: what an answer about
+    that input rules out besides the samples, so a question about the samples' disagreement
+    (`disagreement.settle`) prefers the input whose answer also confirms the most."""
+    weights = [0] * len(calls)
+    for sample, theirs in zip(samples, mutants, strict=True):
+        for row in theirs:
+            for index, (call, ours, other) in enumerate(zip(calls, sample, row, strict=True)):
+                if other.key != ours.key and doctest_lines(call, ours):
+                    weights[index] += 1
+    return weights
 
 
 def choose_case(
