@@ -15,14 +15,14 @@ canonical solution has on the asked input. Compared side by side:
 (d)  (c) with up to 3 questions, plus confirmation questions where nothing counts as
      evidence (no example in the prompt; the samples' disagreement is then asked at the
      input whose answer also rules out the most of their mutants): the accepted code's
-     case that rules out the
-     most of its mutants is shown, "is this right?" (`loop/confirmation.py`), until the
-     Yes answers (with the user's earlier answers) rule out two thirds of the
-     mutants some probe input tells apart from it. Yes accepts it; another answer is an
-     example the next attempt must pass (the next candidates in the pool that do), or,
-     with no value, rules that behaviour out. Without `>>>` lines a prompt's examples
-     written in its text (``f(3) ➞ 5``, ``For lst = [1, 2] the output should be 3``,
-     ``Input: [4, 2]``) still give the probe inputs and their types (`loop/probes.py`).
+     case that rules out the most of its mutants is shown, "is this right?"
+     (`loop/confirmation.py`), until the Yes answers (with the user's earlier answers)
+     rule out two thirds of the mutants some probe input tells apart from it. Yes accepts
+     it; another answer is an example the next attempt must pass (the next candidates in
+     the pool that do), or, with no value, rules that behaviour out. Without `>>>`
+     lines, a prompt's examples written in its text (``f(3) ➞ 5``, ``For lst = [1, 2]
+     the output should be 3``, ``Input: [4, 2]``) still give the probe inputs and
+     their types (`loop/probes.py`).
 For each: accepted tasks, accepted-and-passing-hidden-tests, precision (the share of
 accepted tasks whose accepted code passes the hidden tests), questions per task (mean
 and median over tasks that were asked any), abstentions, and run time.

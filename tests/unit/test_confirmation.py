@@ -7,6 +7,7 @@ from specloop.loop.confirmation import (
     YES,
     Confirming,
     choose_case,
+    input_weights,
     question_for,
     read_reply,
     unconfirmed_message,
@@ -157,3 +158,14 @@ def test_mutants_no_input_tells_apart_do_not_count_against_enough():
     assert case is not None and case.rules_out == {2, 3}
     confirming.confirmed(case)
     assert confirming.enough and confirming.next_case() is None
+
+
+def test_an_input_weighs_as_many_as_the_samples_mutants_an_answer_there_rules_out():
+    other = [RAISES, returns("1"), returns("1")]  # a second sample
+    mutants_of_first = [[returns("0"), returns("1"), returns("2")], other]
+    mutants_of_second = [[RAISES, returns("5"), returns("1")], [NEVER, returns("1"), NEVER]]
+    weights = input_weights(CALLS, [ACCEPTED, other], [mutants_of_first, mutants_of_second])
+    # pop([]): a mutant of each; pop([1]): one of the second; pop([1, 2]): one of each
+    assert weights == [2, 1, 2]
+    # A sample's outcome no example can state (it does not finish) rules nothing out.
+    assert input_weights(CALLS, [[NEVER, NEVER, NEVER]], [[ACCEPTED]]) == [0, 0, 0]

@@ -724,6 +724,7 @@ async def _confirming_weights(
     sources = [mutant.source for mutants_of_one in mutated for mutant in mutants_of_one]
     if not sources:
         return None
+    run.say(Stage.VALIDATE, 0, f"Running the samples' mutants to choose what to ask about {symbol}")
     probing = _probe_request(run.request, sources, probes.inputs)
     try:
         outcomes = await run_probes(replace(probing, call_timeout_s=confirmation.CALL_TIMEOUT_S))
