@@ -17,7 +17,7 @@ canonical solution has on the asked input. Compared side by side:
      input whose answer also rules out the most of their mutants): the accepted code's
      case that rules out the most of its mutants is shown, "is this right?"
      (`loop/confirmation.py`), until the Yes answers (with the user's earlier answers)
-     rule out two thirds of the mutants some probe input tells apart from it. Yes accepts
+     rule out four fifths of the mutants some probe input tells apart from it. Yes accepts
      it; another answer is an example the next attempt must pass (the next candidates in
      the pool that do), or, with no value, rules that behaviour out. Without `>>>`
      lines, a prompt's examples written in its text (``f(3) ➞ 5``, ``For lst = [1, 2]
@@ -410,8 +410,8 @@ async def _confirming(
             case = confirming.next_case()
             if case is None:
                 break
-            if asked >= CONFIRMATION_BUDGET:
-                return None, asked
+            if not confirming.attainable(CONFIRMATION_BUDGET - asked):
+                return None, asked  # no question left, or too few to confirm enough
             asked += 1
             at = calls.index(case.call)
             truth = pool.truth[at]

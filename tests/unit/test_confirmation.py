@@ -5,6 +5,7 @@ from __future__ import annotations
 from specloop.loop.confirmation import (
     SOMETHING_ELSE,
     YES,
+    Case,
     Confirming,
     choose_case,
     input_weights,
@@ -169,3 +170,16 @@ def test_an_input_weighs_as_many_as_the_samples_mutants_an_answer_there_rules_ou
     assert weights == [2, 1, 2]
     # A sample's outcome no example can state (it does not finish) rules nothing out.
     assert input_weights(CALLS, [[NEVER, NEVER, NEVER]], [[ACCEPTED]]) == [0, 0, 0]
+
+
+def test_a_case_is_not_asked_when_the_questions_left_cannot_confirm_enough():
+    confirming = Confirming(CALLS, ACCEPTED, FOUR_MUTANTS)  # two cases needed
+    assert not confirming.attainable(0) and not confirming.attainable(1)
+    assert confirming.attainable(2) and confirming.ruled_out == frozenset()
+    confirming.confirmed(choose_case(CALLS, ACCEPTED, FOUR_MUTANTS) or _no_case())
+    assert confirming.attainable(1)
+    assert not Confirming(CALLS, ACCEPTED, [ACCEPTED]).attainable(3)  # nothing to rule out
+
+
+def _no_case() -> Case:
+    raise AssertionError("a case was expected")

@@ -45,7 +45,7 @@ MUTANTS = 12
 """Mutants of the accepted code a case is chosen against (spread over the function)."""
 CALL_TIMEOUT_S = 0.25
 """Per call, when the accepted code and its mutants run on the probe inputs."""
-ENOUGH = 2 / 3
+ENOUGH = 0.8
 """The share of the distinguishable mutants confirmed cases must rule out before they count
 as evidence (`Confirming.distinguishable`)."""
 YES = "Yes"
@@ -171,6 +171,17 @@ class Confirming:
 
     def confirmed(self, case: Case) -> None:
         self.ruled_out |= case.rules_out
+
+    def attainable(self, questions: int) -> bool:
+        """Whether Yes to the next ``questions`` cases would make it enough: when not, no
+        answer within the budget can validate the code, so none is asked for."""
+        trial = Confirming(self.calls, self.accepted, self.mutants, self.preferred, self.ruled_out)
+        for _ in range(questions):
+            case = trial.next_case()
+            if case is None:
+                break
+            trial.confirmed(case)
+        return bool(trial.ruled_out) and trial.enough
 
     def given(self, examples: Sequence[str]) -> None:
         """Cases the user already stated this run (doctest lines: answers to behaviour

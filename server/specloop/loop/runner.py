@@ -561,8 +561,10 @@ async def _confirm(
         run.confirmations.append(item)
         assert run.record.evidence is not None
         run.record.evidence.confirmations = list(run.confirmations)
-        if run.asked >= request.max_questions:
-            why = f"no question was left to confirm it (maxQuestions is {request.max_questions})"
+        left = request.max_questions - run.asked
+        if not confirming.attainable(left):
+            why = "no question was left" if left <= 0 else "too few questions were left"
+            why += f" to confirm enough of it (maxQuestions is {request.max_questions})"
             run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(case, why))
             return True
         run.asked += 1
