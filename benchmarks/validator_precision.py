@@ -13,10 +13,16 @@ canonical solution has on the asked input. Compared side by side:
 (b') the same, taking the majority behaviour instead (a declined question);
 (c)  specloop asking up to 1, 2, 3 questions.
 (d)  (c) with up to 3 questions, plus confirmation questions where nothing counts as
-     evidence (no example in the prompt): the accepted code's case that rules out the
-     most of its mutants is shown, "is this right?" (`loop/confirmation.py`). Yes accepts
-     it; another answer is an example the next attempt must pass (the next candidates
-     in the pool that do), or, with no value, rules that behaviour out.
+     evidence (no example in the prompt; the samples' disagreement is then asked at the
+     input whose answer also rules out the most of their mutants): the accepted code's
+     case that rules out the most of its mutants is shown, "is this right?"
+     (`loop/confirmation.py`), until the Yes answers (with the user's earlier answers)
+     rule out four fifths of the mutants some probe input tells apart from it. Yes accepts
+     it; another answer is an example the next attempt must pass (the next candidates in
+     the pool that do), or, with no value, rules that behaviour out. Without `>>>`
+     lines, a prompt's examples written in its text (``f(3) ➞ 5``, ``For lst = [1, 2]
+     the output should be 3``, ``Input: [4, 2]``) still give the probe inputs and
+     their types (`loop/probes.py`).
 For each: accepted tasks, accepted-and-passing-hidden-tests, precision (the share of
 accepted tasks whose accepted code passes the hidden tests), questions per task (mean
 and median over tasks that were asked any), abstentions, and run time.
@@ -55,7 +61,7 @@ from importlib import resources
 from multiprocessing import get_context
 from typing import Any
 
-from specloop.loop.confirmation import Confirming, mutants_of, read_reply
+from specloop.loop.confirmation import Confirming, input_weights, mutants_of, read_reply
 from specloop.loop.disagreement import call_text, doctest_lines, settle
 from specloop.loop.models import Question
 from specloop.loop.probes import probe_inputs, spec_examples
@@ -318,6 +324,23 @@ class _Pool:
     truth: list[Outcome]
     outcomes: dict[int, list[Outcome]] = field(default_factory=dict)
 
+    mutated: dict[int, list[list[Outcome]]] = field(default_factory=dict)
+
+    def mutants(self, indexes: Sequence[int]) -> list[list[list[Outcome]]]:
+        """What the confirmation's mutants of each candidate (`mutants_of`) do on the inputs."""
+        for index in indexes:
+            if index not in self.mutated:
+                made = [
+                    _namespace(mutant.source)
+                    for mutant in mutants_of(self.sources[index], self.name)
+                ]
+                self.mutated[index] = [
+                    _outcomes(namespace, self.name, self.probes.inputs)
+                    for namespace in made
+                    if namespace is not None
+                ]
+        return [self.mutated[index] for index in indexes]
+
     def of(self, index: int) -> list[Outcome]:
         if index not in self.outcomes:
             namespace = self.namespaces[index]
@@ -333,9 +356,10 @@ async def _confirming(
 
     An attempt is the next ``samples`` candidates of the pool that pass every example
     known so far (the prompt's and those the user gave), as a model told those examples
-    would write them; the samples are settled as in (c), and then, where nothing counts
-    as evidence, the case of the accepted code that rules out the most of its mutants is
-    shown for confirmation.
+    would write them; the samples are settled as in (c) (where nothing counts as evidence,
+    equally telling inputs weighed by the samples' mutants an answer rules out, as the
+    product does), and then, where nothing counts as evidence, the case of the accepted
+    code that rules out the most of its mutants is shown for confirmation.
     """
     calls = [call_text(pool.name, arguments) for arguments in pool.probes.inputs]
     stated: list[tuple[int, str]] = []  # (input, outcome key) the user said is right
@@ -352,8 +376,16 @@ async def _confirming(
         if not chosen or not pool.probes.inputs:
             return None, asked
         outcomes = [pool.of(index) for index in chosen]
+        weights = None if has_examples else input_weights(calls, outcomes, pool.mutants(chosen))
         settlement = await settle(
-            chosen, outcomes, pool.probes, pool.name, user, CONFIRMATION_BUDGET - asked, True
+            chosen,
+            outcomes,
+            pool.probes,
+            pool.name,
+            user,
+            CONFIRMATION_BUDGET - asked,
+            True,
+            weights,
         )
         asked += settlement.evidence.questions_asked
         if settlement.unmatched:  # the answer is what no sample does: the next attempt's spec
@@ -365,14 +397,7 @@ async def _confirming(
         accepted = chosen[settlement.chosen]
         if has_examples:
             return accepted, asked  # the spec's own examples check it: counted evidence
-        mutated = [
-            _namespace(mutant.source) for mutant in mutants_of(pool.sources[accepted], pool.name)
-        ]
-        mutant_outcomes = [
-            _outcomes(namespace, pool.name, pool.probes.inputs)
-            for namespace in mutated
-            if namespace is not None
-        ]
+        [mutant_outcomes] = pool.mutants([accepted])
         preferred = pool.probes.origins.count("example")
         confirming = Confirming(calls, pool.of(accepted), mutant_outcomes, preferred)
         # What the user stated so far (corrections, answers) counts as confirmed cases.
@@ -385,8 +410,8 @@ async def _confirming(
             case = confirming.next_case()
             if case is None:
                 break
-            if asked >= CONFIRMATION_BUDGET:
-                return None, asked
+            if not confirming.attainable(CONFIRMATION_BUDGET - asked):
+                return None, asked  # no question left, or too few to confirm enough
             asked += 1
             at = calls.index(case.call)
             truth = pool.truth[at]

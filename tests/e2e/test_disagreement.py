@@ -225,3 +225,28 @@ def test_the_text_report_shows_the_input_and_what_each_group_did(project, tmp_pa
     assert 'Answer with --answers FILE, e.g. {"d1": ' in out
     assert "the accepted sample, judged" not in out, "nothing was accepted"
     assert "return" in out.split("samples disagree on", 1)[1]
+
+
+def _without_example(source: str) -> str:
+    return source.replace("\n    >>> clamp(5, 0, 3)\n    3\n", "")
+
+
+def test_without_an_example_of_the_spec_the_question_weighs_the_samples_mutants(
+    project, tmp_path, scripted
+):
+    # No example of its own: the samples' mutants are run too, to choose which input to
+    # ask about (`confirmation.input_weights`); the answer still picks the right sample.
+    runs = tmp_path / "runs"
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"d1": "raise ValueError", "c2": "Yes", "c3": "Yes"}))
+    pool = [_without_example(code) for code in (LOW_WINS, RIGHT, HIGH_WINS)]
+    scripted.responder = script(*pool)
+    (project / "tasks.py").write_text(_without_example(CLAMP), encoding="utf-8")
+    payload, result = run_implement(
+        project, runs, scripted, "--apply", "--answers", str(answers), line=1, file="tasks.py"
+    )
+    assert payload["status"] == "validated", result.stderr
+    assert "raise ValueError" in (project / "tasks.py").read_text()
+    (disagreement,) = payload["evidence"]["disagreements"]
+    assert disagreement["answer"] == "raise ValueError"
+    assert "Running the samples' mutants to choose what to ask" in result.stderr

@@ -86,6 +86,13 @@ def test_grouping_puts_the_largest_group_first_and_finds_the_telling_input():
     assert most_telling_input(group_by_behaviour([row("1"), row("1")])) is None
 
 
+def test_weights_break_ties_between_equally_telling_inputs_only():
+    groups = group_by_behaviour([row("1", "2", "3"), row("1", "2", "4"), row("1", "9", "4")])
+    assert most_telling_input(groups, [0, 1, 5]) == 2  # a tie (2 outcomes each): heaviest
+    groups = group_by_behaviour([row("1", "2"), row("1", "3"), row("1", "2"), row("5", "6")])
+    assert most_telling_input(groups, [9, 0]) == 1  # three outcomes beat any weight
+
+
 def test_a_process_stopped_half_way_did_not_finish_the_rest():
     line = probe_runner.LINE_PREFIX + (
         '{"index": 1, "kind": "return", "key": "return:int:1", "text": "return 1"}'

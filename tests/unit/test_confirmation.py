@@ -5,8 +5,10 @@ from __future__ import annotations
 from specloop.loop.confirmation import (
     SOMETHING_ELSE,
     YES,
+    Case,
     Confirming,
     choose_case,
+    input_weights,
     question_for,
     read_reply,
     unconfirmed_message,
@@ -145,3 +147,39 @@ def test_the_evidence_names_the_confirmed_cases():
         ]
     )
     assert evidence_phrase(evidence).endswith("; 1 case confirmed by you: `pop([1])` returns 1")
+
+
+def test_mutants_no_input_tells_apart_do_not_count_against_enough():
+    # Two mutants behave like the code on every input (no case can rule them out): one
+    # confirmed case that rules out the two others is enough.
+    mutants = [ACCEPTED, ACCEPTED, *FOUR_MUTANTS[:2]]
+    confirming = Confirming(CALLS, ACCEPTED, mutants)
+    assert confirming.distinguishable == {2, 3}
+    case = confirming.next_case()
+    assert case is not None and case.rules_out == {2, 3}
+    confirming.confirmed(case)
+    assert confirming.enough and confirming.next_case() is None
+
+
+def test_an_input_weighs_as_many_as_the_samples_mutants_an_answer_there_rules_out():
+    other = [RAISES, returns("1"), returns("1")]  # a second sample
+    mutants_of_first = [[returns("0"), returns("1"), returns("2")], other]
+    mutants_of_second = [[RAISES, returns("5"), returns("1")], [NEVER, returns("1"), NEVER]]
+    weights = input_weights(CALLS, [ACCEPTED, other], [mutants_of_first, mutants_of_second])
+    # pop([]): a mutant of each; pop([1]): one of the second; pop([1, 2]): one of each
+    assert weights == [2, 1, 2]
+    # A sample's outcome no example can state (it does not finish) rules nothing out.
+    assert input_weights(CALLS, [[NEVER, NEVER, NEVER]], [[ACCEPTED]]) == [0, 0, 0]
+
+
+def test_a_case_is_not_asked_when_the_questions_left_cannot_confirm_enough():
+    confirming = Confirming(CALLS, ACCEPTED, FOUR_MUTANTS)  # two cases needed
+    assert not confirming.attainable(0) and not confirming.attainable(1)
+    assert confirming.attainable(2) and confirming.ruled_out == frozenset()
+    confirming.confirmed(choose_case(CALLS, ACCEPTED, FOUR_MUTANTS) or _no_case())
+    assert confirming.attainable(1)
+    assert not Confirming(CALLS, ACCEPTED, [ACCEPTED]).attainable(3)  # nothing to rule out
+
+
+def _no_case() -> Case:
+    raise AssertionError("a case was expected")

@@ -154,3 +154,16 @@ def test_a_declined_question_takes_its_assumption_unless_nothing_may_be_assumed(
     assert [(a.answer, a.assumed) for a in answers] == [("a", False), ("y", True)]
     assert settle_replies(questions, ["a", None], no_assume=True) is None
     assert settle_replies(questions, ["a", "x"], no_assume=True) is not None
+
+
+async def test_weights_choose_between_equally_telling_inputs():
+    probes = ProbeSet(0, ("x",), [["1"], ["2"]], ["edge", "edge"])
+    a, b, c = (
+        [returns("1"), returns("1")],
+        [returns("2"), returns("1")],
+        [returns("1"), returns("3")],
+    )
+    user = User("return 3")
+    settled = await settle([1, 2, 3], [a, b, c], probes, "f", user, 1, True, [0, 4])
+    assert user.asked[0].text == "The samples disagree on `f(2)`. What should it do?"
+    assert settled.chosen == 2 and settled.examples == [">>> f(2)", "3"]

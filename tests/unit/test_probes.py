@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import ast
 
-from specloop.loop.probes import TypeHint, edge_values, probe_inputs, spec_examples
+from specloop.loop.probes import (
+    TypeHint,
+    alike,
+    edge_values,
+    near,
+    probe_inputs,
+    spec_examples,
+    stated_inputs,
+)
 
 CLAMP = "def clamp(value: int, low: int, high: int) -> int:\n    ...\n"
 DOC = "Limit value to low..high; at most 100.\n\n>>> clamp(5, 0, 3)\n3\n"
@@ -61,3 +69,35 @@ def test_what_cannot_be_probed_says_why():
 def test_examples_with_non_literal_arguments_are_skipped():
     doc = ">>> f(x)\n>>> f([1, 2])\n>>> g(3)\n>>> print(f(4))\n"
     assert spec_examples(doc, "f", 1) == [([1, 2],), (4,)]
+
+
+def test_inputs_the_text_states_by_parameter_name_are_examples():
+    doc = (
+        "For lst = [3, 1] the output should be 4.\n"
+        "    Input: arr = [111, 21], k = 1\n"
+        "x == 3 is no input\n"
+    )
+    assert stated_inputs(doc, ["lst"]) == [([3, 1],)]
+    assert stated_inputs(doc, ["arr", "k"]) == [([111, 21], 1)]
+    assert stated_inputs("Input: [4,2,3]\nInput: [] or more\n", ["nodes"]) == [([4, 2, 3],)]
+    probes = probe_inputs("def pluck(arr):\n    ...\n", "Example:\n    Input: [4,2,3]\n")
+    assert probes.inputs[0] == ["[4, 2, 3]"] and probes.origins[0] == "example"
+    assert all(isinstance(ast.literal_eval(i[0]), list) for i in probes.inputs)
+
+
+def test_numbers_inside_strings_and_runs_of_a_character_are_varied():
+    assert {"02-11-2000", "04-11-2000", "01-11-2000", "03-11-2001"} <= set(near("03-11-2000"))
+    assert {"Example  3", "a  b"} <= set(near("Example   3")) | set(near("a b"))
+
+
+def test_alike_parameters_also_take_values_of_the_same_size_that_differ():
+    probes = probe_inputs("def longer(a: list[str], b: list[str]): ...", None)
+    assert ["['a']", "['a']"] in probes.inputs and ["['a']", "['b']"] in probes.inputs
+    assert alike({"k": ["az", 9]}) == {"k": ["ba", 10]}
+
+
+def test_an_empty_example_does_not_decide_the_type_of_the_items():
+    doc = "f([], []) ➞ []\nf(['hi'], ['a']) ➞ ['a']\n"
+    probes = probe_inputs("def f(xs, ys):\n    ...\n", doc)
+    edges = [i for i, o in zip(probes.inputs, probes.origins, strict=True) if o == "edge"]
+    assert ["['a']", "['b']"] in edges

@@ -11,9 +11,11 @@ options are Yes, what the mutants do there, and "something else".
 `read_reply` says what the answer means; this module owns those rules:
 - Yes: the case becomes a doctest example in the docstring, and the spec examples check
   then runs it on the code: counted evidence once the confirmed cases rule out `ENOUGH`
-  of the mutants. The cases the user stated earlier in the run (answers to behaviour
-  questions, corrections) count towards that as well (`Confirming.given`): when they are
-  all the evidence there is, one answer alone does not make code validated.
+  of the mutants that some probe input tells apart from the code (a mutant that behaves
+  like it on every input cannot be ruled out by any case, so it is not asked for). The
+  cases the user stated earlier in the run (answers to behaviour questions, corrections)
+  count towards that as well (`Confirming.given`): when they are all the evidence there
+  is, one answer alone does not make code validated.
 - What a mutant does, or a value typed as a Python literal ("4", "raise ValueError"):
   the right outcome becomes an example in the spec, and another attempt is made.
 - "Something else" without a value: the model is told the case is wrong, and another
@@ -43,8 +45,9 @@ MUTANTS = 12
 """Mutants of the accepted code a case is chosen against (spread over the function)."""
 CALL_TIMEOUT_S = 0.25
 """Per call, when the accepted code and its mutants run on the probe inputs."""
-ENOUGH = 0.75
-"""The share of the mutants confirmed cases must rule out before they count as evidence."""
+ENOUGH = 0.8
+"""The share of the distinguishable mutants confirmed cases must rule out before they count
+as evidence (`Confirming.distinguishable`)."""
 YES = "Yes"
 SOMETHING_ELSE = "No, something else"
 _MAX_ALTERNATIVES = 2
@@ -82,6 +85,24 @@ class Case:
 def mutants_of(module_source: str, symbol: str) -> list[Mutant]:
     """The mutants of ``symbol`` a case is chosen against, to run on the probe inputs."""
     return spread(mutants(module_source, symbol), MUTANTS)
+
+
+def input_weights(
+    calls: Sequence[str],
+    samples: Sequence[Sequence[Outcome]],
+    mutants: Sequence[Sequence[Sequence[Outcome]]],
+) -> list[int]:
+    """Per input, how many of the samples' mutants (``mutants[i]``: those of ``samples[i]``)
+    differ there from their sample in a way an example can state: what an answer about
+    that input rules out besides the samples, so a question about the samples' disagreement
+    (`disagreement.settle`) prefers the input whose answer also confirms the most."""
+    weights = [0] * len(calls)
+    for sample, theirs in zip(samples, mutants, strict=True):
+        for row in theirs:
+            for index, (call, ours, other) in enumerate(zip(calls, sample, row, strict=True)):
+                if other.key != ours.key and doctest_lines(call, ours):
+                    weights[index] += 1
+    return weights
 
 
 def choose_case(
@@ -133,7 +154,7 @@ def _case(
 @dataclass
 class Confirming:
     """The cases of one accepted code, asked one at a time until a Yes has ruled out
-    `ENOUGH` of its mutants: a case that rules out few says little on its own."""
+    `ENOUGH` of its distinguishable mutants: a case that rules out few says little on its own."""
 
     calls: Sequence[str]
     accepted: Sequence[Outcome]
@@ -151,6 +172,17 @@ class Confirming:
     def confirmed(self, case: Case) -> None:
         self.ruled_out |= case.rules_out
 
+    def attainable(self, questions: int) -> bool:
+        """Whether Yes to the next ``questions`` cases would make it enough: when not, no
+        answer within the budget can validate the code, so none is asked for."""
+        trial = Confirming(self.calls, self.accepted, self.mutants, self.preferred, self.ruled_out)
+        for _ in range(questions):
+            case = trial.next_case()
+            if case is None:
+                break
+            trial.confirmed(case)
+        return bool(trial.ruled_out) and trial.enough
+
     def given(self, examples: Sequence[str]) -> None:
         """Cases the user already stated this run (doctest lines: answers to behaviour
         questions, corrections), which the accepted code does: each rules out the mutants
@@ -167,7 +199,22 @@ class Confirming:
 
     @property
     def enough(self) -> bool:
-        return len(self.ruled_out) >= ENOUGH * len(self.mutants)
+        """Whether the confirmed cases rule out `ENOUGH` of the mutants a case can rule out."""
+        telling = self.distinguishable
+        return len(self.ruled_out & telling) >= ENOUGH * len(telling)
+
+    @property
+    def distinguishable(self) -> frozenset[int]:
+        """The mutants (by index) that differ from the accepted code on some input an example
+        can state: only those can be ruled out (the others behave alike on every input)."""
+        return frozenset(
+            number
+            for number, row in enumerate(self.mutants)
+            if any(
+                theirs.key != ours.key and doctest_lines(call, ours)
+                for call, ours, theirs in zip(self.calls, self.accepted, row, strict=True)
+            )
+        )
 
 
 def question_for(number: int, case: Case) -> ConfirmationQuestion:

@@ -146,8 +146,14 @@ async def settle(
     ask: Ask,
     max_questions: int,
     no_assume: bool,
+    weights: Sequence[int] | None = None,
 ) -> Settlement:
-    """Group the samples (``outcomes[i]``: per input, for ``attempts[i]``), ask, pick one."""
+    """Group the samples (``outcomes[i]``: per input, for ``attempts[i]``), ask, pick one.
+
+    ``weights`` (one per input) break ties between equally telling inputs: where nothing
+    counts as evidence, how many of the samples' mutants an answer there rules out too
+    (`confirmation.input_weights`), so the answer also serves as a confirmed case.
+    """
     calls = [call_text(function, arguments) for arguments in probes.inputs]
     groups = group_by_behaviour(outcomes)
     evidence = Evidence(
@@ -162,7 +168,7 @@ async def settle(
 
     asked = 0
     while len(groups) > 1:
-        index = most_telling_input(groups)
+        index = most_telling_input(groups, weights)
         assert index is not None  # different groups differ somewhere
         disagreement = _described(calls[index], outcomes_at(groups, index), attempts)
         evidence.disagreements.append(disagreement)

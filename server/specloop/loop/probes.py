@@ -2,12 +2,17 @@
 
 In this order (earlier inputs are preferred as questions, being the easiest to read):
 1. the spec's own examples: calls of the target in its docstring's ``>>>`` lines, then
-   in its text (``f([1, 2], 5) ➞ False``), whose arguments are literals, then values
-   near them (words or items reordered, fewer, repeated; numbers ±1) — the shape of a
-   valid input is often one no hint tells;
+   in its text (``f([1, 2], 5) ➞ False``), whose arguments are literals, then inputs the
+   text states by parameter name (``For lst = [1, 2] the output should be 3``;
+   ``Input: arr = [1, 2], k = 1``; ``Input: [4, 2]`` for a one-parameter function), then
+   values near them (words or items reordered, fewer, repeated; numbers ±1, also the
+   numbers written inside strings; runs of a character one shorter or longer) — the
+   shape of a valid input is often one no hint tells;
 2. edge values of the annotated types (empty, zero, negative, one element, ...) and the
    numbers the spec names with their neighbours (boundaries), varied one parameter at a
-   time from the first example (or from a typical value), then all at once;
+   time from the first example (or from a typical value), then all at once (alike
+   parameters once with the same value and once with values of the same size that
+   differ: ties between arguments are boundaries too);
 3. property-based inputs: hypothesis strategies built from the type hints, bounded in
    size and count, drawn with a fixed seed — the same inputs for the same seed.
 A parameter without a hint takes its type from the values the examples pass. Only
@@ -35,6 +40,7 @@ _MAX_SPEC_NUMBERS = 4
 _MAX_INT = 10**6
 _QUOTED = re.compile(r"(['\"])([^'\"\n]{1,20})\1")
 _MAX_SPEC_STRINGS = 12
+_MAX_NUMBERS_INSIDE = 3
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ def probe_inputs(
         return ProbeSet(seed, (), skipped=required)
     names = tuple(arg.arg for arg in required)
     examples = spec_examples(docstring or "", function.name, len(names))
+    examples += [
+        stated for stated in stated_inputs(docstring or "", names) if stated not in examples
+    ]
     hints = [_hint(arg.annotation) if arg.annotation is not None else ANY for arg in required]
     hints = [
         _from_examples(hint, [example[index] for example in examples])
@@ -116,11 +125,19 @@ def probe_inputs(
 
 
 def _near_examples(examples: Sequence[Sequence[Any]], words: Sequence[str]) -> Iterator[list[Any]]:
-    """Each example with one argument moved to a value near it."""
-    for example in examples:
-        for index, value in enumerate(example):
-            for variant in near(value, words):
-                yield [*example[:index], variant, *example[index + 1 :]]
+    """Each example with one argument moved to a value near it: the first variant of every
+    example, then the second of each, ... (so a later example is varied too)."""
+    rows = [list(_near_example(example, words)) for example in examples]
+    for depth in range(max((len(row) for row in rows), default=0)):
+        for row in rows:
+            if depth < len(row):
+                yield row[depth]
+
+
+def _near_example(example: Sequence[Any], words: Sequence[str]) -> Iterator[list[Any]]:
+    for index, value in enumerate(example):
+        for variant in near(value, words):
+            yield [*example[:index], variant, *example[index + 1 :]]
 
 
 def _edges(
@@ -137,7 +154,12 @@ def _edges(
         for value in values:
             yield [*base[:index], value, *base[index + 1 :]]
     for depth in range(max(len(values) for values in edges)):
-        yield [values[min(depth, len(values) - 1)] for values in edges]
+        same = [values[min(depth, len(values) - 1)] for values in edges]
+        yield same
+        yield [
+            alike(value) if hint in hints[:index] else value
+            for index, (hint, value) in enumerate(zip(hints, same, strict=True))
+        ]
 
 
 def _required_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg] | str:
@@ -204,6 +226,71 @@ def spec_examples(
             except (ValueError, SyntaxError, TypeError, RecursionError):
                 continue
     return list(dict.fromkeys(found)) if _hashable(found) else found
+
+
+def stated_inputs(docstring: str, parameters: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Inputs the spec's text states by naming each parameter: ``For lst = [1, 2] the
+    output should be 3``, ``Input: arr = [1, 2], k = 1``, one line each; and, for a
+    function of one parameter, ``Input: [4, 2, 3]``. Only literal values count."""
+    found: list[tuple[Any, ...]] = []
+    for line in docstring.splitlines():
+        if line.strip().startswith(">>>"):
+            continue
+        values = _named_values(line, parameters)
+        if values is None and len(parameters) == 1:
+            values = _input_value(line)
+        if values is not None and values not in found:
+            found.append(values)
+    return found
+
+
+def _named_values(line: str, parameters: Sequence[str]) -> tuple[Any, ...] | None:
+    """The literal after ``name =`` for every parameter on the line, in parameter order."""
+    values = []
+    for parameter in parameters:
+        match = re.search(rf"(?<![\w.]){re.escape(parameter)}\s*=(?!=)\s*", line)
+        literal = _literal_at(line, match.end()) if match else None
+        if literal is None:
+            return None
+        values.append(literal[0])
+    return tuple(values) if values else None
+
+
+def _input_value(line: str) -> tuple[Any, ...] | None:
+    """``Input: [4, 2, 3]``: the one literal a line labelled as an input holds."""
+    match = re.match(r"\s*(?:input|arg(?:ument)?)s?\s*:\s*", line, re.IGNORECASE)
+    literal = _literal_at(line, match.end()) if match else None
+    if literal is None or line[literal[1] :].strip():
+        return None
+    return (literal[0],)
+
+
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+def _literal_at(line: str, start: int) -> tuple[Any, int] | None:
+    """The Python literal starting at ``start`` (brackets and quotes balanced, else one
+    token) and where it ends; None when the text there is no literal."""
+    end, depth, quote = start, 0, ""
+    while end < len(line):
+        char = line[end]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _CLOSING:
+            depth += 1
+        elif char in _CLOSING.values():
+            depth -= 1
+        elif depth == 0 and (char.isspace() or char in ",;"):
+            break
+        end += 1
+        if depth == 0 and not quote and line[start] in "'\"([{" and end > start + 1:
+            break
+    try:
+        return ast.literal_eval(line[start:end]), end
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
 
 
 def _call_texts(line: str, name: str) -> list[str]:
@@ -294,6 +381,9 @@ def _near_string(text: str, vocabulary: Sequence[str]) -> list[Any]:
             f"-{text.lstrip('-')}",
             f"{-number - 0.5:g}",
         ]
+    else:
+        variants += _near_numbers_inside(text)
+    variants += _near_runs(text)
     words = text.split()
     if len(words) > 1:
         variants += [
@@ -309,6 +399,61 @@ def _near_string(text: str, vocabulary: Sequence[str]) -> list[Any]:
         variants += [text[::-1], text[0], text[:-1], text + text[0]]
     variants += [text.upper(), text.lower(), text.swapcase()]
     return [variant for variant in variants if variant != text]
+
+
+def _near_numbers_inside(text: str) -> list[str]:
+    """The numbers written inside a string (``'03-11-2000'``, ``'5 apples'``), one at a
+    time, moved by ±1 and to 1 (as wide as written: ``'02-11-2000'``)."""
+    variants = []
+    for match in islice(re.finditer(r"\d+", text), _MAX_NUMBERS_INSIDE):
+        digits = match.group()
+        for value in (int(digits) - 1, int(digits) + 1, 1):
+            if value >= 0:
+                moved = f"{value:0{len(digits)}d}" if digits.startswith("0") else str(value)
+                variants.append(text[: match.start()] + moved + text[match.end() :])
+    return variants
+
+
+def _near_runs(text: str) -> list[str]:
+    """A run of one character one shorter (``'a   b'``: ``'a  b'``), and the first single
+    space doubled (``'a b'``: ``'a  b'``): how long a run is is often what the spec is about."""
+    variants = []
+    for match in islice(re.finditer(r"(.)\1+", text), _MAX_NUMBERS_INSIDE):
+        variants.append(text[: match.start()] + match.group()[1:] + text[match.end() :])
+    single = re.search(r"(?<! ) (?! )", text)
+    if single is not None:
+        variants.append(text[: single.start()] + "  " + text[single.end() :])
+    return variants
+
+
+def alike(value: Any) -> Any:
+    """A value of the same type and size as ``value`` that differs from it where it can
+    (letters and digits moved one on, numbers plus one, items each made alike)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return "".join(_next_character(char) for char in value)
+    if isinstance(value, list | tuple):
+        return type(value)(alike(item) for item in value)
+    if isinstance(value, set):
+        return _unique_set({alike(item) for item in value}, value)
+    if isinstance(value, dict):
+        return {key: alike(item) for key, item in value.items()}
+    return value
+
+
+def _unique_set(moved: set[Any], value: set[Any]) -> set[Any]:
+    return moved if len(moved) == len(value) else value
+
+
+def _next_character(char: str) -> str:
+    for first, count in (("a", 26), ("A", 26), ("0", 10)):
+        offset = ord(char) - ord(first)
+        if 0 <= offset < count:
+            return chr(ord(first) + (offset + 1) % count)
+    return char
 
 
 # ---------------------------------------------------------------- type hints
@@ -369,12 +514,19 @@ def _is_ellipsis(node: ast.expr) -> bool:
 
 
 def _from_examples(hint: TypeHint, values: Sequence[Any]) -> TypeHint:
-    """``hint``, or where it says nothing (no hint, a bare ``list``), what the examples pass."""
+    """``hint``, or where it says nothing (no hint, a bare ``list``), what the examples pass
+    (the first that is not empty: ``[]`` says nothing about its items)."""
     if hint.kind != "any" and all(item.kind != "any" for item in hint.items):
         return hint
     if not values:
         return hint if hint.kind != "any" else TypeHint("int")
-    return _type_of(values[0])
+    filled = [value for value in values if not _empty_container(value)]
+    return _type_of((filled or values)[0])
+
+
+def _empty_container(value: Any) -> bool:
+    """An empty list, set, dict or tuple: it says nothing about the type of its items."""
+    return isinstance(value, list | tuple | set | frozenset | dict) and not value
 
 
 def _type_of(value: Any) -> TypeHint:

@@ -52,7 +52,13 @@ from specloop.refactor.codemod import TransformFailure, replace_symbol
 from specloop.refactor.docstrings import add_examples
 from specloop.refactor.edits import unified_diff
 from specloop.secrets import Redactor
-from specloop.validate.behaviour import Outcome, ProbeRefused, ProbeRequest, run_probes
+from specloop.validate.behaviour import (
+    Outcome,
+    ProbeRefused,
+    ProbeRequest,
+    group_by_behaviour,
+    run_probes,
+)
 from specloop.validate.environment import PythonEnvironment
 from specloop.validate.mutation import MAX_MUTANTS, Mutant, mutants, spread
 from specloop.validate.pipeline import ValidationRequest, judge_validated, validate
@@ -563,8 +569,10 @@ async def _confirm(
         run.confirmations.append(item)
         assert run.record.evidence is not None
         run.record.evidence.confirmations = list(run.confirmations)
-        if run.asked >= request.max_questions:
-            why = f"no question was left to confirm it (maxQuestions is {request.max_questions})"
+        left = request.max_questions - run.asked
+        if not confirming.attainable(left):
+            why = "no question was left" if left <= 0 else "too few questions were left"
+            why += f" to confirm enough of it (maxQuestions is {request.max_questions})"
             run.stop(LoopStatus.UNVALIDATED, unconfirmed_message(case, why))
             return True
         run.asked += 1
@@ -693,18 +701,51 @@ async def _settle(run: _Run) -> Settlement:
         # The samples each validated; they just could not be compared. Say so.
         return _uncompared(passed, f"the samples could not be run on probe inputs ({error})")
     outcomes = [by_source[distinct.index(source)] for source in sources]
+    questions_left = max(0, request.max_questions - run.asked)
+    weights = None
+    if questions_left and len(group_by_behaviour(by_source)) > 1:
+        weights = await _confirming_weights(run, distinct, by_source)
     settlement = await settle(
         attempts,
         outcomes,
         probes,
         request.spec.symbol,
         run.front_end.ask,
-        max(0, request.max_questions - run.asked),
+        questions_left,
         request.no_assume,
+        weights,
     )
     run.asked += settlement.evidence.questions_asked
     settlement.evidence.distinct = len(distinct)
     return settlement
+
+
+async def _confirming_weights(
+    run: _Run, distinct: list[str], by_source: list[list[Outcome]]
+) -> list[int] | None:
+    """Where the spec has no example of its own (a confirmation will be needed), per probe
+    input, how many of the samples' mutants an answer there rules out
+    (`confirmation.input_weights`); None otherwise, or when they cannot be run."""
+    if run.spec_examples([]) is not None:
+        return None
+    symbol = run.request.spec.symbol
+    mutated = [await asyncio.to_thread(confirmation.mutants_of, s, symbol) for s in distinct]
+    probes = run.probe_set()
+    sources = [mutant.source for mutants_of_one in mutated for mutant in mutants_of_one]
+    if not sources:
+        return None
+    run.say(Stage.VALIDATE, 0, f"Running the samples' mutants to choose what to ask about {symbol}")
+    probing = _probe_request(run.request, sources, probes.inputs)
+    try:
+        outcomes = await run_probes(replace(probing, call_timeout_s=confirmation.CALL_TIMEOUT_S))
+    except (ProbeRefused, ValueError, OSError):
+        return None
+    rows, start = [], 0
+    for mutants_of_one in mutated:
+        rows.append(outcomes[start : start + len(mutants_of_one)])
+        start += len(mutants_of_one)
+    calls = [call_text(symbol, arguments) for arguments in probes.inputs]
+    return confirmation.input_weights(calls, by_source, rows)
 
 
 def _uncompared(passed: list[tuple[Attempt, str]], why: str) -> Settlement:

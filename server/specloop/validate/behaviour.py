@@ -159,22 +159,26 @@ def split_inputs(groups: Sequence[BehaviourGroup]) -> list[int]:
     ]
 
 
-def most_telling_input(groups: Sequence[BehaviourGroup]) -> int | None:
+def most_telling_input(
+    groups: Sequence[BehaviourGroup], weights: Sequence[int] | None = None
+) -> int | None:
     """The input whose answer rules out the most: most distinct outcomes, then the earliest.
 
     Among inputs with as many outcomes, the one whose largest outcome holds the fewest
-    candidates wins (an answer there rules out more, whichever it is).
+    candidates wins (an answer there rules out more, whichever it is); then, given
+    ``weights`` (one per input), the heaviest (what else the answer would settle).
     """
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, int, int, int] | None = None
     for index in split_inputs(groups):
         sizes: dict[str, int] = {}
         for group in groups:
             key = group.outcomes[index].key
             sizes[key] = sizes.get(key, 0) + len(group.members)
-        score = (-len(sizes), max(sizes.values()), index)
+        weight = weights[index] if weights is not None else 0
+        score = (-len(sizes), max(sizes.values()), -weight, index)
         if best is None or score < best:
             best = score
-    return None if best is None else best[2]
+    return None if best is None else best[3]
 
 
 def outcomes_at(groups: Sequence[BehaviourGroup], index: int) -> list[tuple[Outcome, list[int]]]:
