@@ -437,12 +437,7 @@ class Sandbox:
             (os.path.join(other.path, relative), os.path.join(self.path, relative))
             for relative in _filled_files(other.path)
         )
-        if self.isolation.level is IsolationLevel.NONE:
-            for source, target in pairs:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(source, target)
-        else:
-            link_files(pairs)
+        link_files(pairs, copy=self.isolation.level is IsolationLevel.NONE)
 
     def write(self, relative: str, text: str) -> None:
         target = _within(self.path, relative)
@@ -640,15 +635,19 @@ def _filled_files(root: Path) -> Iterator[str]:
             yield name if relative == "." else os.path.join(relative, name)
 
 
-def link_files(pairs: Iterable[tuple[str, str]]) -> None:
-    """A hard link at each target to its source (a copy where the file system will not
-    link), making the targets' folders as needed: thousands in a large tree."""
+def link_files(pairs: Iterable[tuple[str, str]], copy: bool = False) -> None:
+    """A hard link at each target to its source (a copy with ``copy``, or where the file
+    system will not link), making the targets' folders as needed: thousands in a large
+    tree."""
     made: set[str] = set()
     for source, target in pairs:
         parent = os.path.dirname(target)
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
+        if copy:
+            shutil.copyfile(source, target)
+            continue
         try:
             os.link(source, target)
         except OSError:
