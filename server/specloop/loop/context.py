@@ -189,7 +189,8 @@ def build_context(
         overrides = {project.root / path: encode(text) for path, text in buffers.items()}
         index = build_index(project.root, overrides=overrides)
     root = project.root
-    importing = index.test_files_importing(target.path, [_top_name(target)])
+    importers = index.files_importing(target.path, [_top_name(target)])
+    importing = [path for path in importers if index.is_test_file(path)]
     gathered = _Gathered(
         target_source=module.source_of(target),
         signature=target.signature,
@@ -197,7 +198,7 @@ def build_context(
         imports=list(module.imports),
         tests=_tests(index, root, target, importing),
         callees=_callees(index, root, module, target),
-        callers=_callers(index, root, module, target),
+        callers=_callers(index, root, module, target, importers),
     )
     context = _fit(spec, snapshot.path, gathered, token_budget)
     return context.model_copy(
@@ -366,14 +367,18 @@ def _imported_from(imports: Sequence[str], name: str) -> set[str]:
 
 
 def _callers(
-    index: WorkspaceIndex, root: Path, module: ModuleIndex, target: Definition
+    index: WorkspaceIndex,
+    root: Path,
+    module: ModuleIndex,
+    target: Definition,
+    importers: list[Path],
 ) -> _Picked[str]:
-    """Signatures of definitions that call the target: same module first, then the modules
-    that import it (or its class); tests left out. A call of the same name in a module
-    that does not import the target is another function's (``dict.get`` for a ``get``),
-    and reading every such module cost seconds in a large tree."""
+    """Signatures of definitions that call the target: same module first, then the
+    modules that import it (or its class), ``importers``; tests left out. A call of the
+    same name in a module that does not import the target is another function's
+    (``dict.get`` for a ``get``), and reading every such module cost seconds in a large
+    tree."""
     local = [d for d in module.definitions if target.name in d.calls and not _within(d, target)]
-    importers = index.files_importing(target.path, [_top_name(target)])
     elsewhere = [
         d
         for d in index.callers(target.name, include_tests=False, among=importers)
