@@ -5,20 +5,8 @@ clear."""
 import pytest
 
 from specloop.analysis.ambiguity import FacetKind, Label, assess
-from specloop.analysis.documents import DocumentStore
-from specloop.analysis.specs import Spec, SpecKind, extract_specs
 from specloop.analysis.tiers import Tier, tier_of
-
-
-def stub(signature: str, docstring: str) -> Spec:
-    body = "\n".join(f"    {line}" if line else "" for line in docstring.splitlines())
-    source = f'{signature}:\n    """\n{body}\n    """\n    ...\n'
-    document = DocumentStore().open("file:///t.py", source)
-    specs = extract_specs(document.source, document.tree, document.lines)
-    docstrings = [spec for spec in specs if spec.kind is SpecKind.DOCSTRING]
-    assert len(docstrings) == 1, specs
-    return docstrings[0]
-
+from tests.unit.test_docstring_specs import stub
 
 PAIRS = "def close_pairs(values: list[float], gap: float) -> bool"
 

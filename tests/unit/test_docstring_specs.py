@@ -10,13 +10,17 @@ from specloop.analysis.specs import Spec, SpecKind, extract_specs
 
 
 def stub(signature: str, docstring: str) -> Spec:
+    """The docstring spec of a stub with this signature and docstring (body ``...``)."""
     body = "\n".join(f"    {line}" if line else "" for line in docstring.splitlines())
-    source = f'{signature}:\n    """\n{body}\n    """\n    ...\n'
+    docstrings = docstring_specs(f'{signature}:\n    """\n{body}\n    """\n    ...\n')
+    assert len(docstrings) == 1, docstrings
+    return docstrings[0]
+
+
+def docstring_specs(source: str) -> list[Spec]:
     document = DocumentStore().open("file:///t.py", source)
     specs = extract_specs(document.source, document.tree, document.lines)
-    docstrings = [spec for spec in specs if spec.kind is SpecKind.DOCSTRING]
-    assert len(docstrings) == 1, specs
-    return docstrings[0]
+    return [spec for spec in specs if spec.kind is SpecKind.DOCSTRING]
 
 
 def kinds(spec: Spec) -> list[FacetKind]:
@@ -290,12 +294,6 @@ def test_the_same_stub_without_the_fixture_decorator_is_judged_on_its_text():
     document = DocumentStore().open("file:///t.py", source)
     (spec,) = extract_specs(document.source, document.tree, document.lines)
     assert assess(spec).label is not Label.NOTE
-
-
-def docstring_specs(source: str) -> list[Spec]:
-    document = DocumentStore().open("file:///t.py", source)
-    specs = extract_specs(document.source, document.tree, document.lines)
-    return [spec for spec in specs if spec.kind is SpecKind.DOCSTRING]
 
 
 @pytest.mark.parametrize(
