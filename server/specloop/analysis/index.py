@@ -333,11 +333,7 @@ def _read_utf8(path: Path) -> bytes | None:
 
 def _defined_names(source: bytes) -> set[str]:
     """Names after ``def``/``class`` keywords: a superset of what the module defines."""
-    return {
-        decode(match.group(1))
-        for match in _DEFINED_NAME.finditer(source)
-        if match.start() == 0 or source[match.start() - 1] not in _WORD_BYTES
-    }
+    return {decode(match.group(1)) for match in _whole_words(_DEFINED_NAME, source)}
 
 
 def _matches(definition: Definition, name: str, simple: str) -> bool:
@@ -352,7 +348,8 @@ def _word_pattern(name: str) -> bytes:
 
 
 def _whole_words(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
-    """The matches of ``pattern`` (a `_word_pattern`, perhaps extended) that start a word."""
+    """The matches of ``pattern`` (one that starts with a word, as a `_word_pattern`) that
+    start a word: the character before them is not a word character."""
     for match in pattern.finditer(source):
         start = match.start()
         if start == 0 or source[start - 1] not in _WORD_BYTES:
