@@ -31,7 +31,8 @@ from specloop.analysis.selection import reported
 from specloop.analysis.symbols import enclosing_name
 from specloop.analysis.text import ColumnUnit, LineIndex
 from specloop.analysis.tiers import severity_of
-from specloop.config import DiagnosticsSettings, Severity, Tiers
+from specloop.config import DiagnosticsSettings
+from specloop.defaults import Severity, Tiers
 from specloop.project import ProjectConfig, ProjectConfigs
 
 # Below this many files a process pool costs more than it saves.

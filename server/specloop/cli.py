@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specloop import __version__
-from specloop.analysis.specs import DEFAULT_MARKERS
-from specloop.config import Settings, Severity, Tiers
+from specloop.defaults import (
+    DEFAULT_CHECK_TIMEOUT_S,
+    DEFAULT_MARKERS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_QUESTIONS,
+    DEFAULT_MODEL_TIMEOUT_S,
+    DEFAULT_TEMPERATURE,
+    Severity,
+    Tiers,
+)
 
 if TYPE_CHECKING:
     from specloop.check import CheckOptions, Record, Skipped
@@ -138,23 +146,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="STAGE=MODEL",
         help="a different model for one stage (clarify, plan or generate); repeatable",
     )
-    defaults = Settings()
     implement.add_argument(
         "--temperature",
         type=float,
-        help=f"sampling temperature (default: {defaults.temperature:g})",
+        help=f"sampling temperature (default: {DEFAULT_TEMPERATURE:g})",
     )
-    implement.add_argument("--max-attempts", type=int, help=f"default: {defaults.max_attempts}")
+    implement.add_argument("--max-attempts", type=int, help=f"default: {DEFAULT_MAX_ATTEMPTS}")
     implement.add_argument(
         "--timeout",
         type=float,
-        help=f"seconds per model call (default: {defaults.timeout:g})",
+        help=f"seconds per model call (default: {DEFAULT_MODEL_TIMEOUT_S:g})",
     )
     implement.add_argument(
         "--check-timeout",
         type=float,
         help=f"wall-clock seconds each validation check may run (default: "
-        f"{defaults.check_timeout:g})",
+        f"{DEFAULT_CHECK_TIMEOUT_S:g})",
     )
     implement.add_argument(
         "--allow-unisolated",
@@ -196,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-questions",
         type=int,
         help="questions about behaviour: inputs the samples disagree on, and cases to confirm "
-        f"when nothing else checks the code (default: {defaults.max_questions})",
+        f"when nothing else checks the code (default: {DEFAULT_MAX_QUESTIONS})",
     )
 
     runs = commands.add_parser(

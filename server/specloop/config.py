@@ -10,29 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-SETTINGS_SECTION = "specloop"
-# Product defaults with more than one reader: written here once.
-DEFAULT_TEMPERATURE = 0.2
-DEFAULT_MODEL_TIMEOUT_S = 120.0
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_CHECK_TIMEOUT_S = 30.0
-"""Wall-clock seconds of each check; its CPU seconds are limited to the same number."""
+from specloop.defaults import (
+    DEFAULT_CHECK_TIMEOUT_S,
+    DEFAULT_MARKERS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_QUESTIONS,
+    DEFAULT_MODEL_TIMEOUT_S,
+    DEFAULT_TEMPERATURE,
+    SETTINGS_SECTION,
+    Severity,
+    Tiers,
+)
+
 # Keys a language client keeps in the same section for itself (VS Code's
 # `specloop.trace.server`, `specloop.review`): not the server's settings, and not mistakes either.
 CLIENT_KEYS = frozenset({"trace", "review"})
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFORMATION = "information"
-    HINT = "hint"
 
 
 class _Model(BaseModel):
@@ -44,17 +41,10 @@ class _Model(BaseModel):
     )
 
 
-class Tiers(StrEnum):
-    """Which confidence tiers of findings are reported (`specloop.analysis.tiers`)."""
-
-    PRECISE = "precise"
-    ALL = "all"
-
-
 class DiagnosticsSettings(_Model):
     enabled: bool = True
     severity: Severity = Severity.INFORMATION
-    markers: tuple[str, ...] = ("TODO", "FIXME", "XXX", "HACK")
+    markers: tuple[str, ...] = DEFAULT_MARKERS
     exclude: tuple[str, ...] = ()
     docstrings: bool = Field(default=True, description="Also flag ambiguous stub docstrings.")
     tiers: Tiers = Field(
@@ -136,7 +126,7 @@ class Settings(_Model):
         "configured model, 1 with the embedded one.",
     )
     max_questions: int = Field(
-        default=3,
+        default=DEFAULT_MAX_QUESTIONS,
         ge=0,
         le=10,
         description="Questions about behaviour per run: inputs on which the samples disagree, "

@@ -1,6 +1,7 @@
 """Settings validation: bad keys are named and dropped, everything else is kept."""
 
-from specloop.config import Settings, Severity, format_problems, load_settings
+from specloop.config import Settings, format_problems, load_settings
+from specloop.defaults import Severity
 
 
 def test_missing_settings_give_the_defaults():

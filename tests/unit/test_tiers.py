@@ -18,7 +18,7 @@ from specloop.analysis.tiers import (
     placement,
     severity_of,
 )
-from specloop.config import Severity, Tiers
+from specloop.defaults import Severity, Tiers
 
 
 def findings(source: str, path: str | None = None) -> list[Finding]:

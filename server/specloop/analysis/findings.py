@@ -10,11 +10,11 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from specloop.analysis.ambiguity import Assessment, Label, assess, describe
-from specloop.analysis.specs import DEFAULT_MARKERS, Spec, extract_specs
+from specloop.analysis.specs import Spec, extract_specs
 from specloop.analysis.text import LineIndex
 from specloop.analysis.tiers import Tier, tier_of
+from specloop.defaults import DEFAULT_MARKERS
 
-SOURCE = "specloop"
 CODE = "ambiguous-todo"
 DOCUMENT = "docs/diagnostics.md"
 """What the rule means; a wheel carries it in the package, as ``specloop/docs/diagnostics.md``."""

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
-from specloop.analysis.specs import DEFAULT_MARKERS, marker_comment_starts
+from specloop.analysis.specs import marker_comment_starts
 from specloop.analysis.text import LineIndex
+from specloop.defaults import DEFAULT_MARKERS
 
 _DEFINITION = re.compile(rb"(?:async[ \t]+)?(?:def|class)[ \t]")
 _MODULE_WINDOW = 12

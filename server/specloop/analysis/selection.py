@@ -18,7 +18,7 @@ from specloop.analysis.specs import SpecKind
 from specloop.analysis.suppressions import unsuppressed
 from specloop.analysis.text import LineIndex
 from specloop.analysis.tiers import reports
-from specloop.config import Tiers
+from specloop.defaults import Tiers
 
 
 def reported(

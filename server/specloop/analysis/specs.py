@@ -20,8 +20,8 @@ from itertools import chain, islice
 from tree_sitter import Node, Tree
 
 from specloop.analysis.text import LineIndex, decode
+from specloop.defaults import DEFAULT_MARKERS
 
-DEFAULT_MARKERS = ("TODO", "FIXME", "XXX", "HACK")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SKIPPED_DECORATORS = {"abstractmethod", "abstractproperty", "overload"}
 _ABSTRACT_BASES = {"Protocol", "ABC"}

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from tree_sitter import Tree
 
 from specloop.analysis.index import Definition, ModuleIndex
-from specloop.analysis.specs import DEFAULT_MARKERS, Spec, SpecKind, extract_specs
+from specloop.analysis.specs import Spec, SpecKind, extract_specs
 from specloop.analysis.text import LineIndex
+from specloop.defaults import DEFAULT_MARKERS
 
 
 @dataclass(frozen=True, slots=True)

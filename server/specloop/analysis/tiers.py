@@ -28,7 +28,7 @@ from enum import StrEnum
 from specloop.analysis.ambiguity import Assessment, Label
 from specloop.analysis.index import is_test_file
 from specloop.analysis.specs import Spec, SpecKind
-from specloop.config import Severity, Tiers
+from specloop.defaults import Severity, Tiers
 
 MIN_PRECISION = 0.90
 """A rule is precise when it is right at least this often where it fires (dev halves)."""

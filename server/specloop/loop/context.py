@@ -32,10 +32,11 @@ from specloop.analysis.index import (
 )
 from specloop.analysis.modules import import_name
 from specloop.analysis.parsing import parse
-from specloop.analysis.specs import DEFAULT_MARKERS, Spec
+from specloop.analysis.specs import Spec
 from specloop.analysis.symbols import SymbolKind
 from specloop.analysis.targets import ParsedModule, TargetAt, spec_lines, target_at
 from specloop.analysis.text import LineIndex, encode
+from specloop.defaults import DEFAULT_MARKERS
 from specloop.loop.models import Context, LoopSpec, SpecItem, TestReference
 from specloop.loop.snapshot import Project, SourceSnapshot
 

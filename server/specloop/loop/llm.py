@@ -42,7 +42,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from specloop.config import DEFAULT_MODEL_TIMEOUT_S, DEFAULT_TEMPERATURE
+from specloop.defaults import DEFAULT_MODEL_TIMEOUT_S, DEFAULT_TEMPERATURE
 from specloop.loop.models import Exchange, Stage, Usage
 from specloop.secrets import Redactor, redact
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from specloop.config import DEFAULT_MAX_ATTEMPTS, Settings
+from specloop.config import Settings
+from specloop.defaults import DEFAULT_MAX_ATTEMPTS
 from specloop.loop.llm import ModelConfig
 from specloop.loop.models import Stage
 from specloop.validate.sandbox import SandboxLimits

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
 
 from specloop.analysis.documents import ContentChange, Document
-from specloop.analysis.findings import CODE, SOURCE, Finding, documentation_uri
 from specloop.analysis.symbols import Symbol, SymbolKind
 from specloop.analysis.text import ColumnUnit, LineIndex, TextPoint, units_in
-from specloop.analysis.tiers import severity_of
-from specloop.config import Severity
+from specloop.defaults import SOURCE, Severity
 from specloop.refactor.edits import LineEdit, split_lines
+
+if TYPE_CHECKING:
+    from specloop.analysis.findings import Finding
 
 ANNOTATION_ID = "specloop"
 
@@ -115,6 +116,10 @@ def lsp_diagnostic(
     document: Text, finding: Finding, severity: Severity, unit: ColumnUnit
 ) -> types.Diagnostic:
     """``severity``: the configured one; the finding's tier may lower it (`severity_of`)."""
+    # Imported here: the rest of this module is on the way to `initialize`, the analysis is not.
+    from specloop.analysis.findings import CODE, documentation_uri
+    from specloop.analysis.tiers import severity_of
+
     spec = finding.spec
     return types.Diagnostic(
         range=lsp_range(document, spec.start, spec.end, unit),

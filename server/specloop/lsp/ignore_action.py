@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from specloop.analysis.documents import Document
-from specloop.analysis.findings import CODE, SOURCE, Finding
+from specloop.analysis.findings import CODE, Finding
 from specloop.analysis.specs import SpecKind
 from specloop.analysis.suppressions import suppression_point
+from specloop.defaults import SOURCE
 from specloop.lsp import convert
 from specloop.refactor.suppress import ignore_edit
 
@@ -36,7 +37,7 @@ def ignore_actions(
         return []
     first, last = params.range.start.line, params.range.end.line
     actions = []
-    for finding in server.reported_findings(document):
+    for finding in server.diagnostics.reported_findings(document):
         start = document.lines.line_of(finding.spec.start)
         end = document.lines.line_of(max(finding.spec.start, finding.spec.end - 1))
         if start <= last and first <= end:

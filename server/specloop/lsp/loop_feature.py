@@ -33,9 +33,10 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from specloop.analysis.documents import Document
-from specloop.analysis.findings import CODE, SOURCE
+from specloop.analysis.findings import CODE
 from specloop.analysis.index import ModuleIndex, index_module
 from specloop.analysis.targets import ParsedModule, TargetAt, target_at
+from specloop.defaults import SOURCE
 from specloop.loop import records, todo_clarify
 from specloop.loop.models import LoopSpec, LoopStatus, RunRecord
 from specloop.loop.provisioning import ModelProvider

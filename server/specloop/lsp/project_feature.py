@@ -23,9 +23,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from specloop.analysis.documents import ContentChange, DocumentStore
-from specloop.analysis.findings import SOURCE
 from specloop.analysis.paths import ExcludeRules
 from specloop.config import DiagnosticsSettings
+from specloop.defaults import SOURCE
 from specloop.project import PYPROJECT, ProjectConfig, ProjectConfigs
 
 if TYPE_CHECKING:
@@ -37,16 +37,17 @@ WATCHER_ID = "specloop-pyproject-watcher"
 CONFIG_CODE = "invalid-configuration"
 
 
-def is_pyproject(uri: str) -> bool:
-    return uri.rsplit("/", 1)[-1] == PYPROJECT
-
-
 class ProjectFeature:
     def __init__(self, server: SpecloopServer) -> None:
         self.server = server
         self.configs = ProjectConfigs()
         self.buffers = DocumentStore()
         self._told: dict[Path, str] = {}
+
+    @staticmethod
+    def owns(uri: str) -> bool:
+        """Whether ``uri`` is a pyproject.toml: a document of this feature's, not code."""
+        return uri.rsplit("/", 1)[-1] == PYPROJECT
 
     # ------------------------------------------------------------------ settings
 
@@ -126,7 +127,7 @@ class ProjectFeature:
 
     def files_changed(self, uris: list[str]) -> None:
         """Watched files changed on disk: read the pyproject.toml files again."""
-        if any(is_pyproject(uri) for uri in uris):
+        if any(self.owns(uri) for uri in uris):
             self._reread()
 
     def opened(self, uri: str, text: str, version: int | None) -> None:
@@ -162,7 +163,7 @@ class ProjectFeature:
             if config is None or config.path != path or config.message() is None:
                 del self._told[path]
                 self._publish_config_diagnostics(path, None)
-        self.server.refresh_all_diagnostics()
+        self.server.diagnostics.refresh_all()
 
     # ------------------------------------------------------------------ telling
 

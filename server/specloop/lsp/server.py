@@ -1,6 +1,11 @@
 """The language server: one SpecloopServer owns all state; handlers stay thin.
 
 Each handler reads: get the document -> call the domain -> convert -> return.
+
+Nothing on the way to ``initialize`` imports the analysis, the settings model (pydantic)
+or the loop: they take longer to import than pygls itself. Settings and the analysis
+load at ``initialized``, before the first document arrives (`load_features`); the loop
+after that, off the event loop (`preload_loop`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import logging
 import os
 import signal
-from dataclasses import dataclass
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -20,19 +25,8 @@ from pygls.lsp.server import LanguageServer
 
 from specloop import __version__
 from specloop.analysis.documents import Document, DocumentStore, UnknownDocumentError
-from specloop.analysis.findings import SOURCE, Finding, find_specs
-from specloop.analysis.quick import quick_findings
-from specloop.analysis.selection import reported
-from specloop.analysis.specs import may_contain_specs
 from specloop.analysis.symbols import module_symbols
-from specloop.analysis.text import LineIndex, encode
-from specloop.config import (
-    SETTINGS_SECTION,
-    DiagnosticsSettings,
-    Settings,
-    format_problems,
-    load_settings,
-)
+from specloop.defaults import SETTINGS_SECTION, SOURCE
 from specloop.lsp import convert
 from specloop.lsp.commands import (
     CHECK_PART_COMMAND,
@@ -42,33 +36,19 @@ from specloop.lsp.commands import (
     CommandTarget,
     PartTarget,
 )
-from specloop.lsp.ignore_action import ignore_actions
-from specloop.lsp.project_feature import ProjectFeature, is_pyproject
 from specloop.lsp.protocol import SpecloopProtocol
 
 if TYPE_CHECKING:
+    from specloop.config import Settings
+    from specloop.lsp.diagnostics_feature import DiagnosticsFeature
     from specloop.lsp.loop_feature import LoopFeature
+    from specloop.lsp.project_feature import ProjectFeature
 
 log = logging.getLogger(__name__)
 
-# Typing publishes at once (analysis takes about a millisecond); a burst of changes
-# (a paste, an editor's bulk edit, a script) is folded into one analysis: a change that
-# follows the previous one within BURST_SECONDS waits until the burst goes quiet.
-BURST_SECONDS = 0.02
-# Past this size the analysis moves off the event loop so requests keep being answered.
-LARGE_DOCUMENT_BYTES = 1_000_000
-
-
-@dataclass(frozen=True)
-class _Quick:
-    """A document's text before it is parsed: enough to place diagnostics."""
-
-    source: bytes
-    lines: LineIndex
-
 
 class SpecloopServer(LanguageServer):
-    """Holds the open documents and the current settings."""
+    """Holds the open documents and the current settings; its features load on first use."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -78,18 +58,38 @@ class SpecloopServer(LanguageServer):
             protocol_cls=SpecloopProtocol,
         )
         self.documents = DocumentStore()
-        self.settings = Settings()
+        self.initialization_options: object = None
+        self._settings: Settings | None = None
+        self._projects: ProjectFeature | None = None
+        self._diagnostics: DiagnosticsFeature | None = None
         self._loop: LoopFeature | None = None
-        self.projects = ProjectFeature(self)
-        self._pending_diagnostics: dict[str, asyncio.Task[None]] = {}
-        self._told_skipped: set[str] = set()
-        self._last_change: dict[str, float] = {}
-        self._published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
-        self._analysing: dict[str, asyncio.Lock] = {}
-        self._in_flight: set[asyncio.Task[None]] = set()
-        # The last reported findings of each document: code actions come with every cursor
-        # move, and a document's findings change only with its version or its settings.
-        self._reported: dict[str, tuple[int | None, DiagnosticsSettings, list[Finding]]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def settings(self) -> Settings:
+        """The editor's settings; those of ``initializationOptions`` until others arrive."""
+        if self._settings is None:
+            self.apply_settings(self.initialization_options)
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def projects(self) -> ProjectFeature:
+        """``[tool.specloop]`` of each project, and the pyproject.toml files open."""
+        if self._projects is None:
+            from specloop.lsp.project_feature import ProjectFeature
+
+            self._projects = ProjectFeature(self)
+        return self._projects
+
+    @property
+    def diagnostics(self) -> DiagnosticsFeature:
+        """What each open document's diagnostics show, and publishing them."""
+        if self._diagnostics is None:
+            from specloop.lsp.diagnostics_feature import DiagnosticsFeature
+
+            self._diagnostics = DiagnosticsFeature(self)
+        return self._diagnostics
 
     @property
     def loop(self) -> LoopFeature:
@@ -99,6 +99,22 @@ class SpecloopServer(LanguageServer):
 
             self._loop = LoopFeature(self)
         return self._loop
+
+    def load_features(self) -> None:
+        """At ``initialized``: the settings and the analysis, before any document arrives and
+        before the loop's preload competes with them for the interpreter."""
+        self.apply_settings(self.initialization_options)
+        _ = self.projects, self.diagnostics
+
+    async def after_initialized(self) -> None:
+        await self.projects.register_watcher()
+        await self.preload_loop()
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine on the event loop without waiting for it (kept until it ends)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def preload_loop(self) -> None:
         """Import the loop's feature off the event loop once the client is initialized, so
@@ -122,9 +138,11 @@ class SpecloopServer(LanguageServer):
 
     def apply_settings(self, raw: object) -> None:
         """Validate and take new settings; tell the user which keys were ignored."""
+        from specloop.config import format_problems, load_settings
+
         loaded = load_settings(_unwrap_section(raw))
-        self.settings = loaded.settings
-        self.documents.max_bytes = int(self.settings.max_document_megabytes * 1_000_000)
+        self._settings = loaded.settings
+        self.documents.max_bytes = int(loaded.settings.max_document_megabytes * 1_000_000)
         if loaded.problems:
             message = format_problems(loaded.problems)
             log.warning(message)
@@ -153,6 +171,8 @@ class SpecloopServer(LanguageServer):
         raw = _unwrap_section(values[0] if values else None)
         if not isinstance(raw, dict) or not raw:
             return self.settings
+        from specloop.config import load_settings
+
         loaded = load_settings(raw)
         return loaded.settings if not loaded.problems else self.settings
 
@@ -162,31 +182,6 @@ class SpecloopServer(LanguageServer):
             self.protocol.answer_unparseable(error)
             return
         super().report_server_error(error, source)
-
-    def tell_if_skipped(self, document: Document) -> None:
-        """Say once per document that it is not analysed, and why."""
-        if document.skipped is None:
-            self._told_skipped.discard(document.uri)
-            return
-        if document.uri in self._told_skipped:
-            return
-        self._told_skipped.add(document.uri)
-        name = document.uri.rsplit("/", 1)[-1]
-        message = f"specloop does not analyse {name}: {document.skipped}."
-        log.warning(message)
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
-        )
-
-    def forget(self, uri: str) -> None:
-        """A closed document leaves nothing behind."""
-        self._told_skipped.discard(uri)
-        self._last_change.pop(uri, None)
-        self._analysing.pop(uri, None)
-        self._published.pop(uri, None)
-        self._reported.pop(uri, None)
-        if self._loop is not None:
-            self._loop.forget(uri)
 
     def client_supports(self, path: str) -> bool:
         """Whether a dotted client capability (``workspace.configuration``) is truthy."""
@@ -202,154 +197,6 @@ class SpecloopServer(LanguageServer):
         """Clients that pull diagnostics would show pushed ones twice, so they only pull."""
         return self.client_supports("text_document.diagnostic")
 
-    def reported_findings(
-        self, document: Document, options: DiagnosticsSettings | None = None
-    ) -> list[Finding]:
-        """The findings the document's diagnostics show (settings, excludes, suppressions)."""
-        options = options or self.projects.diagnostics_settings(document.uri)
-        if not options.enabled or document.skipped or self.projects.excludes(document.uri):
-            return []
-        key = (document.version, options)
-        cached = self._reported.get(document.uri)
-        if cached is not None and document.version is not None and cached[:2] == key:
-            return cached[2]
-        path = self.projects.relative_path(document.uri)
-        findings = find_specs(
-            document.source, document.tree, document.lines, options.markers, path=path
-        )
-        shown = reported(
-            findings,
-            document.source,
-            document.lines,
-            document.tree,
-            docstrings=options.docstrings,
-            tiers=options.tiers,
-        )
-        self._reported[document.uri] = (document.version, options, shown)
-        return shown
-
-    def diagnostics_for(
-        self, document: Document, options: DiagnosticsSettings | None = None
-    ) -> list[types.Diagnostic]:
-        options = options or self.projects.diagnostics_settings(document.uri)
-        findings = self.reported_findings(document, options)
-        return self._lsp_diagnostics(document, findings, options)
-
-    def publish_before_parsing(self, uri: str, source: bytes, version: int | None) -> None:
-        """Diagnostics of the TODOs of a document just opened, before its full parse."""
-        options = self.projects.diagnostics_settings(uri)
-        too_large = len(source) > self.documents.max_bytes
-        if (
-            self.pulls_diagnostics
-            or not options.enabled
-            or too_large
-            or self.projects.excludes(uri)
-        ):
-            return
-        quick = _Quick(source, LineIndex.of(source))
-        path = self.projects.relative_path(uri)
-        found = quick_findings(quick.source, quick.lines, options.markers, path)
-        findings = reported(
-            found, quick.source, quick.lines, docstrings=options.docstrings, tiers=options.tiers
-        )
-        self._publish(uri, version, self._lsp_diagnostics(quick, findings, options))
-
-    def _lsp_diagnostics(
-        self, text: convert.Text, findings: list[Finding], options: DiagnosticsSettings
-    ) -> list[types.Diagnostic]:
-        unit = self.documents.unit
-        return [convert.lsp_diagnostic(text, f, options.severity, unit) for f in findings]
-
-    def _publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
-        """Publish, unless exactly these diagnostics were just published for this version."""
-        if self._published.get(uri) == (version, diagnostics):
-            return
-        self._published[uri] = (version, diagnostics)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
-        )
-
-    def diagnostics_after_change(self, uri: str) -> None:
-        """Schedule the publish a change calls for: now, or when its burst goes quiet."""
-        now = asyncio.get_running_loop().time()
-        last = self._last_change.get(uri)
-        self._last_change[uri] = now
-        in_burst = last is not None and now - last < BURST_SECONDS
-        self.schedule_diagnostics(uri, BURST_SECONDS if in_burst else 0)
-
-    def schedule_diagnostics(self, uri: str, delay: float) -> None:
-        """Publish diagnostics for ``uri`` after ``delay``, replacing any pending run."""
-        if self.pulls_diagnostics:
-            return
-        pending = self._pending_diagnostics.pop(uri, None)
-        if pending is not None and pending not in self._in_flight:
-            pending.cancel()  # not started: the new run replaces it
-        task = asyncio.get_running_loop().create_task(self._publish_later(uri, delay))
-        self._pending_diagnostics[uri] = task
-        task.add_done_callback(lambda done: self._forget_task(uri, done))
-
-    def publish_if_nothing_to_report(self, uri: str, source: bytes, version: int | None) -> bool:
-        """Publish empty diagnostics at once when no spec can be in ``source``; whether it did."""
-        if self.pulls_diagnostics:
-            return False
-        options = self.projects.diagnostics_settings(uri)
-        if options.enabled and may_contain_specs(source, options.markers):
-            return False
-        self._publish(uri, version, [])
-        return True
-
-    def refresh_all_diagnostics(self) -> None:
-        if self.pulls_diagnostics:
-            if self.client_supports("workspace.diagnostics.refresh_support"):
-                self.workspace_diagnostic_refresh(None)
-            return
-        for uri in self.documents.uris():
-            self.schedule_diagnostics(uri, 0)
-
-    def clear_diagnostics(self, uri: str) -> None:
-        pending = self._pending_diagnostics.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
-        if not self.pulls_diagnostics:
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
-            )
-
-    async def _publish_later(self, uri: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        # One analysis of a document at a time: one moved to a thread cannot be cancelled,
-        # so a newer run waits for it rather than running beside it.
-        async with self._analysing.setdefault(uri, asyncio.Lock()):
-            document = self.documents.get(uri)
-            if document is None:
-                return
-            # Started: a newer change no longer cancels this run; its result is dropped
-            # below if the document moved on, and the newer run follows.
-            task = asyncio.current_task()
-            assert task is not None
-            self._in_flight.add(task)
-            try:
-                diagnostics = await self.diagnostics_off_loop_if_large(document)
-            finally:
-                self._in_flight.discard(task)
-        latest = self.documents.get(uri)
-        if latest is None or latest.version != document.version:
-            return  # A newer version is on its way; never publish results for an old one.
-        self._publish(uri, document.version, diagnostics)
-
-    async def diagnostics_off_loop_if_large(self, document: Document) -> list[types.Diagnostic]:
-        # Settings are looked up here, on the event loop: a bad pyproject.toml is told from here.
-        options = self.projects.diagnostics_settings(document.uri)
-        if len(document.source) < LARGE_DOCUMENT_BYTES:
-            return self.diagnostics_for(document, options)
-        return await asyncio.to_thread(self.diagnostics_for, document, options)
-
-    def _forget_task(self, uri: str, task: asyncio.Task[None]) -> None:
-        if self._pending_diagnostics.get(uri) is task:
-            del self._pending_diagnostics[uri]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Diagnostics for %s failed", uri, exc_info=task.exception())
-
     def document(self, uri: str) -> Document | None:
         document = self.documents.get(uri)
         if document is None:
@@ -363,15 +210,16 @@ server = SpecloopServer()
 @server.feature(types.INITIALIZE)
 def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
     ls.documents.unit = convert.column_unit(ls.workspace.position_encoding)
-    ls.apply_settings(params.initialization_options)
+    ls.initialization_options = params.initialization_options
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals: not Unix
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, ls.terminate)
 
 
 @server.feature(types.INITIALIZED)
-async def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
-    await ls.projects.register_watcher()
-    await ls.preload_loop()
+def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
+    # Not a coroutine: the settings must be in place before the next message is handled.
+    ls.load_features()
+    ls.in_background(ls.after_initialized())
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -391,53 +239,48 @@ async def did_change_configuration(
         ls.apply_settings(values[0] if values else None)
     else:
         ls.apply_settings(params.settings)
-    ls.refresh_all_diagnostics()
+    ls.diagnostics.refresh_all()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
-    if is_pyproject(item.uri):
+    if ls.projects.owns(item.uri):
         ls.projects.opened(item.uri, item.text, item.version)
         return
-    # Most files hold no spec at all; say so before parsing, and skip the analysis.
-    source = encode(item.text)
-    nothing_to_report = ls.publish_if_nothing_to_report(item.uri, source, item.version)
-    if not nothing_to_report:
-        ls.publish_before_parsing(item.uri, source, item.version)
-    ls.tell_if_skipped(ls.documents.open(item.uri, item.text, item.version))
-    if not nothing_to_report:
-        ls.schedule_diagnostics(item.uri, 0)
+    ls.diagnostics.opened(item.uri, item.text, item.version)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) -> None:
     uri, version = params.text_document.uri, params.text_document.version
     changes = [convert.content_change(change) for change in params.content_changes]
-    if is_pyproject(uri):
+    if ls.projects.owns(uri):
         ls.projects.changed(uri, version, changes)
         return
     try:
-        ls.tell_if_skipped(ls.documents.change(uri, version, changes))
+        ls.diagnostics.tell_if_skipped(ls.documents.change(uri, version, changes))
     except UnknownDocumentError:
         log.warning("didChange for %s, which was never opened; ignoring it.", uri)
         return
-    ls.diagnostics_after_change(uri)
+    ls.diagnostics.changed(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
-    if is_pyproject(params.text_document.uri):
-        ls.projects.closed(params.text_document.uri)
+    uri = params.text_document.uri
+    if ls.projects.owns(uri):
+        ls.projects.closed(uri)
         return
-    ls.documents.close(params.text_document.uri)
-    ls.forget(params.text_document.uri)
-    ls.clear_diagnostics(params.text_document.uri)
+    ls.documents.close(uri)
+    ls.diagnostics.closed(uri)
+    if ls.started_loop is not None:
+        ls.started_loop.forget(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: SpecloopServer, params: types.DidSaveTextDocumentParams) -> None:
-    if is_pyproject(params.text_document.uri):
+    if ls.projects.owns(params.text_document.uri):
         ls.projects.saved(params.text_document.uri)
 
 
@@ -468,7 +311,7 @@ async def pull_diagnostics(
     document = ls.document(params.text_document.uri)
     if document is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
-    diagnostics = await ls.diagnostics_off_loop_if_large(document)
+    diagnostics = await ls.diagnostics.for_document(document)
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics)
 
 
@@ -482,6 +325,8 @@ def code_action(ls: SpecloopServer, params: types.CodeActionParams) -> list[type
     document = ls.document(params.text_document.uri)
     if document is None or document.skipped:
         return []
+    from specloop.lsp.ignore_action import ignore_actions  # the analysis: not before `initialized`
+
     return ls.loop.code_actions(document, params) + ignore_actions(ls, document, params)
 
 

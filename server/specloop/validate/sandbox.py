@@ -60,7 +60,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from specloop.analysis.modules import source_roots
-from specloop.config import DEFAULT_CHECK_TIMEOUT_S
+from specloop.defaults import DEFAULT_CHECK_TIMEOUT_S
 from specloop.validate import supervisor
 from specloop.validate.environment import PythonEnvironment, own_environment
 
