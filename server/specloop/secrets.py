@@ -62,7 +62,8 @@ def is_secret_file(relative: str) -> bool:
     Dotfiles and secret-looking names, and anything below a secrets folder. Python
     sources are code, not secrets, unless they sit below such a folder.
     """
-    parts = PurePosixPath(relative).parts
+    # Split by hand: PurePosixPath costs more than the rest of this, once per project file.
+    parts = [part for part in relative.split("/") if part and part != "."]
     if any(part in _SECRET_FOLDERS or part.startswith(".") for part in parts[:-1]):
         return True
     name = parts[-1] if parts else ""
@@ -102,11 +103,12 @@ def _secret_files(root: Path, max_files: int) -> Iterator[Path]:
             for name in subdirs
             if name not in _NOT_THE_PROJECT and not (here / name / "pyvenv.cfg").exists()
         ]
+        folder = here.relative_to(root).as_posix()
         for name in files:
             seen += 1
             if seen > max_files:
                 return
-            relative = (here / name).relative_to(root).as_posix()
+            relative = name if folder == "." else f"{folder}/{name}"
             if is_secret_file(relative) and not _tool_setting(relative):
                 yield here / name
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from specloop.analysis.index import build_index, is_test_file
+from specloop.analysis.index import SourceCache, build_index, is_test_file
 from specloop.loop.context import (
     ContextError,
     TargetError,
@@ -562,3 +562,26 @@ def test_every_test_file_of_the_module_is_a_regression_check(project: Path) -> N
     context = context_of(project, charge_spec(project))
     assert sorted(context.regression_tests) == ["tests/test_billing.py", "tests/test_other.py"]
     assert [test.name for test in context.tests] == ["test_charge_takes_the_fee"]
+
+
+def test_sources_read_before_are_kept_until_their_file_changes(tmp_path: Path) -> None:
+    cache = SourceCache(limit=1_000)
+    path = tmp_path / "pricing.py"
+    path.write_bytes(b"RATE = 1\n")
+    first = cache.read(path)
+    assert first == b"RATE = 1\n"
+    assert cache.read(path) is first  # kept: not read again
+    path.write_bytes(b"RATE = 22\n")  # another size: another stamp
+    assert cache.read(path) == b"RATE = 22\n"
+    path.write_bytes(b"\xff\xfe not UTF-8")
+    assert cache.read(path) is None
+    assert cache.read(tmp_path / "missing.py") is None
+
+
+def test_sources_over_the_cache_limit_are_read_each_time(tmp_path: Path) -> None:
+    cache = SourceCache(limit=10)
+    path = tmp_path / "big.py"
+    path.write_bytes(b"x = 'more than ten bytes'\n")
+    first = cache.read(path)
+    assert first == path.read_bytes()
+    assert cache.read(path) is not first

@@ -35,6 +35,15 @@ def test_code_and_test_data_are_not_secrets(path: str):
     assert not is_secret_file(path)
 
 
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [("./.env", True), ("a/./.env", True), ("a//secrets/x.py", True), ("/abs/.hidden/x.py", True),
+     ("./pricing.py", False), ("a//b/pricing.py", False), ("/abs/pkg/pricing.py", False)],
+)  # fmt: skip
+def test_paths_are_judged_by_their_parts_however_they_are_spelled(path: str, secret: bool):
+    assert is_secret_file(path) is secret
+
+
 def test_the_values_of_secret_files_are_collected_for_redaction(tmp_path: Path):
     (tmp_path / ".env").write_text("export API_TOKEN='abc123def456'\nDEBUG=true\n")
     (tmp_path / "secrets").mkdir()

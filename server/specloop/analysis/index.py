@@ -5,7 +5,9 @@ Built with tree-sitter only (no model). Building it walks the project (with
 parsing is lazy. A lookup first narrows the files with a byte scan (a name
 table of ``def``/``class`` names, or a regex for the word) and parses only the
 files that can match, each at most once. So the index of a large project is
-ready in the time it takes to read it, and a context needs a few parses.
+ready in the time it takes to read it, and a context needs a few parses. The
+bytes of files read before are kept across builds, by path and stamp (`SOURCES`):
+a server runs the loop again and again over the same tree.
 
 Concurrent lookups from several threads are safe: at worst two threads parse
 the same file once each, and one result wins.
@@ -17,6 +19,7 @@ import inspect
 import os
 import re
 import string
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -222,8 +225,11 @@ class WorkspaceIndex:
         """Test files that contain ``name`` as a whole word."""
         if self._test_files is None:
             self._test_files = [path for path in self._sources if self.is_test_file(path)]
-        word = re.compile(_word_pattern(name))
-        return list(self._paths_matching(name, word, self._test_files))
+        return self.mentioning(name, self._test_files)
+
+    def mentioning(self, name: str, among: Iterable[Path]) -> list[Path]:
+        """The files of ``among`` that contain ``name`` as a whole word."""
+        return list(self._paths_matching(name, re.compile(_word_pattern(name)), among))
 
     def test_files_importing(self, module_path: Path, names: Sequence[str] = ()) -> list[Path]:
         """Test files that import the module at ``module_path`` (as Python would resolve
@@ -292,7 +298,7 @@ def build_index(
     skipped: list[Path] = []
     for key in python_files([root], ExcludeRules(root, tuple(exclude))):
         # Below an absolute, normalised root, the walk's paths are absolute and normal.
-        source = overridden.pop(key) if key in overridden else _read_utf8(key)
+        source = overridden.pop(key) if key in overridden else SOURCES.read(key)
         if source is None:
             skipped.append(key)
         else:
@@ -320,6 +326,44 @@ def _in_an_import(word: re.Pattern[bytes], source: bytes) -> bool:
         if _STATEMENT_START.match(source, line):
             return True
     return False
+
+
+class SourceCache:
+    """Python sources read before, by path and stamp, up to ``limit`` bytes in all.
+
+    A file whose size, times or inode changed is read again. Past the limit, files are read
+    each time and not kept (a very large tree costs what it did, never more memory).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: dict[Path, tuple[tuple[int, int, int, int], bytes]] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def read(self, path: Path) -> bytes | None:
+        """The file's bytes if it is readable UTF-8, else None."""
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+        with self._lock:
+            kept = self._kept.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        source = _read_utf8(path)
+        with self._lock:
+            old = self._kept.pop(path, None)
+            self._size -= len(old[1]) if old is not None else 0
+            if source is not None and self._size + len(source) <= self.limit:
+                self._kept[path] = (stamp, source)
+                self._size += len(source)
+        return source
+
+
+SOURCES = SourceCache(limit=64 * 1024 * 1024)
+"""The process's sources (a server's, across its runs); 64 MB holds a large project's."""
 
 
 def _read_utf8(path: Path) -> bytes | None:

@@ -232,8 +232,7 @@ def _tests(
     word = re.compile(rf"(?<!\w){re.escape(target.name)}(?!\w)")
     files = sorted(
         (_file_relevance(relative_to(root, path), target), path)
-        for path in index.test_files_mentioning(target.name)
-        if path in importing
+        for path in index.mentioning(target.name, importing)
     )
     found: list[tuple[tuple[int, bool], TestReference]] = []
     unread = 0
