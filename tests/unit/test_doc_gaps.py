@@ -171,6 +171,53 @@ def test_a_finished_sentence_is_not_cut(docstring: str):
     assert "docstring-stops-mid-sentence" not in assess(spec).rules
 
 
+CUT = "def select(items: list[int], key: Callable[[int], bool]) -> list[int]"
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        # A word that needs what follows: a determiner, a modal verb, "according".
+        "Call the key function only once for every",
+        "Select the items containing all",
+        "Return the items that the key function can",
+        "Partition the items according",
+        # A modifier without its noun, after an article, a possessive or a preposition.
+        "Iterate over the items of given",
+        "Create a function calling its sole",
+        # A clause that stops at its subject: no verb after "if all the elements".
+        "Return True if all the elements",
+        "Stop when the key",
+        # An open bracket at the end, or a one-word sentence that opens a comparison.
+        "Return the items (",
+        "Walk the items, transforming each with key. Same",
+    ],
+)
+def test_a_description_cut_before_its_end_is_incomplete(docstring: str):
+    assessment = assess(stub(CUT, docstring))
+    assert assessment.label is Label.AMBIGUOUS
+    assert "docstring-stops-mid-sentence" in assessment.rules
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Return the items the key accepts, each once. Do not sort them at all",
+        "Return them all",
+        "Return the path as given",
+        "Return the items in the order given",
+        "Return True when the key exists",
+        "Return True if both lists are the same",
+        "Return the first item, if any",
+        "Return the items (in order)",
+        "Render a template on GET",
+        "Forward the request to the handler, as the RFC says it MUST",
+    ],
+)
+def test_a_finished_clause_or_a_set_phrase_is_not_cut(docstring: str):
+    assert "docstring-stops-mid-sentence" not in assess(stub(CUT, docstring)).rules
+
+
 @pytest.mark.parametrize(
     "docstring",
     [

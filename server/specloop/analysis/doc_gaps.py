@@ -16,8 +16,11 @@ as a `Gap` that `ambiguity` turns into a facet:
   one: "Return the largest or smallest element";
 - ``docstring-vague-quantity`` — a quantity or part named without its size: "some
   elements", "a certain part", "a few", "a portion of";
-- ``docstring-stops-mid-sentence`` — a paragraph whose last word cannot end a
-  sentence ("Return the numbers that are"), so the rest of the rule is missing;
+- ``docstring-stops-mid-sentence`` — a paragraph whose last words cannot end a
+  sentence, so the rest of the rule is missing: a word that needs what follows
+  ("Return the numbers that are", "once for every", "that the key can"), a modifier
+  without its noun ("values of given"), a clause without its verb ("True if all the
+  elements"), an open bracket, or a last sentence "Same";
 - ``docstring-output-unstated`` — a task-style spec without a return annotation
   ("Given a list of numbers, ...") that never says what it returns and shows no
   example result.
@@ -105,7 +108,8 @@ _NOT_A_QUANTITY = re.compile(
     r"times?|situations?|platforms?|systems?)\b",
     re.IGNORECASE,
 )
-# Words no sentence ends on: articles, prepositions, conjunctions, auxiliaries.
+# Words no sentence ends on: articles, determiners, prepositions, conjunctions,
+# auxiliaries and modal verbs, verbs that need their object.
 _DANGLING = frozenset(
     re.findall(
         r"\w+",
@@ -114,8 +118,31 @@ _DANGLING = frozenset(
         its their our your his her my such whereas although though unless until via per
         between among like return returns compute computes check checks give gives contain
         contains include includes including containing using use uses find finds get gets
-        make makes""",
+        make makes every each all can could may might must should shall would according
+        regardless irrespective""",
     )
+)
+# Words that end a sentence only in a few set phrases: "at will", "at all", "them all".
+_ENDS_A_PHRASE = {"will": {"at"}, "all": {"at", "them", "it", "us", "you", "these", "those", "for"}}
+# A modifier that needs its noun, after an article, a possessive or a preposition:
+# "over values of given", "a function calling its sole". After a noun or a verb it
+# ends the clause ("the value given", "as given", "if one is supplied").
+_MODIFIERS = frozenset(re.findall(r"\w+", "given sole entire whole respective specified supplied"))
+_BEFORE_A_NOUN = frozenset(
+    re.findall(
+        r"\w+",
+        """the a an its their his her our your my this these those each every any all of to
+        in on at by for with from into onto over""",
+    )
+)
+# A clause that opens on a subordinator and a determiner and stops at its subject:
+# "Returns True if all the elements", "Stop when the user". One word after the
+# determiners is a subject without its verb ("when the file exists" has its verb).
+_CLAUSE_WITHOUT_VERB = re.compile(
+    r"\b(?:if|whether|when|whenever|unless|until|while|once|because|although|though)\s+"
+    r"(?:(?:all|any|every|each|both|no|some|the|a|an|its|their|this|these|those)\s+){1,2}"
+    r"[\w*]+$",
+    re.IGNORECASE,
 )
 _UNDERLINE = re.compile(r"[-=~]{3,}")
 _SECTION = re.compile(
@@ -124,6 +151,12 @@ _SECTION = re.compile(
     r"var|ivar|cvar)\b)"
 )
 _SENTENCE_END = re.compile(r"[.!?:;)\]\"'`]$")
+# A paragraph that ends on an open bracket or a dash was cut: "Return the items (".
+# Not a comma: a paragraph before a formula or a list often ends on one. Nor a bracket
+# left open earlier in the paragraph: writers leave asides and markup open.
+_ENDS_OPEN = re.compile(r"[(\[{\u2013\u2014]$")
+# A last sentence of one word that only opens a comparison: "… with f. Same".
+_OPENS_A_COMPARISON = frozenset(re.findall(r"\w+", "same similar equivalent analogous identical"))
 _NAMES_A_RESULT = lexicon.RESULT_VERBS | frozenset(
     re.findall(r"\w+", "count counts find finds sum sums check checks decide decides tell tells")
 )
@@ -210,14 +243,31 @@ def stops_mid_sentence(lines: list[str]) -> Gap | None:
         text = paragraph.rstrip()
         if not text or _SENTENCE_END.search(text):
             continue  # a full stop, or a code span at the end ("… to `extract_dir`")
-        last = text.split()[-1]
-        if last.lower() in _DANGLING and last != "A":  # "a sparse matrix A" names a value
+        if _stops_short(text):
             tail = " ".join(paragraph.split()[-5:])
             question = (
                 f'The description stops mid-sentence ("…{tail}"): what is the rest of the rule?'
             )
             return Gap("values", tail, question, "docstring-stops-mid-sentence")
     return None
+
+
+def _stops_short(text: str) -> bool:
+    """The paragraph's last words cannot end a sentence: a word that needs what follows
+    ("… longer than"), a modifier without its noun ("… of given") or a clause without
+    its verb ("… if all the elements")."""
+    if _ENDS_OPEN.search(text):
+        return True
+    words = text.split()
+    last = words[-1]
+    if len(words) > 1 and words[-2].endswith(".") and last.lower() in _OPENS_A_COMPARISON:
+        return True
+    before = words[-2].lower() if len(words) > 1 else ""
+    if last.lower() in _DANGLING and not last.isupper():  # "matrix A", "… MUST" (RFC)
+        return before not in _ENDS_A_PHRASE.get(last.lower(), set())
+    if last.lower() in _MODIFIERS and before in _BEFORE_A_NOUN:
+        return True
+    return _CLAUSE_WITHOUT_VERB.search(text) is not None
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
