@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from specloop.validate.project_copy import ProjectCopy
 from specloop.validate.sandbox import (
+    FOLDER_PREFIX,
     Isolation,
     IsolationLevel,
     Sandbox,
+    _sweep_stale_folders,
     finish_removals,
 )
+
+CAPTURE: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
 
 ISOLATED = Isolation(IsolationLevel.NAMESPACES)
 
@@ -121,3 +129,16 @@ def test_a_finished_sandbox_is_removed_off_the_run_and_gone_once_removals_finish
     folder = asyncio.run(use())
     finish_removals()
     assert not folder.parent.exists()
+
+
+def test_a_killed_runs_copies_are_swept_by_the_next_specloop(project: Path):
+    files = ProjectCopy(project, {})
+    with Sandbox(ISOLATED) as sandbox:
+        files.fill(sandbox, "pkg/calc.py", [])
+    folder = files._folder
+    assert folder is not None and folder.name.startswith(f"{FOLDER_PREFIX}{os.getpid()}-")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **CAPTURE)
+    orphan = folder.with_name(folder.name.replace(str(os.getpid()), gone.stdout.strip(), 1))
+    folder.rename(orphan)  # what a specloop killed by SIGKILL leaves
+    _sweep_stale_folders()
+    assert not orphan.exists()

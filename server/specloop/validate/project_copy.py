@@ -122,7 +122,9 @@ class ProjectCopy:
         """The run's folder of copies, holding ``paths`` (linked now if they are new)."""
         with self._lock:
             if self._folder is None:
-                self._folder = Path(tempfile.mkdtemp(prefix="specloop-project-"))
+                # Named with the owner's pid, as a sandbox's: swept if the process is killed.
+                prefix = f"{FOLDER_PREFIX}{os.getpid()}-project-"
+                self._folder = Path(tempfile.mkdtemp(prefix=prefix))
                 self._remove = weakref.finalize(self, remove_later, self._folder)
             new = [relative for relative in paths if relative not in self._copied]
             _store_of(self.root).link_into(self._folder, new)
