@@ -243,6 +243,8 @@ def test_a_message_too_long_for_the_echo_area_opens_whole_in_a_split(
     neovim: NeovimSession = start_neovim({"diagnostics": {"severity": "loud"}}, nvim=nvim_binary)
     (project / "parse.py").write_text(MAYBE, encoding="utf-8")
     neovim.open(project / "parse.py")
+    # Settings are read at `initialized`, so the message may follow the client's attach.
+    neovim.wait_for("#specloop_test.all_messages() > 0", what="the invalid settings message")
     [message] = [m["message"] for m in neovim.messages() if "invalid settings" in m["message"]]
     assert len(message) > neovim.nvim.options["columns"]
     shown = neovim.wait_for(
