@@ -243,7 +243,9 @@ class WorkspaceIndex:
         module = import_name(self.root, self.relative(module_path))
         last = module.rsplit(".", 1)[-1]
         found = []
-        for word in dict.fromkeys([last, *names]):
+        # ``names`` come in only from a package above the module: a top-level one has none.
+        words = [last, *names] if "." in module else [last]
+        for word in dict.fromkeys(words):
             imported = re.compile(_word_pattern(word))
             mentioning = (
                 self.test_files_mentioning(word)
