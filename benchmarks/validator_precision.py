@@ -7,7 +7,10 @@ or hanging, in a fixed shuffled order. A simulated user answers each question fr
 canonical solution (the evaluation protocol of ClarifyGPT and TiCoder): the outcome the
 canonical solution has on the asked input. Compared side by side:
 
-(a)  accept the first candidate that passes the prompt's examples (today's "validated");
+(a)  accept the first candidate that passes the prompt's examples (today's "validated"):
+     its ``>>>`` lines and the calls its text writes with their result
+     (``f(3) ➞ 5``, ``f(3) == 5``, ``f(3) returns 5``: `probes.written_results`), as the
+     product reads them;
 (b)  specloop's checks without questions: the first ``--samples`` candidates that pass
      the examples, probed on the same inputs; abstain when they disagree;
 (b') the same, taking the majority behaviour instead (a declined question);
@@ -64,7 +67,7 @@ from typing import Any
 from specloop.loop.confirmation import Confirming, input_weights, mutants_of, read_reply
 from specloop.loop.disagreement import call_text, doctest_lines, settle
 from specloop.loop.models import Question
-from specloop.loop.probes import probe_inputs, spec_examples
+from specloop.loop.probes import examples_text, probe_inputs, spec_examples
 from specloop.validate.behaviour import Outcome
 from specloop.validate.mutation import mutants
 from specloop.validate.probe_runner import call_all
@@ -204,8 +207,11 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
     started = time.monotonic()
     canonical = _namespace(canonical_source)
     assert canonical is not None, task["task_id"]
+    # The prompt's examples as the product reads them: its >>> lines and the calls its text
+    # writes with their result (`probes.examples_text`).
+    examples = examples_text(docstring, name) or ""
     example_args = [
-        list(map(repr, args)) for args in spec_examples(docstring, name, None, in_prose=False)
+        list(map(repr, args)) for args in spec_examples(examples, name, None, in_prose=False)
     ]
     runnable = []
     for mutant in mutants(canonical_source, name):
@@ -222,7 +228,7 @@ async def _run_task(task: dict[str, Any], samples: int, pool_size: int, seed: in
     rng.shuffle(pool)
     namespaces = [_namespace(source) for source in pool]
     verdicts = [
-        passes_examples(namespace, docstring, name) if namespace is not None else False
+        passes_examples(namespace, examples, name) if namespace is not None else False
         for namespace in namespaces
     ]
     has_examples = verdicts and verdicts[0] is not None
@@ -443,8 +449,8 @@ def report(results: list[TaskResult], elapsed: float, args: argparse.Namespace) 
     with_examples = [result for result in results if result.has_examples]
     _table(
         with_examples,
-        "tasks whose prompt has doctest examples (model-free, the only check specloop has; "
-        "elsewhere it abstains, as no check exercises the code)",
+        "tasks whose prompt has examples (>>> lines, or calls its text writes with their "
+        "result): where modes (b) and (c) have a check; elsewhere only (d) can validate",
     )
     rows = [result.modes["c3"] for result in results]
     accepted = sum(row.accepted for row in rows)

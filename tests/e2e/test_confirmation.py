@@ -108,3 +108,22 @@ def test_with_no_question_left_the_case_is_named_and_nothing_asked(project, tmp_
     (item,) = payload["evidence"]["confirmations"]
     assert item["question_id"] is None
     assert "maxQuestions is 0" in payload["error"] and item["call"] in payload["error"]
+
+
+def test_results_the_spec_writes_in_prose_are_its_examples(project, tmp_path, scripted):
+    # "largest([3, 9]) ➞ 9" is an example as much as a >>> line: it checks every candidate,
+    # rules out the one that contradicts it, and counts as evidence: nothing to confirm.
+    written = LARGEST.replace("are none.", "are none: largest([3, 9]) ➞ 9, largest([]) ➞ 0.")
+    smallest = RIGHT.replace("max(items)", "min(items)")
+    scripted.responder = script(smallest, RIGHT)
+    (project / "tasks.py").write_text(written, encoding="utf-8")
+    payload, result = run_implement(
+        project, tmp_path / "runs", scripted, "--samples", "1", "--apply", line=1, file="tasks.py"
+    )
+    assert payload["status"] == "validated", result.stderr
+    assert payload["attempts"] == 2, "the candidate that contradicts largest([3, 9]) ➞ 9 failed"
+    assert payload["evidence"]["confirmations"] == []
+    examples = next(check for check in payload["checks"] if check["name"] == "spec examples")
+    assert examples["passed"], payload["checks"]
+    assert payload["evidence"]["examples_run"] == 2, payload["evidence"]
+    assert "max(items)" in (project / "tasks.py").read_text()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import ast
+import doctest
 
 from specloop.loop.probes import (
     TypeHint,
     alike,
     edge_values,
+    examples_text,
     near,
     probe_inputs,
     spec_examples,
     stated_inputs,
+    written_results,
 )
 
 CLAMP = "def clamp(value: int, low: int, high: int) -> int:\n    ...\n"
@@ -101,3 +104,42 @@ def test_an_empty_example_does_not_decide_the_type_of_the_items():
     probes = probe_inputs("def f(xs, ys):\n    ...\n", doc)
     edges = [i for i, o in zip(probes.inputs, probes.origins, strict=True) if o == "edge"]
     assert ["['a']", "['b']"] in edges
+
+
+WRITTEN = """Tell whether it flies.
+
+    Examples:
+    will_it_fly([1, 2], 5) ➞ False
+    will_it_fly([3], 5) == True.
+    For example: will_it_fly([1], 1) = True, will_it_fly([9], 1) returns False
+    will_it_fly(q, 3) returns True
+    will_it_fly([2], 1) returns False if the weights are too high
+    will_it_fly([4], 4) -> 4.
+    will_it_fly([5], 5) should return 2.5.
+    >>> will_it_fly([7], 7)
+    True
+"""
+
+
+def test_calls_written_with_their_result_become_doctest_lines():
+    assert written_results(WRITTEN, "will_it_fly") == [
+        ">>> will_it_fly([1, 2], 5)\nFalse",
+        ">>> will_it_fly([3], 5)\nTrue",
+        ">>> will_it_fly([1], 1)\nTrue",
+        ">>> will_it_fly([9], 1)\nFalse",
+        ">>> will_it_fly([4], 4)\n4",  # the full stop is the sentence's, not a float's
+        ">>> will_it_fly([5], 5)\n2.5",
+    ]  # not: a variable argument, a result with a condition after it, the >>> example
+
+
+def test_the_examples_text_holds_the_doctests_the_written_results_and_the_stated_cases():
+    text = examples_text(WRITTEN, "will_it_fly", [">>> will_it_fly([8], 8)\nTrue"])
+    assert text is not None
+    parsed = doctest.DocTestParser().get_examples(text)
+    assert [example.source.strip() for example in parsed][:2] == [
+        "will_it_fly([7], 7)",
+        "will_it_fly([1, 2], 5)",
+    ]
+    assert parsed[-1].source.strip() == "will_it_fly([8], 8)"
+    assert examples_text("Return the total.", "total") is None
+    assert examples_text("Like total(3) but cheaper.", "total") is None  # no stated result

@@ -228,6 +228,65 @@ def spec_examples(
     return list(dict.fromkeys(found)) if _hashable(found) else found
 
 
+def examples_text(docstring: str | None, name: str, more: Sequence[str] = ()) -> str | None:
+    """The spec's examples as doctest text, None when it has none: the docstring (its
+    ``>>>`` examples), then the calls its text writes with their result (`written_results`),
+    then ``more`` (doctest lines the user stated during the run)."""
+    docstring = docstring or ""
+    text = "\n".join(part for part in (docstring, *written_results(docstring, name), *more) if part)
+    return text if ">>>" in text else None
+
+
+# What stands between a call written in prose and the result it states.
+_STATES_A_RESULT = re.compile(
+    r"\s*(?:(?:➞|→|->|=>|==|=)\s*|(?:returns?|should (?:return|be)|gives?|yields?)\s+)",
+    re.IGNORECASE,
+)
+
+
+def written_results(docstring: str, name: str) -> list[str]:
+    """Doctest lines for the calls of ``name`` that the spec's text writes with the result
+    it expects: ``will_it_fly([1, 2], 5) ➞ False``, ``choose_num(12, 15) = 14``,
+    ``count_upper('aBCdEf') returns 1``. The user wrote them: they are examples of the spec
+    as much as ``>>>`` lines are. Only literal arguments and a literal result that ends the
+    statement ("… returns 1 if …" states no result)."""
+    found: list[str] = []
+    for line in docstring.splitlines():
+        if line.strip().startswith(">>>"):
+            continue
+        searched = 0
+        for call in _call_texts(line, name):
+            at = line.index(call, searched) + len(call)
+            searched = at
+            stated = _STATES_A_RESULT.match(line, at)
+            literal_call = spec_examples(f">>> {call}", name, None, in_prose=False)
+            if stated is None or not literal_call:
+                continue
+            result = _stated_literal(line, stated.end())
+            example = f">>> {call}\n{result[0]!r}" if result else None
+            if example is not None and example not in found:
+                found.append(example)
+    return found
+
+
+def _stated_literal(line: str, start: int) -> tuple[Any] | None:
+    """The literal at ``start``, if the statement ends after it (a full stop, a comma or
+    the end of the line may follow), in a tuple; None otherwise."""
+    words = line[start:].split(maxsplit=1)
+    if not words:
+        return None
+    if words[0].endswith(".") and not words[0].startswith(tuple("'\"([{")):
+        # "= 14." is 14 and the sentence's full stop, not the float 14.0.
+        cut = start + len(words[0]) - 1
+        line = line[:cut] + " " + line[cut + 1 :]
+    literal = _literal_at(line, start)
+    if literal is None:
+        return None
+    value, end = literal
+    rest = line[end:].lstrip()
+    return (value,) if not rest or rest[0] in ".,;)" else None
+
+
 def stated_inputs(docstring: str, parameters: Sequence[str]) -> list[tuple[Any, ...]]:
     """Inputs the spec's text states by naming each parameter: ``For lst = [1, 2] the
     output should be 3``, ``Input: arr = [1, 2], k = 1``, one line each; and, for a

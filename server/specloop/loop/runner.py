@@ -45,7 +45,7 @@ from specloop.loop.models import (
     SpecTestRound,
     Stage,
 )
-from specloop.loop.probes import DEFAULT_SEED, ProbeSet, probe_inputs
+from specloop.loop.probes import DEFAULT_SEED, ProbeSet, examples_text, probe_inputs
 from specloop.loop.provisioning import Budget
 from specloop.loop.snapshot import Project, SourceSnapshot
 from specloop.refactor.codemod import TransformFailure, replace_symbol
@@ -228,10 +228,9 @@ class _Run:
         self.record.status, self.record.error = status, error
 
     def spec_examples(self, examples: Sequence[str]) -> str | None:
-        """The spec's docstring with ``examples`` (doctest lines) after it, if it has any."""
+        """The spec's examples with ``examples`` (doctest lines) after them, if any."""
         assert self.context is not None
-        text = "\n".join(part for part in (self.context.docstring, *examples) if part)
-        return text if ">>>" in text else None
+        return examples_text(self.context.docstring, self.request.spec.symbol, examples)
 
     def probe_set(self) -> ProbeSet:
         """The probe inputs for the target (made once per run)."""
@@ -800,7 +799,7 @@ def _validation_request(
         original_source=original,
         new_source=new_source,
         symbol=request.spec.symbol,
-        spec_examples=context.docstring if ">>>" in (context.docstring or "") else None,
+        spec_examples=examples_text(context.docstring, request.spec.symbol),
         test_files=sorted({test.path for test in context.tests}),
         regression_tests=context.regression_tests,
         generated_tests=generated_tests,
