@@ -334,8 +334,9 @@ def test_the_index_finds_callers_and_the_tests_that_mention_a_name(project: Path
         "checkout",
         "test_charge_takes_the_fee",
     }
-    assert index.test_files_mentioning("charge") == [project / "tests/test_billing.py"]
-    assert index.test_files_mentioning("charg") == []
+    test_files = [path for path in index.paths if index.is_test_file(path)]
+    assert index.mentioning("charge", test_files) == [project / "tests/test_billing.py"]
+    assert index.mentioning("charg", test_files) == []
 
 
 @pytest.mark.parametrize(
@@ -352,8 +353,10 @@ def test_the_index_finds_callers_and_the_tests_that_mention_a_name(project: Path
 def test_an_import_is_found_however_it_is_written(tmp_path: Path, statement: str) -> None:
     write(tmp_path, {**FILES, "tests/test_billing.py": f"{statement}\n\ndef test_x():\n    pass\n"})
     index = build_index(tmp_path)
-    found = index.test_files_importing(tmp_path / "pkg/billing.py", ["Account"])
-    assert found == [tmp_path / "tests/test_billing.py"]
+    found = index.files_importing(tmp_path / "pkg/billing.py", ["Account"])
+    assert [path for path in found if index.is_test_file(path)] == [
+        tmp_path / "tests/test_billing.py"
+    ]
 
 
 def test_a_file_that_names_the_module_outside_its_imports_does_not_import_it(
@@ -366,7 +369,8 @@ def test_a_file_that_names_the_module_outside_its_imports_does_not_import_it(
     )
     write(tmp_path, {**FILES, "tests/test_billing.py": text})
     index = build_index(tmp_path)
-    assert index.test_files_importing(tmp_path / "pkg/billing.py", ["Account"]) == []
+    found = index.files_importing(tmp_path / "pkg/billing.py", ["Account"])
+    assert [path for path in found if index.is_test_file(path)] == []
 
 
 def test_callers_elsewhere_are_those_in_modules_that_import_the_target(project: Path) -> None:

@@ -166,7 +166,6 @@ class WorkspaceIndex:
         self._sources = sources
         self._modules: dict[Path, ModuleIndex] = {}
         self._defined_in: dict[str, list[Path]] | None = None
-        self._test_files: list[Path] | None = None
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -221,25 +220,13 @@ class WorkspaceIndex:
                 found.extend(d for d in module.definitions if name in d.calls)
         return found
 
-    def test_files_mentioning(self, name: str) -> list[Path]:
-        """Test files that contain ``name`` as a whole word."""
-        if self._test_files is None:
-            self._test_files = [path for path in self._sources if self.is_test_file(path)]
-        return self.mentioning(name, self._test_files)
-
     def mentioning(self, name: str, among: Iterable[Path]) -> list[Path]:
         """The files of ``among`` that contain ``name`` as a whole word."""
         return list(self._paths_matching(name, re.compile(_word_pattern(name)), among))
 
-    def test_files_importing(self, module_path: Path, names: Sequence[str] = ()) -> list[Path]:
-        """Test files that import the module at ``module_path`` (as Python would resolve
-        it), or one of ``names`` from a package above it."""
-        return self.files_importing(module_path, names, tests_only=True)
-
-    def files_importing(
-        self, module_path: Path, names: Sequence[str] = (), tests_only: bool = False
-    ) -> list[Path]:
-        """`test_files_importing`, among all files unless ``tests_only``."""
+    def files_importing(self, module_path: Path, names: Sequence[str] = ()) -> list[Path]:
+        """Files that import the module at ``module_path`` (as Python would resolve it), or
+        one of ``names`` from a package above it."""
         module = import_name(self.root, self.relative(module_path))
         last = module.rsplit(".", 1)[-1]
         found = []
@@ -247,12 +234,7 @@ class WorkspaceIndex:
         words = [last, *names] if "." in module else [last]
         for word in dict.fromkeys(words):
             imported = re.compile(_word_pattern(word))
-            mentioning = (
-                self.test_files_mentioning(word)
-                if tests_only
-                else self._paths_matching(word, imported)
-            )
-            for path in mentioning:
+            for path in self._paths_matching(word, imported):
                 if path in found or absolute_path(path) == absolute_path(module_path):
                     continue
                 # Only a file that names ``word`` in an import statement can import it this
