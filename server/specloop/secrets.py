@@ -17,9 +17,12 @@ import functools
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from specloop.kept_walks import KeptWalks
 
 REDACTED = "[REDACTED]"
 _SECRET_NAME = re.compile(
@@ -79,10 +82,21 @@ def environment_secrets(extra_names: Iterable[str] = ()) -> set[str]:
     return {value for value in values if len(value) >= _MIN_SECRET_LENGTH}
 
 
+_FOUND: KeptWalks[tuple[str, int], frozenset[str]] = KeptWalks()
+"""The process's walks for secret files (a server's, across its runs)."""
+
+
 def project_secrets(root: Path, max_files: int = 100_000) -> set[str]:
     """The values held by the project's secret files (at most ``max_files`` looked at)."""
+    key = (str(root), max_files)
+    kept = _FOUND.get(key)
+    if kept is not None:
+        return set(kept)
+    started = time.time_ns()
+    read: list[str] = []
     found: set[str] = set()
-    for path in _secret_files(root, max_files):
+    for path in _secret_files(root, max_files, read):
+        read.append(str(path))
         try:
             if path.stat().st_size > _MAX_SECRET_FILE_BYTES:
                 continue
@@ -90,19 +104,28 @@ def project_secrets(root: Path, max_files: int = 100_000) -> set[str]:
         except OSError:
             continue
         found |= _values(text)
+    _FOUND.keep(key, read, frozenset(found), started)
     return found
 
 
-def _secret_files(root: Path, max_files: int) -> Iterator[Path]:
+def _secret_files(root: Path, max_files: int, read: list[str]) -> Iterator[Path]:
+    """The secret files below ``root``; ``read`` is told of each folder listed and of each
+    environment's ``pyvenv.cfg`` (a folder that stops being one is walked again)."""
     seen = 0
     for directory, subdirs, files in os.walk(root):
+        read.append(directory)
         here = Path(directory)
         # Environments and dependencies are not the project's own files.
-        subdirs[:] = [
-            name
-            for name in subdirs
-            if name not in _NOT_THE_PROJECT and not (here / name / "pyvenv.cfg").exists()
-        ]
+        kept = []
+        for name in subdirs:
+            marker = here / name / "pyvenv.cfg"
+            if name in _NOT_THE_PROJECT:
+                continue
+            if marker.exists():
+                read.append(str(marker))
+                continue
+            kept.append(name)
+        subdirs[:] = kept
         folder = here.relative_to(root).as_posix()
         for name in files:
             seen += 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from specloop.analysis.index import SourceCache, build_index, is_test_file
+from specloop.analysis.index import SourceCache, SourceFacts, build_index, is_test_file
 from specloop.loop.context import (
     ContextError,
     TargetError,
@@ -589,3 +589,30 @@ def test_sources_over_the_cache_limit_are_read_each_time(tmp_path: Path) -> None
     first = cache.read(path)
     assert first == path.read_bytes()
     assert cache.read(path) is not first
+
+
+def test_source_facts_are_the_names_defined_and_the_words_of_imports() -> None:
+    facts = SourceFacts(
+        b"from pkg \\\n    import (\n    util,\n    billing)\nimport os.path as p\n"
+        b'label = "import this"\nclass Account:\n    def charge(self): pass\nundefined = 1\n'
+    )
+    assert facts.defined == {b"Account", b"charge"}
+    assert {b"pkg", b"util", b"billing", b"os", b"path", b"p"} <= facts.imported
+    assert not {b"this", b"label", b"Account"} & facts.imported
+
+
+def test_facts_are_kept_with_their_source_until_the_file_changes(tmp_path: Path) -> None:
+    cache = SourceCache(limit=1_000)
+    path = tmp_path / "pricing.py"
+    path.write_bytes(b"import rates\n")
+    source = cache.read(path)
+    assert source is not None
+    facts = cache.facts(path, source)
+    assert cache.facts(path, source) is facts
+    path.write_bytes(b"import billing\n")
+    changed = cache.read(path)
+    assert changed is not None
+    assert b"billing" in cache.facts(path, changed).imported
+    buffer = b"import unsaved\n"  # an editor's buffer is scanned, never taken for the file
+    assert b"unsaved" in cache.facts(path, buffer).imported
+    assert b"billing" in cache.facts(path, changed).imported

@@ -6,12 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from specloop.validate.project_copy import ProjectCopy
+from specloop.validate.project_copy import ProjectCopy, _store_of
 from specloop.validate.sandbox import (
     FOLDER_PREFIX,
     Isolation,
@@ -73,6 +74,43 @@ def test_runs_share_the_copy_of_an_unchanged_file_and_copy_a_changed_one_anew(pr
         assert (third.path / init).stat().st_ino == (first.path / init).stat().st_ino
         for run in (first_run, second_run, third_run):
             run.close()
+
+
+def _age(root: Path) -> None:
+    """Times an hour back: old enough for the listing to be kept across runs."""
+    old = time.time() - 3600
+    for directory, _, names in os.walk(root):
+        for name in names:
+            os.utime(os.path.join(directory, name), (old, old))
+        os.utime(directory, (old, old))
+
+
+def test_the_next_run_sees_files_added_and_leaves_out_files_grown_past_the_cap(project: Path):
+    _age(project)
+    first_run = ProjectCopy(project, {})
+    with Sandbox(ISOLATED) as first:
+        first_run.fill(first, "pkg/calc.py", [])
+    (project / "pkg" / "added.py").write_text("ADDED = 1\n")
+    with Sandbox(ISOLATED) as second:
+        ProjectCopy(project, {}).fill(second, "pkg/calc.py", [])
+        assert (second.path / "pkg" / "added.py").read_text() == "ADDED = 1\n"
+    _age(project)
+    with Sandbox(ISOLATED) as third:
+        ProjectCopy(project, {}).fill(third, "pkg/calc.py", [])  # the listing is kept
+    # Growing a file touches no folder: the kept listing names it, the copy leaves it out.
+    (project / "pkg" / "added.py").write_text("X = 1\n" * 200_000)  # over the 1 MB cap
+    with Sandbox(ISOLATED) as fourth:
+        ProjectCopy(project, {}).fill(fourth, "pkg/calc.py", [])
+        assert not (fourth.path / "pkg" / "added.py").exists()
+        assert (fourth.path / "pkg" / "util.py").exists()
+
+
+def test_a_file_gone_since_it_was_listed_is_left_out_not_fatal(project: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    run.mkdir()
+    linked = _store_of(project.resolve()).link_into(run, ["pkg/util.py", "pkg/gone.py"])
+    assert linked == ["pkg/util.py"]
+    assert (run / "pkg" / "util.py").read_text() == "HELPER = 1\n"
 
 
 def test_without_isolation_every_sandbox_gets_copies_of_its_own(project: Path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,20 @@ def test_the_values_of_secret_files_are_collected_for_redaction(tmp_path: Path):
     found = project_secrets(tmp_path)
     assert {"abc123def456", "Zz9-secret-99"} <= found
     assert "true" not in found and "not collected from code" not in " ".join(found)
+
+
+def test_secrets_are_found_anew_once_a_secret_file_is_edited_or_added(tmp_path: Path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / ".env").write_text("TOKEN=first-secret-111\n")
+    old = time.time() - 3600  # old enough for the walk to be kept between calls
+    for path in (tmp_path, tmp_path / "config", tmp_path / ".env"):
+        os.utime(path, (old, old))
+    assert "first-secret-111" in project_secrets(tmp_path)
+    with (tmp_path / ".env").open("a") as env:  # edited in place: no folder changes
+        env.write("OTHER=second-secret-222\n")
+    assert "second-secret-222" in project_secrets(tmp_path)
+    (tmp_path / "config" / "credentials.json").write_text('{"k": "third-secret-333"}')
+    assert "third-secret-333" in project_secrets(tmp_path)
 
 
 def test_the_sandbox_copy_leaves_secret_files_out(tmp_path: Path):

@@ -22,7 +22,7 @@ import string
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from tree_sitter import Node, Query, QueryCursor, Tree
@@ -53,7 +53,13 @@ _TEST_DIRECTORIES = frozenset({"tests", "test"})
 _WORD = rb"[A-Za-z0-9_\x80-\xff]"
 _WORD_BYTES = frozenset(f"_{string.ascii_letters}{string.digits}".encode() + bytes(range(128, 256)))
 # Starting with a literal keeps the scan fast; the byte before is checked separately.
-_DEFINED_NAME = re.compile(rb"(?:def|class)[ \t]+(" + _WORD + rb"+)")
+# One pattern per keyword: an alternation has no literal start to search for.
+_DEFINED_NAME = tuple(
+    re.compile(word + rb"[ \t]+(" + _WORD + rb"+)") for word in (b"def", b"class")
+)
+_ANY_WORD = re.compile(_WORD + rb"+")
+# The start of an import statement. One after a semicolon is not seen: rare enough to miss.
+_IMPORT_START = re.compile(rb"[ \t]*(?:import|from)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,7 @@ class WorkspaceIndex:
         """Files that were left out: unreadable or not UTF-8."""
         self._sources = sources
         self._modules: dict[Path, ModuleIndex] = {}
-        self._defined_in: dict[str, list[Path]] | None = None
+        self._facts: dict[Path, SourceFacts] = {}
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -198,8 +204,11 @@ class WorkspaceIndex:
     def definitions(self, name: str) -> list[Definition]:
         """Definitions named ``name`` (``charge``) or qualified so (``Account.charge``)."""
         simple = name.rsplit(".", 1)[-1]
+        simple_word = simple.encode()
         found: list[Definition] = []
-        for path in self._name_table().get(simple, ()):
+        for path in self._sources:
+            if simple_word not in self.facts(path).defined:
+                continue
             module = self.module(path)
             if module is not None:
                 found.extend(d for d in module.definitions if _matches(d, name, simple))
@@ -233,13 +242,13 @@ class WorkspaceIndex:
         # ``names`` come in only from a package above the module: a top-level one has none.
         words = [last, *names] if "." in module else [last]
         for word in dict.fromkeys(words):
-            imported = re.compile(_word_pattern(word))
-            for path in self._paths_matching(word, imported):
-                if path in found or absolute_path(path) == absolute_path(module_path):
-                    continue
+            encoded = word.encode()
+            for path in self._sources:
                 # Only a file that names ``word`` in an import statement can import it this
                 # way: a cheap test that spares parsing every file that merely says "get".
-                if not _in_an_import(imported, self._sources[path]):
+                if encoded not in self.facts(path).imported:
+                    continue
+                if path in found or path == absolute_path(module_path):
                     continue
                 indexed = self.module(path)
                 importer = import_name(self.root, self.relative(path))
@@ -258,14 +267,12 @@ class WorkspaceIndex:
             if needle in source and next(_whole_words(pattern, source), None) is not None:
                 yield path
 
-    def _name_table(self) -> dict[str, list[Path]]:
-        if self._defined_in is None:
-            table: dict[str, list[Path]] = {}
-            for path, source in self._sources.items():
-                for name in _defined_names(source):
-                    table.setdefault(name, []).append(path)
-            self._defined_in = table
-        return self._defined_in
+    def facts(self, path: Path) -> SourceFacts:
+        """What a quick scan of the file says (`SourceFacts`), kept with its source."""
+        found = self._facts.get(path)
+        if found is None:
+            found = self._facts[path] = SOURCES.facts(path, self._sources[path])
+        return found
 
 
 def build_index(
@@ -292,28 +299,69 @@ def build_index(
     return WorkspaceIndex(root, sources, skipped)
 
 
-_STATEMENT_START = re.compile(rb"[ \t]*(?:import|from)\b")
+class SourceFacts:
+    """What quick scans of a source say: supersets of what parsing would, which spare
+    parsing most files. Each is scanned on first use, then kept as long as the source is
+    (`SourceCache.facts`)."""
+
+    def __init__(self, source: bytes) -> None:
+        self._source = source
+
+    @cached_property
+    def defined(self) -> frozenset[bytes]:
+        """Names after ``def``/``class`` keywords."""
+        source = self._source
+        return frozenset(
+            match.group(1) for pattern in _DEFINED_NAME for match in _whole_words(pattern, source)
+        )
+
+    @cached_property
+    def imported(self) -> frozenset[bytes]:
+        """Words in its import statements (``import a.b as c``, ``from .x import (y, z)``)."""
+        source = self._source
+        words: set[bytes] = set()
+        done = 0
+        # Every import statement says "import": a literal search is fast, a regex anchored
+        # at each line's start is not (a large tree has a million lines).
+        at = source.find(b"import")
+        while at != -1:
+            if at >= done:
+                start, end = _statement_around(source, at)
+                if _IMPORT_START.match(source, start):
+                    words.update(_ANY_WORD.findall(source, start, end))
+                    done = end
+            at = source.find(b"import", at + 6)
+        return frozenset(words)
 
 
-def _in_an_import(word: re.Pattern[bytes], source: bytes) -> bool:
-    """Whether ``word`` (a `_word_pattern`) may stand in an import statement of ``source``:
-    on a line that starts one (or a line it continues with a backslash), or inside the
-    parentheses that follow it. A superset test; the parsed imports decide."""
-    for match in _whole_words(word, source):
-        at = match.start()
-        opened = source.rfind(b"(", 0, at)
-        if opened != -1 and source.find(b")", opened, at) == -1:
-            at = opened  # inside parentheses: the statement is on the line that opened them
-        line = source.rfind(b"\n", 0, at) + 1
-        while line >= 2 and source[line - 2 : line] == b"\\\n":
-            line = source.rfind(b"\n", 0, line - 2) + 1
-        if _STATEMENT_START.match(source, line):
-            return True
-    return False
+def _statement_around(source: bytes, at: int) -> tuple[int, int]:
+    """Where the logical line holding offset ``at`` starts and ends: lines joined by a
+    backslash, or by parentheses opened on an import's first line."""
+    start = source.rfind(b"\n", 0, at) + 1
+    while start >= 2 and source[start - 2 : start] == b"\\\n":
+        start = source.rfind(b"\n", 0, start - 2) + 1
+    end = source.find(b"\n", at)
+    end = len(source) if end == -1 else end
+    while source[end - 1 : end] == b"\\" and end < len(source):
+        following = source.find(b"\n", end + 1)
+        end = len(source) if following == -1 else following
+    opened = source.rfind(b"(", start, end)
+    if opened != -1 and source.find(b")", opened, end) == -1:
+        closed = source.find(b")", end)
+        end = len(source) if closed == -1 else closed
+    return start, end
+
+
+@dataclass(slots=True)
+class _Kept:
+    stamp: tuple[int, int, int, int]
+    source: bytes
+    facts: SourceFacts | None = None
 
 
 class SourceCache:
-    """Python sources read before, by path and stamp, up to ``limit`` bytes in all.
+    """Python sources read before, by path and stamp, up to ``limit`` bytes in all, with
+    their `SourceFacts` once asked for.
 
     A file whose size, times or inode changed is read again. Past the limit, files are read
     each time and not kept (a very large tree costs what it did, never more memory).
@@ -321,7 +369,7 @@ class SourceCache:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._kept: dict[Path, tuple[tuple[int, int, int, int], bytes]] = {}
+        self._kept: dict[Path, _Kept] = {}
         self._size = 0
         self._lock = threading.Lock()
 
@@ -334,16 +382,27 @@ class SourceCache:
         stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
         with self._lock:
             kept = self._kept.get(path)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
+        if kept is not None and kept.stamp == stamp:
+            return kept.source
         source = _read_utf8(path)
         with self._lock:
             old = self._kept.pop(path, None)
-            self._size -= len(old[1]) if old is not None else 0
+            self._size -= len(old.source) if old is not None else 0
             if source is not None and self._size + len(source) <= self.limit:
-                self._kept[path] = (stamp, source)
+                self._kept[path] = _Kept(stamp, source)
                 self._size += len(source)
         return source
+
+    def facts(self, path: Path, source: bytes) -> SourceFacts:
+        """``source``'s facts: scanned once while the cache keeps this very source for
+        ``path`` (an editor's buffer, or a file past the limit, is scanned each time)."""
+        with self._lock:
+            kept = self._kept.get(path)
+        if kept is None or kept.source is not source:
+            return SourceFacts(source)
+        if kept.facts is None:
+            kept.facts = SourceFacts(source)
+        return kept.facts
 
 
 SOURCES = SourceCache(limit=64 * 1024 * 1024)
@@ -357,11 +416,6 @@ def _read_utf8(path: Path) -> bytes | None:
     except (OSError, UnicodeDecodeError):
         return None
     return source
-
-
-def _defined_names(source: bytes) -> set[str]:
-    """Names after ``def``/``class`` keywords: a superset of what the module defines."""
-    return {decode(match.group(1)) for match in _whole_words(_DEFINED_NAME, source)}
 
 
 def _matches(definition: Definition, name: str, simple: str) -> bool:

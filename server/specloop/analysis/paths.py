@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+
+from specloop.kept_walks import KeptWalks
 
 # Directories nobody wants linted; the same spirit as ruff's default excludes.
 DEFAULT_EXCLUDES = (
@@ -70,23 +73,40 @@ def python_files(
             yield path
 
 
+_WALKS: KeptWalks[tuple[str, str, str, tuple[str, ...]], list[Path]] = KeptWalks()
+"""The process's walks (a server's, across its runs): see `specloop.kept_walks`."""
+
+
 def _walk(top: Path, rules: ExcludeRules, unreadable: Unreadable | None) -> Iterator[Path]:
     # Everything is compared as resolved paths (resolved once); results keep the user's spelling.
     resolved_top = top.resolve()
     rules = ExcludeRules(rules.root.resolve(), rules.patterns)
-    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = list(_ancestor_gitignores(top))
+    key = (str(top), str(resolved_top), str(rules.root), rules.patterns)
+    kept = _WALKS.get(key)
+    if kept is not None:
+        yield from kept
+        return
+    started = time.time_ns()
+    found: list[Path] = []
+    read: list[str] = []  # what the walk depends on: folders listed, .gitignore files read
+    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = list(_ancestor_gitignores(top, read))
+    failed = False
 
     def report(error: OSError) -> None:
+        nonlocal failed
+        failed = True
         if unreadable is not None and error.filename is not None:
             unreadable(top / Path(error.filename).relative_to(resolved_top), error)
 
     for directory, subdirectories, files in os.walk(resolved_top, onerror=report):
         here = Path(directory)
+        read.append(directory)
         # Scopes of .gitignore files that are no longer ancestors of `here` are dropped.
         ignores = [(base, spec) for base, spec in ignores if _relative(here, base) is not None]
         own = _read_gitignore(here)
         if own is not None:
             ignores.append((here, own))
+            read.append(os.path.join(directory, ".gitignore"))
         subdirectories[:] = sorted(
             name
             for name in subdirectories
@@ -97,7 +117,10 @@ def _walk(top: Path, rules: ExcludeRules, unreadable: Unreadable | None) -> Iter
         for name in sorted(files):
             path = os.path.join(directory, name)
             if name.endswith(PYTHON_SUFFIXES) and not _ignored(path, False, rules, ignores):
-                yield below / name
+                found.append(below / name)
+                yield found[-1]
+    if not failed:  # an unreadable folder is told of on every walk
+        _WALKS.keep(key, read, found, started)
 
 
 def _ignored(
@@ -121,13 +144,21 @@ def _matches(spec: pathspec.GitIgnoreSpec, path: Path | str, base: Path, is_dir:
     return relative is not None and spec.match_file(relative + ("/" if is_dir else ""))
 
 
-def _ancestor_gitignores(top: Path) -> Iterator[tuple[Path, pathspec.GitIgnoreSpec]]:
-    """The .gitignore files above ``top`` up to its repository root, outermost first."""
+def _ancestor_gitignores(
+    top: Path, read: list[str]
+) -> Iterator[tuple[Path, pathspec.GitIgnoreSpec]]:
+    """The .gitignore files above ``top`` up to its repository root, outermost first.
+
+    ``read`` is told of each path the answer depends on: not the folders above (a
+    temporary folder changes all the time), but the .gitignore files in them, read or
+    missing, and the ``.git`` that is missing in each below the repository's root."""
     resolved = top.resolve()
     if (resolved / ".git").exists():
         return
+    read.append(str(resolved / ".git"))
     found = []
     for directory in resolved.parents:
+        read.append(str(directory / ".gitignore"))
         spec = _read_gitignore(directory)
         if spec is not None:
             found.append((directory, spec))
@@ -136,6 +167,7 @@ def _ancestor_gitignores(top: Path) -> Iterator[tuple[Path, pathspec.GitIgnoreSp
             if not any(_matches(spec, resolved, base, True) for base, spec in found):
                 yield from reversed(found)
             return
+        read.append(str(directory / ".git"))
     # Not inside a repository: .gitignore files further up do not apply.
 
 

@@ -36,11 +36,13 @@ import shutil
 import stat
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
+from specloop.kept_walks import KeptWalks
 from specloop.secrets import is_secret_file
 from specloop.validate.sandbox import (
     FOLDER_PREFIX,
@@ -78,6 +80,7 @@ class ProjectCopy:
         self._chosen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._listing: list[_Listed] | None = None
         self._copied: set[str] = set()
+        self._tried: set[str] = set()
         self._lock = threading.Lock()
         self._folder: Path | None = None
         self._remove: Callable[[], object] | None = None
@@ -99,7 +102,7 @@ class ProjectCopy:
         with self._lock:
             key = (module, tuple(tests))
             if self._listing is None:
-                self._listing = list(_listing(self.root))
+                self._listing = project_listing(self.root)
             if key not in self._chosen:
                 files, skipped = _chosen_files(self.root, module, tests, self._listing)
                 if not self._chosen:  # once a run: the other choices differ by a test file
@@ -112,24 +115,27 @@ class ProjectCopy:
             buffers = {path: text for path, text in buffers.items() if not _is_test_or_setup(path)}
         wanted = [path for path in files if path != module and path not in buffers]
         if self.shared and sandbox.isolation.level is not IsolationLevel.NONE:
-            sandbox.link_in(self._copies(wanted), wanted)
+            folder, copied = self._copies(wanted)
+            sandbox.link_in(folder, [path for path in wanted if path in copied])
         else:
             sandbox.copy_in(self.root, wanted)
         for path, text in buffers.items():
             sandbox.write(path, text)
 
-    def _copies(self, paths: list[str]) -> Path:
-        """The run's folder of copies, holding ``paths`` (linked now if they are new)."""
+    def _copies(self, paths: list[str]) -> tuple[Path, set[str]]:
+        """The run's folder of copies, holding ``paths`` (linked now if they are new), and
+        all it holds: a file that vanished or became unreadable since it was listed is not
+        there."""
         with self._lock:
             if self._folder is None:
                 # Named with the owner's pid, as a sandbox's: swept if the process is killed.
                 prefix = f"{FOLDER_PREFIX}{os.getpid()}-project-"
                 self._folder = Path(tempfile.mkdtemp(prefix=prefix))
                 self._remove = weakref.finalize(self, remove_later, self._folder)
-            new = [relative for relative in paths if relative not in self._copied]
-            _store_of(self.root).link_into(self._folder, new)
-            self._copied.update(new)
-            return self._folder
+            new = [relative for relative in paths if relative not in self._tried]
+            self._copied.update(_store_of(self.root).link_into(self._folder, new))
+            self._tried.update(new)
+            return self._folder, self._copied
 
 
 class _Store:
@@ -151,25 +157,34 @@ class _Store:
         self._copied: dict[str, tuple[int, int, int, int]] = {}
         self._lock = threading.Lock()
 
-    def link_into(self, folder: Path, paths: list[str]) -> None:
-        """Hard links in ``folder`` to fresh copies of ``paths``."""
+    def link_into(self, folder: Path, paths: list[str]) -> list[str]:
+        """Hard links in ``folder`` to fresh copies of ``paths``; the paths linked (not a
+        file that is gone, unreadable or no longer a small regular file)."""
         with self._lock:
-            link_files(
-                (self._fresh(relative), os.path.join(folder, relative)) for relative in paths
-            )
+            fresh = [(relative, self._fresh(relative)) for relative in paths]
+            linked = [(relative, stored) for relative, stored in fresh if stored is not None]
+            link_files((stored, os.path.join(folder, relative)) for relative, stored in linked)
+            return [relative for relative, _ in linked]
 
-    def _fresh(self, relative: str) -> str:
+    def _fresh(self, relative: str) -> str | None:
         source = os.path.join(self.root, relative)
-        found = os.stat(source)
-        key = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
         stored = os.path.join(self.folder, relative)
-        if self._copied.get(relative) != key:
+        try:
+            found = os.stat(source)
+            key = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+            if self._copied.get(relative) == key:
+                return stored
+            if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_FILE_BYTES:
+                return None
             os.makedirs(os.path.dirname(stored), exist_ok=True)
             fresh = f"{stored}.specloop-new"
             shutil.copyfile(source, fresh)
             os.chmod(fresh, 0o444)
             os.replace(fresh, stored)
-            self._copied[relative] = key
+        except OSError as error:
+            log.info("Not copied to the sandbox: %s (%s)", relative, error.strerror)
+            return None
+        self._copied[relative] = key
         return stored
 
 
@@ -209,7 +224,7 @@ def project_files(
 ) -> list[str]:
     """The project's files to copy (relative paths), essentials first, within the caps.
 
-    ``listing``: the project's files as `_listing` found them (walked once per run)."""
+    ``listing``: the project's files as `project_listing` found them (once per run)."""
     files, skipped = _chosen_files(root, module, tests, listing)
     _warn_over_cap(len(files), skipped)
     return files
@@ -225,7 +240,7 @@ def _chosen_files(
     chosen: dict[str, None] = dict.fromkeys(essentials)
     total = sum(_size(root / path) for path in chosen)
     skipped = 0
-    for path, size in _candidates(listing if listing is not None else _listing(root), tests):
+    for path, size in _candidates(listing if listing is not None else project_listing(root), tests):
         if path in chosen:
             continue
         if len(chosen) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
@@ -262,16 +277,40 @@ _Listed = tuple[str, str, int]
 not copyable). Strings, not paths: a large tree has thousands, and pathlib is slow."""
 
 
-def _listing(root: Path) -> Iterator[_Listed]:
+_LISTINGS: KeptWalks[str, list[_Listed]] = KeptWalks()
+"""The process's listings (a server's, across its runs): see `specloop.kept_walks`.
+
+A file's size may have changed since its folder's listing was kept: the caps count the
+listed size, and the store, which looks at each file it copies, leaves out one that is no
+longer a small regular file."""
+
+
+def project_listing(root: Path) -> list[_Listed]:
     """Every file below ``root`` outside skipped folders, in a stable order, judged once."""
+    kept = _LISTINGS.get(str(root))
+    if kept is not None:
+        return kept
+    started = time.time_ns()
+    read: list[str] = []
+    found = list(_walk(root, read))
+    _LISTINGS.keep(str(root), read, found, started)
+    return found
+
+
+def _walk(root: Path, read: list[str]) -> Iterator[_Listed]:
+    """`project_listing`'s walk; ``read`` is told of each folder listed, each environment's
+    ``pyvenv.cfg`` and each symlinked file's target."""
     top = str(root)
     for directory, subdirs, files in os.walk(top):
-        subdirs[:] = sorted(name for name in subdirs if not _skipped_dir(Path(directory, name)))
+        read.append(directory)
+        subdirs[:] = sorted(
+            name for name in subdirs if not _skipped_dir(Path(directory, name), read)
+        )
         relative = os.path.relpath(directory, top).replace(os.sep, "/")
         folder = "" if relative == "." else relative
         for name in sorted(files):
             path = f"{folder}/{name}" if folder else name
-            yield folder, name, _walked_size(root, os.path.join(directory, name), path)
+            yield folder, name, _walked_size(root, os.path.join(directory, name), path, read)
 
 
 def _candidates(listing: Iterable[_Listed], tests: list[str]) -> Iterator[tuple[str, int]]:
@@ -288,7 +327,7 @@ def _candidates(listing: Iterable[_Listed], tests: list[str]) -> Iterator[tuple[
             yield (f"{folder}/{name}" if folder else name), size
 
 
-def _walked_size(root: Path, full: str, path: str) -> int:
+def _walked_size(root: Path, full: str, path: str, read: list[str]) -> int:
     """`_copyable` for a file the walk found: the walk enters no symlinked folder, so only
     a symlinked file needs resolving. Its size; -1 when it is not copyable."""
     try:
@@ -296,6 +335,7 @@ def _walked_size(root: Path, full: str, path: str) -> int:
     except OSError:
         return -1
     if stat.S_ISLNK(found.st_mode):
+        read.append(os.path.realpath(full))
         return _size(Path(full)) if _copyable(root, path) else -1
     copyable = (
         stat.S_ISREG(found.st_mode)
@@ -314,13 +354,14 @@ def _readable(found: os.stat_result, full: str) -> bool:
     return os.access(full, os.R_OK)
 
 
-def _skipped_dir(path: Path) -> bool:
-    return (
-        path.name.startswith(".")
-        or path.name in _SKIPPED_DIRS
-        or (path / "pyvenv.cfg").exists()
-        or path.is_symlink()
-    )
+def _skipped_dir(path: Path, read: list[str]) -> bool:
+    if path.name.startswith(".") or path.name in _SKIPPED_DIRS or path.is_symlink():
+        return True
+    marker = path / "pyvenv.cfg"
+    if marker.exists():
+        read.append(str(marker))
+        return True
+    return False
 
 
 def _copyable(root: Path, path: str) -> bool:
