@@ -99,10 +99,11 @@ def test_the_next_run_sees_files_added_and_leaves_out_files_grown_past_the_cap(p
         ProjectCopy(project, {}).fill(third, "pkg/calc.py", [])  # the listing is kept
     # Growing a file touches no folder: the kept listing names it, the copy leaves it out.
     (project / "pkg" / "added.py").write_text("X = 1\n" * 200_000)  # over the 1 MB cap
-    with Sandbox(ISOLATED) as fourth:
-        ProjectCopy(project, {}).fill(fourth, "pkg/calc.py", [])
-        assert not (fourth.path / "pkg" / "added.py").exists()
-        assert (fourth.path / "pkg" / "util.py").exists()
+    with Sandbox(ISOLATED) as fourth, Sandbox(Isolation()) as unisolated:
+        for sandbox in (fourth, unisolated):  # linked from the run's copies, or copied
+            ProjectCopy(project, {}).fill(sandbox, "pkg/calc.py", [])
+            assert not (sandbox.path / "pkg" / "added.py").exists()
+            assert (sandbox.path / "pkg" / "util.py").exists()
 
 
 def test_a_file_gone_since_it_was_listed_is_left_out_not_fatal(project: Path, tmp_path: Path):

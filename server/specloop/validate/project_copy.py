@@ -118,7 +118,7 @@ class ProjectCopy:
             folder, copied = self._copies(wanted)
             sandbox.link_in(folder, [path for path in wanted if path in copied])
         else:
-            sandbox.copy_in(self.root, wanted)
+            sandbox.copy_in(self.root, [path for path in wanted if _stamp(self.root, path)])
         for path, text in buffers.items():
             sandbox.write(path, text)
 
@@ -167,24 +167,21 @@ class _Store:
             return [relative for relative, _ in linked]
 
     def _fresh(self, relative: str) -> str | None:
-        source = os.path.join(self.root, relative)
         stored = os.path.join(self.folder, relative)
-        try:
-            found = os.stat(source)
-            key = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
-            if self._copied.get(relative) == key:
-                return stored
-            if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_FILE_BYTES:
-                return None
-            os.makedirs(os.path.dirname(stored), exist_ok=True)
-            fresh = f"{stored}.specloop-new"
-            shutil.copyfile(source, fresh)
-            os.chmod(fresh, 0o444)
-            os.replace(fresh, stored)
-        except OSError as error:
-            log.info("Not copied to the sandbox: %s (%s)", relative, error.strerror)
+        key = _stamp(self.root, relative)
+        if key is None:
             return None
-        self._copied[relative] = key
+        if self._copied.get(relative) != key:
+            try:
+                os.makedirs(os.path.dirname(stored), exist_ok=True)
+                fresh = f"{stored}.specloop-new"
+                shutil.copyfile(os.path.join(self.root, relative), fresh)
+                os.chmod(fresh, 0o444)
+                os.replace(fresh, stored)
+            except OSError as error:
+                log.info("Not copied to the sandbox: %s (%s)", relative, error.strerror)
+                return None
+            self._copied[relative] = key
         return stored
 
 
@@ -344,6 +341,21 @@ def _walked_size(root: Path, full: str, path: str, read: list[str]) -> int:
         and _readable(found, full)
     )
     return found.st_size if copyable else -1
+
+
+def _stamp(root: Path, relative: str) -> tuple[int, int, int, int] | None:
+    """The file's size, times and inode if it is still a small readable regular file: the
+    listing may be older than the file's last change (`_LISTINGS`)."""
+    full = os.path.join(root, relative)
+    try:
+        found = os.stat(full)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_FILE_BYTES:
+        return None
+    if not _readable(found, full):
+        return None
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
 
 
 def _readable(found: os.stat_result, full: str) -> bool:
