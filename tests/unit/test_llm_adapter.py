@@ -245,6 +245,24 @@ async def test_a_model_client_process_that_dies_mid_call_is_replaced_and_the_cal
     assert "model client process ended unexpectedly" in (adapter.exchanges[0].error or "")
 
 
+def test_a_model_client_process_whose_server_is_gone_stops_without_finishing_the_import():
+    """Its input closes when the server ends (or is killed): litellm's import, seconds of
+    CPU, is not finished for nobody."""
+    slow_import = (  # an import that takes 30 s, so that finishing it cannot pass
+        "import time\nfrom specloop.loop import llm, model_worker\n"
+        "llm.import_litellm = lambda: time.sleep(30)\nmodel_worker.main()\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", slow_import, str(logging.WARNING)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
+    assert worker.stdin is not None
+    time.sleep(0.5)
+    worker.stdin.close()
+    assert worker.wait(timeout=10) == 0
+
+
 # ---------------------------------------------------------------------------- unusable answers
 
 

@@ -4,7 +4,8 @@ litellm takes seconds of CPU to import and holds the interpreter's lock while it
 in the language server's process that import (and its per-call overhead) stalled every
 other request. So litellm lives here, in a process of its own that specloop starts
 early (`llm.start_model_process`) and that imports it while the server keeps answering
-and the run reads its code. It serves calls concurrently until its input closes.
+and the run reads its code. It serves calls concurrently until its input closes; input
+that closes during the import (the server is gone) ends it at once.
 
 Messages are JSON lines. In: ``{"op": "call", "id": N, "request": {...}, "secrets":
 [...]}`` (the arguments of ``litellm.acompletion``; ``secrets`` are masked in any log
@@ -63,13 +64,19 @@ class _ToParent(logging.Handler):
         self._channel.send({"op": "log", "name": name, "level": level, "text": text})
 
 
-def _read_lines(stream: BinaryIO, inbox: queue.Queue[dict[str, Any] | None]) -> None:
-    """Drains the input at once, so the parent's writes never wait for the import."""
+def _read_lines(
+    stream: BinaryIO, inbox: queue.Queue[dict[str, Any] | None], imported: threading.Event
+) -> None:
+    """Drains the input at once, so the parent's writes never wait for the import. When
+    the input ends during the import, the parent is gone: the import (seconds of CPU for
+    nobody) is not finished."""
     for raw in stream:
         try:
             inbox.put(json.loads(raw))
         except ValueError:
             continue
+    if not imported.is_set():
+        os._exit(0)
     inbox.put(None)
 
 
@@ -119,8 +126,11 @@ def main() -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    threading.Thread(target=_read_lines, args=(sys.stdin.buffer, inbox), daemon=True).start()
+    imported = threading.Event()
+    reading = (sys.stdin.buffer, inbox, imported)
+    threading.Thread(target=_read_lines, args=reading, daemon=True).start()
     litellm = llm.import_litellm()
+    imported.set()
     out.send({"op": "ready"})
     asyncio.run(_serve(litellm, inbox, out))
 
