@@ -25,8 +25,8 @@ T = TypeVar("T")
 Stamp = tuple[int, int, int, int] | None
 """A path's modification and change times, inode and size; None when it is missing."""
 
-_TICK_NS = 2_000_000_000
-"""Longer than any file system's clock tick (FAT's is two seconds)."""
+_TICK_NS = 3_000_000_000
+"""Longer than any file system's clock tick (FAT's is two seconds, rounded down)."""
 
 
 class KeptWalks(Generic[K, T]):
@@ -49,6 +49,8 @@ class KeptWalks(Generic[K, T]):
     def keep(self, key: K, paths: Iterable[str], result: T, started_ns: int) -> None:
         """Keep ``result`` of a walk that began at ``started_ns`` (`time.time_ns`) and
         depends on ``paths`` (the folders it listed, the files it read)."""
+        # Stamped after the walk: a change made while it ran is newer than its start, so
+        # it makes the walk racy rather than hiding in the stamps.
         stamps = tuple((path, stamp_of(path)) for path in paths)
         recent = started_ns - _TICK_NS
         racy = any(stamp is not None and stamp[0] >= recent for _, stamp in stamps)

@@ -2,12 +2,13 @@
 
 Built with tree-sitter only (no model). Building it walks the project (with
 ``paths.py``'s excludes), reads every Python file once and keeps its bytes;
-parsing is lazy. A lookup first narrows the files with a byte scan (a name
-table of ``def``/``class`` names, or a regex for the word) and parses only the
-files that can match, each at most once. So the index of a large project is
-ready in the time it takes to read it, and a context needs a few parses. The
-bytes of files read before are kept across builds, by path and stamp (`SOURCES`):
-a server runs the loop again and again over the same tree.
+parsing is lazy. A lookup first narrows the files with a byte scan (the
+``def``/``class`` names and the words of import statements of each file, its
+`SourceFacts`, or a regex for the word) and parses only the files that can match,
+each at most once. So the index of a large project is ready in the time it takes to
+read it, and a context needs a few parses. The bytes of files read before, and their
+facts, are kept across builds, by path and stamp (`SOURCES`), and so is the walk
+(`paths.python_files`): a server runs the loop again and again over the same tree.
 
 Concurrent lookups from several threads are safe: at worst two threads parse
 the same file once each, and one result wins.
