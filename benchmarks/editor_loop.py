@@ -27,7 +27,9 @@ commit before a change, measured in the same run on the same machine):
    one whole run — clarify, plan, spec tests, generate, validation in the sandbox — in a
    warm server (``workspace/executeCommand`` to its answer, median of ``--runs``), the
    same inside a large tree (the project with >= 2,500 more Python files beside it:
-   the standard library's and this environment's packages), and from the command
+   the standard library's and this environment's packages; a server for each, their
+   runs taken in turn so that both see the same drift of the machine's speed), and
+   from the command
    line, cold (``specloop implement --json`` in a fresh process, litellm's import
    included). Targets: warm < 3 s, the large tree within 10% of it, CLI cold < 6 s.
    One more row, with no target: the warm run when the model takes ``MODEL_LATENCY_S``
@@ -158,6 +160,62 @@ async def symbols_latency(
     return samples
 
 
+@dataclass
+class WarmServer:
+    """A server with the module open, its Implement action found and run once (litellm
+    imported, the sandbox probed)."""
+
+    client: LanguageClient
+    editor: Editor
+    action: Any
+    big_uri: str
+
+    @classmethod
+    async def start(
+        cls,
+        command: list[str],
+        root: Path,
+        big: Path,
+        module: Path,
+        env: dict[str, str],
+        scripted: ScriptedLLM,
+        quiet: list[float] | None = None,
+    ) -> WarmServer:
+        """``quiet``: filled with documentSymbol samples taken before any loop runs."""
+        client = await start_client(command, env)
+        settings = {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 30}
+        editor = await Editor.start(
+            client, client_capabilities(PROFILE), root, settings, accept_edits=False
+        )
+        big_uri, uri = editor.open(big), editor.open(module)
+        if quiet is not None:
+            quiet.extend(await symbols_latency(client, big_uri, None, 40))
+        [action] = [a for a in await editor.code_actions(uri, 6) if a.title.startswith("Implement")]
+        server = cls(client, editor, action, big_uri)
+        await server.run()
+        return server
+
+    async def run(self, busy: list[float] | None = None) -> float:
+        """One whole run's time; ``busy``: filled with documentSymbol samples taken
+        while it runs."""
+        done = asyncio.Event()
+        sampling = None
+        if busy is not None:
+            sampling = asyncio.create_task(symbols_latency(self.client, self.big_uri, done, 0))
+        started = time.perf_counter()
+        result = await self.editor.execute(self.action)
+        duration = time.perf_counter() - started
+        done.set()
+        if sampling is not None:
+            busy.extend(await sampling)
+        assert result["status"] == "validated", result
+        return duration
+
+    async def close(self) -> None:
+        await self.client.shutdown_session()
+        await self.client.stop()
+
+
 async def warm_server(
     command: list[str],
     root: Path,
@@ -166,32 +224,45 @@ async def warm_server(
     env: dict[str, str],
     scripted: ScriptedLLM,
     runs: int,
-) -> tuple[list[float], list[float], list[float]]:
-    """Quiet documentSymbol samples, samples while loops run, and warm run times."""
-    client = await start_client(command, env)
+) -> list[float]:
+    """Warm run times."""
+    server = await WarmServer.start(command, root, big, module, env, scripted)
     try:
-        settings = {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 30}
-        editor = await Editor.start(
-            client, client_capabilities(PROFILE), root, settings, accept_edits=False
-        )
-        big_uri, uri = editor.open(big), editor.open(module)
-        quiet = await symbols_latency(client, big_uri, None, 40)
-        [action] = [a for a in await editor.code_actions(uri, 6) if a.title.startswith("Implement")]
-        await editor.execute(action)  # warm: litellm imported, sandbox probed
-        done = asyncio.Event()
-        sampling = asyncio.create_task(symbols_latency(client, big_uri, done, 40))
-        durations = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            result = await editor.execute(action)
-            durations.append(time.perf_counter() - started)
-            assert result["status"] == "validated", result
-        done.set()
-        busy = await sampling
-        return quiet, busy, durations
+        return [await server.run() for _ in range(runs)]
     finally:
-        await client.shutdown_session()
-        await client.stop()
+        await server.close()
+
+
+async def small_and_large(
+    command: list[str],
+    root: Path,
+    tree: Path,
+    big: Path,
+    module: Path,
+    env: dict[str, str],
+    scripted: ScriptedLLM,
+    figures: Figures,
+    runs: int,
+) -> None:
+    """Warm runs in the small project and in the large tree, one server each, taken in
+    turn: the machine's speed drifts over minutes, and both rows must see the same
+    drift for their ratio to mean anything. documentSymbol samples are taken in both
+    while their loops run (they load the server), and kept from the small one, with
+    samples from before any loop."""
+    small = await WarmServer.start(command, root, big, module, env, scripted, figures.quiet)
+    try:
+        large = await WarmServer.start(
+            command, tree, tree / big.name, tree / module.name, env, scripted
+        )
+        try:
+            unused: list[float] = []  # sampled as in the small one, to load both alike
+            for _ in range(runs):
+                figures.warm.append(await small.run(figures.busy))
+                figures.large.append(await large.run(unused))
+        finally:
+            await large.close()
+    finally:
+        await small.close()
 
 
 async def initialize_latency(
@@ -350,14 +421,9 @@ async def measure(
         figures.first, figures.first_run = await first_loop(
             command, root, big, module, env, scripted.base_url
         )
-        figures.quiet, figures.busy, figures.warm = await warm_server(
-            command, root, big, module, env, scripted, args.runs
-        )
-        _, _, figures.large = await warm_server(
-            command, tree, tree / big.name, tree / module.name, env, scripted, args.runs
-        )
+        await small_and_large(command, root, tree, big, module, env, scripted, figures, args.runs)
     with ScriptedLLM(responder=SlowCandidates()) as slow:
-        _, _, figures.slow_model = await warm_server(
+        figures.slow_model = await warm_server(
             command, root, big, module, env, slow, max(1, args.runs // 3)
         )
     with ScriptedLLM(responder=StageScript()) as scripted:
