@@ -131,6 +131,30 @@ def test_incremental_edits_match_a_fresh_open(neovim: NeovimSession, project: Pa
     assert neovim.document_symbols(fresh) == symbols
 
 
+def test_an_edit_after_a_carriage_return_lands_where_neovim_put_it(
+    neovim: NeovimSession, project: Path
+) -> None:
+    """In a file with mixed line endings Neovim keeps a CRLF's "\\r" in its line (^M) and
+    counts it as a column: typing after it must land after it in the server's text too."""
+    bufnr = neovim.open(
+        write(project / "mixed.py", "def a():\n    pass\r\n\n\ndef b():\n    pass\n")
+    )
+    neovim.document_symbols(bufnr)
+    api = neovim.nvim.api
+    assert api.buf_get_lines(bufnr, 1, 2, True) == ["    pass\r"]
+    api.buf_set_text(bufnr, 1, 9, 1, 9, ["  # TODO: handle errors"])
+
+    def todo_at(buffer: int) -> list[tuple[int, int, int]]:
+        neovim.wait_for(f"#vim.diagnostic.get({buffer}) > 0", what="the TODO's diagnostic")
+        return [(d["lnum"], d["col"], d["end_col"]) for d in neovim.diagnostics(buffer)]
+
+    # The same text opened fresh (full didOpen) must show the TODO at the same place.
+    edited = "\n".join(api.buf_get_lines(bufnr, 0, -1, True)) + "\n"
+    fresh = neovim.open(write(project / "fresh.py", edited))
+    assert todo_at(bufnr) == todo_at(fresh)
+    assert todo_at(bufnr)[0][:2] == (1, 11)  # after "    pass\r  "
+
+
 def test_invalid_settings_are_reported_by_key(start_neovim: Any, project: Path) -> None:
     neovim = start_neovim({"diagnostics": {"severity": "loud"}})
     bufnr = neovim.open(write(project / "sample.py", SAMPLE))

@@ -38,12 +38,15 @@ def test_positions_past_the_end_clamp():
     assert lines.offset_of(SOURCE, TextPoint(42, 0), ColumnUnit.UTF16) == len(SOURCE)
 
 
-def test_crlf_line_endings_do_not_count_as_columns():
+def test_crlf_line_endings_count_as_columns_only_for_a_client_that_counts_them():
     source = b"a = 1\r\nbb = 2\r\n"
     lines = LineIndex.of(source)
     assert lines.line_bytes(source, 0) == b"a = 1"
     assert lines.offset_of(source, TextPoint(0, 50), ColumnUnit.UTF16) == 5
     assert lines.offset_of(source, TextPoint(1, 2), ColumnUnit.UTF16) == 9
+    # Neovim counts the "\r" it shows as ^M: the column just past the text is after it.
+    assert lines.offset_of(source, TextPoint(0, 6), ColumnUnit.UTF16) == 6
+    assert lines.point_of(source, 6, ColumnUnit.UTF16) == TextPoint(0, 6)
 
 
 @pytest.mark.parametrize(

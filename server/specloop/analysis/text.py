@@ -88,8 +88,18 @@ class LineIndex:
             return 0
         if point.line >= len(self.starts):
             return len(source)
+        start = self.starts[point.line]
         content = self.line_bytes(source, point.line)
-        return self.starts[point.line] + _byte_column(content, max(point.column, 0), unit)
+        column = max(point.column, 0)
+        if source.startswith(b"\r\n", start + len(content)):
+            # A client that keeps a CRLF's "\r" in the line (Neovim, where a file with
+            # mixed line endings shows it as ^M) counts it as one more character: the
+            # column just past the line's text is after the "\r", not clamped before it.
+            ascii_only = unit is ColumnUnit.UTF8 or content.isascii()
+            width = len(content) if ascii_only else units_in(decode(content), unit)
+            if column == width + 1:
+                return start + len(content) + 1
+        return start + _byte_column(content, column, unit)
 
     def point_of(self, source: bytes, offset: int, unit: ColumnUnit) -> TextPoint:
         offset = min(max(offset, 0), len(source))
