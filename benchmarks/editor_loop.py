@@ -29,9 +29,8 @@ commit before a change, measured in the same run on the same machine):
    same inside a large tree (the project with >= 2,500 more Python files beside it:
    the standard library's and this environment's packages; a server for each, their
    runs taken in turn so that both see the same drift of the machine's speed), and
-   from the command
-   line, cold (``specloop implement --json`` in a fresh process, litellm's import
-   included). Targets: warm < 3 s, the large tree within 10% of it, CLI cold < 6 s.
+   from the command line, cold (``specloop implement --json`` in a fresh process,
+   litellm's import included). Targets: warm < 3 s, the large tree within 10% of it, CLI cold < 6 s.
    One more row, with no target: the warm run when the model takes ``MODEL_LATENCY_S``
    to write each candidate, as a remote model does: after the first, the samples are
    written side by side, so three cost about two calls' time, not three.
