@@ -10,6 +10,7 @@ import pytest
 
 from specloop.analysis.paths import DEFAULT_EXCLUDES, ExcludeRules, python_files
 from specloop.kept_walks import KeptWalks
+from tests.support.file_times import age
 
 
 def test_a_folder_that_cannot_be_listed_is_reported(
@@ -43,28 +44,19 @@ def test_the_default_excludes_name_folders_only():
     assert all(pattern.endswith("/") for pattern in DEFAULT_EXCLUDES)
 
 
-def _age(root: Path) -> None:
-    """Set every folder's and file's times an hour back: old enough for a walk to be kept."""
-    old = time.time() - 3600
-    for directory, _, files in os.walk(root):
-        for name in files:
-            os.utime(os.path.join(directory, name), (old, old))
-        os.utime(directory, (old, old))
-
-
 def test_a_kept_walk_sees_files_added_and_gitignores_edited_since(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text("")
     (tmp_path / ".gitignore").write_text("# nothing yet\n")
     rules = ExcludeRules(tmp_path, ())
-    _age(tmp_path)
+    age(tmp_path)
     assert list(python_files([tmp_path], rules)) == [tmp_path / "pkg" / "a.py"]
     (tmp_path / "pkg" / "b.py").write_text("")  # the folder's stamp changes
     assert list(python_files([tmp_path], rules)) == [
         tmp_path / "pkg" / "a.py",
         tmp_path / "pkg" / "b.py",
     ]
-    _age(tmp_path)
+    age(tmp_path)
     list(python_files([tmp_path], rules))
     with (tmp_path / ".gitignore").open("a") as gitignore:  # edited in place: no folder changes
         gitignore.write("b.py\n")
@@ -75,7 +67,7 @@ def test_a_walk_is_kept_until_what_it_read_changes(tmp_path: Path) -> None:
     walks: KeptWalks[str, list[str]] = KeptWalks()
     folder = tmp_path / "pkg"
     folder.mkdir()
-    _age(tmp_path)
+    age(tmp_path)
     walks.keep("key", [str(folder)], ["kept"], time.time_ns())
     assert walks.get("key") == ["kept"]
     (folder / "new.py").write_text("")

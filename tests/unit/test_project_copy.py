@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from specloop.validate.sandbox import (
     _sweep_stale_folders,
     finish_removals,
 )
+from tests.support.file_times import age
 
 CAPTURE: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
 
@@ -76,17 +76,8 @@ def test_runs_share_the_copy_of_an_unchanged_file_and_copy_a_changed_one_anew(pr
             run.close()
 
 
-def _age(root: Path) -> None:
-    """Times an hour back: old enough for the listing to be kept across runs."""
-    old = time.time() - 3600
-    for directory, _, names in os.walk(root):
-        for name in names:
-            os.utime(os.path.join(directory, name), (old, old))
-        os.utime(directory, (old, old))
-
-
 def test_the_next_run_sees_files_added_and_leaves_out_files_grown_past_the_cap(project: Path):
-    _age(project)
+    age(project)
     first_run = ProjectCopy(project, {})
     with Sandbox(ISOLATED) as first:
         first_run.fill(first, "pkg/calc.py", [])
@@ -94,7 +85,7 @@ def test_the_next_run_sees_files_added_and_leaves_out_files_grown_past_the_cap(p
     with Sandbox(ISOLATED) as second:
         ProjectCopy(project, {}).fill(second, "pkg/calc.py", [])
         assert (second.path / "pkg" / "added.py").read_text() == "ADDED = 1\n"
-    _age(project)
+    age(project)
     with Sandbox(ISOLATED) as third:
         ProjectCopy(project, {}).fill(third, "pkg/calc.py", [])  # the listing is kept
     # Growing a file touches no folder: the kept listing names it, the copy leaves it out.

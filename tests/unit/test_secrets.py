@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
 
 from specloop.secrets import REDACTED, Redactor, is_secret_file, project_secrets
 from specloop.validate.project_copy import project_files
+from tests.support.file_times import age
 
 
 @pytest.mark.parametrize(
@@ -59,9 +58,7 @@ def test_the_values_of_secret_files_are_collected_for_redaction(tmp_path: Path):
 def test_secrets_are_found_anew_once_a_secret_file_is_edited_or_added(tmp_path: Path):
     (tmp_path / "config").mkdir()
     (tmp_path / ".env").write_text("TOKEN=first-secret-111\n")
-    old = time.time() - 3600  # old enough for the walk to be kept between calls
-    for path in (tmp_path, tmp_path / "config", tmp_path / ".env"):
-        os.utime(path, (old, old))
+    age(tmp_path)  # old enough for the walk to be kept between calls
     assert "first-secret-111" in project_secrets(tmp_path)
     with (tmp_path / ".env").open("a") as env:  # edited in place: no folder changes
         env.write("OTHER=second-secret-222\n")
