@@ -508,7 +508,8 @@ class VSCode:
     # ------------------------------------------------------------------ editor actions
 
     def open_file(self, relative: str, attempts: int = 3) -> None:
-        """Quick Open (Ctrl+P) the workspace file ``relative`` and wait for its editor tab."""
+        """Open the workspace file ``relative`` (its tab's click when it has one, else Quick
+        Open, Ctrl+P) and wait for its editor tab."""
         name = Path(relative).name
         exact_name = re.compile(rf"^\s*{re.escape(name)}\s*$")
         # The active tab's text starts with the name: "pricing.py" must not match
@@ -516,7 +517,18 @@ class VSCode:
         active_tab = self.page.locator(".tabs-container .tab.active").filter(
             has_text=re.compile(rf"^\W*{re.escape(name)}")
         )
+        # A file open in a tab (the only tab of that name) is one click away, and that
+        # click cannot land on another file as a Quick Open row can.
+        tabs = self.page.locator(".tabs-container .tab").filter(
+            has_text=re.compile(rf"^\W*{re.escape(name)}")
+        )
+        if tabs.count() == 1:
+            tabs.first.click()
+            with contextlib.suppress(PlaywrightTimeout):
+                active_tab.first.wait_for(state="visible", timeout=5_000)
         for attempt in range(1, attempts + 1):
+            if active_tab.count():
+                break
             self.press("Control+p")
             box = self._quick_input_box()
             box.fill(relative)
@@ -526,8 +538,10 @@ class VSCode:
             )
             if (parent := str(Path(relative).parent)) != ".":
                 rows = rows.filter(has_text=parent)
-            row = self.expect_visible(rows, f"the Quick Open row for {relative}")
-            row.click()
+            self.expect_visible(rows, f"the Quick Open row for {relative}")
+            # The list re-ranks as results come in: let it settle before clicking.
+            self.page.wait_for_timeout(300)
+            rows.first.click()
             try:
                 active_tab.first.wait_for(state="visible", timeout=5_000)
                 break
