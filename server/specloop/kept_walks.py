@@ -65,7 +65,11 @@ class KeptWalks(Generic[K, T]):
 
 def stamp_of(path: str) -> Stamp:
     try:
-        found = os.stat(path)
+        return file_stamp(os.stat(path))
     except OSError:
         return None
+
+
+def file_stamp(found: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes whenever a file (or a folder's list of names) does."""
     return (found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_size)

@@ -33,6 +33,7 @@ from specloop.analysis.parsing import parse, python_language
 from specloop.analysis.paths import ExcludeRules, python_files
 from specloop.analysis.symbols import Symbol, SymbolKind, module_symbols
 from specloop.analysis.text import decode
+from specloop.kept_walks import file_stamp
 
 _CALLS = """
 (call function: (identifier) @plain)
@@ -380,7 +381,7 @@ class SourceCache:
             found = os.stat(path)
         except OSError:
             return None
-        stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+        stamp = file_stamp(found)
         with self._lock:
             kept = self._kept.get(path)
         if kept is not None and kept.stamp == stamp:

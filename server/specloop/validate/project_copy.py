@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from specloop.analysis.index import is_test_file
-from specloop.kept_walks import KeptWalks
+from specloop.kept_walks import KeptWalks, file_stamp
 from specloop.secrets import is_secret_file
 from specloop.validate.sandbox import (
     FOLDER_PREFIX,
@@ -334,12 +334,7 @@ def _walked_size(root: Path, full: str, path: str, read: list[str]) -> int:
     if stat.S_ISLNK(found.st_mode):
         read.append(os.path.realpath(full))
         return _size(Path(full)) if _copyable(root, path) else -1
-    copyable = (
-        stat.S_ISREG(found.st_mode)
-        and found.st_size <= MAX_FILE_BYTES
-        and not is_secret_file(path)
-        and _readable(found, full)
-    )
+    copyable = not is_secret_file(path) and _small_readable_file(found, full)
     return found.st_size if copyable else -1
 
 
@@ -351,11 +346,14 @@ def _stamp(root: Path, relative: str) -> tuple[int, int, int, int] | None:
         found = os.stat(full)
     except OSError:
         return None
-    if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_FILE_BYTES:
-        return None
-    if not _readable(found, full):
-        return None
-    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+    return file_stamp(found) if _small_readable_file(found, full) else None
+
+
+def _small_readable_file(found: os.stat_result, full: str) -> bool:
+    """A regular file within the size cap that this process can read."""
+    return (
+        stat.S_ISREG(found.st_mode) and found.st_size <= MAX_FILE_BYTES and _readable(found, full)
+    )
 
 
 def _readable(found: os.stat_result, full: str) -> bool:
