@@ -159,6 +159,15 @@ async def symbols_latency(
     return samples
 
 
+async def open_editor(client: LanguageClient, root: Path, url: str) -> Editor:
+    """A VS Code-like editor on ``root``, its model the scripted one at ``url``, declining
+    edits (so every run does the whole work)."""
+    settings = {"model": "openai/scripted", "apiBase": url, "checkTimeout": 30}
+    return await Editor.start(
+        client, client_capabilities(PROFILE), root, settings, accept_edits=False
+    )
+
+
 @dataclass
 class WarmServer:
     """A server with the module open, its Implement action found and run once (litellm
@@ -182,10 +191,7 @@ class WarmServer:
     ) -> WarmServer:
         """``quiet``: filled with documentSymbol samples taken before any loop runs."""
         client = await start_client(command, env)
-        settings = {"model": "openai/scripted", "apiBase": scripted.base_url, "checkTimeout": 30}
-        editor = await Editor.start(
-            client, client_capabilities(PROFILE), root, settings, accept_edits=False
-        )
+        editor = await open_editor(client, root, scripted.base_url)
         big_uri, uri = editor.open(big), editor.open(module)
         if quiet is not None:
             quiet.extend(await symbols_latency(client, big_uri, None, 40))
@@ -301,10 +307,7 @@ async def first_loop(
     """documentSymbol samples during the first loop of a fresh server, and that run's time."""
     client = await start_client(command, env)
     try:
-        settings = {"model": "openai/scripted", "apiBase": url, "checkTimeout": 30}
-        editor = await Editor.start(
-            client, client_capabilities(PROFILE), root, settings, accept_edits=False
-        )
+        editor = await open_editor(client, root, url)
         big_uri, uri = editor.open(big), editor.open(module)
         await symbols_latency(client, big_uri, None, 5)  # the file is read and parsed
         done = asyncio.Event()
