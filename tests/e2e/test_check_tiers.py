@@ -111,3 +111,18 @@ def test_messages_read_as_a_reviewer_would_write_them(project: Path):
     assert "Which parameter exactly?" in messages[0]
     assert 'The list ends in "etc.": what else exactly' in messages[1]
     assert not any("Which some" in m or "Which etc" in m for m in messages)
+
+
+def test_a_type_stub_file_has_its_comments_read_and_not_its_docstrings(tmp_path: Path):
+    """Every function of a ``.pyi`` has a placeholder body: its docstrings document."""
+    (tmp_path / ".git").mkdir()
+    stub = HELPER.replace("class Tests", "class Billing") + "# TODO: maybe type this?\n"
+    write(tmp_path / "pkg" / "billing.pyi", stub)
+    write(tmp_path / "pkg" / "billing.py", stub)
+    result = run("--all-tiers", "--format", "json", "pkg", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert sorted(records(result)) == [
+        ("pkg/billing.py", 4, "precise", "information"),
+        ("pkg/billing.py", 6, "precise", "information"),
+        ("pkg/billing.pyi", 6, "precise", "information"),
+    ]

@@ -68,3 +68,18 @@ async def test_the_editor_setting_shows_the_broad_tier(bare_client: LanguageClie
         (1, types.DiagnosticSeverity.Warning, "precise"),
         (2, INFORMATION, "broad"),
     ]
+
+
+async def test_a_type_stub_file_shows_its_todos_and_not_its_docstrings(
+    bare_client: LanguageClient, project: Path
+):
+    await start(bare_client, "visual-studio-code", project)
+    stub = HELPER.replace("class Tests", "class Billing") + "# TODO: maybe type this?\n"
+    typed = open_file(bare_client, project / "pkg" / "billing.pyi", stub)
+    assert shown(await diagnostics(bare_client, typed, 1)) == [(5, INFORMATION, "precise")]
+    # The same text in a module: the stub's docstring is a spec as well.
+    module = open_file(bare_client, project / "pkg" / "billing.py", stub)
+    assert shown(await diagnostics(bare_client, module, 1)) == [
+        (3, INFORMATION, "precise"),
+        (5, INFORMATION, "precise"),
+    ]

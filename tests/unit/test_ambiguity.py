@@ -408,3 +408,39 @@ def test_a_fact_above_code_that_skips_its_case_names_a_known_defect(code):
 )
 def test_dev_half_rules_fourth_round(text, label):
     assert assess(comment(text)).label is label, assess(comment(text))
+
+
+def rules_of(text: str) -> tuple[str, ...]:
+    return assess(comment(f"TODO: {text}")).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Improve the error messages",
+        "make the exception text clearer",
+        'we should not filter "cannot determine type" errors here.',
+    ],
+)
+def test_errors_named_by_their_message_leave_no_class_of_errors_open(text):
+    assert "error-words" not in rules_of(text)
+
+
+def test_errors_left_open_are_asked_about():
+    facets = assess(comment("TODO: handle errors")).facets
+    (facet,) = [facet for facet in facets if facet.rule == "error-words"]
+    assert facet.question.startswith("Which errors, and what should happen")
+
+
+@pytest.mark.parametrize(
+    ("vague", "not_vague"),
+    [
+        ("support csv, json, whatever", "fall back to whatever the plain path does"),
+        ("leave this for later", "cache this value for later re-use"),
+        ("add some tests", "stored twice for some reason; add a test"),
+        ("handle some cases of overflow", "Some callers pass nothing. Handle that."),
+    ],
+)
+def test_a_vague_word_leaves_a_value_open_only_where_it_is_asked_for(vague, not_vague):
+    assert "open-values" in rules_of(vague)
+    assert "open-values" not in rules_of(not_vague)

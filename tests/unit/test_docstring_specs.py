@@ -328,3 +328,81 @@ def test_a_function_whose_body_is_its_docstring_is_a_stub_spec(source):
 )
 def test_a_docstring_only_body_that_declares_rather_than_asks_is_no_spec(source):
     assert docstring_specs(source) == []
+
+
+STUB = 'def and_(*clauses){mark}:\n    """Produce a conjunction of some expressions."""\n    ...\n'
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        STUB.format(mark="  # type: ignore[empty-body]"),
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        + "\n".join(f"    {line}" for line in STUB.format(mark="").splitlines()),
+        "import typing\nclass Clause:\n    if typing.TYPE_CHECKING:\n"
+        '        def compiler(self) -> int:\n            """Return a compiler."""\n'
+        "            ...\n",
+        STUB.format(mark="")
+        + "\nif not TYPE_CHECKING:\n    def and_(*clauses):\n        return 1\n",
+        STUB.format(mark="") + "\ntry:\n    pass\nexcept ImportError:\n"
+        "    def and_(*clauses):\n        return 1\n",
+        "class Clause:\n"
+        + "\n".join(f"    {line}" for line in STUB.format(mark="").splitlines())
+        + "\n    def and_(self, *clauses):\n        return 1\n",
+    ],
+    ids=[
+        "type: ignore[empty-body]",
+        "if TYPE_CHECKING",
+        "method under typing.TYPE_CHECKING",
+        "defined again under if not TYPE_CHECKING",
+        "defined again in an except clause",
+        "method defined again",
+    ],
+)
+def test_a_stub_written_for_type_checkers_is_no_spec(source):
+    assert docstring_specs(source) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        STUB.format(mark=""),
+        STUB.format(mark="") + "\ndef or_(*clauses):\n    return 1\n",
+        "if TYPE_CHECKING:\n    pass\nelse:\n"
+        + "\n".join(f"    {line}" for line in STUB.format(mark="").splitlines()),
+        "def and_(*clauses):\n    return 1\n\n" + STUB.format(mark=""),
+        "class Box:\n    @property\n    def size(self) -> int:\n"
+        '        """The number of some items."""\n        ...\n'
+        "    @size.setter\n    def size(self, value: int) -> None:\n        self._size = value\n",
+    ],
+    ids=["alone", "another name below", "else of TYPE_CHECKING", "defined above", "property"],
+)
+def test_the_same_stub_with_nothing_else_to_run_is_a_spec(source):
+    (spec,) = docstring_specs(source)
+    assert assess(spec).label is Label.AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "pyOpenSSL is not available.\n\n@param a: The argument.\n\n"
+        "@raise NotImplementedError: Always.",
+        "Frobnicate some values.\n\nRaises\n------\nNotImplementedError\n    Always.",
+        "Frobnicate some values.\n\n:raises NotImplementedError: on every call.",
+        "[Not implemented] Frobnicate some values.",
+    ],
+)
+def test_a_stub_that_says_it_is_not_implemented_is_a_note(docstring):
+    assert assess(stub("def frob(values) -> int", docstring)).label is Label.NOTE
+
+
+def test_a_spec_that_asks_for_a_not_implemented_error_is_still_read():
+    text = "Return some code; raise NotImplementedError for others."
+    spec = stub("def frob(mode: str) -> int", text)
+    assert assess(spec).label is Label.AMBIGUOUS
+
+
+def test_a_test_left_to_judgement_is_asked_for_the_test():
+    spec = stub("def is_date(text: str) -> bool", "True if the text looks like a date.")
+    (facet,) = assess(spec).facets
+    assert facet.question == '"looks like": by what test? Say exactly when it counts.'

@@ -92,6 +92,8 @@ def test_every_rule_id_is_recorded_even_when_its_facet_is_hidden_by_a_more_speci
         "src/testing/helpers.py",
         "tests/migrations/test_migrations_plan/0005_fifth.py",
         "app/fixtures/stubs.py",
+        "doc/data/messages/fixme/good.py",
+        "docs/examples/quickstart.py",
     ],
 )
 def test_stub_docstrings_in_test_files_and_fixtures_are_broad(path: str):
@@ -102,7 +104,9 @@ def test_stub_docstrings_in_test_files_and_fixtures_are_broad(path: str):
     assert stub("Refund it somehow.", path).tier is Tier.BROAD
 
 
-@pytest.mark.parametrize("path", ["billing/views.py", "src/contest.py", "latest/api.py", None])
+@pytest.mark.parametrize(
+    "path", ["billing/views.py", "src/contest.py", "latest/api.py", "src/docsite/api.py", None]
+)
 def test_stub_docstrings_elsewhere_keep_their_rules_tier(path: str | None):
     if path is not None:
         assert not is_test_path(path)

@@ -19,6 +19,7 @@ from specloop.analysis.docstrings import DocstringParts, read_docstring
 from specloop.analysis.questions import (
     choice_question,
     criterion_question,
+    left_open_question,
     names_a_thing,
     values_question,
     verb_question,
@@ -207,6 +208,7 @@ def _assess_docstring(spec: Spec) -> Assessment:
     if (
         lexicon.SUBCLASS_CONTRACT.search(text)
         or lexicon.DOES_NOTHING.match(text)
+        or lexicon.SAYS_NOT_IMPLEMENTED.search(text)
         or spec.context.interface_stub
     ):
         return Assessment(Label.NOTE)
@@ -306,10 +308,7 @@ def _open_values_facets(text: str) -> list[Facet]:
         if match is None or lexicon.STATED_OUTCOME.search(sentence):
             continue
         trigger = match.group(0)
-        question = (
-            f'"{trigger}": which values exactly, and what should happen for them '
-            "(raise, return a default, or skip)?"
-        )
+        question = left_open_question(trigger)
         return [_facet(FacetKind.VALUES, trigger, question, "docstring-values-left-open")]
     return []
 
@@ -420,9 +419,13 @@ def _vagueness_facets(
                 f"{prefix}vague-verb",
             )
         )
-    values = lexicon.OPEN_VALUES.search(prose)
+    values = lexicon.open_value(prose)
     names_an_error = values is not None and bool(_ERROR_WORD.match(values.group(0)))
-    if names_an_error and (not error_words or lexicon.THE_EXCEPTION.search(prose)):
+    if names_an_error and (
+        not error_words
+        or lexicon.THE_EXCEPTION.search(prose)
+        or lexicon.NAMED_ERRORS.search(original or prose)
+    ):
         values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)

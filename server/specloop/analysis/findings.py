@@ -10,7 +10,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from specloop.analysis.ambiguity import Assessment, Label, assess, describe
-from specloop.analysis.specs import Spec, extract_specs
+from specloop.analysis.specs import Spec, SpecKind, extract_specs
 from specloop.analysis.text import LineIndex
 from specloop.analysis.tiers import Tier, tier_of
 from specloop.defaults import DEFAULT_MARKERS
@@ -53,9 +53,15 @@ def find_specs(
     path: str | None = None,
 ) -> list[Finding]:
     """Every spec of a module with its label and tier (``limit``: see `extract_specs`;
-    ``path``: the module's file, relative to its project where known, for `tier_of`)."""
+    ``path``: the module's file, relative to its project where known, for `tier_of`).
+
+    A type stub file (``.pyi``) has only its comments read: every function there has a
+    placeholder body by design, so its docstrings document and ask for nothing."""
     findings = []
+    type_stubs = path is not None and path.endswith(".pyi")
     for spec in extract_specs(source, tree, lines, markers, limit):
+        if type_stubs and spec.kind is SpecKind.DOCSTRING:
+            continue
         assessment = assess(spec)
         tier = tier_of(assessment, spec, path)
         findings.append(Finding(spec, assessment, describe(assessment, spec), tier))

@@ -107,7 +107,7 @@ OPEN_VALUES = _words(
     r"reasonable",
     r"etc\.?",
     r"and so on",
-    r"whatever",
+    r"whatever(?=\s*(?:[.,;:!?)]|$)|\s+else\b)",  # ends a list: not "whatever X does"
     r"somehow",
     r"something",
     r"stuff",
@@ -117,15 +117,37 @@ OPEN_VALUES = _words(
     r"somewhere",
     r"elsewhere",
     r"deferred",
-    r"for later",
+    r"for later(?!\s+[a-z])",  # a deferral: not "for later use"
 )
+# Errors a quoted message names: 'we should not filter "cannot determine type" errors'.
+NAMED_ERRORS = re.compile(r"[\"'`]\s+(?:errors?|exceptions?|failures?)\b", re.IGNORECASE)
+# An unknown cause, not a value to pick: "stored as None for some reason".
+UNKNOWN_CAUSE = re.compile(r"\b(?:for|in)\s+(?:some|certain)\s+reasons?\b", re.IGNORECASE)
+_QUANTIFIER = re.compile(r"(?:some|certain)\b", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.;:!?]\s+)\W*$")
+
+
+def open_value(prose_text: str) -> re.Match[str] | None:
+    """The first word of `OPEN_VALUES` in the spec that leaves a value open: not "some"
+    in "for some reason" (`UNKNOWN_CAUSE`), nor "some" or "certain" opening a sentence,
+    where they make a generic subject ("Some backends cache ...") rather than ask."""
+    for match in OPEN_VALUES.finditer(prose_text):
+        if _QUANTIFIER.match(match.group(0)):
+            if _SENTENCE_START.search(prose_text[: match.start()]):
+                continue
+            if UNKNOWN_CAUSE.search(prose_text[max(0, match.start() - 4) : match.end()]):
+                continue
+        return match
+    return None
+
+
 # A list or a sentence that trails off leaves the rest to the reader, like "etc.".
 TRAILING_OFF = re.compile(r"(?<=\w)\.\.\.(?=\s*$)")
 # An error word that names the exception already in the code: "add a message to the
 # exception", "the exception message" -- not an open class of errors.
 THE_EXCEPTION = re.compile(
     r"\b(?:to|in|into|of|on)\s+(?:the\s+|this\s+|that\s+|an?\s+)?(?:errors?|exceptions?)\b|"
-    r"\b(?:errors?|exceptions?)\s+(?:message|text|string)\b",
+    r"\b(?:errors?|exceptions?)\s+(?:messages?|texts?|strings?|codes?)\b",
     re.IGNORECASE,
 )
 # A request for tests of the code it sits in: "no coverage here", "coverage" (rubric C6:
@@ -326,6 +348,13 @@ DOES_NOTHING = _words(
     r"(?:this (?:method |function |hook )?)?(?:does|do) nothing",
     r"no-?op",
     r"intentionally (?:empty|blank)",
+)
+# ... and so does one that says it is not implemented, or names the NotImplementedError
+# it raises ("@raise NotImplementedError: Always.", a Raises section): rubric C4.
+SAYS_NOT_IMPLEMENTED = re.compile(
+    r"(?:[@:]raises?|\braises):?\s+(?:-+\s+)?NotImplementedError\b"
+    r"|\[not implemented\]|\bis not (?:yet )?implemented\b",
+    re.IGNORECASE,
 )
 
 _CODE_SPANS = re.compile(r"`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")

@@ -94,6 +94,21 @@ def values_question(word: str, following: str = "") -> str:
     return f"Which {lowered} exactly, and what should happen for each?"
 
 
+def left_open_question(trigger: str) -> str:
+    """The question for a docstring's class of inputs named but not pinned down
+    (`lexicon.DOC_OPEN_VALUES`): a test left to judgement ("looks like", "enough") is
+    asked for the test; a class of inputs ("invalid input") for its members and outcome."""
+    lowered = " ".join(trigger.lower().split())
+    if lowered.startswith("look"):
+        return f'"{trigger}": by what test? Say exactly when it counts.'
+    if lowered == "enough":
+        return '"enough": how much is enough? Give the bound.'
+    return (
+        f'"{trigger}": which values exactly, and what should happen for them '
+        "(raise, return a default, or skip)?"
+    )
+
+
 def determiner_question(trigger: str, first: str, following: str = "") -> str:
     """ "Which parameter exactly?" for "some parameter"; the words quoted, with no
     pretence of naming a noun, when the phrase does not show its noun ("some of")."""

@@ -249,6 +249,7 @@ def _continues(
 def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Spec]:
     root = tree.root_node
     seen: set[int] = set()
+    last_definitions: dict[int, dict[str, int]] = {}
     # A stub ends in a placeholder statement, or its docstring is its whole body: find
     # those, then ask the tree.
     for offset in chain(_placeholder_offsets(source), _docstring_only_offsets(source)):
@@ -261,7 +262,7 @@ def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Sp
         if function.start_byte in seen:
             continue
         seen.add(function.start_byte)
-        spec = _stub_docstring_spec(source, lines, function)
+        spec = _stub_docstring_spec(source, lines, function, last_definitions)
         if spec is not None:
             yield spec
 
@@ -316,7 +317,11 @@ def _placeholder_offsets(source: bytes) -> Iterator[int]:
                 yield offset
 
 
-def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spec | None:
+def _stub_docstring_spec(
+    source: bytes, lines: LineIndex, function: Node, last_definitions: dict[int, dict[str, int]]
+) -> Spec | None:
+    """``last_definitions``: `_defined_again_below`'s table of each body's functions, built
+    once per module."""
     body = function.child_by_field_name("body")
     if body is None:
         return None
@@ -328,7 +333,7 @@ def _stub_docstring_spec(source: bytes, lines: LineIndex, function: Node) -> Spe
     placeholders = statements[1:]
     if not all(_is_placeholder(statement) for statement in placeholders):
         return None
-    if _is_abstract(function):
+    if _is_abstract(function) or _declares_for_type_checkers(function, last_definitions):
         return None
     docstring = statements[0]
     raw = decode(source[docstring.start_byte : docstring.end_byte])
@@ -442,6 +447,91 @@ def _is_abstract(function: Node) -> bool:
             if names & _ABSTRACT_BASES:
                 return True
     return False
+
+
+_TYPE_CHECKING = re.compile(r"^(?:typing\.)?TYPE_CHECKING$")
+# Statements a body's definitions can sit inside without leaving its scope.
+_CONTAINERS = frozenset(
+    {
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "try_statement",
+        "except_clause",
+        "finally_clause",
+        "block",
+    }
+)
+_DEFINITIONS = ("class_definition", "function_definition")
+
+
+def _declares_for_type_checkers(
+    function: Node, last_definitions: dict[int, dict[str, int]]
+) -> bool:
+    """A stub written for type checkers, with its real body elsewhere: one under ``if
+    TYPE_CHECKING:``, one marked ``# type: ignore[empty-body]``, or one its module or
+    class defines again further down (the runtime version, often under ``if not
+    TYPE_CHECKING:``). Like an ``@overload``, it declares; it asks for no body."""
+    body = function.child_by_field_name("body")
+    if (
+        body is not None
+        and b"empty-body" in (function.text or b"")[: body.start_byte - function.start_byte]
+    ):
+        return True
+    inside, current = function, function.parent
+    while current is not None and current.type not in _DEFINITIONS:
+        if current.type == "if_statement":
+            condition = current.child_by_field_name("condition")
+            consequence = current.child_by_field_name("consequence")
+            if (
+                condition is not None
+                and consequence is not None
+                and consequence.start_byte == inside.start_byte
+                and _TYPE_CHECKING.match(_text(condition))
+            ):
+                return True
+        inside, current = current, current.parent
+    return _defined_again_below(function, last_definitions)
+
+
+def _defined_again_below(function: Node, last_definitions: dict[int, dict[str, int]]) -> bool:
+    """An undecorated function that its module or class (through ``if`` and ``try``
+    statements) defines again, undecorated, further down. ``last_definitions`` keeps,
+    per body, where each name's last such definition starts."""
+    name = _name_of(function)
+    if name is None or function.parent is None or function.parent.type not in ("block", "module"):
+        return False  # decorated: a property's getter and setter share a name
+    scope: Node | None = function.parent
+    while scope is not None and scope.type != "module" and not _is_definition_body(scope):
+        scope = scope.parent
+    if scope is None:
+        return False
+    last = last_definitions.get(scope.start_byte)
+    if last is None:
+        last = last_definitions[scope.start_byte] = {}
+        for other in _plain_functions(scope):
+            if (other_name := _name_of(other)) is not None:
+                last[other_name] = other.start_byte
+    return last.get(name, -1) > function.start_byte
+
+
+def _is_definition_body(node: Node) -> bool:
+    parent = node.parent
+    return node.type == "block" and parent is not None and parent.type in _DEFINITIONS
+
+
+def _plain_functions(node: Node) -> Iterator[Node]:
+    """The undecorated functions a body defines, through its ``if``/``try`` statements."""
+    for child in node.named_children:
+        if child.type == "function_definition":
+            yield child
+        elif child.type in _CONTAINERS:
+            yield from _plain_functions(child)
+
+
+def _name_of(function: Node) -> str | None:
+    name = function.child_by_field_name("name")
+    return _text(name) if name is not None else None
 
 
 def _docstring_text(raw: str) -> str:

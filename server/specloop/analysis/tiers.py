@@ -80,7 +80,8 @@ and 1 times, always right). They were placed before the minimum existed and are 
 ``error-words`` is the rubric's own first example ("TODO: handle errors"). No rule
 enters the precise tier on such evidence (docs/rubric.md, "Confidence tiers")."""
 
-_FIXTURE_FOLDERS = frozenset({"testing", "fixtures"})
+# Fixtures, and documentation's examples (pylint's doc/data/messages/*/good.py).
+_FIXTURE_FOLDERS = frozenset({"testing", "fixtures", "doc", "docs"})
 
 
 def tier_of(assessment: Assessment, spec: Spec, path: str | None = None) -> Tier:
@@ -106,8 +107,8 @@ def placement(fired: int, right: int) -> Tier:
 
 def is_test_path(path: str) -> bool:
     """A test module or fixture by its path: a test file as the loop finds tests
-    (`index.is_test_file`), a ``conftest.py``, or anything under ``testing/`` or
-    ``fixtures/``."""
+    (`index.is_test_file`), a ``conftest.py``, or anything under ``testing/``,
+    ``fixtures/``, ``doc/`` or ``docs/``."""
     relative = path.replace("\\", "/")
     *folders, name = relative.split("/")
     return (
