@@ -29,7 +29,7 @@ from pathlib import Path
 from tree_sitter import Node, Query, QueryCursor, Tree
 
 from specloop.analysis.modules import import_name, imports_module
-from specloop.analysis.parsing import parse, python_language
+from specloop.analysis.parsing import SAME_SCOPE_STATEMENTS, parse, python_language
 from specloop.analysis.paths import ExcludeRules, python_files
 from specloop.analysis.symbols import Symbol, SymbolKind, module_symbols
 from specloop.analysis.text import decode
@@ -40,16 +40,6 @@ _CALLS = """
 (call function: (attribute attribute: (identifier) @attribute))
 """
 _IMPORT_TYPES = ("import_statement", "import_from_statement", "future_import_statement")
-# Top-level statements whose blocks commonly hold imports (TYPE_CHECKING, try/except ImportError).
-_IMPORT_CONTAINERS = (
-    "if_statement",
-    "elif_clause",
-    "else_clause",
-    "try_statement",
-    "except_clause",
-    "finally_clause",
-    "block",
-)
 _TEST_DIRECTORIES = frozenset({"tests", "test"})
 # Identifier characters; bytes >= 0x80 stand in for non-ASCII letters of UTF-8 identifiers.
 _WORD = rb"[A-Za-z0-9_\x80-\xff]"
@@ -573,7 +563,7 @@ def _imports(source: bytes, root: Node) -> Iterator[str]:
 def _imports_in(source: bytes, node: Node) -> Iterator[str]:
     if node.type in _IMPORT_TYPES:
         yield dedented(source[node.start_byte : node.end_byte], node.start_point.column)
-    elif node.type in _IMPORT_CONTAINERS:
+    elif node.type in SAME_SCOPE_STATEMENTS:
         for child in node.named_children:
             yield from _imports_in(source, child)
 

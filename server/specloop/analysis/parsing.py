@@ -16,6 +16,20 @@ from functools import cache
 import tree_sitter_python
 from tree_sitter import Language, Parser, Tree
 
+SAME_SCOPE_STATEMENTS = frozenset(
+    {
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "try_statement",
+        "except_clause",
+        "finally_clause",
+        "block",
+    }
+)
+"""Statements whose blocks stay in the scope around them: what a module's imports
+(``if TYPE_CHECKING:``, ``try: … except ImportError:``) and a body's definitions sit in."""
+
 MAX_NESTING = 100
 """CPython's own limit (MAXINDENT); deeper is not Python, and can crash the parser."""
 _TAB_WIDTH = 8

@@ -19,6 +19,7 @@ from itertools import chain, islice
 
 from tree_sitter import Node, Tree
 
+from specloop.analysis.parsing import SAME_SCOPE_STATEMENTS
 from specloop.analysis.text import LineIndex, decode
 from specloop.defaults import DEFAULT_MARKERS
 
@@ -450,18 +451,6 @@ def _is_abstract(function: Node) -> bool:
 
 
 _TYPE_CHECKING = re.compile(r"^(?:typing\.)?TYPE_CHECKING$")
-# Statements a body's definitions can sit inside without leaving its scope.
-_CONTAINERS = frozenset(
-    {
-        "if_statement",
-        "elif_clause",
-        "else_clause",
-        "try_statement",
-        "except_clause",
-        "finally_clause",
-        "block",
-    }
-)
 _DEFINITIONS = ("class_definition", "function_definition")
 
 
@@ -525,7 +514,7 @@ def _plain_functions(node: Node) -> Iterator[Node]:
     for child in node.named_children:
         if child.type == "function_definition":
             yield child
-        elif child.type in _CONTAINERS:
+        elif child.type in SAME_SCOPE_STATEMENTS:
             yield from _plain_functions(child)
 
 
