@@ -84,6 +84,18 @@ def test_gitignored_and_excluded_files_are_skipped(project: Path):
     assert result.returncode == 0
 
 
+def test_vendored_copies_of_other_projects_are_skipped_unless_named(project: Path):
+    for folder in ("pkg/_vendor/six", "vendored-meson/mesonbuild", "third_party"):
+        (project / folder).mkdir(parents=True)
+        (project / folder / "copied.py").write_text(AMBIGUOUS)
+    walked = run("--format", "json", ".", cwd=project)
+    assert [finding["path"] for finding in json.loads(walked.stdout)] == ["pkg/billing.py"]
+    named = run("--format", "json", "pkg/_vendor", cwd=project)
+    assert [finding["path"] for finding in json.loads(named.stdout)] == [
+        "pkg/_vendor/six/copied.py"
+    ]
+
+
 def test_non_utf8_and_unreadable_files_are_reported_and_skipped(project: Path):
     (project / "pkg" / "latin1.py").write_bytes(b"# TODO: fix caf\xe9\n")
     result = run("pkg", cwd=project)

@@ -111,6 +111,24 @@ async def test_only_the_latest_version_is_published_after_a_burst_of_edits(
         raise AssertionError(f"published after the latest version: {late}")
 
 
+REPEATED_MARKER = """\
+# TODO: this should be made more robust with
+# TODO: respect to the names it is given, and handle errors.
+LIMIT = 10
+"""
+
+
+async def test_a_marker_repeated_on_each_line_of_one_sentence_is_one_diagnostic(
+    client: LanguageClient,
+):
+    """Pushed, the first publication is the fast one made before the full parse: it reads
+    the sentence whole too."""
+    open_document(client, REPEATED_MARKER)
+    [diagnostic] = await diagnostics_for_version(client, 1)
+    assert (diagnostic.range.start.line, diagnostic.range.end.line) == (0, 1)
+    assert '"this should be made more robust with respect to' in diagnostic.message
+
+
 async def test_severity_and_enablement_follow_settings(bare_client: LanguageClient):
     await start_session(bare_client, "visual-studio-code", {"diagnostics": {"severity": "warning"}})
     open_document(bare_client, AMBIGUOUS)

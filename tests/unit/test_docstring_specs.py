@@ -396,6 +396,26 @@ def test_a_stub_that_says_it_is_not_implemented_is_a_note(docstring):
     assert assess(stub("def frob(values) -> int", docstring)).label is Label.NOTE
 
 
+def test_a_hook_whose_default_does_nothing_is_a_note_and_a_case_that_does_nothing_is_not():
+    hook = stub(
+        "def cleanup(self) -> None",
+        "Free some resources.\n\nThe default implementation does nothing.",
+    )
+    assert assess(hook).label is Label.NOTE
+    case = stub("def frob(values) -> int", "Frobnicate some values. If empty, this does nothing.")
+    assert assess(case).label is Label.AMBIGUOUS
+
+
+def test_a_sphinx_role_is_read_with_its_code():
+    spec = stub(
+        "def add_target(self, name: str) -> None",
+        "Add an entry to the index for *name*.\n\n*name* is whatever :meth:`handle` returned.",
+    )
+    assert "docstring-open-values" not in assess(spec).rules
+    listed = stub("def load(path: str) -> bytes", "Load a png, jpeg, whatever.")
+    assert "docstring-open-values" in assess(listed).rules
+
+
 def test_a_spec_that_asks_for_a_not_implemented_error_is_still_read():
     text = "Return some code; raise NotImplementedError for others."
     spec = stub("def frob(mode: str) -> int", text)

@@ -46,6 +46,18 @@ def test_a_method_s_todo_is_read_with_its_method_only():
     ]
 
 
+def test_a_marker_repeated_on_each_line_of_a_sentence_is_one_finding_here_too():
+    source = (
+        b"# TODO: this should be made more robust with\n"
+        b"# TODO: respect to names and faster.\n"
+        b"X = 1\n"
+    )
+    lines = LineIndex.of(source)
+    quick = quick_findings(source, lines)
+    assert comparable(quick) == comparable(find_specs(source, parse(source), lines))
+    assert len(quick) == 1
+
+
 def test_agrees_with_the_full_analysis_on_real_files():
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     files = sorted(path for path in stdlib.glob("**/*.py") if "site-packages" not in path.parts)

@@ -21,6 +21,7 @@ from specloop.analysis.questions import (
     criterion_question,
     left_open_question,
     names_a_thing,
+    trigger_criterion_question,
     values_question,
     verb_question,
 )
@@ -103,7 +104,7 @@ def _assess_comment(spec: Spec) -> Assessment:
         return _result(_choice_facets(prose))
 
     has_trigger = lexicon.has_trigger(prose, spec.tag)
-    facets = [*_choice_facets(prose), *_target_facets(prose)]
+    facets = [*_choice_facets(prose, has_trigger), *_target_facets(prose)]
     if not facets and (aside := lexicon.ASIDE_CHOICE.search(text)):
         facets.append(
             _facet(FacetKind.CHOICE, aside.group(0), "Is this to be done at all?", "aside-choice")
@@ -135,14 +136,12 @@ def _assess_comment(spec: Spec) -> Assessment:
     if not asks and not has_trigger and not facets and not asks_for_the_test:
         if _code_skips_a_case(spec):
             return Assessment(Label.CLEAR)  # a known defect, worked around below (rule 4)
-        facets.append(
-            _facet(
-                FacetKind.WHAT,
-                _first_words(text),
-                "It states a fact or names a topic but asks for nothing: what should change?",
-                "states-a-fact",
-            )
+        question = (
+            "It only points to an issue or a link: what should change here? Say it in the comment."
+            if lexicon.ONLY_A_REFERENCE.match(text)  # rubric rule 9
+            else "It states a fact or names a topic but asks for nothing: what should change?"
         )
+        facets.append(_facet(FacetKind.WHAT, _first_words(text), question, "states-a-fact"))
     if not has_trigger and (stopgap := lexicon.STOPGAP.search(prose)):
         facets.append(
             _facet(
@@ -208,6 +207,7 @@ def _assess_docstring(spec: Spec) -> Assessment:
     if (
         lexicon.SUBCLASS_CONTRACT.search(text)
         or lexicon.DOES_NOTHING.match(text)
+        or lexicon.DOES_NOTHING_BY_DEFAULT.search(text)
         or lexicon.SAYS_NOT_IMPLEMENTED.search(text)
         or spec.context.interface_stub
     ):
@@ -372,26 +372,27 @@ def _example_covers(case: str, calls: str) -> bool:
     return False  # Ties and duplicates cannot be told from the call alone.
 
 
-def _choice_facets(prose: str) -> list[Facet]:
+def _choice_facets(prose: str, has_trigger: bool = False) -> list[Facet]:
     if question := lexicon.question(prose):
-        return [
-            _facet(
-                FacetKind.CHOICE,
-                question,
-                "Is this decided? Should it be done at all, and if so how exactly?",
-                "question",
-            )
-        ]
-    if match := lexicon.OPEN_CHOICE.search(prose) or lexicon.SLASHED_VERBS.search(prose):
-        return [
-            _facet(
-                FacetKind.CHOICE,
-                match.group(0),
-                "Is this decided? Which option should be taken, and when?",
-                "open-choice",
-            )
-        ]
+        return [_facet(FacetKind.CHOICE, question, _reply_to_question(question), "question")]
+    choices = [*lexicon.OPEN_CHOICE.finditer(prose), *lexicon.SLASHED_VERBS.finditer(prose)]
+    if choice := next((m for m in choices if not lexicon.DEFERRAL.fullmatch(m.group(0))), None):
+        question = "Is this decided? Which option should be taken, and when?"
+        return [_facet(FacetKind.CHOICE, choice.group(0), question, "open-choice")]
+    if choices and not has_trigger:
+        # An unnamed deferral on one change leaves its time open, not a choice (rule 3).
+        deferral = choices[0].group(0)
+        question = f'"{deferral}": when exactly? Name the trigger: a version, a date or an event.'
+        return [_facet(FacetKind.VALUES, deferral, question, "open-choice")]
     return []
+
+
+def _reply_to_question(question: str) -> str:
+    """What to ask of a question the spec asks: a wondering one ("why?", "can this
+    happen?") is asked what should change once it is answered."""
+    if _WONDERING.match(question):
+        return "Once this is answered, what should change?"
+    return "Is this decided? Should it be done at all, and if so how exactly?"
 
 
 def _target_facets(prose: str) -> list[Facet]:
@@ -433,13 +434,21 @@ def _vagueness_facets(
         question = values_question(word, following)
         facets.append(_facet(FacetKind.VALUES, word, question, f"{prefix}{_values_rule(word)}"))
     if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
-        question = 'It trails off in "...": what else exactly, and which of it is required?'
+        question = (
+            'The list trails off in "...": what else exactly, and which of it is required?'
+            if lexicon.LIST_TRAILING_OFF.search(prose)
+            else 'It trails off in "...": what is left unsaid? Say what should change.'
+        )
         facets.append(
             _facet(FacetKind.VALUES, trailing.group(0), question, f"{prefix}trailing-off")
         )
     done = lexicon.DONE_CRITERIA.search(prose)
     if done and not re.search(r"\d", prose):
-        question = criterion_question(done.group(0))
+        question = (
+            trigger_criterion_question(done.group(0))
+            if lexicon.in_condition(prose, done)
+            else criterion_question(done.group(0))
+        )
         facets.append(_facet(FacetKind.DONE, done.group(0), question, f"{prefix}soft-criterion"))
     return facets
 

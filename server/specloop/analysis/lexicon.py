@@ -35,11 +35,14 @@ _IMPERATIVE_WORDS = """
     start stop store strip support suppress switch sync take test throw tidy tighten tolerate
     track translate treat trigger trim try turn uncomment undo unify unpin unskip update upgrade
     use validate vendor verify warn work wrap write xfail yield
+    accept come do eliminate exit import infer offer provide revise supply tag wait
     don't never
 """
 IMPERATIVES = frozenset(_IMPERATIVE_WORDS.split())
 # Adverbs a request may open with before its verb: "actually parse ...", "just add ...".
-_OPENING_ADVERBS = frozenset(("actually", "just", "also", "then", "please", "maybe", "first"))
+_OPENING_ADVERBS = frozenset(
+    ("actually", "just", "also", "then", "please", "maybe", "first", "only")
+)
 # Verbs that name an intent but no criterion: "handle", "fix", "improve", ...
 VAGUE_VERBS = _words(
     r"handle",
@@ -60,6 +63,7 @@ VAGUE_VERBS = _words(
     # "figure out how to X" asks for X (rubric C5); "figure out why" asks for a cause.
     r"figure out(?! (?:how|a way|the way|way)\b)",
     r"find out",
+    r"find the (?:root )?cause",
     r"sort out",
     r"enhance",
     r"adapt",
@@ -119,8 +123,23 @@ OPEN_VALUES = _words(
     r"deferred",
     r"for later(?!\s+[a-z])",  # a deferral: not "for later use"
 )
-# Errors a quoted message names: 'we should not filter "cannot determine type" errors'.
-NAMED_ERRORS = re.compile(r"[\"'`]\s+(?:errors?|exceptions?|failures?)\b", re.IGNORECASE)
+_ERRORS = r"(?:errors?|exceptions?|failures?)"
+# Errors the text names, or errors it does not ask to handle -- no class of errors is left
+# open: a quoted message ('filter "cannot determine type" errors'), a kind ("syntax
+# errors", "an off by one error"), a name in code ("_fblas.error"), errors as something
+# to emit or report ("treat warnings as errors", "print a warning or error"), a tool's
+# message quoted after it ('error: "partial[Any]" has no attribute').
+NAMED_ERRORS = re.compile(
+    rf"[\"'`]\s+{_ERRORS}\b|\berrors?:\s*[\"'`]|"
+    r"\b(?:syntax|parse|parsing|import|type|key|value|index|attribute|lookup|name|runtime|"
+    r"internal|os|io|network|connection|timeout|http|permission|validation|decode|decoding|"
+    r"encoding|unicode|rounding|numerical|numeric|approximation|truncation|off[- ]by[- ]one|"
+    rf"floating[- ]point|compiler|compilation|build|linker)\s+{_ERRORS}\b|"
+    r"\w\.(?:errors?|exceptions?)\b|"
+    r"\bas\s+errors\b|"
+    r"\bwarnings?\s*(?:/|\bor\b|\band\b)\s*errors?\b|\berrors?\s*(?:/|\bor\b|\band\b)\s*warnings?\b",
+    re.IGNORECASE,
+)
 # An unknown cause, not a value to pick: "stored as None for some reason".
 UNKNOWN_CAUSE = re.compile(r"\b(?:for|in)\s+(?:some|certain)\s+reasons?\b", re.IGNORECASE)
 _QUANTIFIER = re.compile(r"(?:some|certain)\b", re.IGNORECASE)
@@ -129,25 +148,40 @@ _SENTENCE_START = re.compile(r"(?:^|[.;:!?]\s+)\W*$")
 
 def open_value(prose_text: str) -> re.Match[str] | None:
     """The first word of `OPEN_VALUES` in the spec that leaves a value open: not "some"
-    in "for some reason" (`UNKNOWN_CAUSE`), nor "some" or "certain" opening a sentence,
+    in "for some reason" (`UNKNOWN_CAUSE`) or "at some point" (a `DEFERRAL`, asked
+    when), nor "some" or "certain" opening a sentence,
     where they make a generic subject ("Some backends cache ...") rather than ask."""
     for match in OPEN_VALUES.finditer(prose_text):
         if _QUANTIFIER.match(match.group(0)):
             if _SENTENCE_START.search(prose_text[: match.start()]):
                 continue
-            if UNKNOWN_CAUSE.search(prose_text[max(0, match.start() - 4) : match.end()]):
+            around = prose_text[max(0, match.start() - 4) : match.end()]
+            if UNKNOWN_CAUSE.search(around) or DEFERRAL.search(around):
                 continue
         return match
     return None
 
 
+# A comment that is only a link or an issue number: "#54485", "See gh-25229", a URL.
+_REFERENCE = r"(?:https?://\S+|(?:gh-?|GH\s*|issue\s*#?|bug\s*#?|pr\s*#?|#)\d+)"
+ONLY_A_REFERENCE = re.compile(
+    rf"^\W*(?:see\s+)?{_REFERENCE}(?:\s*(?:,|and|&)?\s*{_REFERENCE})*[\s.:;)]*$", re.IGNORECASE
+)
+
+
 # A list or a sentence that trails off leaves the rest to the reader, like "etc.".
 TRAILING_OFF = re.compile(r"(?<=\w)\.\.\.(?=\s*$)")
+# ... after short items in a row: "needs splitting, cleanup, de-duplication..."
+_ITEM = r"[\w-]+(?:\s+[\w-]+){0,2}"
+LIST_TRAILING_OFF = re.compile(rf"(?:{_ITEM}\s*,\s*)+{_ITEM}\.\.\.\s*$")
 # An error word that names the exception already in the code: "add a message to the
 # exception", "the exception message" -- not an open class of errors.
 THE_EXCEPTION = re.compile(
     r"\b(?:to|in|into|of|on)\s+(?:the\s+|this\s+|that\s+|an?\s+)?(?:errors?|exceptions?)\b|"
-    r"\b(?:errors?|exceptions?)\s+(?:messages?|texts?|strings?|codes?)\b",
+    rf"\bwith\s+(?:the|this|that)\s+{_ERRORS}\b|"
+    # "error" qualifying another noun: "the error messages", "a better error estimate".
+    r"\b(?:errors?|exceptions?)[\s-]+(?:messages?|texts?|strings?|codes?|details?|output|"
+    r"approximations?|estimates?|propagation|bounds?|tolerances?|rates?|bars?|terms?|norms?)\b",
     re.IGNORECASE,
 )
 # A request for tests of the code it sits in: "no coverage here", "coverage" (rubric C6:
@@ -198,6 +232,24 @@ DONE_CRITERIA = _words(
     r"makes? sense",
     r"in a (?:better|nicer|saner|smarter) way",
 )
+# A condition the change waits for: "when better support for X is added, replace this".
+_CONDITION_CLAUSE = re.compile(
+    r"\b(?:when|once|until|unless|as soon as)\b[^,.;:!?]*", re.IGNORECASE
+)
+
+
+def in_condition(prose_text: str, match: re.Match[str]) -> bool:
+    """Whether ``match`` sits in a condition rather than in the request: a soft
+    word there leaves the trigger open ("once indexes are handled properly": when is that?)."""
+    return any(
+        start < match.start() < end
+        for start, end in (clause.span() for clause in _CONDITION_CLAUSE.finditer(prose_text))
+    )
+
+
+# "Later" without saying when (rubric rule 3: the time is the open value).
+_DEFERRALS = (r"in the future", r"some ?day", r"one day", r"at some point", r"long[- ]term")
+DEFERRAL = _words(*_DEFERRALS)
 OPEN_CHOICE = _words(
     r"maybe",
     r"perhaps",
@@ -229,11 +281,7 @@ OPEN_CHOICE = _words(
     r"would be (?:nice|good|better|great|worth)",
     r"it would be",
     r"could (?:use|be)",
-    r"in the future",
-    r"some ?day",
-    r"one day",
-    r"at some point",
-    r"long[- ]term",
+    *_DEFERRALS,
     r"aim to",
     r"seems? (?:better|like)",
     r"i think",
@@ -302,9 +350,14 @@ MODAL_REQUEST = _words(
     r"(?:can|could) be (?:removed|dropped|deleted|simplified|replaced|changed|fixed|moved|"
     r"renamed|converted|turned|made|merged|inlined|reused)",
 )
+# "Do this properly" and "Where assets are copied" are no questions: "do" asks only with
+# a subject after it, "where" only with a verb.
 _QUESTION_START = re.compile(
-    r"^(?:(?:what|why|how|which|where|who)\b|(?:is|are|does|do|did|can|could|should|would|"
-    r"shall|will|have|has)\s+(?:we|i|you|this|that|it|there|the|these|those|they)\b)",
+    r"^(?:(?:what|why|how|which|who)\b|"
+    r"where\s+(?:is|are|does|do|did|can|could|should|would|shall|will)\b|"
+    r"do\s+(?:we|i|you|the|these|those|they)\b|"
+    r"(?:is|are|does|did|can|could|should|would|shall|will|have|has)\s+"
+    r"(?:we|i|you|this|that|it|there|the|these|those|they)\b)",
     re.IGNORECASE,
 )
 # Code names, exception types, numbers, literals: concrete anchors.
@@ -349,6 +402,12 @@ DOES_NOTHING = _words(
     r"no-?op",
     r"intentionally (?:empty|blank)",
 )
+# ... anywhere in it, when it is the default a subclass may override: "Cleanup any
+# resources. The default implementation does nothing." (a hook, not a request).
+DOES_NOTHING_BY_DEFAULT = _words(
+    r"(?:the |by )?default(?: implementation| behaviou?r)?,? (?:is to )?(?:does|do) nothing",
+    r"(?:does|do) nothing by default",
+)
 # ... and so does one that says it is not implemented, or names the NotImplementedError
 # it raises ("@raise NotImplementedError: Always.", a Raises section): rubric C4.
 SAYS_NOT_IMPLEMENTED = re.compile(
@@ -357,7 +416,8 @@ SAYS_NOT_IMPLEMENTED = re.compile(
     re.IGNORECASE,
 )
 
-_CODE_SPANS = re.compile(r"`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")
+# A Sphinx role goes with its code (":meth:`run`"): a colon left behind would end a list.
+_CODE_SPANS = re.compile(r"(?::[\w.-]+)*:?`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")
 
 
 def prose(text: str) -> str:

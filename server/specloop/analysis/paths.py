@@ -12,7 +12,9 @@ import pathspec
 
 from specloop.kept_walks import KeptWalks
 
-# Directories nobody wants linted; the same spirit as ruff's default excludes.
+# Directories nobody wants linted; the same spirit as ruff's default excludes. Vendored
+# copies of other projects are theirs to clarify, not this project's: pip's `_vendor/`,
+# numpy's `vendored-meson/` (their TODOs were most of both trees' findings).
 DEFAULT_EXCLUDES = (
     ".git/",
     ".hg/",
@@ -31,6 +33,14 @@ DEFAULT_EXCLUDES = (
     "site-packages/",
     "_build/",
     "buck-out/",
+    "_vendor/",
+    "vendor/",
+    "vendored/",
+    "_vendored/",
+    "vendored-*/",
+    "third_party/",
+    "third-party/",
+    "thirdparty/",
 )
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -41,17 +51,32 @@ class ExcludeRules:
 
     root: Path
     patterns: tuple[str, ...] = ()
+    _with_defaults: pathspec.GitIgnoreSpec = field(init=False)
     _user: pathspec.GitIgnoreSpec = field(init=False)
 
     def __post_init__(self) -> None:
-        self._user = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *self.patterns])
+        self._with_defaults = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *self.patterns])
+        self._user = pathspec.GitIgnoreSpec.from_lines(self.patterns)
 
     def excludes(self, path: Path, is_dir: bool = False) -> bool:
+        """Whether a path named on its own (an open file, a file given to the command
+        line with ``--force-exclude``) is left out: inside a default-excluded folder too."""
         relative = _relative(path.resolve(), self.root.resolve())
-        return relative is not None and self.matches(relative, is_dir)
+        return relative is not None and self._with_defaults.match_file(
+            relative + ("/" if is_dir else "")
+        )
 
-    def matches(self, relative: str, is_dir: bool) -> bool:
+    def user_excludes(self, relative: str, is_dir: bool) -> bool:
         return self._user.match_file(relative + ("/" if is_dir else ""))
+
+
+_DEFAULT_FOLDERS = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDES)
+
+
+def _default_folder(name: str) -> bool:
+    """A folder the walk does not enter below a path it was given (``.venv``, ``_vendor``):
+    matched by name, so naming such a folder still checks what is inside it."""
+    return _DEFAULT_FOLDERS.match_file(name + "/")
 
 
 Unreadable = Callable[[Path, OSError], None]
@@ -130,11 +155,11 @@ def _ignored(
     ignores: list[tuple[Path, pathspec.GitIgnoreSpec]],
 ) -> bool:
     """``path`` and every base here are already resolved."""
-    # The default excludes name folders only, and excluded folders are never entered:
-    # without patterns of the user's, a file has nothing of theirs to match.
-    if is_dir or rules.patterns:
+    if is_dir and _default_folder(os.path.basename(path)):
+        return True
+    if rules.patterns:
         relative = _relative(path, rules.root)
-        if relative is not None and rules.matches(relative, is_dir):
+        if relative is not None and rules.user_excludes(relative, is_dir):
             return True
     return any(_matches(spec, path, base, is_dir) for base, spec in ignores)
 

@@ -140,6 +140,7 @@ _INQUIRIES = frozenset(
     {
         "investigate", "research", "evaluate", "review", "revisit", "explore",
         "figure out", "find out", "look at", "look into", "sort out", "work out",
+        "find the cause", "find the root cause",
     }
 )  # fmt: skip
 _SPEED = re.compile(r"\b(?:fast|faster|quicker|slow|perf|performance|efficien|speed)", re.I)
@@ -166,3 +167,12 @@ def criterion_question(word: str) -> str:
     if lowered in _TASTE:
         return f'"{word}": what would the clean version do? Say what done looks like.'
     return f'"{word}" by what measure?'
+
+
+def trigger_criterion_question(word: str) -> str:
+    """The question for a soft word in the condition a change waits for: "replace this
+    when better support is added"."""
+    return (
+        f'"{word}" in the condition: when exactly is it met? '
+        "Name the trigger: a release, an issue or a test."
+    )

@@ -37,13 +37,29 @@ def quick_findings(
     findings: dict[int, Finding] = {}
     done: set[tuple[int, int]] = set()
     for offset in marker_comment_starts(source, marker_tuple):
-        region = _region(source, lines, lines.line_of(offset))
+        region = _region(source, lines, _top_of_block(source, lines, lines.line_of(offset)))
         if region in done:
             continue
         done.add(region)
         for finding in _findings_in(source, lines, region, marker_tuple, path):
             findings.setdefault(finding.spec.start, finding)
     return [findings[start] for start in sorted(findings)]
+
+
+def _top_of_block(source: bytes, lines: LineIndex, line: int) -> int:
+    """The first line of the comment block ``line`` is in (comments aligned with it): a
+    marker repeated on each line of one sentence continues the spec above it."""
+    text = lines.line_bytes(source, line)
+    column = len(text) - len(text.lstrip(b" \t"))
+    if not text.lstrip(b" \t").startswith(b"#"):
+        return line  # a comment after code starts no block
+    while line > 0:
+        above = lines.line_bytes(source, line - 1)
+        code = above.lstrip(b" \t")
+        if not code.startswith(b"#") or len(above) - len(code) != column:
+            break
+        line -= 1
+    return line
 
 
 def _indent(text: bytes) -> int | None:

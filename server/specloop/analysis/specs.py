@@ -88,9 +88,10 @@ class Spec:
 def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(re.escape(marker) for marker in markers)
     # Upper-case markers anywhere at the start; lower-case ones only with a ':' or '(' after.
+    # A tag is short and asks nothing: "TODO (rooted?)" holds text.
     return re.compile(
         rf"^#+[ \t]*(?:(?P<upper>{names})\b|(?P<lower>(?i:{names}))(?=[:(]))"
-        r"[ \t]*(?:\((?P<tag>[^)]*)\))?[ \t]*[:\-\u2013\u2014]?[ \t]*(?P<text>.*)$"
+        r"[ \t]*(?:\((?P<tag>[^)?]{0,40})\))?[ \t]*[:\-\u2013\u2014]?[ \t]*(?P<text>.*)$"
     )
 
 
@@ -169,7 +170,7 @@ def _comment_specs(
         parts = [match.group("text").strip()]
         last = comment
         while (following := _continuation(source, lines, root, comment, last, pattern)) is not None:
-            parts.append(_text(following).lstrip("#").strip())
+            parts.append(_continued_text(_text(following), pattern))
             last = following
         continued_up_to = last.end_byte
         yield Spec(
@@ -184,6 +185,11 @@ def _comment_specs(
                 source, lines, comment, last.end_byte, _code_before(source, lines, comment)
             ),
         )
+
+
+def _continued_text(text: str, pattern: re.Pattern[str]) -> str:
+    marked = pattern.match(text)
+    return (marked.group("text") if marked else text.lstrip("#")).strip()
 
 
 def marker_comment_starts(source: bytes, markers: tuple[str, ...]) -> list[int]:
@@ -244,7 +250,45 @@ def _continues(
     if _code_before(source, lines, candidate):
         return False
     text = _text(candidate)
-    return text.lstrip("#").strip() != "" and pattern.match(text) is None
+    if text.lstrip("#").strip() == "" or _PRAGMA.match(text):
+        return False
+    marked = pattern.match(text)
+    return marked is None or _sentence_goes_on(_text(previous), marked)
+
+
+# Comments addressed to tools, not readers: they end a spec ("# mypy: disable-error-code=").
+_PRAGMA = re.compile(
+    r"#+\s*(?:(?:type|mypy|pyright|pylint|pragma|fmt|isort|ruff|flake8|yapf|pyre-\w+|specloop)"
+    r"\s*:|noqa\b|nosec\b)",
+    re.IGNORECASE,
+)
+
+
+def _sentence_goes_on(previous: str, marked: re.Match[str]) -> bool:
+    """A marker repeated on every line of one sentence ("# TODO: should be made more
+    robust with" / "# TODO: respect to symbol names"): the earlier line stops on a word
+    no sentence ends with, and this one goes on in lower case, with no tag. (Lines
+    that could each stand alone stay apart: a list of terse TODOs has no full stops.)"""
+    last = previous.rstrip().rsplit(None, 1)[-1].lower()
+    return (
+        marked.group("tag") is None
+        and marked.group("text")[:1].islower()
+        and (last in _GOES_ON or last.endswith((",", "-", "&")))
+    )
+
+
+# Words no sentence ends with: a line ending on one goes on below.
+_GOES_ON = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "nor", "to", "of", "for", "in", "on", "at",
+        "by", "with", "from", "into", "onto", "as", "than", "that", "which", "who", "whose",
+        "if", "when", "where", "while", "then", "so", "be", "is", "are", "was", "were",
+        "been", "being", "it'd", "we'd", "would", "should", "could", "can", "will", "may",
+        "might", "must", "not", "no", "its", "their", "our", "your", "this", "these",
+        "those", "some", "any", "all", "each", "every", "per", "via", "about", "between",
+        "such",
+    }
+)  # fmt: skip
 
 
 def _docstring_specs(source: bytes, tree: Tree, lines: LineIndex) -> Iterator[Spec]:

@@ -17,6 +17,10 @@ the client would otherwise wait for forever, or a cost paid on every keystroke:
   future, and pygls logged the InvalidStateError as an error. Here it is dropped,
   and a late answer to a question is told that its run is gone (VS Code cannot
   take a question off the screen, so the user may still answer it).
+- pygls files the future of every handler it runs under an id (``_request_futures``),
+  and only answering a request takes it out: the futures of notifications
+  (``didChange``: one a keystroke) and of the steps of its generator handlers stayed
+  for the life of the server. Here they go when they are done.
 - pygls keeps its own copy of every open document and applies each change to it (for
   a 5 MB single-line file that is 1.4 s a keystroke). specloop keeps its own
   snapshots (`analysis/documents.py`), so the builtin open/change/close handlers here
@@ -30,6 +34,7 @@ import logging
 import re
 from collections.abc import Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cattrs import transform_error
@@ -80,6 +85,20 @@ class SpecloopProtocol(LanguageServerProtocol):
             self._send_response(message.id, error=error.to_response_error())
             return
         super().handle_message(message)
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        answers = isinstance(callback, partial) and callback.func == self._send_handler_result
+        future = None if answers else self._request_futures.get(msg_id)
+        if future is not None:  # nothing will answer it, so nothing would take it out
+            future.add_done_callback(lambda _: self._request_futures.pop(msg_id, None))
 
     def _handle_response(
         self, msg_id: Any, result: Any | None = None, error: Any | None = None
