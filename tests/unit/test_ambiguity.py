@@ -553,3 +553,13 @@ def test_requests_opening_with_these_verbs_ask_for_something(text):
 def test_finding_a_cause_is_asked_what_it_decides():
     question = question_of("TODO: find the root cause of this crash", "vague-verb")
     assert question.startswith('"find the root cause" to decide what?')
+
+
+def test_a_placeholder_with_an_example_is_asked_whether_the_example_is_it():
+    question = question_of("TODO: use something like assert_allclose here", "open-values")
+    assert question == (
+        '"something like assert_allclose": assert_allclose itself, or what else? Name it.'
+    )
+    assert question_of("TODO: do something here", "open-values") == (
+        'What exactly does "something" stand for? Name it.'
+    )

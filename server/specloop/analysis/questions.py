@@ -69,6 +69,10 @@ def noun_phrase(first: str, following: str = "") -> str | None:
     return None
 
 
+# "something like assert_allclose": an example named right after the placeholder.
+_AN_EXAMPLE = re.compile(r"\s+(?:like|such as)\s+((?:an?\s+|the\s+)?[^\s,;:!?()]+)")
+
+
 def values_question(word: str, following: str = "") -> str:
     """The question for a word that leaves values open (`lexicon.OPEN_VALUES`);
     ``following``: the text right after it, where a determiner's noun may be."""
@@ -78,6 +82,9 @@ def values_question(word: str, following: str = "") -> str:
     if lowered in _LIST_ENDS:
         ending = "etc." if lowered.startswith("etc") else word
         return f'The list ends in "{ending}": what else exactly, and which of it is required?'
+    if lowered == "something" and (example := _AN_EXAMPLE.match(following)):
+        named = example.group(1).rstrip(".")
+        return f'"something like {named}": {named} itself, or what else? Name it.'
     if lowered in _PLACEHOLDERS:
         them = "it" if lowered == "something" else "them"
         return f'What exactly does "{word}" stand for? Name {them}.'
