@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         "--exclude",
         action="append",
         default=[],
+        type=_exclude_pattern,
         metavar="GLOB",
         help="gitignore-style pattern to skip (repeatable); .gitignore files are respected",
     )
@@ -297,6 +298,15 @@ def _check(args: argparse.Namespace) -> int:
     if unread:
         return EXIT_USAGE  # something asked for was not checked: not a clean result
     return 1 if flagged else 0
+
+
+def _exclude_pattern(pattern: str) -> str:
+    from specloop.analysis.paths import checked_pattern
+
+    try:
+        return checked_pattern(pattern)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _check_options(args: argparse.Namespace) -> CheckOptions:

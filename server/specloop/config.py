@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from specloop.analysis.paths import checked_pattern
 from specloop.defaults import (
     DEFAULT_CHECK_TIMEOUT_S,
     DEFAULT_MARKERS,
@@ -45,7 +46,7 @@ class DiagnosticsSettings(_Model):
     enabled: bool = True
     severity: Severity = Severity.INFORMATION
     markers: tuple[str, ...] = DEFAULT_MARKERS
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[Annotated[str, AfterValidator(checked_pattern)], ...] = ()
     docstrings: bool = Field(default=True, description="Also flag ambiguous stub docstrings.")
     tiers: Tiers = Field(
         default=Tiers.PRECISE,

@@ -96,6 +96,21 @@ def test_vendored_copies_of_other_projects_are_skipped_unless_named(project: Pat
     ]
 
 
+def test_a_gitignore_line_that_is_no_pattern_is_skipped_as_git_skips_it(project: Path):
+    (project / ".gitignore").write_text("!\ngenerated/\n")
+    (project / "generated").mkdir()
+    (project / "generated" / "out.py").write_text(AMBIGUOUS)
+    result = run("--format", "json", ".", cwd=project)
+    assert [finding["path"] for finding in json.loads(result.stdout)] == ["pkg/billing.py"]
+    assert result.returncode == 1
+
+
+def test_an_exclude_that_is_no_gitignore_pattern_is_a_usage_error(project: Path):
+    result = run("--exclude", "!", ".", cwd=project)
+    assert result.returncode == 2
+    assert "argument --exclude: '!' is not a gitignore pattern" in result.stderr
+
+
 def test_non_utf8_and_unreadable_files_are_reported_and_skipped(project: Path):
     (project / "pkg" / "latin1.py").write_bytes(b"# TODO: fix caf\xe9\n")
     result = run("pkg", cwd=project)

@@ -464,6 +464,8 @@ def rules_of(text: str) -> tuple[str, ...]:
         'we should not filter "cannot determine type" errors here.',
         "clean up and reimplement, specifically for syntax errors",
         "log import errors and move along",
+        "sort instead of raising an error",
+        "remove this failure once writes are supported",
         'mypy reports error: "partial[Any]" has no attribute "__name__"; fix the stub',
         "find the root cause of this off by one error.",
         "narrow down to _fblas.error",
@@ -543,7 +545,13 @@ def test_a_bare_link_is_asked_for_the_change_it_stands_for(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["only warn once", "eliminate zeros", "supply the reason", "Do this timedelta properly"],
+    [
+        "only warn once",
+        "eliminate zeros",
+        "supply the reason",
+        "Do this timedelta properly",
+        "do the finite filtering on this",
+    ],
 )
 def test_requests_opening_with_these_verbs_ask_for_something(text):
     assert "states-a-fact" not in rules_of(text)
@@ -563,3 +571,50 @@ def test_a_placeholder_with_an_example_is_asked_whether_the_example_is_it():
     assert question_of("TODO: do something here", "open-values") == (
         'What exactly does "something" stand for? Name it.'
     )
+
+
+@pytest.mark.parametrize(
+    ("unnamed", "named"),
+    [
+        ("move this to a helper", "move this to an xarray.errors module"),
+        ("split this part out from RequirementPreparer", "move this into a new `utils` module"),
+    ],
+)
+def test_a_move_is_asked_where_to_unless_a_name_follows(unnamed, named):
+    assert "move-without-destination" in rules_of(unnamed)
+    assert "move-without-destination" not in rules_of(named)
+
+
+def test_code_at_the_start_leaves_no_question_word_there():
+    assert "question" not in rules_of("`concat` is the compliant name; use it here")
+    assert "question" in rules_of("is the cache still needed here")
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        (
+            "raise an error when the list is empty",
+            "Raise which error: name its class and its message.",
+        ),
+        ("catch exceptions here and log them", "Which exceptions exactly? Name them."),
+        (
+            "handle errors",
+            "Which errors, and what should happen: raise, retry, log, or return a default?",
+        ),
+    ],
+)
+def test_errors_are_asked_what_the_text_leaves_open_about_them(text, question):
+    assert question_of(f"TODO: {text}", "error-words") == question
+
+
+def test_a_hedge_in_the_reason_given_leaves_no_choice_open():
+    assert "open-choice" not in rules_of(
+        "use `if` here, not `while`, because the waiter maybe fired"
+    )
+    assert "open-choice" in rules_of("maybe use `if` here, because the waiter fires once")
+
+
+def test_a_soft_word_with_its_means_named_asks_no_measure():
+    assert "soft-criterion" not in rules_of("make this faster by caching the parsed rows")
+    assert "soft-criterion" in rules_of("make this faster")

@@ -406,6 +406,19 @@ def test_a_hook_whose_default_does_nothing_is_a_note_and_a_case_that_does_nothin
     assert assess(case).label is Label.AMBIGUOUS
 
 
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Called to perform the teardown phase.\n\nThe default implementation runs the "
+        "finalizers; just enough of them.",
+        "Called whenever an assertion passes.\n\nUse this hook to do some processing.",
+        "Called at the end.\n\nAny conftest file can implement this hook.",
+    ],
+)
+def test_a_hook_specification_is_a_note(docstring):
+    assert assess(stub("def pytest_hook(item) -> None", docstring)).label is Label.NOTE
+
+
 def test_a_sphinx_role_is_read_with_its_code():
     spec = stub(
         "def add_target(self, name: str) -> None",

@@ -52,6 +52,14 @@ def test_a_bad_key_or_value_is_named_and_the_rest_is_kept():
     ]
 
 
+def test_an_exclude_that_is_no_gitignore_pattern_is_named():
+    loaded = load_project_settings({"exclude": ["gen/", "!"], "docstrings": False})
+    [problem] = loaded.problems
+    assert problem.key.startswith("tool.specloop.exclude")
+    assert "'!' is not a gitignore pattern" in problem.reason
+    assert loaded.values == {"docstrings": False}
+
+
 def test_editor_values_override_the_project_only_where_they_are_not_the_defaults():
     project = {"severity": Severity.WARNING, "markers": ("TODO",)}
     editor = DiagnosticsSettings(markers=("FIXME",))

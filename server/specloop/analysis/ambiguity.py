@@ -113,7 +113,7 @@ def _assess_comment(spec: Spec) -> Assessment:
         facets.append(
             _facet(FacetKind.WHAT, text, "When that happens, what should change?", "bare-trigger")
         )
-    if move := lexicon.MOVE_WITHOUT_DESTINATION.search(text):
+    if move := lexicon.move_without_destination(text):
         facets.append(
             _facet(
                 FacetKind.WHAT,
@@ -207,7 +207,7 @@ def _assess_docstring(spec: Spec) -> Assessment:
     if (
         lexicon.SUBCLASS_CONTRACT.search(text)
         or lexicon.DOES_NOTHING.match(text)
-        or lexicon.DOES_NOTHING_BY_DEFAULT.search(text)
+        or lexicon.A_HOOK.search(text)
         or lexicon.SAYS_NOT_IMPLEMENTED.search(text)
         or spec.context.interface_stub
     ):
@@ -375,7 +375,8 @@ def _example_covers(case: str, calls: str) -> bool:
 def _choice_facets(prose: str, has_trigger: bool = False) -> list[Facet]:
     if question := lexicon.question(prose):
         return [_facet(FacetKind.CHOICE, question, _reply_to_question(question), "question")]
-    choices = [*lexicon.OPEN_CHOICE.finditer(prose), *lexicon.SLASHED_VERBS.finditer(prose)]
+    found = [*lexicon.OPEN_CHOICE.finditer(prose), *lexicon.SLASHED_VERBS.finditer(prose)]
+    choices = [match for match in found if not lexicon.in_reason(prose, match)]
     if choice := next((m for m in choices if not lexicon.DEFERRAL.fullmatch(m.group(0))), None):
         question = "Is this decided? Which option should be taken, and when?"
         return [_facet(FacetKind.CHOICE, choice.group(0), question, "open-choice")]
@@ -431,7 +432,7 @@ def _vagueness_facets(
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
         word = values.group(0)
         following = (original or prose)[values.end() :]
-        question = values_question(word, following)
+        question = values_question(word, following, (original or prose)[: values.start()])
         facets.append(_facet(FacetKind.VALUES, word, question, f"{prefix}{_values_rule(word)}"))
     if not values and (trailing := lexicon.TRAILING_OFF.search(prose)):
         question = (
@@ -443,7 +444,7 @@ def _vagueness_facets(
             _facet(FacetKind.VALUES, trailing.group(0), question, f"{prefix}trailing-off")
         )
     done = lexicon.DONE_CRITERIA.search(prose)
-    if done and not re.search(r"\d", prose):
+    if done and not re.search(r"\d", prose) and not lexicon.BY_A_MEANS.match(prose, done.end()):
         question = (
             trigger_criterion_question(done.group(0))
             if lexicon.in_condition(prose, done)

@@ -178,7 +178,9 @@ LIST_TRAILING_OFF = re.compile(rf"(?:{_ITEM}\s*,\s*)+{_ITEM}\.\.\.\s*$")
 # exception", "the exception message" -- not an open class of errors.
 THE_EXCEPTION = re.compile(
     r"\b(?:to|in|into|of|on)\s+(?:the\s+|this\s+|that\s+|an?\s+)?(?:errors?|exceptions?)\b|"
-    rf"\bwith\s+(?:the|this|that)\s+{_ERRORS}\b|"
+    rf"\bwith\s+(?:the|this|that)\s+{_ERRORS}\b|\b(?:this|that|these|those)\s+{_ERRORS}\b|"
+    # The error is what happens now, not what should: "sort instead of raising an error".
+    rf"\binstead\s+of\s+(?:raising|throwing)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?{_ERRORS}\b|"
     # "error" qualifying another noun: "the error messages", "a better error estimate".
     r"\b(?:errors?|exceptions?)[\s-]+(?:messages?|texts?|strings?|codes?|details?|output|"
     r"approximations?|estimates?|propagation|bounds?|tolerances?|rates?|bars?|terms?|norms?)\b",
@@ -232,18 +234,34 @@ DONE_CRITERIA = _words(
     r"makes? sense",
     r"in a (?:better|nicer|saner|smarter) way",
 )
+# The means that makes it so, named right after a soft word: "more efficient by computing
+# the pairs in parallel" is a concrete change.
+BY_A_MEANS = re.compile(r"(?:\s+\w+){0,3}?\s+by\s+\w+ing\b", re.IGNORECASE)
 # A condition the change waits for: "when better support for X is added, replace this".
 _CONDITION_CLAUSE = re.compile(
     r"\b(?:when|once|until|unless|as soon as)\b[^,.;:!?]*", re.IGNORECASE
 )
 
 
+# A reason given for the change: "use `if` here, because the waiter maybe triggered".
+_REASON_CLAUSE = re.compile(r"\b(?:because|since|due to)\b[^,.;:!?]*", re.IGNORECASE)
+
+
+def in_reason(prose_text: str, match: re.Match[str]) -> bool:
+    """Whether ``match`` sits in the reason a spec gives rather than in its request: a
+    hedge there leaves no choice open."""
+    return _inside(_REASON_CLAUSE, prose_text, match)
+
+
 def in_condition(prose_text: str, match: re.Match[str]) -> bool:
     """Whether ``match`` sits in a condition rather than in the request: a soft
     word there leaves the trigger open ("once indexes are handled properly": when is that?)."""
+    return _inside(_CONDITION_CLAUSE, prose_text, match)
+
+
+def _inside(clauses: re.Pattern[str], prose_text: str, match: re.Match[str]) -> bool:
     return any(
-        start < match.start() < end
-        for start, end in (clause.span() for clause in _CONDITION_CLAUSE.finditer(prose_text))
+        clause.start() < match.start() < clause.end() for clause in clauses.finditer(prose_text)
     )
 
 
@@ -355,7 +373,7 @@ MODAL_REQUEST = _words(
 _QUESTION_START = re.compile(
     r"^(?:(?:what|why|how|which|who)\b|"
     r"where\s+(?:is|are|does|do|did|can|could|should|would|shall|will)\b|"
-    r"do\s+(?:we|i|you|the|these|those|they)\b|"
+    r"do\s+(?:we|i|you|these|those|they)\b|"
     r"(?:is|are|does|did|can|could|should|would|shall|will|have|has)\s+"
     r"(?:we|i|you|this|that|it|there|the|these|those|they)\b)",
     re.IGNORECASE,
@@ -402,11 +420,14 @@ DOES_NOTHING = _words(
     r"no-?op",
     r"intentionally (?:empty|blank)",
 )
-# ... anywhere in it, when it is the default a subclass may override: "Cleanup any
-# resources. The default implementation does nothing." (a hook, not a request).
-DOES_NOTHING_BY_DEFAULT = _words(
+# A hook's docstring, which describes the default others override or says how to use
+# it: "The default implementation does nothing.", "The default implementation runs the
+# finalizers", "Use this hook to ...", "Any conftest file can implement this hook."
+A_HOOK = _words(
     r"(?:the |by )?default(?: implementation| behaviou?r)?,? (?:is to )?(?:does|do) nothing",
     r"(?:does|do) nothing by default",
+    r"the default implementation",
+    r"(?:use|implement|override) this hook",
 )
 # ... and so does one that says it is not implemented, or names the NotImplementedError
 # it raises ("@raise NotImplementedError: Always.", a Raises section): rubric C4.
@@ -431,7 +452,8 @@ def question(prose_text: str) -> str | None:
         stripped = sentence.strip()
         if stripped.endswith("?") or "? " in stripped:
             return stripped
-    if _QUESTION_START.match(prose_text.strip()):
+    # Code blanked at the start leaves no question word there: "`concat` is the name".
+    if not prose_text[:1].isspace() and _QUESTION_START.match(prose_text.strip()):
         first = prose_text.strip().split(".")[0]
         return first if len(first.split()) > 1 else None
     return None
@@ -509,6 +531,19 @@ MOVE_WITHOUT_DESTINATION = re.compile(
     r"(?![^.;]*\b(?:into|to)\s+(?!a\b|an\b|some\b)\S)",
     re.IGNORECASE,
 )
+
+
+def move_without_destination(text: str) -> re.Match[str] | None:
+    """A move whose destination is not named: "to a helper", not "to an xarray.errors
+    module", where a name in code follows the article."""
+    move = MOVE_WITHOUT_DESTINATION.search(text)
+    if move is None:
+        return None
+    after_article = move.group(0).lower().endswith((" a", " an"))
+    destination = " ".join(text[move.end() :].split()[:4])
+    return None if after_article and CODE_NAME.search(destination) else move
+
+
 # A wish that names the new name: "this would make more sense as 'compile_outdated'".
 RENAME_WISH = re.compile(
     r"\b(?:would|should)\s+(?:make more sense|be better|be clearer)\s+(?:as|named|called)\s+"

@@ -201,7 +201,29 @@ def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
         text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    lines = text.splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # git skips a line that is no pattern ("!" alone), and so does this
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _is_pattern(line)])
+
+
+def checked_pattern(pattern: str) -> str:
+    """``pattern``, if it is a gitignore pattern; else a ValueError that says so (for an
+    ``exclude`` of the command line, the editor or ``[tool.specloop]``)."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        raise ValueError(f"{pattern!r} is not a gitignore pattern") from None
+    return pattern
+
+
+def _is_pattern(line: str) -> bool:
+    try:
+        checked_pattern(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _relative(path: Path | str, base: Path) -> str | None:

@@ -73,12 +73,13 @@ def noun_phrase(first: str, following: str = "") -> str | None:
 _AN_EXAMPLE = re.compile(r"\s+(?:like|such as)\s+((?:an?\s+|the\s+)?[^\s,;:!?()]+)")
 
 
-def values_question(word: str, following: str = "") -> str:
+def values_question(word: str, following: str = "", before: str = "") -> str:
     """The question for a word that leaves values open (`lexicon.OPEN_VALUES`);
-    ``following``: the text right after it, where a determiner's noun may be."""
+    ``following``: the text right after it, where a determiner's noun may be;
+    ``before``: the text before it."""
     lowered = " ".join(word.lower().split())
     if lowered.startswith(("error", "exception", "failure")):
-        return f"Which {lowered}, and what should happen: raise, retry, log, or return a default?"
+        return _errors_question(lowered, before, following)
     if lowered in _LIST_ENDS:
         ending = "etc." if lowered.startswith("etc") else word
         return f'The list ends in "{ending}": what else exactly, and which of it is required?'
@@ -99,6 +100,27 @@ def values_question(word: str, following: str = "") -> str:
     if determined := _DETERMINER.match(word.strip()):
         return determiner_question(word, determined.group(1), following)
     return f"Which {lowered} exactly, and what should happen for each?"
+
+
+# "raise an error", "raising a ValueError-like exception": the error is to be raised.
+_RAISED = re.compile(
+    r"\b(?:raise[sd]?|raising|throws?|throwing)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?$", re.I
+)
+# What to do about errors, said already: "catch ...", "log ...", "sort instead of ...".
+_OUTCOME = re.compile(
+    r"\b(?:raise|raising|catch|catching|log|logging|warn|ignore|skip|retry|return|instead)\b",
+    re.I,
+)
+
+
+def _errors_question(errors: str, before: str, following: str) -> str:
+    """Errors to raise are asked their class; errors whose outcome the text names, which
+    ones; otherwise which ones and what should happen."""
+    if _RAISED.search(before):
+        return f"Raise which {errors}: name its class and its message."
+    if _OUTCOME.search(before) or _OUTCOME.search(following):
+        return f"Which {errors} exactly? Name them."
+    return f"Which {errors}, and what should happen: raise, retry, log, or return a default?"
 
 
 def left_open_question(trigger: str) -> str:
