@@ -595,7 +595,7 @@ def test_code_at_the_start_leaves_no_question_word_there():
     [
         (
             "raise an error when the list is empty",
-            "Raise which error: name its class and its message.",
+            "Raise which error: name the class and the message.",
         ),
         ("catch exceptions here and log them", "Which exceptions exactly? Name them."),
         (

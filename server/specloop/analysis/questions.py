@@ -117,7 +117,7 @@ def _errors_question(errors: str, before: str, following: str) -> str:
     """Errors to raise are asked their class; errors whose outcome the text names, which
     ones; otherwise which ones and what should happen."""
     if _RAISED.search(before):
-        return f"Raise which {errors}: name its class and its message."
+        return f"Raise which {errors}: name the class and the message."
     if _OUTCOME.search(before) or _OUTCOME.search(following):
         return f"Which {errors} exactly? Name them."
     return f"Which {errors}, and what should happen: raise, retry, log, or return a default?"
