@@ -507,7 +507,9 @@ def question_of(text: str, rule: str) -> str:
 
 def test_an_unnamed_deferral_is_asked_when_and_a_named_trigger_settles_it():
     question = question_of("TODO: replace with safe_version in the future", "open-choice")
-    assert question.startswith('"in the future": when exactly? Name the trigger')
+    assert (
+        question == '"in the future" until when? Name the trigger: a version, a date or an issue.'
+    )
     assert assess(comment("TODO: remove this in the future once 3.9 is dropped")).label is (
         Label.CLEAR
     )

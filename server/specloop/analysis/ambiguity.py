@@ -19,6 +19,7 @@ from specloop.analysis.docstrings import DocstringParts, read_docstring
 from specloop.analysis.questions import (
     choice_question,
     criterion_question,
+    deferral_question,
     left_open_question,
     names_a_thing,
     trigger_criterion_question,
@@ -383,8 +384,7 @@ def _choice_facets(prose: str, has_trigger: bool = False) -> list[Facet]:
     if choices and not has_trigger:
         # An unnamed deferral on one change leaves its time open, not a choice (rule 3).
         deferral = choices[0].group(0)
-        question = f'"{deferral}": when exactly? Name the trigger: a version, a date or an event.'
-        return [_facet(FacetKind.VALUES, deferral, question, "open-choice")]
+        return [_facet(FacetKind.VALUES, deferral, deferral_question(deferral), "open-choice")]
     return []
 
 

@@ -96,7 +96,7 @@ def values_question(word: str, following: str = "", before: str = "") -> str:
     if lowered in ("somewhere", "elsewhere"):
         return f'"{word}": where exactly? Name the module, class or function.'
     if lowered in ("deferred", "for later"):
-        return f'"{word}" until when? Name the trigger: a version, a date or an issue.'
+        return deferral_question(word)
     if determined := _DETERMINER.match(word.strip()):
         return determiner_question(word, determined.group(1), following)
     return f"Which {lowered} exactly, and what should happen for each?"
@@ -121,6 +121,11 @@ def _errors_question(errors: str, before: str, following: str) -> str:
     if _OUTCOME.search(before) or _OUTCOME.search(following):
         return f"Which {errors} exactly? Name them."
     return f"Which {errors}, and what should happen: raise, retry, log, or return a default?"
+
+
+def deferral_question(word: str) -> str:
+    """The question for a change put off without a time ("for later", "in the future")."""
+    return f'"{word}" until when? Name the trigger: a version, a date or an issue.'
 
 
 def left_open_question(trigger: str) -> str:
