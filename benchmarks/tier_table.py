@@ -1,7 +1,8 @@
 """The confidence tiers on the labelled corpus: per tier, per batch and pooled, per half.
 
 Shared by `benchmarks/todo_detector.py` and `benchmarks/docstring_detector.py`. For each
-group of items (the three TODO batches, the three pooled, the stub docstrings) and each
+group of items (TODO batches 1 to 3, those pooled as the issue's target counts them,
+batch 4 drawn last from four new projects, all four pooled, the stub docstrings) and each
 half it prints precision / recall of `ambiguous` for the precise tier alone (what users
 see by default; recall is over *all* ambiguous items), for both tiers together (what
 ``tiers = "all"`` shows) and the precision of the broad tier's flags alone, next to the
@@ -45,7 +46,9 @@ GROUPS: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
     ("TODO batch 1", lambda i: i["kind"] == "todo" and i.get("batch") == 1),
     ("TODO batch 2", lambda i: i["kind"] == "todo" and i.get("batch") == 2),
     ("TODO batch 3", lambda i: i["kind"] == "todo" and i.get("batch") == 3),
-    ("TODO pooled", lambda i: i["kind"] == "todo"),
+    ("TODO pooled 1-3", lambda i: i["kind"] == "todo" and i.get("batch") in (1, 2, 3)),
+    ("TODO batch 4", lambda i: i["kind"] == "todo" and i.get("batch") == 4),
+    ("TODO pooled 1-4", lambda i: i["kind"] == "todo"),
     ("stub docstrings", lambda i: i["kind"] == "docstring"),
 ]
 
@@ -68,7 +71,7 @@ def print_tier_table(
     second: dict[str, dict[str, Any]] | None,
 ) -> None:
     print("\nconfidence tiers: ambiguous P / R (R over all ambiguous items)")
-    header = f"{'':<17}{'half':<10}{'n':>5}{'amb':>5}  {'precise tier':<25}{'both tiers':<18}"
+    header = f"{'':<18}{'half':<10}{'n':>5}{'amb':>5}  {'precise tier':<25}{'both tiers':<18}"
     print(header + f"{'broad alone':<18}human (first vs second)")
     for name, keep in GROUPS:
         for half in SPLITS:
@@ -99,7 +102,7 @@ def print_tier_table(
                 hp, hr, _, _ = scores(pairs)
                 human = f"P {hp:.2f} R {hr:.2f}"
             print(
-                f"{name:<17}{half:<10}{len(chosen):>5}{amb:>5}  "
+                f"{name:<18}{half:<10}{len(chosen):>5}{amb:>5}  "
                 f"{f'P {p:.2f} R {r:.2f} {mark}':<25}{f'P {pb:.2f} R {rb:.2f}':<18}"
                 f"{alone:<18}{human}"
             )
@@ -115,7 +118,7 @@ def print_tier_table(
                 [i for i in items if keep(i) and split(i) == half], gold, found
             )
             cells.append(f"{half} " + (f"P {ceiling:.2f}" if ceiling is not None else "none"))
-        print(f"  {name:<17}" + "   ".join(cells))
+        print(f"  {name:<18}" + "   ".join(cells))
 
 
 def print_rule_precision(
@@ -161,6 +164,9 @@ def _placement_note(rule: str, tier: Tier, evidence: Tier) -> str:
 # split by a phrasing the rubric singles out, or a phrasing read across the rules. Chosen
 # from the rubric and the issue (with the dev halves' errors read, never the held-out
 # ones), fixed before they were first counted, and counted on the dev halves only.
+# Two of them reached the criterion once batch 4's dev half was counted and are rules
+# now (`lexicon.INDEFINITE`: indefinite-values, `lexicon.INDIRECT_QUESTION`:
+# indirect-question); these are the rest.
 # (name, the rule it splits or None for any flag, the phrasing in the spec's text)
 SPLIT_CANDIDATES: list[tuple[str, str | None, re.Pattern[str]]] = [
     (
@@ -192,14 +198,6 @@ SPLIT_CANDIDATES: list[tuple[str, str | None, re.Pattern[str]]] = [
         ),
     ),
     (
-        "open-values: indefinites",
-        "open-values",
-        re.compile(
-            r"\b(?:some \w+|something|somewhere|somehow|stuff|things|whatever|etc|and so on)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
         "open-values: judgement words",
         "open-values",
         re.compile(r"\b(?:proper|appropriate(?:ly)?|the right|sensible|reasonable)\b", re.I),
@@ -211,15 +209,6 @@ SPLIT_CANDIDATES: list[tuple[str, str | None, re.Pattern[str]]] = [
         re.compile(r"\b(?:not|no|never|lacks?|missing|broken|wrong)\b|n't\b", re.IGNORECASE),
     ),
     ("any flag: either ... or (X or Y)", None, re.compile(r"\beither\b.*\bor\b", re.I)),
-    (
-        "any flag: an indirect question",
-        None,
-        re.compile(
-            r"\b(?:see|investigate|figure out|find out|work out|decide|not sure|unclear|wonder)"
-            r"\s+(?:if|whether|why|what)\b",
-            re.IGNORECASE,
-        ),
-    ),
 ]
 
 

@@ -14,7 +14,7 @@ referenced file, matches specs by path and line, and prints:
 - the same figures on two fixed halves of the corpus: `dev` (whose errors may
   be read while tuning the rules) and `held-out` (only ever scored), so
   over-fitting to the corpus shows up as a gap between the two;
-- the confidence tiers over all three batches (batch 1 here, batches 2 and 3 by
+- the confidence tiers over all four batches (batch 1 here, batches 2 to 4 by
   reference in benchmarks/corpus/items.jsonl, scored against their settled labels):
   precision / recall of the precise tier and of both tiers, per batch and pooled, per
   half, next to the human reference (`benchmarks/tier_table.py`); the re-tiering ceiling
@@ -130,7 +130,7 @@ def print_errors(
 
 
 def print_tiers(roots: dict[str, Path]) -> None:
-    """The tier table over the three batches' TODO comments (gold: the settled labels)."""
+    """The tier table over the four batches' TODO comments (gold: the settled labels)."""
     from benchmarks import docstring_detector as corpus
 
     items = [item for item in corpus.load_items() if item["kind"] == "todo"]

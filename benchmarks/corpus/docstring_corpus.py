@@ -34,7 +34,7 @@ from benchmarks.corpus.fetch import load_sources, spec_fingerprint
 HERE = Path(__file__).resolve().parent
 VARIANTS_FILE = HERE / "variants.txt"
 TODO_LABELS_FILE = HERE / "batch1_labelled.jsonl"
-TODO_BATCH_FILES = (HERE / "batch2_refs.jsonl", HERE / "batch3_refs.jsonl")
+TODO_BATCH_FILES = tuple(HERE / f"batch{n}_refs.jsonl" for n in (2, 3, 4))
 ITEMS_FILE = HERE / "items.jsonl"
 REAL_PER_PROJECT = 12
 SEED = 20261201
@@ -221,7 +221,7 @@ def docstring_value(literal: str) -> str:
 def todo_items(
     paths: tuple[Path, ...] = (TODO_LABELS_FILE, *TODO_BATCH_FILES),
 ) -> list[dict[str, Any]]:
-    """The TODO corpus' references: batch 1 (comments and stubs), batches 2 and 3 (comments)."""
+    """The TODO corpus' references: batch 1 (comments and stubs), batches 2 to 4 (comments)."""
     items = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():

@@ -9,8 +9,8 @@ Subcommands (run from anywhere; the sdists are fetched on demand):
 - ``write LABELS`` -- read the labeller's decisions (TSV: sample id, label,
   comma-separated facets, then optional columns that are ignored, e.g. a reason)
   and write ``batch1_labelled.jsonl`` (references only).
-- ``batch2`` / ``batch3`` -- draw a later batch of comments (see below) and write
-  ``batch2_refs.jsonl`` / ``batch3_refs.jsonl`` (references, no labels: both
+- ``batch2`` / ``batch3`` / ``batch4`` -- draw a later batch of comments (see below)
+  and write ``batch<N>_refs.jsonl`` (references, no labels: both
   labelling passes of a batch live with the docstring corpus' labels, see
   ``LABELLING.md``).
 - ``verify`` -- check that every row of ``batch1_labelled.jsonl`` and of the later
@@ -29,7 +29,9 @@ only: ``LATER_BATCH_TOTAL`` split evenly across the sources of that batch and ev
 earlier one (candidates an earlier batch took are left out), markers weighted as
 above, each stratum with the batch's own seed. Batch 2 added four sources and so
 did batch 3; a batch never draws from the sources added after it, so redrawing an
-earlier batch gives back exactly its items.
+earlier batch gives back exactly its items. Batch 4 added four sources and draws from
+them alone (``OWN_SOURCES_ONLY``): by then every finding over the earlier sources'
+trees had been read by reviewers while rules were changed.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ from benchmarks.corpus.extract import specs_in_tree
 from benchmarks.corpus.fetch import DEFAULT_CACHE_DIR, HERE, ensure_sources, load_sources
 
 SEED = 20240611
-LATER_BATCH_SEEDS = {2: 20261202, 3: 20261203}
+LATER_BATCH_SEEDS = {2: 20261202, 3: 20261203, 4: 20261206}
+# Batches that draw from their own new sources only: before batch 4 was drawn, reviewers
+# had read every finding over the trees of the earlier sources (session 33), so any
+# comment of those trees may have shaped a rule.
+OWN_SOURCES_ONLY = {4}
 TOTAL = 350
 LATER_BATCH_TOTAL = 240
 COMMENT_SHARE = 0.8
@@ -77,9 +83,17 @@ def allocate(total: int, weights: dict[str, float], caps: dict[str, int]) -> dic
     return alloc
 
 
-def all_specs(roots: dict[str, Path], up_to_batch: int | None = None) -> list[dict[str, Any]]:
-    """Every spec of the pinned sdists (the sources up to one batch), with project and version."""
-    sources = [s for s in load_sources() if up_to_batch is None or s.get("batch", 1) <= up_to_batch]
+def all_specs(
+    roots: dict[str, Path], up_to_batch: int | None = None, only_batch: int | None = None
+) -> list[dict[str, Any]]:
+    """Every spec of the pinned sdists (the sources up to one batch, or of one batch only),
+    with project and version."""
+    sources = [
+        s
+        for s in load_sources()
+        if (up_to_batch is None or s.get("batch", 1) <= up_to_batch)
+        and (only_batch is None or s.get("batch", 1) == only_batch)
+    ]
     versions = {s["project"]: s["version"] for s in sources}
     specs = []
     for project, root in roots.items():
@@ -190,7 +204,8 @@ def write_later_batch(batch: int, roots: dict[str, Path]) -> int:
     """Draw a later batch and write its references (no labels) to ``batch<N>_refs.jsonl``."""
     earlier = [LABELS_FILE] + [path for n, path in LATER_BATCH_FILES.items() if n < batch]
     taken = {(r["project"], r["path"], r["line"]) for path in earlier for r in _rows(path)}
-    sample = draw_later_batch(batch, all_specs(roots, up_to_batch=batch), taken)
+    own = batch if batch in OWN_SOURCES_ONLY else None
+    sample = draw_later_batch(batch, all_specs(roots, up_to_batch=batch, only_batch=own), taken)
     with LATER_BATCH_FILES[batch].open("w", encoding="utf-8") as fh:
         for spec in sample:
             fh.write(json.dumps({**_reference(spec), "batch": batch}) + "\n")

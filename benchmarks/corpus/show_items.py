@@ -98,7 +98,7 @@ def _span(lines: list[str], node: ast.AST) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Print corpus items for labelling.")
     parser.add_argument("--kind", choices=["todo", "docstring"])
-    parser.add_argument("--batch", type=int, help="only the TODO corpus' batch N (1, 2 or 3)")
+    parser.add_argument("--batch", type=int, help="only the TODO corpus' batch N (1 to 4)")
     parser.add_argument("--id", action="append", help="only this item (repeatable)")
     parser.add_argument("--start", type=int, default=0, help="skip this many items first")
     parser.add_argument("--count", type=int, help="print at most this many items")

@@ -165,6 +165,119 @@ def test_a_pragma_below_ends_the_spec(pragma):
     assert spec.text == "add type annotations"
 
 
+@pytest.mark.parametrize("separator", [":", ",", ";", "!", " -", ""])
+def test_the_marker_s_separator_is_not_part_of_the_text(separator):
+    spec = only_spec(f"def charge(amount):\n    # TODO{separator} handle refunds\n    pass\n")
+    assert spec.text == "handle refunds"
+
+
+@pytest.mark.parametrize(
+    ("marker", "label", "rules"),
+    [
+        ("TODO", Label.AMBIGUOUS, ("bare-marker",)),
+        ("XXX", Label.NOTE, ()),
+        ("HACK", Label.NOTE, ()),
+    ],
+)
+def test_a_marker_with_only_punctuation_has_no_words(marker, label, rules):
+    assessment = assess(comment(f"{marker}: ?"))
+    assert (assessment.label, assessment.rules) == (label, rules)
+
+
+def test_the_question_for_a_marker_with_no_words_names_that_marker():
+    spec = comment("FIXME")
+    assert describe(assess(spec), spec).endswith("This FIXME has no words: what is to do?")
+
+
+COMMENTED_OUT = (
+    "class TestMangling:\n"
+    "    def f(self):\n"
+    "        return 1\n"
+    "\n"
+    "# FIXME: https://github.com/cython/cython/issues/1382\n"
+    "#    def f3(self, __a=42, /, __b=43):\n"
+    "#        return (__a, __b)\n"
+    "\n"
+    "def test_module_function(a, b, /):\n"
+    "    return a\n"
+)
+
+
+def test_commented_out_code_below_is_not_part_of_the_spec():
+    spec = only_spec(COMMENTED_OUT)
+    assert spec.text == "https://github.com/cython/cython/issues/1382"
+    assert spec.context.commented_code == (
+        "def f3(self, __a=42, /, __b=43):",
+        "return (__a, __b)",
+    )
+    assert "It only points to an issue or a link" in describe(assess(spec), spec)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "assert total([1, 2]) == 3",
+        "self.assertEqual(total([1, 2]), 3)",
+        'check("member", "int b : (true ? 8 : a) = 42"),',
+        "expected = {1: 'b__i', 2: '1b'}",
+        "if x.is_valid():",
+        "raise RuntimeError(msg)",
+        "@pytest.mark.xfail",
+        ">>> total([1, 2])",
+        "else:",
+    ],
+)
+def test_each_form_of_commented_out_code_ends_the_spec(line):
+    spec = comment(f"TODO: enable once the parser supports it\n    # {line}")
+    assert spec.text == "enable once the parser supports it"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(see gh-1234 for the details)",
+        "(or if this does not apply to the newer versions we're using)",
+        "if this fails, we should:",
+        "for each item in the list:",
+        "return None instead of raising.",
+    ],
+)
+def test_prose_that_looks_a_little_like_code_goes_on(line):
+    spec = comment(f"TODO: check the value\n    # {line}")
+    assert spec.text == f"check the value {line}"
+
+
+def test_code_that_finishes_the_sentence_above_is_part_of_it():
+    spec = comment(
+        "TODO: Look at returning an error across all platforms with\n"
+        "    # CommandExecutionError(msg, info={'errors': errors})"
+    )
+    assert spec.text.endswith("with CommandExecutionError(msg, info={'errors': errors})")
+
+
+def test_a_bare_marker_over_a_commented_out_assertion_asks_that_it_pass():
+    spec = comment("FIXME:\n    # assert charge(1) == 1")
+    assert spec.text == ""
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_a_fact_over_a_commented_out_assertion_fixes_the_end_state():
+    spec = comment(
+        "FIXME: As soon as async with uses as_current this will be true as well\n"
+        "    # assert get_scheduler() == client.get"
+    )
+    assert assess(spec).label is Label.CLEAR
+
+
+def test_the_error_a_commented_out_raise_names_is_the_error_meant():
+    text = "XXX: We should always have a key present when this is called, if not it's an error."
+    assert "error-words" in assess(comment(text)).rules
+    below = comment(
+        f"{text}\n    # if not os.path.isfile(path):\n    #     raise RuntimeError(path)"
+    )
+    assert "error-words" not in assess(below).rules
+
+
 def test_a_parenthesis_that_asks_is_text_not_a_tag():
     spec = only_spec("def charge(amount):\n    return amount  # TODO (rounded?)\n")
     assert (spec.tag, spec.text) == (None, "(rounded?)")
@@ -496,8 +609,50 @@ def test_errors_left_open_are_asked_about():
     ],
 )
 def test_a_vague_word_leaves_a_value_open_only_where_it_is_asked_for(vague, not_vague):
-    assert "open-values" in rules_of(vague)
-    assert "open-values" not in rules_of(not_vague)
+    values_rules = {"open-values", "indefinite-values"}
+    assert values_rules & set(rules_of(vague))
+    assert not values_rules & set(rules_of(not_vague))
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("handle some cases of overflow", "indefinite-values"),
+        ("support csv, json, etc", "indefinite-values"),
+        ("do something here", "indefinite-values"),
+        ("use a proper conditional statement here", "open-values"),
+    ],
+)
+def test_open_values_named_by_an_indefinite_are_a_rule_of_their_own(text, rule):
+    # The precise part of open-values (docs/rubric.md, part 5): "some X", "etc", ...
+    assert rule in rules_of(text)
+    assert {"open-values", "indefinite-values"} - {rule} & set(rules_of(text)) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "find out if the cache helps and clean it up",
+        "investigate whether the cache is still needed",
+        "not sure why this is slow; fix the cache",
+    ],
+)
+def test_a_flag_that_asks_to_find_something_out_is_an_indirect_question(text):
+    assessment = assess(comment(f"TODO: {text}"))
+    assert assessment.label is Label.AMBIGUOUS
+    assert "indirect-question" in assessment.rules
+
+
+def test_an_indirect_question_is_asked_what_should_change_once_it_is_known():
+    question = question_of("TODO: figure out why this leaks memory", "indirect-question")
+    assert question == '"figure out why …": once that is known, what should change?'
+    spec = comment("TODO: figure out why this leaks memory")
+    assert "Also unclear: what to do" not in describe(assess(spec), spec)
+
+
+def test_an_indirect_question_alone_flags_nothing():
+    # A sub-rule of the flags: it sharpens a flag, it never makes one.
+    assert assess(comment("TODO: remove the cache; see issue 12 for why")).rules == ()
 
 
 def question_of(text: str, rule: str) -> str:
@@ -566,11 +721,11 @@ def test_finding_a_cause_is_asked_what_it_decides():
 
 
 def test_a_placeholder_with_an_example_is_asked_whether_the_example_is_it():
-    question = question_of("TODO: use something like assert_allclose here", "open-values")
+    question = question_of("TODO: use something like assert_allclose here", "indefinite-values")
     assert question == (
         '"something like assert_allclose": assert_allclose itself, or what else? Name it.'
     )
-    assert question_of("TODO: do something here", "open-values") == (
+    assert question_of("TODO: do something here", "indefinite-values") == (
         'What exactly does "something" stand for? Name it.'
     )
 

@@ -90,9 +90,9 @@ def test_a_precise_rule_below_the_minimum_support_is_marked_kept_on_thin_evidenc
 
 def test_sub_rules_are_counted_on_the_dev_half_only(capsys: pytest.CaptureFixture[str]):
     texts = [
-        ("investigate why this fails on PyPy", "ambiguous", "dev"),
-        ("investigate why this is slow on Windows", "clear", "held-out"),
-        ("investigate why the cache misses", "clear", "held-out"),
+        ("investigate the PyPy slowness", "ambiguous", "dev"),
+        ("investigate the slowness on Windows", "clear", "held-out"),
+        ("investigate the cache misses", "clear", "held-out"),
     ]
     items, gold, found = _items(texts)
     print_split_candidates(items, gold, found, lambda item: str(item["half"]))

@@ -11,7 +11,7 @@ behaviour down is clearer than one without.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from specloop.analysis import doc_gaps, lexicon
@@ -89,8 +89,8 @@ def assess(spec: Spec) -> Assessment:
 
 def _assess_comment(spec: Spec) -> Assessment:
     text = spec.text.strip()
-    if not text:
-        return _assess_bare(spec)
+    if not any(character.isalnum() for character in text):
+        return _assess_bare(spec)  # no words: "", "?", "!!!"
     prose = lexicon.prose(text)
     is_request_marker = spec.marker in ("TODO", "FIXME")
     asks = lexicon.asks_for_change(prose) or bool(lexicon.RENAME_WISH.search(text))
@@ -127,6 +127,7 @@ def _assess_comment(spec: Spec) -> Assessment:
         lexicon.EVIDENT_DEFECT.search(prose)
         or lexicon.NOT_YET.search(prose)
         # A commented-out assertion under a terse marker ("TODO: wrong"): make it pass.
+        or any(map(lexicon.COMMENTED_ASSERTION.search, spec.context.commented_code))
         or (lexicon.COMMENTED_ASSERTION.search(text) and len(_words_before_code(text)) <= 2)
     )
     if not facets and evident:
@@ -157,21 +158,41 @@ def _assess_comment(spec: Spec) -> Assessment:
                 FacetKind.WHAT, text, "Too terse to act on: what exactly should be done?", "terse"
             )
         )
-    facets.extend(_vagueness_facets(prose, original=text))
-    return _result(facets)
+    facets.extend(_vagueness_facets(prose, original=text, code_below=spec.context.commented_code))
+    return _result(_sharpened(facets, text))
+
+
+def _sharpened(facets: list[Facet], text: str) -> list[Facet]:
+    """Two phrasings that make a flag precise (docs/rubric.md, part 5: sub-rules counted on
+    the dev halves before they became rules). Open values named by an indefinite ("some
+    cases", "etc") are `indefinite-values`; a flag that asks to find something out ("see
+    whether …") adds `indirect-question`, a choice (rule 2: "investigate whether")."""
+    if not facets:
+        return facets
+    if lexicon.INDEFINITE.search(text):
+        facets = [
+            replace(facet, rule="indefinite-values") if facet.rule == "open-values" else facet
+            for facet in facets
+        ]
+    if indirect := lexicon.INDIRECT_QUESTION.search(text):
+        question = f'"{indirect.group(0)} …": once that is known, what should change?'
+        facets.append(_facet(FacetKind.CHOICE, indirect.group(0), question, "indirect-question"))
+    return facets
 
 
 def _assess_bare(spec: Spec) -> Assessment:
-    """A marker with no words: read it with its code."""
+    """A marker with no words (at most punctuation): read it with its code."""
     if spec.marker in ("XXX", "HACK"):
         return Assessment(Label.NOTE)  # XXX and HACK are notes unless their text asks.
     if _in_empty_test(spec):
         return Assessment(Label.CLEAR)  # `pass  # TODO` in an empty test asks for that test.
+    if any(map(lexicon.COMMENTED_ASSERTION.search, spec.context.commented_code)):
+        return Assessment(Label.CLEAR)  # a commented-out assertion below: make it pass.
     trailing = spec.context.trailing_code
     if trailing and _VALUE_LINE.search(trailing):
         question = f"What is wrong with `{trailing}`?"
         return _result([_facet(FacetKind.VALUES, trailing, question, "bare-on-a-value")])
-    question = "This TODO has no words: what is to do?"
+    question = f"This {spec.marker or 'TODO'} has no words: what is to do?"
     return _result([_facet(FacetKind.WHAT, spec.marker or "TODO", question, "bare-marker")])
 
 
@@ -404,11 +425,17 @@ def _target_facets(prose: str) -> list[Facet]:
 
 
 def _vagueness_facets(
-    prose: str, error_words: bool = True, original: str | None = None, prefix: str = ""
+    prose: str,
+    error_words: bool = True,
+    original: str | None = None,
+    prefix: str = "",
+    code_below: tuple[str, ...] = (),
 ) -> list[Facet]:
     """Vague verbs, open values and soft criteria. ``error_words=False`` (docstrings):
     "errors" alone names no open value — a docstring mentions errors to describe them.
-    ``original``: the text before code spans were blanked ("support `zstd`" is concrete)."""
+    ``original``: the text before code spans were blanked ("support `zstd`" is concrete).
+    ``code_below``: commented-out code under the comment; an exception it raises is the
+    error the comment means ("if not, it's an error" over "# raise RuntimeError(…)")."""
     facets: list[Facet] = []
     has_criterion = bool(lexicon.CRITERION.search(prose))
     verb = lexicon.vague_verb(prose, original)
@@ -427,6 +454,7 @@ def _vagueness_facets(
         not error_words
         or lexicon.THE_EXCEPTION.search(prose)
         or lexicon.NAMED_ERRORS.search(original or prose)
+        or any(map(lexicon.EXCEPTION.search, code_below))
     ):
         values = None
     if values and not lexicon.EXCEPTION.search(prose) and not lexicon.LITERAL.search(prose):
@@ -514,7 +542,9 @@ def _asked_already(kind: FacetKind, question: str) -> bool:
     """Whether ``question`` already asks for the facet (``Which errors, and what should
     happen: …?`` asks what to do): a reviewer does not ask twice."""
     lowered = question.lower()
-    return kind is FacetKind.WHAT and ("what should happen" in lowered or "what to do" in lowered)
+    return kind is FacetKind.WHAT and any(
+        asked in lowered for asked in ("what should happen", "what to do", "what should change")
+    )
 
 
 def describe(assessment: Assessment, spec: Spec) -> str:

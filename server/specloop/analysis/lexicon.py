@@ -234,6 +234,19 @@ DONE_CRITERIA = _words(
     r"makes? sense",
     r"in a (?:better|nicer|saner|smarter) way",
 )
+# Indefinites that leave values open ("some cases", "something", "etc"): open values so
+# named are the precise part of `open-values` (docs/rubric.md, part 5).
+INDEFINITE = re.compile(
+    r"\b(?:some \w+|something|somewhere|somehow|stuff|things|whatever|etc|and so on)\b",
+    re.IGNORECASE,
+)
+# A request to find something out ("see if", "investigate whether", "not sure why"):
+# rule 2's indirect question, an open choice.
+INDIRECT_QUESTION = re.compile(
+    r"\b(?:see|investigate|figure out|find out|work out|decide|not sure|unclear|wonder)"
+    r"\s+(?:if|whether|why|what)\b",
+    re.IGNORECASE,
+)
 # The means that makes it so, named right after a soft word: "more efficient by computing
 # the pairs in parallel" is a concrete change.
 BY_A_MEANS = re.compile(r"(?:\s+\w+){0,3}?\s+by\s+\w+ing\b", re.IGNORECASE)

@@ -68,6 +68,9 @@ class SpecContext:
     """The stub's return annotation as written (``"float"``), None when it has none."""
     docstring_lines: tuple[str, ...] = ()
     """A docstring spec's lines as written (quotes removed), so its layout can be read."""
+    commented_code: tuple[str, ...] = ()
+    """Commented-out code right below a comment spec ("# assert total([1, 2]) == 3"),
+    without the ``#``: not part of its text, but what it may ask to bring back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,7 @@ def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
     # A tag is short and asks nothing: "TODO (rooted?)" holds text.
     return re.compile(
         rf"^#+[ \t]*(?:(?P<upper>{names})\b|(?P<lower>(?i:{names}))(?=[:(]))"
-        r"[ \t]*(?:\((?P<tag>[^)?]{0,40})\))?[ \t]*[:\-\u2013\u2014]?[ \t]*(?P<text>.*)$"
+        r"[ \t]*(?:\((?P<tag>[^)?]{0,40})\))?[ \t]*[:,;!\-\u2013\u2014]?[ \t]*(?P<text>.*)$"
     )
 
 
@@ -182,9 +185,35 @@ def _comment_specs(
             end=last.end_byte,
             scope=_scope_of(comment),
             context=_context(
-                source, lines, comment, last.end_byte, _code_before(source, lines, comment)
+                source,
+                lines,
+                comment,
+                last.end_byte,
+                _code_before(source, lines, comment),
+                commented_code=tuple(_commented_code_below(source, lines, root, comment, last)),
             ),
         )
+
+
+def _commented_code_below(
+    source: bytes, lines: LineIndex, root: Node, first: Node, last: Node
+) -> Iterator[str]:
+    """The lines of commented-out code aligned with the spec right below it (a few): each
+    a form of code, or indented below the first (a commented-out body)."""
+    body_indent: int | None = None
+    for line in range(last.end_point.row + 1, min(last.end_point.row + 6, lines.line_count)):
+        offset = lines.starts[line] + first.start_point.column
+        candidate = root.descendant_for_byte_range(offset, offset + 1)
+        if candidate is None or candidate.type != "comment" or candidate.start_byte != offset:
+            return
+        code = _text(candidate).lstrip("#")
+        indent = len(code) - len(code.lstrip())
+        in_body = body_indent is not None and indent > body_indent and code.strip()
+        if not in_body and not _COMMENTED_CODE.match(_text(candidate)):
+            return
+        if body_indent is None:
+            body_indent = indent
+        yield code.strip()
 
 
 def _continued_text(text: str, pattern: re.Pattern[str]) -> str:
@@ -252,6 +281,8 @@ def _continues(
     text = _text(candidate)
     if text.lstrip("#").strip() == "" or _PRAGMA.match(text):
         return False
+    if _COMMENTED_CODE.match(text) and not _ends_mid_sentence(_text(previous)):
+        return False  # code, not the rest of a sentence ("… with" / "#  Error(msg)")
     marked = pattern.match(text)
     return marked is None or _sentence_goes_on(_text(previous), marked)
 
@@ -264,17 +295,43 @@ _PRAGMA = re.compile(
 )
 
 
+# A line of commented-out code ends a spec too: the spec is the prose above it ("# FIXME:
+# <issue URL>" over "#    def f3(self, __a=42, /):"), and code read as prose gives the
+# rules words it never meant ("or", "?"). Forms prose lines do not take: a definition,
+# a decorator, a prompt, an assignment, a line that is one call or one literal, a
+# compound statement's header, a simple statement of code.
+_COMMENTED_CODE = re.compile(
+    r"#+\s*(?:"
+    r"(?:async\s+)?def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\(.*\))?\s*$|>>>"
+    r"|[\w.]+(?:\[[^\]]*\])?\s*(?:[-+*/|&%]|//)?=(?!=)\s*[^\s.].*[^.\s]\s*$"
+    r"|[\w.]+\(.*\)\s*[,:]?\s*$"
+    r"|[(\[{](?:.*(?<!\w)(['\"]).*\1(?!\w).*[)\]}]|.*[)\]}]\s*,)\s*$"
+    r"|(?:else|try|finally)\s*:\s*$"
+    r"|(?:if|elif|(?:async\s+)?(?:for|with)|while|except)\b(?=.*(?:[(\[=<>!]|\w\.\w|\w_\w))"
+    r".*:\s*$"
+    r"|(?:raise\s+[\w.]+\(|assert\s|import\s+[\w.]+\s*$|from\s+[\w.]+\s+import\s|pass\s*$|"
+    r"return\s*\S*\s*$)"
+    r")"
+)
+
+
 def _sentence_goes_on(previous: str, marked: re.Match[str]) -> bool:
     """A marker repeated on every line of one sentence ("# TODO: should be made more
     robust with" / "# TODO: respect to symbol names"): the earlier line stops on a word
     no sentence ends with, and this one goes on in lower case, with no tag. (Lines
     that could each stand alone stay apart: a list of terse TODOs has no full stops.)"""
-    last = previous.rstrip().rsplit(None, 1)[-1].lower()
     return (
         marked.group("tag") is None
         and marked.group("text")[:1].islower()
-        and (last in _GOES_ON or last.endswith((",", "-", "&")))
+        and _ends_mid_sentence(previous)
     )
+
+
+def _ends_mid_sentence(line: str) -> bool:
+    """The line stops on a word no sentence ends with, or on a comma, dash or ampersand."""
+    words = line.rstrip().rsplit(None, 1)
+    last = words[-1].lower() if words else ""
+    return last in _GOES_ON or last.endswith((",", "-", "&"))
 
 
 # Words no sentence ends with: a line ending on one goes on below.
@@ -611,6 +668,7 @@ def _context(
     docstring: str = "",
     interface_stub: bool = False,
     return_annotation: str | None = None,
+    commented_code: tuple[str, ...] = (),
 ) -> SpecContext:
     scope_node = _enclosing(first, ("function_definition", "class_definition"))
     stub = (
@@ -624,6 +682,7 @@ def _context(
         interface_stub=interface_stub,
         return_annotation=return_annotation,
         docstring_lines=tuple(_docstring_body(docstring).splitlines()) if docstring else (),
+        commented_code=commented_code,
     )
 
 
