@@ -179,6 +179,17 @@ def test_huge_files_and_files_full_of_todos_are_bounded(tmp_path: Path):
     assert len(result.stdout.splitlines()) == 1000
 
 
+def test_long_comment_lines_under_a_todo_are_read_in_bounded_time(tmp_path: Path):
+    # Lines below a TODO are read to tell commented-out code from prose; a regular
+    # expression that backtracks took 7 s on one 4,000-character line like these.
+    hostile = "# (" + "'a' " * 1_000 + "x\n"
+    (tmp_path / "long.py").write_text(("# TODO: handle errors\n" + hostile) * 20)
+    started = time.monotonic()
+    result = run("--format", "json", ".", cwd=tmp_path)
+    assert time.monotonic() - started < 60
+    assert len(json.loads(result.stdout)) == 20
+
+
 def test_control_characters_in_names_are_printed_escaped_and_sarif_uris_encoded(tmp_path: Path):
     odd = "a b#\x1b[31mred.py"
     (tmp_path / odd).write_text(AMBIGUOUS, encoding="utf-8")

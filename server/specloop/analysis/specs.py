@@ -209,7 +209,7 @@ def _commented_code_below(
         code = _text(candidate).lstrip("#")
         indent = len(code) - len(code.lstrip())
         in_body = body_indent is not None and indent > body_indent and code.strip()
-        if not in_body and not _COMMENTED_CODE.match(_text(candidate)):
+        if not in_body and not _is_commented_code(_text(candidate)):
             return
         if body_indent is None:
             body_indent = indent
@@ -281,7 +281,7 @@ def _continues(
     text = _text(candidate)
     if text.lstrip("#").strip() == "" or _PRAGMA.match(text):
         return False
-    if _COMMENTED_CODE.match(text) and not _ends_mid_sentence(_text(previous)):
+    if _is_commented_code(text) and not _ends_mid_sentence(_text(previous)):
         return False  # code, not the rest of a sentence ("… with" / "#  Error(msg)")
     marked = pattern.match(text)
     return marked is None or _sentence_goes_on(_text(previous), marked)
@@ -299,20 +299,33 @@ _PRAGMA = re.compile(
 # <issue URL>" over "#    def f3(self, __a=42, /):"), and code read as prose gives the
 # rules words it never meant ("or", "?"). Forms prose lines do not take: a definition,
 # a decorator, a prompt, an assignment, a line that is one call or one literal, a
-# compound statement's header, a simple statement of code.
-_COMMENTED_CODE = re.compile(
-    r"#+\s*(?:"
-    r"(?:async\s+)?def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\(.*\))?\s*$|>>>"
-    r"|[\w.]+(?:\[[^\]]*\])?\s*(?:[-+*/|&%]|//)?=(?!=)\s*[^\s.].*[^.\s]\s*$"
-    r"|[\w.]+\(.*\)\s*[,:]?\s*$"
-    r"|[(\[{](?:.*(?<!\w)(['\"]).*\1(?!\w).*[)\]}]|.*[)\]}]\s*,)\s*$"
-    r"|(?:else|try|finally)\s*:\s*$"
-    r"|(?:if|elif|(?:async\s+)?(?:for|with)|while|except)\b(?=.*(?:[(\[=<>!]|\w\.\w|\w_\w))"
-    r".*:\s*$"
-    r"|(?:raise\s+[\w.]+\(|assert\s|import\s+[\w.]+\s*$|from\s+[\w.]+\s+import\s|pass\s*$|"
-    r"return\s*\S*\s*$)"
-    r")"
+# compound statement's header, a simple statement of code. Read on the line without
+# its "#" and outer spaces; every alternative is linear in the line's length.
+_CODE_FORM = re.compile(
+    r"(?:async\s+)?def\s+\w+\s*\(|class\s+\w+\s*[(:]|@[\w.]+(?:\(.*\))?$|>>>"
+    r"|[\w.]+(?:\[[^\]]*\])?\s*(?:[-+*/|&%]|//)?=(?!=)\s*[^\s.](?:.*[^.\s])?$"
+    r"|[\w.]+\(.*\)[,:]?$"
+    r"|(?:else|try|finally)\s*:$"
+    r"|(?:if|elif|(?:async\s+)?(?:for|with)|while|except)\b(?=.*(?:[(\[=<>!]|\w\.\w|\w_\w)).*:$"
+    r"|raise\s+[\w.]+\(|assert\s|import\s+[\w.]+$|from\s+[\w.]+\s+import\s|pass$|return(?:\s+\S*)?$"
 )
+# One literal on its own line: a bracket to its match, holding a string or ending in a
+# comma (`("G@id:minion_a1", ["minion_a1"]),`); not a parenthetical ("(see gh-12)").
+_LITERAL_LINE = re.compile(r"[(\[{].*[)\]}],?$")
+_QUOTED = re.compile(r"(?<!\w)(['\"])[^'\"]*\1(?!\w)")
+# Longer lines are prose: commented-out code this long is rare, and the cap keeps a
+# hostile file's megabyte comment line cheap.
+_LONGEST_CODE_LINE = 300
+
+
+def _is_commented_code(comment: str) -> bool:
+    """Whether a comment line is commented-out code (``#`` and all)."""
+    line = comment.lstrip("#").strip()
+    if len(line) > _LONGEST_CODE_LINE:
+        return False
+    if _CODE_FORM.match(line):
+        return True
+    return bool(_LITERAL_LINE.match(line)) and (line.endswith(",") or bool(_QUOTED.search(line)))
 
 
 def _sentence_goes_on(previous: str, marked: re.Match[str]) -> bool:
