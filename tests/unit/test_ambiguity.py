@@ -606,6 +606,7 @@ def test_errors_left_open_are_asked_about():
         ("add some tests", "stored twice for some reason; add a test"),
         ("handle some cases of overflow", "Some callers pass nothing. Handle that."),
         ("fix some callers", "we want to remove this at some point, ideally"),
+        ("support csv, json, etc", "read /etc/hosts too"),
     ],
 )
 def test_a_vague_word_leaves_a_value_open_only_where_it_is_asked_for(vague, not_vague):

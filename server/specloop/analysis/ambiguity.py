@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from itertools import chain
 
 from specloop.analysis import doc_gaps, lexicon
 from specloop.analysis.docstrings import DocstringParts, read_docstring
@@ -397,14 +398,17 @@ def _example_covers(case: str, calls: str) -> bool:
 def _choice_facets(prose: str, has_trigger: bool = False) -> list[Facet]:
     if question := lexicon.question(prose):
         return [_facet(FacetKind.CHOICE, question, _reply_to_question(question), "question")]
-    found = [*lexicon.OPEN_CHOICE.finditer(prose), *lexicon.SLASHED_VERBS.finditer(prose)]
-    choices = [match for match in found if not lexicon.in_reason(prose, match)]
-    if choice := next((m for m in choices if not lexicon.DEFERRAL.fullmatch(m.group(0))), None):
+    deferral = None
+    for match in chain(lexicon.OPEN_CHOICE.finditer(prose), lexicon.SLASHED_VERBS.finditer(prose)):
+        if lexicon.in_reason(prose, match):
+            continue
+        if lexicon.DEFERRAL.fullmatch(match.group(0)):
+            deferral = deferral or match.group(0)
+            continue
         question = "Is this decided? Which option should be taken, and when?"
-        return [_facet(FacetKind.CHOICE, choice.group(0), question, "open-choice")]
-    if choices and not has_trigger:
+        return [_facet(FacetKind.CHOICE, match.group(0), question, "open-choice")]
+    if deferral and not has_trigger:
         # An unnamed deferral on one change leaves its time open, not a choice (rule 3).
-        deferral = choices[0].group(0)
         return [_facet(FacetKind.VALUES, deferral, deferral_question(deferral), "open-choice")]
     return []
 
