@@ -347,7 +347,8 @@ STOPGAP = _words(
     r"currently",
     r"for the moment",
 )
-# A concrete trigger makes a change clear: a version, a date, "when X is dropped".
+# A concrete trigger makes a change clear: a version, a date, "when X is dropped"
+# (within 150 characters of its "when": a longer reach made long texts quadratic).
 _TRIGGER = re.compile(
     r"\b(?:when|once|after|until|by|before|if)\b[^.;]{0,150}?"
     r"(?:\d+(?:\.\d+)+|\b(?:19|20)\d\d\b|"
@@ -452,7 +453,9 @@ SAYS_NOT_IMPLEMENTED = re.compile(
 )
 
 # A Sphinx role goes with its code (":meth:`run`"): a colon left behind would end a list.
-_CODE_SPANS = re.compile(r"(?::[\w.-]+)*:?`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+")
+_CODE_SPANS = re.compile(
+    r"(?::[\w.-]+){0,3}:?`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"|\([^()]*\)|\bhttps?://\S+"
+)
 
 
 def prose(text: str) -> str:
@@ -538,11 +541,12 @@ SKIPS_A_CASE = re.compile(
 NOT_YET = re.compile(r"\b(?:can ?not|can't|cannot)\s+(?:[\w`]+\s+){1,4}?yet\b", re.IGNORECASE)
 # Moves and splits need a destination (rubric rule 6): "move this to a matrix gallery",
 # "separate this part out from X" leave where to open; "move this to sphinx.util" does not.
+# Each scan is bounded to a clause's length: a long text is read in linear time.
 MOVE_WITHOUT_DESTINATION = re.compile(
-    r"\b(?:move|moved)\b[^.;]*?\b(?:to|into)\s+(?:a|an|some|somewhere)\b|"
-    r"\bmove\b[^.;]*?\bsomewhere\b|"
-    r"\b(?:separate|split|factor|pull|break)\b(?:(?!\b(?:into|to)\b)[^.;])*?\bout\b"
-    r"(?![^.;]*\b(?:into|to)\s+(?!a\b|an\b|some\b)\S)",
+    r"\b(?:move|moved)\b[^.;]{0,200}?\b(?:to|into)\s+(?:a|an|some|somewhere)\b|"
+    r"\bmove\b[^.;]{0,200}?\bsomewhere\b|"
+    r"\b(?:separate|split|factor|pull|break)\b(?:(?!\b(?:into|to)\b)[^.;]){0,200}?\bout\b"
+    r"(?![^.;]{0,200}\b(?:into|to)\s+(?!a\b|an\b|some\b)\S)",
     re.IGNORECASE,
 )
 
