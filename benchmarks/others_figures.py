@@ -18,10 +18,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.corpus.agreement import scores
+from benchmarks.corpus.agreement import cohen_kappa, read_labels, scores
 from benchmarks.corpus.docstring_corpus import stub_source
 from benchmarks.corpus.fetch import ensure_sources
-from benchmarks.corpus.others import SOURCES, load_labelled, read_item, split_of_row
+from benchmarks.corpus.others import SECOND, SOURCES, load_labelled, read_item, split_of_row
 from specloop.analysis.findings import Finding, find_specs
 from specloop.analysis.parsing import parse
 from specloop.analysis.specs import SpecKind
@@ -99,6 +99,31 @@ def print_figures(rows: list[dict[str, Any]], found: dict[str, Finding | None]) 
         print(f"    {rule:<32} fired {count:>3}  P {right / count:.2f}  {tier}")
 
 
+def print_second_reader(rows: list[dict[str, Any]], second: dict[str, dict[str, Any]]) -> None:
+    """How a second reader labels the same items (one blind pass by the rubric,
+    ``others_labels_b.jsonl``): the share of each row it calls ambiguous, next to the
+    detector's above, and its agreement with the first labels on the real docstrings
+    (a cut is ambiguous by construction, so only the real ones have two readings)."""
+    print("  a second reader (blind, by the rubric) calls ambiguous:")
+    for name, keep in ROWS:
+        line = f"    {name:<30}"
+        for split in SPLITS:
+            chosen = [r for r in rows if split_of_row(r) == split and keep(r) and r["id"] in second]
+            flagged = sum(second[r["id"]]["label"] == "ambiguous" for r in chosen)
+            rate = (
+                f"{flagged / len(chosen):6.1%} ({flagged:>2}/{len(chosen):<2})" if chosen else "-"
+            )
+            line += f"{rate:<26}"
+        print(line)
+    real = [r for r in rows if r["source"] != "cut" and r["id"] in second]
+    pairs = [(r["label"], second[r["id"]]["label"]) for r in real]
+    agree = sum(first == other for first, other in pairs) / len(pairs)
+    print(
+        f"    first vs second, real docstrings: n={len(pairs)} agree {agree:.1%} "
+        f"kappa {cohen_kappa(pairs):.3f}"
+    )
+
+
 def show_dev_errors(
     rows: list[dict[str, Any]], found: dict[str, Finding | None], roots: dict[str, Path]
 ) -> None:
@@ -119,6 +144,8 @@ def run(show_errors: bool = False) -> None:
     rows = load_labelled()
     found = predict(rows, roots)
     print_figures(rows, found)
+    if SECOND.exists():
+        print_second_reader(rows, read_labels(SECOND))
     if show_errors:
         show_dev_errors(rows, found, roots)
 

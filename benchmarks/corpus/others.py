@@ -46,6 +46,7 @@ from benchmarks.corpus.fetch import ensure_sources, load_sources, spec_fingerpri
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "others_sources.json"
 LABELLED = HERE / "others_labelled.jsonl"
+SECOND = HERE / "others_labels_b.jsonl"
 SEED = 20261206
 STUBS_PER_PROJECT = 10
 REAL_PER_PROJECT = 16
@@ -140,12 +141,101 @@ def split_of_row(row: dict[str, Any]) -> str:
     return others_split(row.get("base") or row["id"])
 
 
+def blind_listing(rows: list[dict[str, Any]], roots: dict[str, Path]) -> tuple[str, dict[int, str]]:
+    """Every item for a second labeller: shuffled, numbered, nothing but its code (no id,
+    half, source or label), and the key from number to id. A stub is shown with its class
+    header when it is a method, the body as written; the rest as a stub (body ``...``)."""
+    order = sorted(rows, key=lambda row: hashlib.sha1(f"blind:{row['id']}".encode()).digest())
+    parts: list[str] = []
+    key: dict[int, str] = {}
+    for number, row in enumerate(order, 1):
+        key[number] = row["id"]
+        spec = read_item(row, roots)
+        owner = _class_header(roots[row["project"]] / row["path"], row["line"])
+        body = "    " + spec.docstring.replace("\n", "\n    ")
+        code = [f"=== [{number}]", *([owner] if owner and spec.stub else [])]
+        code += [spec.signature + ":", f'    """{body.strip()}"""']
+        code.append(
+            _stub_body(roots[row["project"]] / row["path"], row["line"]) if spec.stub else "    ..."
+        )
+        parts.append("\n".join(code))
+    return "\n\n".join(parts) + "\n", key
+
+
+def _class_header(file: Path, line: int) -> str | None:
+    """The header of the class whose method's docstring opens on ``line``, if any."""
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            for child in node.body:
+                is_function = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+                if is_function and child.body and child.body[0].lineno == line:
+                    bases = ", ".join(ast.unparse(base) for base in node.bases)
+                    return f"class {node.name}{f'({bases})' if bases else ''}:  # (method of)"
+    return None
+
+
+def _stub_body(file: Path, line: int) -> str:
+    """The statements after the docstring of the stub whose docstring opens on ``line``."""
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        if function and node.body and node.body[0].lineno == line:
+            rest = [ast.unparse(statement) for statement in node.body[1:]] or ["pass"]
+            return "\n".join(f"    {statement}" for statement in rest)
+    return "    ..."
+
+
+def read_second_pass(decisions: Path, key: dict[int, str]) -> list[dict[str, Any]]:
+    """The second labeller's TSV (number, label, comma-separated facets, optional reason)
+    as label rows by id, every item exactly once."""
+    rows: dict[str, dict[str, Any]] = {}
+    for raw in decisions.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        number, label, *rest = raw.split("\t")
+        facets = [facet for facet in (rest[0] if rest else "").split(",") if facet]
+        if label not in ("ambiguous", "clear", "note") or (label == "ambiguous") != bool(facets):
+            raise ValueError(f"bad decision line: {raw!r}")
+        rows[key[int(number)]] = {"id": key[int(number)], "label": label, "facets": facets}
+    missing = set(key.values()) - set(rows)
+    if missing:
+        raise ValueError(f"no decision for {len(missing)} items, e.g. {sorted(missing)[:3]}")
+    return [rows[item_id] for item_id in key.values()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draw", action="store_true", help="print the drawn references")
     parser.add_argument("--show", nargs="*", help="print items' text (all labelled if empty)")
+    parser.add_argument(
+        "--blind", type=Path, help="write items.txt and key.json for a second labeller here"
+    )
+    parser.add_argument(
+        "--second-pass",
+        type=Path,
+        help="read DIR/labels.tsv (with DIR/key.json) into others_labels_b.jsonl",
+    )
     args = parser.parse_args()
     roots = ensure_sources(sources=SOURCES)
+    if args.blind:
+        text, key = blind_listing(load_labelled(), roots)
+        args.blind.mkdir(parents=True, exist_ok=True)
+        (args.blind / "items.txt").write_text(text, encoding="utf-8")
+        (args.blind / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+        print(f"{len(key)} items in {args.blind / 'items.txt'}")
+        return 0
+    if args.second_pass:
+        key = {
+            int(n): item_id
+            for n, item_id in json.loads(
+                (args.second_pass / "key.json").read_text(encoding="utf-8")
+            ).items()
+        }
+        rows = read_second_pass(args.second_pass / "labels.tsv", key)
+        with SECOND.open("w", encoding="utf-8") as handle:
+            for row in sorted(rows, key=lambda row: row["id"]):
+                handle.write(json.dumps(row) + "\n")
+        print(f"wrote {len(rows)} rows to {SECOND}")
+        return 0
     if args.draw:
         for row in draw(roots):
             print(json.dumps(row))

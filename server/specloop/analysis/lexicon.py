@@ -91,6 +91,20 @@ _VERB_POSITION = re.compile(
     r"need|needs|and|then|also|maybe|probably|eventually|properly|better)\s+)$",
     re.IGNORECASE,
 )
+# Indefinites that leave values open ("some cases", "something", "etc"): open values so
+# named are the precise part of `open-values` (docs/rubric.md, part 5).
+_INDEFINITES = (
+    r"some \w+",
+    r"something",
+    r"somewhere",
+    r"somehow",
+    r"stuff",
+    r"things",
+    r"whatever(?=\s*(?:[.,;:!?)]|$)|\s+else\b)",  # ends a list: not "whatever X does"
+    r"(?<!/)etc(?!/)\.?",  # not the /etc/ of a path
+    r"and so on",
+)
+INDEFINITE = _words(*_INDEFINITES)
 # Words that leave the values open: which errors, what limit, what format.
 OPEN_VALUES = _words(
     r"errors?",
@@ -103,22 +117,14 @@ OPEN_VALUES = _words(
     r"invalid (?:input|data|values?)",
     r"bad (?:input|data|values?)",
     r"appropriate(?:ly)?",
-    r"some \w+",
     r"certain \w+",
     r"proper",
     r"the right",
     r"sensible",
     r"reasonable",
-    r"(?<!/)etc(?!/)\.?",  # not the /etc/ of a path
-    r"and so on",
-    r"whatever(?=\s*(?:[.,;:!?)]|$)|\s+else\b)",  # ends a list: not "whatever X does"
-    r"somehow",
-    r"something",
-    r"stuff",
-    r"things",
+    *_INDEFINITES,
     r"more \w+s",
     r"additional \w+s",
-    r"somewhere",
     r"elsewhere",
     r"deferred",
     r"for later(?!\s+[a-z])",  # a deferral: not "for later use"
@@ -234,12 +240,6 @@ DONE_CRITERIA = _words(
     r"confusing|messy|error-prone)",
     r"makes? sense",
     r"in a (?:better|nicer|saner|smarter) way",
-)
-# Indefinites that leave values open ("some cases", "something", "etc"): open values so
-# named are the precise part of `open-values` (docs/rubric.md, part 5).
-INDEFINITE = re.compile(
-    r"\b(?:some \w+|something|somewhere|somehow|stuff|things|whatever|(?<!/)etc(?!/)|and so on)\b",
-    re.IGNORECASE,
 )
 # A request to find something out ("see if", "investigate whether", "not sure why"):
 # rule 2's indirect question, an open choice.

@@ -201,10 +201,9 @@ def _commented_code_below(
     """The lines of commented-out code aligned with the spec right below it (a few): each
     a form of code, or indented below the first (a commented-out body)."""
     body_indent: int | None = None
-    for line in range(last.end_point.row + 1, min(last.end_point.row + 6, lines.line_count)):
-        offset = lines.starts[line] + first.start_point.column
-        candidate = root.descendant_for_byte_range(offset, offset + 1)
-        if candidate is None or candidate.type != "comment" or candidate.start_byte != offset:
+    for line in range(last.end_point.row + 1, last.end_point.row + 6):
+        candidate = _aligned_comment(source, lines, root, first, line)
+        if candidate is None:
             return
         code = _text(candidate).lstrip("#")
         indent = len(code) - len(code.lstrip())
@@ -249,7 +248,16 @@ def _continuation(
     pattern: re.Pattern[str],
 ) -> Node | None:
     """The comment continuing the spec on the next line, if there is one."""
-    line = previous.end_point.row + 1
+    candidate = _aligned_comment(source, lines, root, first, previous.end_point.row + 1)
+    if candidate is not None and _continues(source, lines, first, previous, candidate, pattern):
+        return candidate
+    return None
+
+
+def _aligned_comment(
+    source: bytes, lines: LineIndex, root: Node, first: Node, line: int
+) -> Node | None:
+    """The comment that opens ``line`` in the column ``first`` opens in, if there is one."""
     if line >= lines.line_count:
         return None
     offset = lines.starts[line] + first.start_point.column
@@ -258,9 +266,7 @@ def _continuation(
     candidate = root.descendant_for_byte_range(offset, offset + 1)
     if candidate is None or candidate.type != "comment" or candidate.start_byte != offset:
         return None
-    if _continues(source, lines, first, previous, candidate, pattern):
-        return candidate
-    return None
+    return candidate
 
 
 def _continues(
