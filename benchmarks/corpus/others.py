@@ -151,37 +151,39 @@ def blind_listing(rows: list[dict[str, Any]], roots: dict[str, Path]) -> tuple[s
     for number, row in enumerate(order, 1):
         key[number] = row["id"]
         spec = read_item(row, roots)
-        owner = _class_header(roots[row["project"]] / row["path"], row["line"])
-        body = "    " + spec.docstring.replace("\n", "\n    ")
-        code = [f"=== [{number}]", *([owner] if owner and spec.stub else [])]
-        code += [spec.signature + ":", f'    """{body.strip()}"""']
-        code.append(
-            _stub_body(roots[row["project"]] / row["path"], row["line"]) if spec.stub else "    ..."
+        owner, body = (
+            _stub_context(roots[row["project"]] / row["path"], row["line"])
+            if spec.stub
+            else (None, "    ...")
         )
+        docstring = ("    " + spec.docstring.replace("\n", "\n    ")).strip()
+        code = [f"=== [{number}]", *([owner] if owner else [])]
+        code += [spec.signature + ":", f'    """{docstring}"""', body]
         parts.append("\n".join(code))
     return "\n\n".join(parts) + "\n", key
 
 
-def _class_header(file: Path, line: int) -> str | None:
-    """The header of the class whose method's docstring opens on ``line``, if any."""
-    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ClassDef):
-            for child in node.body:
-                is_function = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-                if is_function and child.body and child.body[0].lineno == line:
-                    bases = ", ".join(ast.unparse(base) for base in node.bases)
-                    return f"class {node.name}{f'({bases})' if bases else ''}:  # (method of)"
-    return None
-
-
-def _stub_body(file: Path, line: int) -> str:
-    """The statements after the docstring of the stub whose docstring opens on ``line``."""
-    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+def _stub_context(file: Path, line: int) -> tuple[str | None, str]:
+    """For the stub whose docstring opens on ``line``: the header of its class when it is
+    a method, and the statements after its docstring."""
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    owners = {
+        id(child): node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for child in node.body
+    }
+    for node in ast.walk(tree):
         function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         if function and node.body and node.body[0].lineno == line:
             rest = [ast.unparse(statement) for statement in node.body[1:]] or ["pass"]
-            return "\n".join(f"    {statement}" for statement in rest)
-    return "    ..."
+            body = "\n".join(f"    {statement}" for statement in rest)
+            owner = owners.get(id(node))
+            if owner is None:
+                return None, body
+            bases = ", ".join(ast.unparse(base) for base in owner.bases)
+            return f"class {owner.name}{f'({bases})' if bases else ''}:  # (method of)", body
+    return None, "    ..."
 
 
 def read_second_pass(decisions: Path, key: dict[int, str]) -> list[dict[str, Any]]:
